@@ -1,0 +1,219 @@
+"""The lecture's optimizers that torch.optim does not have in the lecture's form.
+
+All are ``torch.optim.Optimizer`` subclasses, so schedulers, state dicts and the engine treat them like
+torch's own. ``step(closure)`` follows torch's convention: the closure zeroes the gradients, computes
+the loss at the *current* parameters, calls backward (or writes ``.grad``) and returns the loss.
+
+Momentum conventions (they change trajectories visibly, so they are stated):
+
+* :class:`Polyak` keeps the displacement ``d_t = w_t - w_{t-1}`` (heavy ball). With a constant learning
+  rate it is algebraically the same as ``torch.optim.SGD(momentum=β, dampening=0)``, whose buffer is
+  ``b_t = β b_{t-1} + g_t`` and step ``-α b_t``, because ``d_t = -α b_{t-1}``. With a changing α they
+  differ: the lecture's form carries the old step length, torch's carries the old gradients.
+* :class:`Nesterov` evaluates the gradient at the look-ahead point ``w_t + β d_t`` (Sutskever et al.
+  2013). ``torch.optim.SGD(nesterov=True)`` instead applies the reparametrised form at ``w_t``; the two
+  produce different iterates.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch.optim import Optimizer
+
+__all__ = ["GD", "Polyak", "Nesterov", "Newton", "HessianError"]
+
+
+class HessianError(ValueError):
+    """Newton's method asked for on an objective too large for a Hessian."""
+
+
+def _check_lr(lr: float) -> None:
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_momentum(momentum: float) -> None:
+    if not 0.0 <= momentum:
+        raise ValueError(f"Invalid momentum value: {momentum}")
+
+
+class GD(Optimizer):
+    r"""Gradient descent.
+
+    .. math:: w_{t+1} = w_t - \alpha_t \nabla f(w_t)
+
+    The engine gives it the full-batch gradient (``batch_size = "full"``).
+    """
+
+    def __init__(self, params, lr: float = 0.01):
+        _check_lr(lr)
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                torch._foreach_add_(params, [p.grad for p in params], alpha=-group["lr"])
+        return loss
+
+
+class Polyak(Optimizer):
+    r"""Polyak's heavy-ball momentum, in the lecture's form.
+
+    .. math:: w_{t+1} = w_t - \alpha_t \nabla f(w_t; \xi_t) + \beta (w_t - w_{t-1})
+
+    State ``displacement`` is ``w_t - w_{t-1}`` (zero before the first step).
+    """
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
+        _check_lr(lr)
+        _check_momentum(momentum)
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, beta = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                d = state.get("displacement")
+                if d is None:
+                    d = state["displacement"] = torch.zeros_like(p)
+                # d_{t+1} = β d_t - α g ;  w_{t+1} = w_t + d_{t+1}
+                d.mul_(beta).add_(p.grad, alpha=-lr)
+                p.add_(d)
+        return loss
+
+
+class Nesterov(Optimizer):
+    r"""Nesterov's momentum, in the lecture's form (gradient at the look-ahead point).
+
+    .. math:: w_{t+1} = w_t - \alpha_t \nabla f(w_t + \beta (w_t - w_{t-1}); \xi_t) + \beta (w_t - w_{t-1})
+
+    Needs a closure: the parameters are moved to the look-ahead point, the closure computes the
+    gradient there, and the parameters are then set to ``w_{t+1}``. The returned loss is the one
+    the closure computed, i.e. at the look-ahead point.
+    """
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
+        _check_lr(lr)
+        _check_momentum(momentum)
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        if closure is None:
+            raise RuntimeError("Nesterov (lecture form) needs a closure: the gradient is taken at the look-ahead point")
+        saved = []
+        for group in self.param_groups:
+            beta = group["momentum"]
+            for p in group["params"]:
+                state = self.state[p]
+                d = state.get("displacement")
+                if d is None:
+                    d = state["displacement"] = torch.zeros_like(p)
+                saved.append(p.detach().clone())
+                p.add_(d, alpha=beta)  # to the look-ahead point w_t + β d_t
+        with torch.enable_grad():
+            loss = closure()
+        i = 0
+        for group in self.param_groups:
+            lr, beta = group["lr"], group["momentum"]
+            for p in group["params"]:
+                w_t = saved[i]
+                i += 1
+                d = self.state[p]["displacement"]
+                if p.grad is not None:
+                    d.mul_(beta).add_(p.grad, alpha=-lr)
+                else:
+                    d.mul_(beta)
+                p.copy_(w_t).add_(d)
+        return loss
+
+
+class Newton(Optimizer):
+    r"""Newton's method with damping η.
+
+    .. math:: w_{t+1} = w_t - \eta\, (\nabla^2 f(w_t))^{-1} \nabla f(w_t)
+
+    ``hessian()`` returns the Hessian at the current parameters as a (d, d) tensor (parameters
+    flattened in order). When the Hessian is not positive definite, ``nonconvex`` says what happens,
+    with the eigen-decomposition H = V diag(λ) Vᵀ:
+
+    * ``"abs"`` (default): use |λ_i|, floored at ``min_curvature`` (saddle-free Newton, Dauphin et
+      al. 2014): the step always goes downhill and is pushed away from saddles;
+    * ``"clip"``: use max(λ_i, ``min_curvature``);
+    * ``"none"``: pure Newton, H⁻¹∇f as it is (a pseudo-inverse if H is singular). It jumps to the
+      nearest stationary point, which may be a maximum or a saddle: the lecture's warning.
+    """
+
+    MAX_PARAMETERS = 1000
+
+    def __init__(
+        self,
+        params,
+        hessian: Callable[[], torch.Tensor] | None = None,
+        lr: float = 1.0,
+        nonconvex: str = "abs",
+        min_curvature: float = 1e-6,
+    ):
+        if not 0.0 < lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if nonconvex not in ("abs", "clip", "none"):
+            raise ValueError(f"Invalid nonconvex rule: {nonconvex!r} (one of abs, clip, none)")
+        if hessian is None:
+            raise HessianError("Newton's method needs the objective's Hessian")
+        super().__init__(params, {"lr": lr, "nonconvex": nonconvex, "min_curvature": min_curvature})
+        n = sum(p.numel() for g in self.param_groups for p in g["params"])
+        if n > self.MAX_PARAMETERS:
+            raise HessianError(
+                f"newton needs the Hessian, an {n:,} x {n:,} matrix here; it is offered for objectives "
+                f"with at most {self.MAX_PARAMETERS:,} parameters"
+            )
+        self.hessian = hessian
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        if closure is None:
+            raise RuntimeError("Newton needs a closure that computes the gradient")
+        with torch.enable_grad():
+            loss = closure()
+        group = self.param_groups[0]
+        params = [p for g in self.param_groups for p in g["params"]]
+        grad = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        with torch.enable_grad():
+            H = self.hessian().detach()
+        H = 0.5 * (H + H.T)
+        rule, floor = group["nonconvex"], group["min_curvature"]
+        if rule == "none":
+            try:
+                direction = torch.linalg.solve(H, grad)
+            except RuntimeError:  # singular
+                direction = torch.linalg.pinv(H) @ grad
+        else:
+            evals, evecs = torch.linalg.eigh(H)
+            if rule == "abs":
+                evals = evals.abs().clamp_min(floor)
+            else:
+                evals = evals.clamp_min(floor)
+            direction = evecs @ ((evecs.T @ grad) / evals)
+        self.last_direction = direction  # shown by the app in step mode
+        offset = 0
+        for p in params:
+            n = p.numel()
+            p.add_(direction[offset : offset + n].view_as(p), alpha=-group["lr"])
+            offset += n
+        return loss

@@ -1,0 +1,181 @@
+"""The objective registry.
+
+Three kinds of objective:
+
+* ``surface``     a 2-D test function with exact gradient and Hessian (:mod:`sgd_tui.core.surfaces`);
+* ``regression``  an empirical risk with exactly two parameters (a slope and an intercept), so the risk
+                  is a 2-D surface the app can draw; trained on seeded synthetic data with batches;
+* ``dataset``     FashionMNIST with the lecture's MLP (:mod:`sgd_tui.core.fashion`).
+
+The registry holds only descriptions (no torch import); ``build_problem`` in :mod:`sgd_tui.core.problems`
+turns an entry and its options into something the engine can train.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .params import Param, ParamError
+
+__all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS"]
+
+START = Param("start", "point", None, "starting point [x, y] (default: the objective's own)", optional=True)
+NOISE = Param(
+    "noise", "float", 0.0, "std of Gaussian noise added to the gradient (emulates stochastic gradients)",
+    low=0.0, label="noise value",
+)
+REG_PARAMS = (
+    Param(
+        "regularization", "str", "none",
+        "the lecture's λΩ(w): none, l1 = Σ|w_i|, l2 = ½‖w‖² (as weight decay), l2_norm = ‖w‖₂ (literal)",
+        choices=("none", "l1", "l2", "l2_norm"),
+    ),
+    Param("reg_strength", "float", 1e-4, "λ, the regularization strength", low=0.0, label="reg_strength value"),
+)
+SAMPLES = Param("n_samples", "int", 200, "number of synthetic training examples", low=2, high=1_000_000, label="n_samples value")
+
+
+@dataclass(frozen=True)
+class ObjectiveInfo:
+    name: str
+    title: str
+    kind: str  # surface | regression | dataset
+    params: tuple[Param, ...]
+    formula: str
+    help: str = ""
+    default_batch: Any = 1  # batch_size when a run does not set one
+
+    @property
+    def is_2d(self) -> bool:
+        return self.kind in ("surface", "regression")
+
+    @property
+    def has_data(self) -> bool:
+        return self.kind in ("regression", "dataset")
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def _surface(name: str, title: str, formula: str, *extra: Param, help: str = "") -> ObjectiveInfo:
+    return ObjectiveInfo(name, title, "surface", (START, NOISE, *extra), formula, help, default_batch=1)
+
+
+_ENTRIES = [
+    _surface(
+        "quadratic", "Ill-conditioned quadratic", "½(u² + κv²), (u, v) rotated by `angle`",
+        Param("condition", "float", 10.0, "condition number κ (ratio of the Hessian's eigenvalues)", low=1.0,
+              label="condition number"),
+        Param("angle", "float", 0.0, "rotation of the valley in degrees", low=-180.0, high=180.0, label="angle"),
+        help="eigenvalues 1 and κ; minimum 0 at the origin",
+    ),
+    _surface(
+        "rosenbrock", "Rosenbrock's banana", "(a - x)² + b(y - x²)²",
+        Param("a", "float", 1.0, "a (minimum at (a, a²))", label="a"),
+        Param("b", "float", 100.0, "b (steepness of the valley)", low=0.0, label="b"),
+        help="a curved narrow valley; minimum 0 at (a, a²)",
+    ),
+    _surface("beale", "Beale", "(1.5 - x + xy)² + (2.25 - x + xy²)² + (2.625 - x + xy³)²",
+             help="flat plateaus and sharp ridges; minimum 0 at (3, 0.5)"),
+    _surface("himmelblau", "Himmelblau", "(x² + y - 11)² + (x + y² - 7)²", help="four minima with value 0"),
+    _surface("rastrigin", "Rastrigin", "20 + Σ (x_i² - 10 cos 2πx_i)",
+             help="a bowl covered in local minima; global minimum 0 at the origin"),
+    _surface("saddle", "Saddle", "x² + y⁴/4 - y²/2",
+             help="a saddle point at the origin between minima (0, ±1); GD starting on the ridge stalls"),
+    _surface("booth", "Booth", "(x + 2y - 7)² + (2x + y - 5)²", help="a tilted bowl; minimum 0 at (1, 3)"),
+    _surface("six_hump_camel", "Six-hump camel", "(4 - 2.1x² + x⁴/3)x² + xy + (4y² - 4)y²",
+             help="multi-modal: two global and four local minima"),
+    ObjectiveInfo(
+        "linear_regression", "Linear regression risk", "regression",
+        (
+            START,
+            SAMPLES,
+            Param("noise", "float", 0.5, "std of the label noise", low=0.0, label="noise value"),
+            Param("outliers", "float", 0.0, "fraction of examples made outliers", low=0.0, high=0.5,
+                  label="outliers value"),
+            Param("loss", "str", "mse", "the loss L", choices=("mse", "l1")),
+            *REG_PARAMS,
+        ),
+        "R(w, b) = 1/N Σ L(w x_i + b, y_i) + λΩ(w, b)",
+        help="y = w x + b on seeded synthetic data (true w = 2, b = -1); parameters (w, b)",
+        default_batch="full",
+    ),
+    ObjectiveInfo(
+        "logistic_regression", "Logistic regression risk", "regression",
+        (
+            START,
+            SAMPLES,
+            Param("separation", "float", 1.0, "distance of each class mean from 0", low=0.0,
+                  label="separation value"),
+            Param("loss", "str", "cross_entropy", "the loss L", choices=("nll", "cross_entropy", "kl_div")),
+            Param("class_weights", "floats", None, "weight per class [w0, w1] (cross_entropy, nll)", optional=True),
+            Param("label_smoothing", "float", 0.0, "label smoothing (cross_entropy, kl_div)", low=0.0, high=1.0,
+                  label="label_smoothing value"),
+            *REG_PARAMS,
+        ),
+        "R(w, b) = 1/N Σ L(σ(w x_i + b), y_i) + λΩ(w, b)",
+        help="two overlapping 1-D classes; parameters (w, b) of p(y=1|x) = σ(w x + b)",
+        default_batch="full",
+    ),
+    ObjectiveInfo(
+        "fashion_mnist", "FashionMNIST classifier", "dataset",
+        (
+            Param("model", "str", "mlp", "mlp = the lecture's 784-512-512-10; logistic = 784-10; "
+                  "mlp_small = 784-64-10", choices=("mlp", "mlp_small", "logistic")),
+            Param("loss", "str", "cross_entropy", "the loss L", choices=("cross_entropy", "nll", "kl_div", "mse")),
+            Param("label_smoothing", "float", 0.0, "label smoothing (cross_entropy)", low=0.0, high=1.0,
+                  label="label_smoothing value"),
+            Param("class_weights", "floats", None, "weight per class (10 numbers; cross_entropy, nll)", optional=True),
+            *REG_PARAMS,
+            Param("data_dir", "text", None, "directory with FashionMNIST/raw/*.gz (see README)", optional=True),
+            Param("train_subset", "int", None, "use only the first N training images", low=1, optional=True,
+                  label="train_subset value"),
+            Param("test_subset", "int", None, "use only the first N test images", low=1, optional=True,
+                  label="test_subset value"),
+            Param("eval_every_epoch", "bool", True, "evaluate on the test set after every epoch"),
+        ),
+        "R(θ) = 1/N Σ CE(MLP_θ(x_i), y_i) + λΩ(θ)",
+        help="the lecture's training script on FashionMNIST (60k train / 10k test images)",
+        default_batch=64,
+    ),
+]
+
+OBJECTIVES: dict[str, ObjectiveInfo] = {e.name: e for e in _ENTRIES}
+
+
+def get_objective(name: str) -> ObjectiveInfo:
+    try:
+        return OBJECTIVES[name]
+    except KeyError:
+        raise ParamError(f"unknown objective {name!r}: must be one of " + ", ".join(OBJECTIVES)) from None
+
+
+def validate_options(name: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Check an objective's options; returns (resolved options, [(key, message)])."""
+    info = get_objective(name)
+    resolved = info.defaults
+    errors: list[tuple[str, str]] = []
+    known = {p.name: p for p in info.params}
+    for key, value in values.items():
+        p = known.get(key)
+        if p is None:
+            errors.append((key, f"objective {name} has no option {key!r}: it takes " + ", ".join(known)))
+            continue
+        try:
+            resolved[key] = p.check(value)
+        except ParamError as e:
+            errors.append((key, str(e)))
+    cw = resolved.get("class_weights")
+    if cw is not None and not errors:
+        want = 10 if name == "fashion_mnist" else 2
+        if len(cw) != want:
+            errors.append(("class_weights", f"class_weights needs {want} numbers, one per class; got {len(cw)}"))
+    return resolved, errors

@@ -1,0 +1,243 @@
+"""Problems: an objective instantiated for one run, with parameters the optimizer updates.
+
+The engine only talks to the :class:`Problem` interface:
+
+* ``params``             leaf tensors the optimizer updates;
+* ``n_train``            training examples (``None`` for surfaces, which have no data);
+* ``loss_and_grad(idx)`` loss of the batch ``idx`` (an index tensor, or ``None`` = the whole training set)
+                         at the *current* parameters, with the gradient written into ``p.grad``;
+                         returns a float or a 0-dim tensor (no device sync);
+* ``hessian(idx)``       the (d, d) Hessian at the current parameters (2-D problems);
+* ``logged_loss(l)``     the number to log: the full objective for 2-D problems, the batch loss
+                         (a CPU-GPU sync) for datasets;
+* ``evaluate()``         (test_loss, test_accuracy) for dataset objectives with a test split, else None.
+
+2-D problems also have ``point()``, ``value(x, y)``, ``grid(xs, ys)``, ``bounds``, ``minima`` and
+``min_value`` for plots and tests.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import torch
+
+from .losses import classification_loss, penalty, regression_loss
+from .objectives import get_objective
+from .surfaces import make_surface
+
+__all__ = ["Problem", "SurfaceProblem", "RegressionProblem", "build_problem"]
+
+
+class Problem:
+    is_2d = False
+    n_train: int | None = None
+    params: list[torch.Tensor]
+    has_test = False
+
+    def loss_and_grad(self, idx: torch.Tensor | None) -> Any:
+        raise NotImplementedError
+
+    def hessian(self, idx: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def logged_loss(self, batch_loss: Any) -> float:
+        return float(batch_loss)
+
+    def evaluate(self) -> tuple[float, float] | None:
+        return None
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.params)
+
+    def grad_norm(self) -> float:
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if not grads:
+            return 0.0
+        if len(grads) == 1:
+            return float(torch.linalg.vector_norm(grads[0]))
+        return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+
+
+class Problem2D(Problem):
+    is_2d = True
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    def point(self) -> tuple[float, float]:
+        x, y = self.params[0].detach().tolist()
+        return x, y
+
+    def value(self, x: float, y: float) -> float:
+        raise NotImplementedError
+
+    def grid(self, xs, ys):
+        """f on the grid xs × ys as a NumPy array of shape (len(ys), len(xs))."""
+        raise NotImplementedError
+
+    def logged_loss(self, batch_loss: Any) -> float:
+        return self.value(*self.point())
+
+    def grad_norm(self) -> float:
+        g = self.params[0].grad
+        if g is None:
+            return 0.0
+        gx, gy = g.tolist()
+        return math.hypot(gx, gy)
+
+
+# ----------------------------------------------------------------------------- surfaces
+class SurfaceProblem(Problem2D):
+    """A test surface; the gradient is analytic (plus optional Gaussian noise)."""
+
+    def __init__(self, name: str, options: dict[str, Any], start, seed: int, device: str = "cpu"):
+        opts = {k: v for k, v in options.items() if k not in ("start", "noise")}
+        self.surface = make_surface(name, **opts)
+        self.noise = float(options.get("noise", 0.0))
+        self._rng = random.Random(seed)
+        st = start or options.get("start") or self.surface.start
+        self.start = (float(st[0]), float(st[1]))
+        # 2-D steps are dominated by per-call overhead: they run on the CPU whatever the device.
+        self.params = [torch.tensor(self.start, dtype=torch.float64, requires_grad=True)]
+        self.bounds = self.surface.bounds
+        self.minima = self.surface.minima
+        self.min_value = self.surface.min_value
+
+    def loss_and_grad(self, idx=None):
+        w = self.params[0]
+        x, y = w.detach().tolist()
+        f, gx, gy = self.surface.value_and_grad(x, y)
+        if self.noise:
+            gx += self.noise * self._rng.gauss(0.0, 1.0)
+            gy += self.noise * self._rng.gauss(0.0, 1.0)
+        w.grad = torch.tensor((gx, gy), dtype=w.dtype)
+        return f
+
+    def hessian(self, idx=None) -> torch.Tensor:
+        x, y = self.point()
+        (hxx, hxy), (_, hyy) = self.surface.hess(x, y)
+        return torch.tensor([[hxx, hxy], [hxy, hyy]], dtype=torch.float64)
+
+    def value(self, x: float, y: float) -> float:
+        return self.surface.value(x, y)
+
+    def grid(self, xs, ys):
+        import numpy as np
+
+        X, Y = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+        with np.errstate(all="ignore"):
+            return np.asarray(self.surface.f(X, Y), dtype=float)
+
+
+# ----------------------------------------------------------------------------- regression risks
+class RegressionProblem(Problem2D):
+    """Empirical risk of a two-parameter model on seeded synthetic data: params (w, b)."""
+
+    def __init__(self, name: str, options: dict[str, Any], start, seed: int, device: str = "cpu"):
+        self.name = name
+        self.options = options
+        g = torch.Generator().manual_seed(seed)
+        n = int(options["n_samples"])
+        self.n_train = n
+        dt = torch.float64
+        if name == "linear_regression":
+            x = torch.rand(n, generator=g, dtype=dt) * 4.0 - 2.0
+            y = 2.0 * x - 1.0 + float(options["noise"]) * torch.randn(n, generator=g, dtype=dt)
+            k = int(round(float(options["outliers"]) * n))
+            if k:
+                which = torch.randperm(n, generator=g)[:k]
+                y[which] += 10.0 + 5.0 * torch.randn(k, generator=g, dtype=dt).abs()
+            self.default_start = (-2.0, 3.0)
+            self.bounds = ((-3.0, 5.0), (-4.0, 4.0))
+        else:
+            sep = float(options["separation"])
+            labels = torch.arange(n) % 2
+            x = (2.0 * labels.to(dt) - 1.0) * sep + torch.randn(n, generator=g, dtype=dt)
+            y = labels
+            self.default_start = (-2.0, 3.0)
+            self.bounds = ((-3.0, 5.0), (-4.0, 4.0))
+            cw = options.get("class_weights")
+            self.class_weights = torch.tensor(cw, dtype=dt) if cw is not None else None
+        self.x, self.y = x, y
+        st = start or options.get("start") or self.default_start
+        self.start = (float(st[0]), float(st[1]))
+        self.params = [torch.tensor(self.start, dtype=dt, requires_grad=True)]
+        self._minimum: tuple[tuple[float, float], float] | None = None
+
+    # the risk R(w, b) on a batch, for a parameter vector v = (w, b)
+    def _risk(self, v: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        x = self.x if idx is None else self.x[idx]
+        y = self.y if idx is None else self.y[idx]
+        z = v[0] * x + v[1]
+        o = self.options
+        if self.name == "linear_regression":
+            data = regression_loss(o["loss"], z, y)
+        else:
+            logits = torch.stack((torch.zeros_like(z), z), dim=1)
+            data = classification_loss(o["loss"], logits, y, self.class_weights, o["label_smoothing"])
+        return data + penalty(o["regularization"], o["reg_strength"], [v])
+
+    def loss_and_grad(self, idx):
+        w = self.params[0]
+        w.grad = None
+        loss = self._risk(w, idx)
+        loss.backward()
+        return loss.detach()
+
+    def hessian(self, idx=None) -> torch.Tensor:
+        w = self.params[0].detach()
+        return torch.autograd.functional.hessian(lambda v: self._risk(v, idx), w)
+
+    def value(self, x: float, y: float) -> float:
+        with torch.no_grad():
+            v = float(self._risk(torch.tensor((x, y), dtype=torch.float64), None))
+        return v if math.isfinite(v) else math.inf
+
+    def grid(self, xs, ys):
+        import numpy as np
+
+        xs_t = torch.as_tensor(np.asarray(xs, dtype=float))
+        ys_t = torch.as_tensor(np.asarray(ys, dtype=float))
+        B, W = torch.meshgrid(ys_t, xs_t, indexing="ij")  # rows: intercept b (y axis); columns: slope w
+        V = torch.stack((W.reshape(-1), B.reshape(-1)), dim=1)
+        with torch.no_grad():
+            out = torch.func.vmap(lambda v: self._risk(v, None))(V).reshape(W.shape)
+        return out.numpy()
+
+    def _solve(self) -> tuple[tuple[float, float], float]:
+        if self._minimum is None:
+            v = torch.tensor(self.default_start, dtype=torch.float64, requires_grad=True)
+            opt = torch.optim.LBFGS([v], lr=1.0, max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15,
+                                    line_search_fn="strong_wolfe")
+
+            def closure():
+                opt.zero_grad()
+                loss = self._risk(v, None)
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            x, y = v.detach().tolist()
+            self._minimum = ((x, y), self.value(x, y))
+        return self._minimum
+
+    @property
+    def minima(self) -> list[tuple[float, float]]:
+        return [self._solve()[0]]
+
+    @property
+    def min_value(self) -> float:
+        return self._solve()[1]
+
+
+def build_problem(objective: str, options: dict[str, Any], start=None, seed: int = 0, device: str = "cpu") -> Problem:
+    """Instantiate a registered objective for one run (imports torch)."""
+    info = get_objective(objective)
+    if info.kind == "surface":
+        return SurfaceProblem(objective, options, start, seed, device)
+    if info.kind == "regression":
+        return RegressionProblem(objective, options, start, seed, device)
+    from .fashion import build_fashion_problem
+
+    return build_fashion_problem(options, seed=seed, device=device)

@@ -1,0 +1,77 @@
+"""What one run is: objective, optimizer, run settings, budget, seed and device.
+
+A Scenario (TOML file or the app's form) resolves into one :class:`RunSpec` per run; the engine turns
+a RunSpec into records. Run settings that are not optimizer hyperparameters (batch size, sampling,
+learning-rate schedule, start point) live here, next to the budget keys. No torch import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .params import Param
+
+__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "SCHEDULES", "RunSpec"]
+
+SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
+
+# Keys that [optimizer] and [[runs]] accept besides the optimizer's own hyperparameters.
+RUN_PARAMS: tuple[Param, ...] = (
+    Param("label", "text", None, "the run's name in tables, legends and files", optional=True),
+    Param("batch_size", "batch", None, 'examples per step: 1 = SGD, B = mini-batch, "full" = GD '
+          "(default: the objective's)", optional=True),
+    Param("sampling", "str", "shuffle", "how batches are drawn: shuffle = without replacement each epoch, "
+          "replacement = with replacement, sequential = in file order", choices=("shuffle", "replacement", "sequential")),
+    Param("schedule", "str", "constant", "learning-rate schedule α_t", choices=SCHEDULES),
+    Param("step_size", "int", 100, "step schedule: steps between decays", low=1, label="step_size value"),
+    Param("gamma", "float", 0.5, "step/exponential schedule: decay factor per step_size / per step", low=0.0,
+          high=1.0, low_open=True, label="gamma value"),
+    Param("decay", "float", 0.01, "inverse_time schedule: α_t = α / (1 + decay·t)", low=0.0, label="decay value"),
+    Param("eta_min", "float", 0.0, "cosine schedule: the final learning rate", low=0.0, label="eta_min value"),
+    Param("start", "point", None, "2-D objectives: the starting point [x, y]", optional=True),
+)
+
+BUDGET_PARAMS: tuple[Param, ...] = (
+    Param("steps", "int", None, "optimizer steps to run", low=1, optional=True, label="steps value"),
+    Param("epochs", "int", None, "passes over the training set (dataset objectives)", low=1, optional=True,
+          label="epochs value"),
+    Param("log_every", "int", None, "steps between logged training-loss points (default: 1 for 2-D "
+          "objectives, 100 otherwise)", low=1, optional=True, label="log_every value"),
+    Param("tolerance", "float", None, "end the run 'converged' when the gradient norm falls below this",
+          low=0.0, low_open=True, optional=True, label="tolerance value"),
+    Param("max_loss", "float", 1e12, "a loss above this (or NaN/inf) ends the run 'diverged'", low=0.0,
+          low_open=True, label="max_loss value"),
+)
+
+
+@dataclass
+class RunSpec:
+    """Everything needed to train one run reproducibly."""
+
+    label: str
+    objective: str
+    objective_options: dict[str, Any]
+    optimizer: str
+    hyper: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)  # RUN_PARAMS values (resolved)
+    budget: dict[str, Any] = field(default_factory=dict)  # BUDGET_PARAMS values (resolved)
+    seed: int = 0
+    device: str = "cpu"
+
+    def with_changes(self, **changes: Any) -> "RunSpec":
+        return replace(self, **changes)
+
+    def key_hyper(self) -> str:
+        """A short description of the hyperparameters that differ from the defaults (for tables)."""
+        from .optimizers import get_optimizer
+
+        info = get_optimizer(self.optimizer)
+        parts = [f"lr={self.hyper.get('lr')}"]
+        for p in info.params:
+            if p.name != "lr" and self.hyper.get(p.name) != p.default:
+                parts.append(f"{p.name}={self.hyper[p.name]}")
+        bs = self.settings.get("batch_size")
+        if bs is not None:
+            parts.append(f"bs={bs}")
+        return " ".join(parts)
