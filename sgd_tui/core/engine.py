@@ -225,7 +225,6 @@ class Runner:
         self.result = RunResult(label=spec.label)
         self.last_loss: float | None = None
         self.best_loss: float | None = None
-        self.records: list[Record] = []  # the pending output of the current advance()
         if p.is_2d:
             x, y = p.point()
             loss0 = p.value(x, y)

@@ -170,8 +170,9 @@ class Param:
             raise self._error(shown)
 
     def _error(self, value: Any) -> ParamError:
-        shown = value if isinstance(value, str) and self.kind not in ("str",) else format_value(value)
-        return ParamError(f"Invalid {self.label or self.name}: {shown} ({self.name} must be {self.allowed()})")
+        return ParamError(
+            f"Invalid {self.label or self.name}: {format_value(value)} ({self.name} must be {self.allowed()})"
+        )
 
     def parse_text(self, text: str) -> Any:
         """Parse what a person typed in a form field, then check it (used by the app)."""

@@ -1,0 +1,41 @@
+"""Small builders shared by the core tests."""
+
+from __future__ import annotations
+
+from sgd_tui.core.engine import Runner, run_to_end
+from sgd_tui.core.objectives import validate_options
+from sgd_tui.core.optimizers import validate_hyperparameters
+from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
+
+
+def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_options=None, seed=0, label=None,
+              log_every=None, tolerance=None, **hyper_and_settings) -> RunSpec:
+    """A fully resolved RunSpec; keyword arguments are hyperparameters or RUN_PARAMS settings."""
+    run_keys = {p.name for p in RUN_PARAMS}
+    settings = {p.name: p.default for p in RUN_PARAMS}
+    hyper_in = {}
+    for k, v in hyper_and_settings.items():
+        if k in run_keys:
+            settings[k] = RUN_PARAMS[[p.name for p in RUN_PARAMS].index(k)].check(v)
+        else:
+            hyper_in[k] = v
+    hyper, errors = validate_hyperparameters(optimizer, hyper_in)
+    assert not errors, errors
+    opts, errors = validate_options(objective, objective_options or {})
+    assert not errors, errors
+    budget = {"steps": steps, "log_every": log_every, "tolerance": tolerance, "max_loss": 1e12}
+    return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
+
+
+def trajectory(spec: RunSpec) -> list[tuple[float, float]]:
+    """The parameters after every step of a 2-D run (the start point first)."""
+    points = []
+
+    def on_chunk(runner, records, evals):
+        points.extend((r.x, r.y) for r in records)
+
+    run_to_end(spec, on_chunk)
+    return points
+
+
+__all__ = ["make_spec", "trajectory", "Runner", "run_to_end"]
