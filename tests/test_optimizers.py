@@ -236,3 +236,22 @@ def test_every_optimizer_documents_its_rule():
     for info in OPTIMIZERS.values():
         assert "w" in info.rule or "Adam" in info.rule, info.name
         assert info.params[0].name == "lr"
+
+
+@pytest.mark.parametrize("rule", ["none", "abs", "clip"])
+def test_newton_2x2_closed_form_equals_the_eigendecomposition(rule):
+    from sgd_tui.core.lecture_optim import _newton_direction_2x2
+
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        A = rng.normal(size=(2, 2))
+        H = A + A.T
+        g = rng.normal(size=2)
+        lam, V = np.linalg.eigh(H)
+        if rule == "none":
+            expected = np.linalg.solve(H, g)
+        else:
+            lam = np.maximum(np.abs(lam), 1e-6) if rule == "abs" else np.maximum(lam, 1e-6)
+            expected = V @ ((V.T @ g) / lam)
+        got = _newton_direction_2x2(H.tolist(), g.tolist(), rule, 1e-6)
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)

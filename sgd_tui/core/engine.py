@@ -336,8 +336,8 @@ class Runner:
             if deadline is not None and time.perf_counter() >= deadline:
                 break
         self.elapsed += time.perf_counter() - t0
-        if self.status == "running":
-            self.status = "finished" if self.step >= self.total_steps else "paused"
+        if self.status == "running" and self.step >= self.total_steps:
+            self.status = "finished"
         return records, evals
 
     def stop(self) -> None:

@@ -17,6 +17,7 @@ Momentum conventions (they change trajectories visibly, so they are stated):
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -144,6 +145,36 @@ class Nesterov(Optimizer):
         return loss
 
 
+def _newton_direction_2x2(H, g, rule: str, floor: float) -> tuple[float, float]:
+    """H⁻¹g for a symmetric 2x2 H in closed form (the 2-D fast path: no LAPACK call per step),
+    with the same eigenvalue rules as the general path."""
+    (a, b), (_, d) = H
+    gx, gy = g
+    if rule == "none":
+        det = a * d - b * b
+        if det != 0.0 and math.isfinite(det):
+            return ((d * gx - b * gy) / det, (a * gy - b * gx) / det)
+        rule, floor = "pinv", 0.0
+    # eigen-decomposition: λ = m ± r, eigenvector of λ1 = (cos θ, sin θ)
+    m, r = 0.5 * (a + d), math.hypot(0.5 * (a - d), b)
+    lams = (m + r, m - r)
+    theta = 0.5 * math.atan2(2.0 * b, a - d)
+    c, s = math.cos(theta), math.sin(theta)
+    vecs = ((c, s), (-s, c))
+    out_x = out_y = 0.0
+    for lam, (vx, vy) in zip(lams, vecs):
+        if rule == "abs":
+            lam = max(abs(lam), floor)
+        elif rule == "clip":
+            lam = max(lam, floor)
+        elif abs(lam) < 1e-300:  # pinv: skip a zero eigenvalue
+            continue
+        coef = (vx * gx + vy * gy) / lam
+        out_x += coef * vx
+        out_y += coef * vy
+    return out_x, out_y
+
+
 class Newton(Optimizer):
     r"""Newton's method with damping η.
 
@@ -198,7 +229,9 @@ class Newton(Optimizer):
             H = self.hessian().detach()
         H = 0.5 * (H + H.T)
         rule, floor = group["nonconvex"], group["min_curvature"]
-        if rule == "none":
+        if grad.numel() == 2:
+            direction = torch.tensor(_newton_direction_2x2(H.tolist(), grad.tolist(), rule, floor), dtype=grad.dtype)
+        elif rule == "none":
             try:
                 direction = torch.linalg.solve(H, grad)
             except RuntimeError:  # singular
