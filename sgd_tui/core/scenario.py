@@ -1,0 +1,534 @@
+"""Scenario files (TOML, ``schema = 1``): parse, validate against the registries, resolve into RunSpecs.
+
+A scenario names an objective, a budget, shared optimizer settings and a list of runs (design §4)::
+
+    schema = 1
+    title = "..."            description = "..."     seed = 0     device = "auto"
+    [objective]  name + that objective's options
+    [budget]     exactly one of steps / epochs, plus log_every, tolerance, max_loss
+    [optimizer]  name + its hyperparameters + run settings (batch_size, sampling, schedule, start, label, ...)
+    [[runs]]     each overrides [optimizer] keys; ``name`` picks another optimizer (then only the
+                 hyperparameters it also has carry over); an ``objective`` table overrides the
+                 scenario's objective options for that run (its ``name`` another objective, same rule)
+
+A scenario without ``[[runs]]`` is one run of its ``[optimizer]`` settings.
+
+Validation reports every problem of a file at once: each :class:`ScenarioIssue` names the file, the
+line where the key is (or its table's header), the key path (``runs[2].momentum``; runs are counted
+from 1, as they appear in the file) and what is allowed. No torch, textual, rich or plotext import.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .devices import check_device_name
+from .objectives import OBJECTIVES, get_objective, validate_options
+from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
+from .params import Param, ParamError
+from .runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
+from .toml_lines import line_of, locate_keys
+
+__all__ = [
+    "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",
+    "scenario_to_toml", "scenario_from_runs", "with_overrides", "scenarios_dir",
+]
+
+SCHEMA = 1
+TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs")
+RUN_KEYS = {p.name: p for p in RUN_PARAMS}
+BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
+SEED = Param("seed", "int", 0, "the seed of every run", low=0, label="seed value")
+DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
+SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
+                   "inverse_time": ("decay",), "cosine": ("eta_min",)}
+
+
+@dataclass
+class ScenarioIssue:
+    """One problem in a scenario file."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot run; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[ScenarioIssue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: its metadata and one fully resolved RunSpec per run."""
+
+    name: str
+    path: Path | None
+    title: str
+    description: str
+    seed: int
+    device: str
+    objective: str
+    objective_options: dict[str, Any]
+    budget: dict[str, Any]
+    optimizer: dict[str, Any]  # the raw [optimizer] table
+    runs: list[RunSpec] = field(default_factory=list)
+
+
+# ============================================================================ where scenarios live
+def scenarios_dir() -> Path:
+    """The scenario directory: $SGD_TUI_SCENARIOS, else ``scenarios/`` at the project root."""
+    env = os.environ.get("SGD_TUI_SCENARIOS")
+    if env:
+        return Path(env)
+    import sgd_tui
+
+    return Path(sgd_tui.__file__).resolve().parent.parent / "scenarios"
+
+
+def find_scenarios() -> list[tuple[str, Path, str]]:
+    """(name, path, title) of every scenario file, sorted by name. A file that does not parse is listed
+    with a title saying so (``--validate`` tells why)."""
+    out = []
+    for path in sorted(scenarios_dir().glob("*.toml")):
+        try:
+            title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            title = "(unreadable: run sgd-tui --validate on it)"
+        out.append((path.stem, path, title))
+    return out
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario by NAME (``scenarios/NAME.toml``) or by PATH (contains ``/`` or ends ``.toml``)."""
+    text_arg = str(name_or_path)
+    if isinstance(name_or_path, Path) or "/" in text_arg or os.sep in text_arg or text_arg.endswith(".toml"):
+        path = Path(name_or_path)
+    else:
+        path = scenarios_dir() / f"{text_arg}.toml"
+        if not path.is_file():
+            names = [n for n, _, _ in find_scenarios()]
+            hint = difflib.get_close_matches(text_arg, names, n=1)
+            msg = f"unknown scenario {text_arg!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            msg += "; available: " + (", ".join(names) or f"none in {scenarios_dir()}")
+            raise ScenarioError([ScenarioIssue(text_arg, None, "", msg)])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([ScenarioIssue(str(path), None, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError([ScenarioIssue(str(path), None, "", f"cannot read the file: {e}")]) from None
+    return parse_scenario(text, path)
+
+
+# ============================================================================ parsing and validation
+class _Checker:
+    """Collects issues with file and line for one scenario text."""
+
+    def __init__(self, text: str, file: str):
+        self.file = file
+        self.where = locate_keys(text)
+        self.issues: list[ScenarioIssue] = []
+
+    def add(self, key: str, message: str) -> None:
+        issue = ScenarioIssue(self.file, line_of(self.where, key) if key else None, key, message)
+        if not any(i.key == issue.key and i.message == issue.message for i in self.issues):
+            self.issues.append(issue)
+
+    def check(self, param: Param, value: Any, key: str) -> Any:
+        try:
+            return param.check(value)
+        except ParamError as e:
+            self.add(key, str(e))
+            return param.default
+
+    def table(self, value: Any, key: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add(key, f"must be a table ([{key}] or {key} = {{ ... }}), got {_show(value)}")
+            return {}
+        return value
+
+    def unknown(self, key: str, allowed: list[str], where: str) -> None:
+        hint = difflib.get_close_matches(key.split(".")[-1], allowed, n=1)
+        msg = f"unknown key {key.split('.')[-1]!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        self.add(key, f"{msg}; {where} takes: " + ", ".join(allowed))
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def parse_scenario(text: str, path: str | Path = "<string>") -> Scenario:
+    """Parse and validate a scenario; raise :class:`ScenarioError` listing every problem."""
+    file = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
+        line = int(m.group(1)) if m else len(text.splitlines()) or None
+        raise ScenarioError([ScenarioIssue(file, line, "", f"TOML syntax error: {msg}")]) from None
+    c = _Checker(text, file)
+    name = Path(file).stem if file != "<string>" else "scenario"
+
+    for key in data:
+        if key not in TOP_KEYS:
+            c.unknown(key, list(TOP_KEYS), "a scenario")
+    schema = data.get("schema")
+    if schema is None:
+        c.add("schema", f"missing: the first line of a scenario is `schema = {SCHEMA}`")
+    elif schema != SCHEMA or isinstance(schema, bool):
+        c.add("schema", f"unsupported schema {_show(schema)}: this sgd-tui reads schema = {SCHEMA}")
+    title = data.get("title", name)
+    if not isinstance(title, str):
+        c.add("title", f"must be a string, got {_show(title)}")
+        title = name
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        c.add("description", f"must be a string, got {_show(description)}")
+        description = ""
+    seed = c.check(SEED, data.get("seed", 0), "seed")
+    device = data.get("device", "auto")
+    msg = check_device_name(device)
+    if msg:
+        c.add("device", msg)
+        device = "auto"
+
+    objective, objective_options = _objective(c, c.table(data.get("objective"), "objective"), "objective",
+                                              None, None)
+    budget_raw = c.table(data.get("budget"), "budget")
+    optimizer_raw = c.table(data.get("optimizer"), "optimizer")
+    runs_raw = data.get("runs")
+    if runs_raw is None:
+        runs_raw = [{}]
+        implicit = True
+    elif not isinstance(runs_raw, list) or not all(isinstance(r, dict) for r in runs_raw) or not runs_raw:
+        c.add("runs", "must be one or more [[runs]] tables")
+        runs_raw, implicit = [], False
+    else:
+        implicit = False
+
+    budget = _budget(c, budget_raw)
+    runs = []
+    for i, raw in enumerate(runs_raw, 1):
+        prefix = "optimizer" if implicit else f"runs[{i}]"
+        spec = _run(c, raw, prefix, optimizer_raw, objective, objective_options, budget, seed, device)
+        if spec is not None:
+            runs.append(spec)
+    _check_optimizer_keys(c, optimizer_raw, [r.get("name") for r in runs_raw])
+    if c.issues:
+        raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
+    _default_labels(runs)
+    return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
+                    objective, objective_options, budget, dict(optimizer_raw), runs)
+
+
+def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):
+    """Resolve an objective table. For a run's table, ``base_*`` are the scenario's objective: its
+    options carry over (all of them for the same objective, the shared ones for another)."""
+    name = raw.get("name", base_name)
+    if name is None:
+        c.add(_join(key, "name"), "missing: name the objective, one of " + ", ".join(OBJECTIVES))
+        return None, {}
+    if name not in OBJECTIVES:
+        hint = difflib.get_close_matches(str(name), list(OBJECTIVES), n=1)
+        c.add(_join(key, "name"), f"unknown objective {_show(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+              + "; one of " + ", ".join(OBJECTIVES))
+        return None, {}
+    info = get_objective(name)
+    values: dict[str, Any] = {}
+    if base_options is not None and base_name is not None:
+        base_defaults = get_objective(base_name).defaults
+        for k, v in base_options.items():
+            # carry over what the scenario set (not the base objective's defaults) and this objective takes
+            if k in info.defaults and (name == base_name or v != base_defaults.get(k)):
+                values[k] = v
+    own = {k: v for k, v in raw.items() if k != "name"}
+    values.update(own)
+    resolved, errors = validate_options(name, {k: v for k, v in values.items() if v is not None})
+    for k, message in errors:
+        if k in own or k not in values:
+            path = _join(key, k)
+        else:
+            path = _join("objective", k)
+        if k not in info.defaults:
+            c.unknown(path, ["name", *info.defaults], f"objective {name}")
+        else:
+            c.add(path, message)
+    return name, resolved
+
+
+def _budget(c: _Checker, raw: dict) -> dict[str, Any]:
+    budget = {p.name: p.default for p in BUDGET_PARAMS}
+    for k, v in raw.items():
+        if k not in BUDGET_KEYS:
+            c.unknown(f"budget.{k}", list(BUDGET_KEYS), "[budget]")
+            continue
+        budget[k] = c.check(BUDGET_KEYS[k], v, f"budget.{k}")
+    if ("steps" in raw) == ("epochs" in raw):
+        c.add("budget", "give exactly one of steps = N (optimizer steps) or epochs = N (passes over the "
+                        "training set)" + (", not both" if "steps" in raw else ""))
+    return budget
+
+
+def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | None, objective_options: dict,
+         budget: dict, seed: int, device: str) -> RunSpec | None:
+    """Resolve one run: [optimizer] keys overridden by the run's own; every key checked where it is."""
+    opt_name = raw.get("name", shared.get("name"))
+    name_key = f"{prefix}.name" if "name" in raw else "optimizer.name"
+    if opt_name is None:
+        c.add(name_key, "missing: name the optimizer in [optimizer] or in the run, one of " + ", ".join(OPTIMIZERS))
+        return None
+    if opt_name not in OPTIMIZERS:
+        hint = difflib.get_close_matches(str(opt_name), list(OPTIMIZERS), n=1)
+        c.add(name_key, f"unknown optimizer {_show(opt_name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+              + "; one of " + ", ".join(OPTIMIZERS))
+        return None
+    info = get_optimizer(opt_name)
+    hyper_names = [p.name for p in info.params]
+
+    # the objective of this run
+    run_obj = raw.get("objective")
+    if run_obj is not None and prefix != "optimizer":
+        obj_name, obj_opts = _objective(c, c.table(run_obj, f"{prefix}.objective"), f"{prefix}.objective",
+                                        objective, objective_options)
+    else:
+        obj_name, obj_opts = objective, objective_options
+    if obj_name is None:
+        return None
+    obj = get_objective(obj_name)
+
+    # merge: [optimizer] first (its hyperparameters only if this optimizer has them), then the run
+    sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for table, where in ((shared, "optimizer"), (raw, prefix)):
+        for k, v in table.items():
+            if k == "name" or (k == "objective" and table is raw):
+                continue
+            if table is shared and where != prefix and k not in RUN_KEYS and k not in hyper_names:
+                continue  # another optimizer's hyperparameter: checked against that optimizer
+            values[k] = v
+            sources[k] = f"{where}.{k}"
+    settings = {p.name: p.default for p in RUN_PARAMS}
+    hyper_in = {}
+    for k, v in values.items():
+        if k in RUN_KEYS:
+            settings[k] = c.check(RUN_KEYS[k], v, sources[k])
+        elif k in hyper_names:
+            hyper_in[k] = v
+        else:
+            c.unknown(sources[k], [*hyper_names, *RUN_KEYS, "name", "objective"], f"a run of {opt_name}")
+    hyper, errors = validate_hyperparameters(opt_name, hyper_in)
+    for k, message in errors:
+        c.add(sources.get(k, prefix), message)
+
+    # combinations the engine cannot run
+    for k in DATA_ONLY:
+        if k in values and not obj.has_data:
+            c.add(sources[k], f"objective {obj_name} has no training set, so {k} does not apply"
+                  + ("; noise = σ in [objective] emulates stochastic gradients" if k == "batch_size" else ""))
+    if settings.get("start") is not None and not obj.is_2d:
+        c.add(sources["start"], f"start is for 2-D objectives; {obj_name} has {obj.kind} parameters")
+    if budget.get("epochs") is not None and not obj.has_data:
+        c.add("budget.epochs", f"objective {obj_name} has no training set, so it has no epochs: "
+                               "use steps = N")
+    batch = settings.get("batch_size")
+    if info.full_batch and obj.has_data and batch not in (None, "full"):
+        c.add(sources["batch_size"], f"{opt_name} uses the whole training set every step: batch_size must "
+                                     f"be \"full\" (got {batch}); use sgd (or another optimizer) for mini-batches")
+    elif isinstance(batch, int) and obj.has_data:
+        n = _train_size(obj_name, obj_opts)
+        if n is not None and batch > n:
+            c.add(sources["batch_size"], f"batch_size {batch} exceeds the {n} training examples of {obj_name}: "
+                                         f"use at most {n}, or \"full\"")
+    if info.needs_hessian and not obj.is_2d:
+        c.add(name_key if "name" in raw or prefix == "optimizer" else prefix,
+              f"{opt_name} needs the Hessian, which is only built for 2-D objectives (not {obj_name}); "
+              "use a first-order optimizer")
+    label = settings.get("label")
+    return RunSpec(label or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget), seed, device)
+
+
+def _train_size(objective: str, options: dict) -> int | None:
+    if "n_samples" in options:
+        return int(options["n_samples"])
+    if objective == "fashion_mnist":
+        return int(options.get("train_subset") or 60_000)
+    return None
+
+
+def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
+    """A key of [optimizer] that no run's optimizer takes is a mistake (runs that name another optimizer
+    skip the ones theirs lacks; if no run uses it at all, say so)."""
+    names = {n for n in run_names if isinstance(n, str) and n in OPTIMIZERS}
+    if isinstance(shared.get("name"), str) and shared["name"] in OPTIMIZERS and None in run_names:
+        names.add(shared["name"])
+    if not names:
+        return
+    takes = {p.name for n in names for p in get_optimizer(n).params}
+    for k in shared:
+        if k not in takes and k not in RUN_KEYS and k != "name":
+            allowed = sorted(takes) + list(RUN_KEYS)
+            c.unknown(f"optimizer.{k}", allowed, "[optimizer] (for " + ", ".join(sorted(names)) + ")")
+
+
+def _default_labels(runs: list[RunSpec]) -> None:
+    """Give every run without a label a readable one ("sgd lr=0.1 momentum=0.9"), then make all unique."""
+    many_objectives = len({(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str))
+                           for r in runs}) > 1
+    for r in runs:
+        if not r.label:
+            r.label = f"{r.optimizer} {r.key_hyper()}"
+            if many_objectives:
+                r.label += f" on {r.objective}"
+    seen: dict[str, int] = {}
+    for r in runs:
+        n = seen.get(r.label, 0) + 1
+        seen[r.label] = n
+        if n > 1:
+            r.label = f"{r.label} #{n}"
+        r.settings["label"] = r.label
+
+
+# ============================================================================ building and writing
+def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None = None, steps: int | None = None,
+                   epochs: int | None = None, data_dir: str | None = None) -> Scenario:
+    """The scenario with command-line overrides applied (and checked like the file's own values)."""
+    text = scenario_to_toml(s)
+    data = tomllib.loads(text)
+    if seed is not None:
+        data["seed"] = seed
+    if device is not None:
+        data["device"] = device
+    if steps is not None or epochs is not None:
+        data["budget"].pop("steps", None)
+        data["budget"].pop("epochs", None)
+        data["budget"]["steps" if steps is not None else "epochs"] = steps if steps is not None else epochs
+    if data_dir is not None:
+        for table in [data["objective"], *(r.get("objective", {}) for r in data["runs"])]:
+            if table and "data_dir" in get_objective(table.get("name", data["objective"]["name"])).defaults:
+                table["data_dir"] = data_dir
+    try:
+        out = parse_scenario(scenario_to_toml_data(data), s.path or "<string>")
+    except ScenarioError as e:
+        for issue in e.issues:  # the override, not the file, is wrong: say so
+            issue.line = None
+            issue.message += " (from a command-line option)"
+        raise
+    out.name = s.name
+    return out
+
+
+def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
+                       runs: list[RunSpec]) -> Scenario:
+    """A scenario from runs set up in the app (each RunSpec fully resolved); ``scenario_to_toml`` saves it."""
+    if not runs:
+        raise ValueError("a scenario needs at least one run")
+    full_budget = {p.name: p.default for p in BUDGET_PARAMS}
+    full_budget.update(budget)
+    specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
+    name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "scenario"
+    return Scenario(name, None, title, description, seed, device, specs[0].objective,
+                    dict(specs[0].objective_options), full_budget, {}, specs)
+
+
+def scenario_to_toml(s: Scenario) -> str:
+    """The resolved scenario as TOML: every run explicit (optimizer, all hyperparameters, settings, its
+    objective when it differs from the scenario's), so replaying it gives the same numbers."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "title": s.title,
+        "description": s.description,
+        "seed": s.seed,
+        "device": s.device,
+        "objective": {"name": s.objective, **_present(s.objective_options)},
+        "budget": _present(s.budget),
+        "runs": [],
+    }
+    for r in s.runs:
+        obj = get_objective(r.objective)
+        run: dict[str, Any] = {"label": r.label, "name": r.optimizer, **_present(r.hyper)}
+        used = {"schedule", *SCHEDULE_PARAMS[r.settings.get("schedule", "constant")]}
+        if obj.has_data:
+            used |= set(DATA_ONLY)
+        for k, v in r.settings.items():
+            if k != "label" and v is not None and (k in used or v != RUN_KEYS[k].default):
+                run[k] = v
+        if r.objective != s.objective or r.objective_options != s.objective_options:
+            run["objective"] = {"name": r.objective, **_present(r.objective_options)}
+        data["runs"].append(run)
+    return scenario_to_toml_data(data)
+
+
+def scenario_to_toml_data(data: dict[str, Any]) -> str:
+    """Write a scenario-shaped dict (top-level scalars, tables, ``runs`` as an array of tables) as TOML."""
+    lines: list[str] = []
+    tables = []
+    for k, v in data.items():
+        if isinstance(v, dict) or (isinstance(v, list) and v and all(isinstance(x, dict) for x in v)):
+            tables.append((k, v))
+        else:
+            lines.append(f"{k} = {_toml_value(v)}")
+    for k, v in tables:
+        items = v if isinstance(v, list) else [v]
+        for item in items:
+            lines.append("")
+            lines.append(f"[[{k}]]" if isinstance(v, list) else f"[{k}]")
+            sub = []
+            for kk, vv in item.items():
+                if isinstance(vv, dict):
+                    sub.append((kk, vv))
+                else:
+                    lines.append(f"{kk} = {_toml_value(vv)}")
+            for kk, vv in sub:
+                lines.append(f"[{k}.{kk}]")
+                lines.extend(f"{kkk} = {_toml_value(vvv)}" for kkk, vvv in vv.items())
+    return "\n".join(lines) + "\n"
+
+
+def _present(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        if "\n" in v and '"""' not in v and "\\" not in v and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", v):
+            return '"""\n' + v + '"""'
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
