@@ -169,3 +169,14 @@ def test_objective_option_errors():
     msgs = dict(errors)
     assert "condition must be a number >= 1" in msgs["condition"]
     assert "has no option 'colour'" in msgs["colour"]
+
+
+@pytest.mark.parametrize("name,loss", [("linear_regression", "l1"), ("logistic_regression", "cross_entropy"),
+                                       ("logistic_regression", "kl_div")])
+def test_regression_grid_matches_pointwise_values(name, loss):
+    p = build_problem(name, validate_options(name, {"loss": loss, "regularization": "l2", "reg_strength": 0.1})[0])
+    xs, ys = np.linspace(-3, 5, 9), np.linspace(-4, 4, 4)
+    G = p.grid(xs, ys)
+    assert G.shape == (4, 9)
+    for i, j in [(0, 0), (3, 8), (1, 5)]:
+        assert G[i, j] == pytest.approx(p.value(xs[j], ys[i]), rel=1e-10)

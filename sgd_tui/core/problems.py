@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from typing import Any
 
 import torch
@@ -201,7 +202,8 @@ class RegressionProblem(Problem2D):
         ys_t = torch.as_tensor(np.asarray(ys, dtype=float))
         B, W = torch.meshgrid(ys_t, xs_t, indexing="ij")  # rows: intercept b (y axis); columns: slope w
         V = torch.stack((W.reshape(-1), B.reshape(-1)), dim=1)
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # vmap falls back to a loop for kl_div and says so
             out = torch.func.vmap(lambda v: self._risk(v, None))(V).reshape(W.shape)
         return out.numpy()
 
