@@ -1,0 +1,1 @@
+"""The Textual app (imports nothing here, so `import sgd_tui.ui.series` stays light)."""
