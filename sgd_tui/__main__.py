@@ -1,0 +1,7 @@
+"""``python -m sgd_tui``: the same as the ``sgd-tui`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,235 @@
+"""The ``sgd-tui`` command (design §3).
+
+    sgd-tui                                   the app on the default objective
+    sgd-tui --scenario NAME|PATH              the app, preloaded with a scenario
+    sgd-tui --scenario NAME|PATH --headless   replay with no UI, results in --out
+    sgd-tui --list-scenarios | --list-objectives | --list-optimizers
+    sgd-tui --validate PATH...
+
+Exit status: 0 done (a diverged run is a result), 2 bad input (one clear message, no traceback),
+130 interrupted (partial results written), 1 an internal error.
+
+Imports stay lazy: ``--help``, ``--list-*`` and ``--validate`` load only the registries (no torch, no
+textual); the headless replay loads torch; only the interactive path loads the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from typing import Sequence
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage dump)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class BadInput(Exception):
+    """A user-fixable problem with the command line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sgd-tui",
+        description="A terminal optimizer playground for the SGD lecture: run, watch and compare optimizers "
+                    "on 2-D surfaces, regression risks and FashionMNIST.",
+        epilog="Exit status: 0 done (a diverged run is a result), 2 bad input, 130 interrupted, 1 internal error.",
+    )
+    p.add_argument("--scenario", metavar="NAME|PATH",
+                   help="a scenario: NAME of a file in scenarios/, or a PATH to a .toml file")
+    p.add_argument("--headless", action="store_true", help="replay the scenario with no UI and write results")
+    p.add_argument("--out", metavar="DIR", help="where --headless writes (default: runs/<name>-<time>/)")
+    p.add_argument("--device", metavar="DEVICE", help="auto | cpu | cuda | cuda:N | mps (overrides the scenario)")
+    p.add_argument("--seed", type=int, metavar="N", help="the seed of every run (overrides the scenario)")
+    p.add_argument("--data-dir", metavar="DIR", help="the FashionMNIST directory (overrides the scenario)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, metavar="N", help="run N optimizer steps (overrides the budget)")
+    budget.add_argument("--epochs", type=int, metavar="N", help="run N epochs (overrides the budget)")
+    p.add_argument("--monochrome", action="store_true", help="the app without colours")
+    lists = p.add_mutually_exclusive_group()
+    lists.add_argument("--list-scenarios", action="store_true", help="list the scenarios with their titles")
+    lists.add_argument("--list-objectives", action="store_true", help="list the objectives and their options")
+    lists.add_argument("--list-optimizers", action="store_true",
+                       help="list the optimizers with their hyperparameters, defaults and allowed values")
+    lists.add_argument("--validate", nargs="+", metavar="PATH", help="check scenario files and print every error")
+    lists.add_argument("--download-data", action="store_true",
+                       help="download FashionMNIST into --data-dir (or the default data directory)")
+    lists.add_argument("--bench", action="store_true",
+                       help="benchmark FashionMNIST training (the arguments after --bench go to the benchmark)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--bench" in argv:  # everything after --bench belongs to the benchmark's own parser
+        at = argv.index("--bench")
+        return _guard(lambda: _bench(argv[at + 1:]))
+    args = build_parser().parse_args(argv)
+    return _guard(lambda: _dispatch(args))
+
+
+def _guard(action) -> int:
+    """Run ``action`` and map what escapes it to an exit status and one line on stderr."""
+    from .core.scenario import ScenarioError
+
+    try:
+        return action()
+    except ScenarioError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as e:
+        print(f"sgd-tui: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sgd-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `sgd-tui --list-optimizers | head`: the reader has gone; so do we, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as e:
+        if _is_setup_error(e):
+            print(f"sgd-tui: error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        traceback.print_exc()
+        print(f"sgd-tui: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _is_setup_error(e: Exception) -> bool:
+    """engine.SetupError, checked without importing the engine (and so torch) when it was not loaded."""
+    engine = sys.modules.get("sgd_tui.core.engine")
+    return engine is not None and isinstance(e, engine.SetupError)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.list_scenarios:
+        return _list_scenarios()
+    if args.list_objectives:
+        return _list_objectives()
+    if args.list_optimizers:
+        return _list_optimizers()
+    if args.validate:
+        return _validate(args.validate)
+    if args.download_data:
+        from .core.data import download_fashion_mnist
+
+        download_fashion_mnist(args.data_dir)
+        return EXIT_OK
+    if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
+        raise BadInput("--steps and --epochs take a number >= 1")
+    scenario = _scenario(args)
+    if args.headless:
+        from .headless import replay
+
+        return replay(scenario, args.out)
+    return _interactive(scenario, args.monochrome)
+
+
+def _scenario(args: argparse.Namespace):
+    """The scenario of --scenario with the command-line overrides, or None."""
+    overrides = {k: getattr(args, k) for k in ("seed", "device", "steps", "epochs", "data_dir")}
+    if args.scenario is None:
+        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
+        if args.headless:
+            raise BadInput("--headless needs --scenario NAME|PATH (see sgd-tui --list-scenarios)")
+        if args.out:
+            given.append("--out")
+        if given:
+            raise BadInput(f"{', '.join(given)} need --scenario NAME|PATH")
+        return None
+    if args.out and not args.headless:
+        raise BadInput("--out is for --headless replays")
+    from .core.scenario import load_scenario, with_overrides
+
+    scenario = load_scenario(args.scenario)
+    if any(v is not None for v in overrides.values()):
+        scenario = with_overrides(scenario, **overrides)
+    return scenario
+
+
+def _interactive(scenario, monochrome: bool) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError as e:
+        if (e.name or "").startswith("sgd_tui.ui"):
+            print("sgd-tui: the interactive app is not part of this build (sgd_tui.ui.app is missing); "
+                  "use --scenario NAME --headless", file=sys.stderr)
+            return EXIT_INTERNAL
+        raise
+    return run_app(scenario=scenario, monochrome=monochrome) or EXIT_OK
+
+
+def _bench(argv: list[str]) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(argv) or EXIT_OK
+
+
+# ============================================================================ listings
+def _list_scenarios() -> int:
+    from .core.scenario import find_scenarios, scenarios_dir
+
+    found = find_scenarios()
+    if not found:
+        print(f"no scenarios in {scenarios_dir()}")
+        return EXIT_OK
+    width = max(len(n) for n, _, _ in found)
+    for name, _, title in found:
+        print(f"{name:<{width}}  {title}")
+    return EXIT_OK
+
+
+def _param_lines(params, indent: str = "    ") -> list[str]:
+    from .core.params import format_value
+
+    width = max((len(p.name) for p in params), default=0)
+    dwidth = max((len(format_value(p.default)) for p in params), default=0)
+    return [f"{indent}{p.name:<{width}}  {format_value(p.default):<{dwidth}}  {p.help}; {p.allowed()}"
+            for p in params]
+
+
+def _list_objectives() -> int:
+    from .core.objectives import OBJECTIVES
+
+    for info in OBJECTIVES.values():
+        print(f"{info.name} ({info.kind}): {info.title}")
+        print(f"    {info.formula}" + (f"  ({info.help})" if info.help else ""))
+        print("\n".join(_param_lines(info.params, "      ")))
+        print()
+    return EXIT_OK
+
+
+def _list_optimizers() -> int:
+    from .core.optimizers import OPTIMIZERS
+    from .core.runspec import RUN_PARAMS
+
+    for info in OPTIMIZERS.values():
+        print(f"{info.name}: {info.title}" + (" [full batch]" if info.full_batch else ""))
+        print(f"    {info.rule}")
+        print("\n".join(_param_lines(info.params, "      ")))
+        print()
+    print("run settings (in [optimizer] or [[runs]], for every optimizer):")
+    print("\n".join(_param_lines(RUN_PARAMS, "      ")))
+    return EXIT_OK
+
+
+def _validate(paths: list[str]) -> int:
+    from .core.scenario import ScenarioError, load_scenario
+
+    code = EXIT_OK
+    for path in paths:
+        try:
+            s = load_scenario(path)
+        except ScenarioError as e:
+            print(str(e), file=sys.stderr)
+            code = EXIT_BAD_INPUT
+            continue
+        print(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {s.title})")
+    return code

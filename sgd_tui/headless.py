@@ -1,0 +1,304 @@
+"""``sgd-tui --scenario NAME --headless``: replay a scenario with no UI and write its results.
+
+Every run goes through :class:`sgd_tui.core.engine.Runner`, the code the app uses, one run after
+another, in chunks of about a quarter of a second: after each chunk the new rows are appended to
+``metrics.csv`` (and ``eval.csv``) and flushed, so an interrupted replay loses nothing, and the progress
+line on stderr is updated (a bar on a terminal, a plain line every few seconds otherwise).
+
+Output (design §5): metrics.csv, eval.csv (dataset objectives that evaluate), summary.json,
+scenario.toml (the resolved scenario: replaying it gives the same numbers), loss.txt and, for 2-D
+objectives, trajectory.txt. Floats are written with ``repr`` so two replays are identical apart from
+``time_s``.
+
+Ctrl+C stops the current run within one step (the first SIGINT only asks the runner to stop), writes
+everything with the unfinished runs ``stopped`` and returns 130. Never imports textual.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import platform
+import re
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from .core.engine import Control, Runner, SetupError
+from .core.objectives import get_objective
+from .core.optimizers import get_optimizer
+from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
+from .core.scenario import Scenario, scenario_to_toml
+
+__all__ = ["replay", "default_out_dir", "lecture_title"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def default_out_dir(s: Scenario) -> Path:
+    """``runs/<name>-<YYYYmmdd-HHMMSS>/`` under the current directory."""
+    return Path("runs") / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _num(v: float | None) -> str:
+    """A float exactly as Python reads it back (repr), or empty for None."""
+    return "" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def _json_safe(v: Any) -> Any:
+    """JSON has no inf/NaN: they become null (the run's status says why)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+class _Writer:
+    """metrics.csv and eval.csv, appended and flushed per chunk; the series kept for the plots."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self._metrics = open(out / "metrics.csv", "w", newline="", encoding="utf-8")
+        self.metrics = csv.writer(self._metrics, lineterminator="\n")
+        self.metrics.writerow(METRICS_COLUMNS)
+        self._eval: IO[str] | None = None
+        self.eval = None
+        self.series: dict[str, list[Record]] = {}
+        self.evals: dict[str, list[EvalRecord]] = {}
+
+    def write(self, label: str, records: list[Record], evals: list[EvalRecord]) -> None:
+        rows = self.series.setdefault(label, [])
+        for r in records:
+            self.metrics.writerow((label, r.step, _num(r.epoch), r.samples, f"{r.time_s:.6f}", _num(r.loss),
+                                   _num(r.lr), _num(r.grad_norm), _num(r.x), _num(r.y)))
+            rows.append(r)
+        self._metrics.flush()
+        if evals:
+            if self.eval is None:
+                self._eval = open(self.out / "eval.csv", "w", newline="", encoding="utf-8")
+                self.eval = csv.writer(self._eval, lineterminator="\n")
+                self.eval.writerow(EVAL_COLUMNS)
+            for e in evals:
+                self.eval.writerow((label, e.epoch, e.samples, _num(e.test_loss), _num(e.test_accuracy)))
+            self.evals.setdefault(label, []).extend(evals)
+            self._eval.flush()
+
+    def close(self) -> None:
+        self._metrics.close()
+        if self._eval is not None:
+            self._eval.close()
+
+
+class _Progress:
+    """A one-line bar on a terminal; plain lines (at most one per ``every`` seconds per run) otherwise."""
+
+    def __init__(self, stream: IO[str] | None, n_runs: int, every: float = 5.0):
+        self.stream = stream
+        self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+        self.n = n_runs
+        self.every = every
+        self._last = 0.0
+
+    def _say(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def update(self, i: int, runner: Runner) -> None:
+        done, total = runner.step, max(1, runner.total_steps)
+        loss = "" if runner.last_loss is None else f"  loss {runner.last_loss:.4g}"
+        head = f"run {i + 1}/{self.n} {runner.spec.label}"
+        if self.tty:
+            width = 24
+            fill = int(width * done / total)
+            self._say(f"\r\x1b[2K{head} [{'#' * fill}{'-' * (width - fill)}] {done}/{total}{loss}")
+        elif time.monotonic() - self._last >= self.every:
+            self._last = time.monotonic()
+            self._say(f"{head}: step {done}/{total}{loss}\n")
+
+    def finished(self, i: int, result: RunResult) -> None:
+        loss = "" if result.final_loss is None else f", final loss {result.final_loss:.6g}"
+        extra = f" at step {result.diverged_step}" if result.diverged_step is not None else ""
+        msg = f": {result.message}" if result.message else ""
+        self._say(("\r\x1b[2K" if self.tty else "") + f"run {i + 1}/{self.n} {result.label}: {result.status}"
+                  f"{extra} after {result.steps} steps{loss} ({result.time_s:.2f} s){msg}\n")
+        self._last = 0.0
+
+    def note(self, text: str) -> None:
+        self._say(("\r\x1b[2K" if self.tty else "") + text + "\n")
+
+
+@contextmanager
+def _stop_on_sigint(control: Control):
+    """The first Ctrl+C asks the runner to stop (within one step); a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = sys.stderr,
+           chunk_seconds: float = 0.25, control: Control | None = None) -> int:
+    """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
+    0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``),
+    130 interrupted, 1 a run ended in an internal error."""
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scenario.toml").write_text(scenario_to_toml(scenario), encoding="utf-8")
+    control = control or Control()
+    bar = _Progress(progress, len(scenario.runs))
+    writer = _Writer(out)
+    results: list[tuple[dict, RunResult]] = []
+    runners: list[Runner] = []
+    code = EXIT_OK
+    try:
+        with _stop_on_sigint(control):
+            for i, spec in enumerate(scenario.runs):
+                meta = {"optimizer": spec.optimizer, "objective": spec.objective}
+                if control.stopped:
+                    results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
+                    continue
+                try:
+                    runner = Runner(spec)
+                except SetupError as e:
+                    bar.note(f"sgd-tui: error: run {spec.label!r}: {e}")
+                    code = EXIT_BAD_INPUT
+                    break
+                except KeyboardInterrupt:
+                    control.stop()
+                    results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
+                    continue
+                runners.append(runner)
+                meta["device"] = str(runner.device)
+                if runner.initial_record is not None:
+                    writer.write(spec.label, [runner.initial_record], [])
+                _run(runner, control, writer, bar, i, chunk_seconds)
+                result = runner.final_result()
+                if result.status == "error":
+                    code = EXIT_INTERNAL
+                results.append((meta, result))
+                bar.finished(i, result)
+    finally:
+        writer.close()
+    if control.stopped and code == EXIT_OK:
+        code = EXIT_INTERRUPTED
+    _write_summary(out, scenario, runners, results, writer, code)
+    _write_plots(out, scenario, runners, writer)
+    bar.note(f"results in {out}")
+    return code
+
+
+def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: int, chunk_seconds: float) -> None:
+    """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
+    label = runner.spec.label
+    while not runner.done:
+        try:
+            records, evals = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
+        except KeyboardInterrupt:
+            control.stop()
+            runner.stop()
+            break
+        except Exception as e:  # a numerical failure inside torch or a bug: a result, not a crash
+            runner.fail(f"{type(e).__name__}: {e}")
+            break
+        writer.write(label, records, evals)
+        bar.update(i, runner)
+        if control.stopped:
+            runner.stop()
+
+
+def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
+                   writer: _Writer, code: int) -> None:
+    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
+    try:
+        import torch
+
+        from .core.devices import device_description
+
+        env["torch"] = torch.__version__
+        env["device"] = device_description(runners[0].device) if runners else s.device
+    except ImportError:
+        env["torch"] = None
+    from . import __version__
+
+    env["sgd_tui"] = __version__
+    runs = []
+    for meta, r in results:
+        d = {**r.to_dict(), **meta}
+        evals = writer.evals.get(r.label)
+        if evals:
+            d["test_loss"], d["test_accuracy"] = evals[-1].test_loss, evals[-1].test_accuracy
+        runs.append(d)
+    summary = {
+        "scenario": {
+            "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
+            "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
+            "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
+                      "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings} for r in s.runs],
+        },
+        "environment": env,
+        "exit_code": code,
+        "runs": runs,
+    }
+    (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2) + "\n", encoding="utf-8")
+
+
+def lecture_title(spec) -> str:
+    """The lecture's plot title: ``Optimizer-SGD lr-0.001 mt-0.5 bs-16``."""
+    info = get_optimizer(spec.optimizer)
+    m = re.search(r"torch\.optim\.(\w+)", info.title)
+    name = m.group(1) if m else spec.optimizer.capitalize()
+    momentum = spec.hyper.get("momentum", spec.hyper.get("betas", (0,))[0])
+    bs = spec.settings.get("batch_size") or get_objective(spec.objective).default_batch
+    return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
+
+
+def _write_plots(out: Path, s: Scenario, runners: list[Runner], writer: _Writer) -> None:
+    from .plots_text import loss_plot, trajectory_plot
+
+    by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
+    series = [(label, [r.samples if by_samples else r.step for r in recs], [r.loss for r in recs])
+              for label, recs in writer.series.items()]
+    one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
+    title = lecture_title(runners[0].spec) if one_dataset else s.title
+    text = loss_plot(series, title=title, xlabel="# of samples" if by_samples else "step",
+                     ylabel="training loss" if by_samples else "loss")
+    (out / "loss.txt").write_text(text, encoding="utf-8")
+
+    # trajectories: one panel per distinct 2-D objective (a scenario may compare objectives)
+    groups: dict[str, list[Runner]] = {}
+    for r in runners:
+        if r.problem.is_2d:
+            key = json.dumps([r.spec.objective, r.spec.objective_options], sort_keys=True, default=str)
+            groups.setdefault(key, []).append(r)
+    panels = []
+    for members in groups.values():
+        p = members[0].problem
+        info = get_objective(members[0].spec.objective)
+        paths = [(r.spec.label, [x.x for x in writer.series.get(r.spec.label, [])],
+                  [x.y for x in writer.series.get(r.spec.label, [])]) for r in members]
+        xl, yl = ("w (slope)", "b (intercept)") if info.kind == "regression" else ("x", "y")
+        panels.append(trajectory_plot(paths, bounds=p.bounds, grid=p.grid, minima=p.minima, start=p.start,
+                                      title=f"{info.title} ({info.name}): paths of the runs", xlabel=xl,
+                                      ylabel=yl))
+    if panels:
+        (out / "trajectory.txt").write_text("\n".join(panels), encoding="utf-8")
