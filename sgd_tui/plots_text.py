@@ -3,8 +3,8 @@
 plotext raises on ±inf and NaN, and on values <= 0 on a log axis, and prints long decimal tick labels
 for huge ranges; so every series is sanitised here (non-finite points dropped, a log axis only when all
 values are positive), thinned to about twice the plot's width (keeping each bucket's minimum and
-maximum), and given short tick labels ("1e-3", "250k"). Runs are told apart by their marker character,
-which the legend shows.
+maximum), and given short tick labels ("1e-3", "250k"). Runs are told apart by their marker character;
+the legend is written under the plot (plotext's own legend would hide the start of the curves).
 """
 
 from __future__ import annotations
@@ -94,10 +94,13 @@ def _start(width: int, height: int, title: str, xlabel: str, ylabel: str) -> Non
     plt.ylabel(ylabel)
 
 
-def _finish() -> str:
+def _finish(legend: Sequence[tuple[str, str]]) -> str:
+    """The built plot without colour codes, then its legend (plotext draws its own over the data)."""
     text = _ANSI.sub("", plt.build())
     plt.clf()
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    lines = [line.rstrip() for line in text.splitlines()]
+    lines += [f"  {marker}  {label}" for marker, label in legend]
+    return "\n".join(lines) + "\n"
 
 
 def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str = "loss",
@@ -108,15 +111,20 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
     ys_all = [y for _, _, ys in clean for y in ys]
     if not ys_all:
         return f"{title}\n(no finite loss values to plot)\n"
+    positive = [y for y in ys_all if y > 0]
+    log = bool(positive) and min(ys_all) >= 0 and max(positive) / min(positive) > 100
+    if log:  # exact zeros (Newton landing on the minimum) cannot be drawn on a log axis
+        clean = [(label, *_finite(xs, ys, positive=True)) for label, xs, ys in clean]
+        ys_all = positive
     lo, hi = min(ys_all), max(ys_all)
-    log = lo > 0 and hi / lo > 100
-    _start(width, height, title, xlabel, ylabel + (" (log scale)" if log else ""))
+    _start(width, height, title, xlabel, ylabel + (" (log scale; zeros not drawn)" if log else ""))
     xs_all = [x for _, xs, _ in clean for x in xs]
+    legend = []
     for i, (label, xs, ys) in enumerate(clean):
-        if not xs:
-            continue
-        xs, ys = thin(xs, ys, width)
-        plt.plot(xs, ys, marker=MARKERS[i % len(MARKERS)], label=label)
+        legend.append((MARKERS[i % len(MARKERS)], label + ("" if xs else " (nothing to draw)")))
+        if xs:
+            xs, ys = thin(xs, ys, width)
+            plt.plot(xs, ys, marker=MARKERS[i % len(MARKERS)])
     xt = _linear_ticks(min(xs_all), max(xs_all))
     plt.xticks(xt, [short(t) for t in xt])
     if log:
@@ -125,7 +133,7 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
     else:
         yt = _linear_ticks(lo, hi)
     plt.yticks(yt, [short(t) for t in yt])
-    return _finish()
+    return _finish(legend)
 
 
 def trajectory_plot(
@@ -140,14 +148,14 @@ def trajectory_plot(
     ylabel: str = "y",
     width: int = 100,
     height: int = 34,
-    levels: int = 10,
+    levels: int = 6,
 ) -> str:
     """Paths of all runs over contour lines of the surface.
 
     ``grid(xs, ys)`` gives f on the grid (rows = ys). Contours: f is banded into ``levels`` bands
     evenly spaced in log(1 + f - min f) over the view; a cell whose band differs from its right or upper
     neighbour's is drawn with ``·``. Paths are clamped to the view (a diverging run runs along the edge)
-    and non-finite points dropped. ``S`` marks the start and ``$`` the known minima.
+    and non-finite points dropped. ``S`` marks the start and ``M`` the known minima.
     """
     import numpy as np
 
@@ -175,8 +183,10 @@ def trajectory_plot(
     def clamp(v: float, lo: float, hi: float) -> float:
         return min(max(v, lo), hi)
 
+    legend = []
     for i, (label, px, py) in enumerate(paths):
         px, py = _finite(px, py)
+        legend.append((MARKERS[i % len(MARKERS)], label + ("" if px else " (nothing to draw)")))
         if not px:
             continue
         px = [clamp(v, x0, x1) for v in px]
@@ -185,15 +195,17 @@ def trajectory_plot(
         idx = list(range(0, len(px), stride))
         if idx[-1] != len(px) - 1:
             idx.append(len(px) - 1)
-        plt.plot([px[k] for k in idx], [py[k] for k in idx], marker=MARKERS[i % len(MARKERS)], label=label)
+        plt.plot([px[k] for k in idx], [py[k] for k in idx], marker=MARKERS[i % len(MARKERS)])
     inside = [(a, b) for a, b in minima if x0 <= a <= x1 and y0 <= b <= y1]
     if inside:
-        plt.scatter([a for a, _ in inside], [b for _, b in inside], marker="$", label="minimum")
+        plt.scatter([a for a, _ in inside], [b for _, b in inside], marker="M")
+        legend.append(("M", "minimum"))
     if start is not None and math.isfinite(start[0]) and math.isfinite(start[1]):
-        plt.scatter([clamp(start[0], x0, x1)], [clamp(start[1], y0, y1)], marker="S", label="start")
+        plt.scatter([clamp(start[0], x0, x1)], [clamp(start[1], y0, y1)], marker="S")
+        legend.append(("S", "start"))
     plt.xlim(x0, x1)
     plt.ylim(y0, y1)
     xt, yt = _linear_ticks(x0, x1), _linear_ticks(y0, y1)
     plt.xticks(xt, [short(t) for t in xt])
     plt.yticks(yt, [short(t) for t in yt])
-    return _finish()
+    return _finish(legend)
