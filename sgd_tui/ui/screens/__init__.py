@@ -1,0 +1,1 @@
+"""Screens of the app: the main view and its modal dialogs."""

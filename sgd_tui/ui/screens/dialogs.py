@@ -1,0 +1,93 @@
+"""Modal dialogs: help, a one-line question (duplicate with a change, save as), the scenario picker.
+
+Each dialog dismisses with its answer (``None`` when cancelled with Escape).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+__all__ = ["HelpScreen", "AskScreen", "ScenarioPicker"]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the main view, from its bindings (so the help cannot drift from the keys)."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
+
+    def __init__(self, bindings: list[tuple[str, str]], intro: str) -> None:
+        super().__init__()
+        self.rows = bindings
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        width = max(len(k) for k, _ in self.rows)
+        text = "\n".join(f"{k.rjust(width)}  {d}" for k, d in self.rows)
+        with Vertical(classes="dialog"):
+            yield Label("Keys", classes="dialog-title")
+            yield Static(self.intro + "\n\n" + text, id="help-text")
+            yield Label("Escape closes", classes="help")
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)
+
+
+class AskScreen(ModalScreen[str | None]):
+    """Ask for one line of text; ``check`` returns an error message (shown, dialog stays) or ''."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, title: str, prompt: str, value: str = "", check=None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.prompt = prompt
+        self.value = value
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.prompt, classes="help")
+            yield Input(self.value, id="answer")
+            yield Static("", id="ask-error", classes="form-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        msg = self.check(event.value) if self.check else ""
+        if msg:
+            err = self.query_one("#ask-error", Static)
+            err.update(msg)
+            err.add_class("-shown")
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ScenarioPicker(ModalScreen[str | None]):
+    """Pick one of the scenario files (name, title); dismisses with the name."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, scenarios: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.scenarios = scenarios
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Open a scenario", classes="dialog-title")
+            if self.scenarios:
+                yield OptionList(*[Option(f"{name}  {title}", id=name) for name, title in self.scenarios])
+            else:
+                yield Label("no scenario files found", classes="help")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,416 @@
+"""The main view: setup sidebar, plots, teaching aids and the runs table, driven by keys.
+
+Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker and posts
+:class:`~sgd_tui.ui.messages.Progress`; this screen routes each update to its run (the run's series
+grows) and a single 5 Hz timer redraws what changed: plots, table cells, teaching aids, status line.
+Building a preview of the objective (for the heat map) and finding devices import torch, so they run
+in thread workers too, and the first frame never waits for torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from ...core.objectives import get_objective
+from ...core.params import ParamError
+from ..messages import DevicesFound, DriverIdle, Progress, SurfaceReady
+from ..session import RunEntry, Session
+from ..widgets.plot_area import PlotArea
+from ..widgets.runs_table import RunsTable
+from ..widgets.setup_panel import SetupPanel
+from ..widgets.teaching import TeachingPanel
+from ..worker import Driver
+from .dialogs import AskScreen, HelpScreen
+
+__all__ = ["MainScreen", "SPEEDS"]
+
+SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None = flat out
+DEFAULT_SPEED = 50
+REDRAW_S = 0.2  # the one redraw timer: 5 Hz
+
+
+class MainScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("space", "run_pause", "run/pause"),
+        Binding("n", "step", "step"),
+        Binding("r", "reset", "reset"),
+        Binding("a", "add", "add run"),
+        Binding("d", "duplicate", "duplicate"),
+        Binding("x,delete", "remove", "remove"),
+        Binding("v", "toggle_visible", "show/hide"),
+        Binding("plus,equals_sign", "speed(1)", "faster"),
+        Binding("minus", "speed(-1)", "slower"),
+        Binding("t", "x_axis", "x axis", show=False),
+        Binding("l", "log_y", "log y", show=False),
+        Binding("e", "smoothing", "smoothing", show=False),
+        Binding("s", "toggle_setup", "setup"),
+        Binding("i", "toggle_teaching", "teaching aids", show=False),
+        Binding("o", "open_scenario", "open", show=False),
+        Binding("w", "save_scenario", "save", show=False),
+        Binding("escape", "focus_runs", "to runs table", show=False),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, session: Session, *, monochrome: bool = False, timings: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.monochrome = monochrome
+        self.timings = timings
+        self.playing = False
+        self.speed: float | None = DEFAULT_SPEED
+        self.driver = Driver(self.post_message)
+        self._driver_worker: Worker | None = None
+        self._surface_key = ""
+        self._status_text = ""
+        self._teach_key: tuple = ()
+        self._pending: RunEntry | None = None  # the run a duplicate dialog made
+
+    # ----------------------------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            first = self.session.runs[0].spec.optimizer if self.session.runs else "sgd"
+            yield SetupPanel(self.session.shared, first, id="setup")
+            with Vertical(id="main"):
+                yield Static("", id="status")
+                yield PlotArea(monochrome=self.monochrome, id="plots")
+                yield TeachingPanel("", id="teaching")
+                yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one(RunsTable).sync(self.session.runs)
+        await self.load_session(self.session)
+        self.find_devices()
+        self.set_interval(REDRAW_S, self.refresh_views)
+        self.query_one(RunsTable).focus()
+
+    async def load_session(self, session: Session) -> None:
+        """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
+        self.pause_all()
+        if session is not self.session:
+            for r in self.session.runs:
+                r.slot.removed = True
+        self.session = session
+        panel = self.query_one(SetupPanel)
+        await panel.load_shared(session.shared)
+        self._shared_changed()
+        await self._load_selected()
+
+    # ----------------------------------------------------------------------------------- helpers
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def plots(self) -> PlotArea:
+        return self.query_one(PlotArea)
+
+    def selected(self) -> RunEntry | None:
+        rid = self.table.selected_id
+        return next((r for r in self.session.runs if r.run_id == rid), None)
+
+    def _is_2d(self) -> bool:
+        return get_objective(self.session.shared.objective).is_2d
+
+    def _shared_changed(self) -> None:
+        """After the objective or the run list changed: plot kind, surface, runs, driver slots."""
+        is_2d = self._is_2d()
+        self.plots.set_kind(is_2d)
+        self.set_class(is_2d, "-surface")
+        sh = self.session.shared
+        key = f"{sh.objective}:{sorted(sh.options.items())}"
+        if key != self._surface_key:
+            self._surface_key = key
+            if is_2d:
+                self.build_surface(key, sh.objective, dict(sh.options), sh.seed)
+        self._runs_changed()
+
+    def _runs_changed(self) -> None:
+        self.plots.set_runs(self.session.runs)
+        self.driver.slots = [r.slot for r in self.session.runs if not r.invalid]
+        self.driver.rate = self.speed if self._is_2d() else None
+        if self.playing:
+            for r in self.session.runs:
+                r.slot.control.resume()
+            self._ensure_driver()
+        self.table.sync(self.session.runs)
+
+    async def _load_selected(self) -> None:
+        r = self.selected()
+        await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
+        self._teach_key = ()
+
+    # ----------------------------------------------------------------------------------- workers
+    @work(thread=True, exit_on_error=False, group="surface", exclusive=True)
+    def build_surface(self, key: str, objective: str, options: dict, seed: int) -> None:
+        """A preview problem for the heat map (imports torch; the UI thread never waits for it)."""
+        from ...core.problems import build_problem
+
+        try:
+            p = build_problem(objective, options, None, seed)
+            self.post_message(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
+        except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
+            self.post_message(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))
+
+    @work(thread=True, exit_on_error=False, group="devices")
+    def find_devices(self) -> None:
+        from ...core.devices import available_devices
+
+        self.post_message(DevicesFound(available_devices()))
+
+    def _ensure_driver(self) -> None:
+        if self._driver_worker is None or self._driver_worker.is_finished:
+            self.driver.cancel.clear()
+            self._driver_worker = self.run_worker(self.driver.run, thread=True, exit_on_error=False,
+                                                  group="driver", name="driver")
+
+    def on_surface_ready(self, m: SurfaceReady) -> None:
+        if m.key != self._surface_key:
+            return
+        if m.error:
+            self.notify(f"cannot draw the surface: {m.error}", severity="error")
+            return
+        self.plots.set_surface(m.grid_fn, m.bounds, m.minima)
+
+    def on_devices_found(self, m: DevicesFound) -> None:
+        self.query_one(SetupPanel).set_devices(m.devices)
+
+    def on_progress(self, m: Progress) -> None:
+        for r in self.session.apply(m.updates):
+            if r.status == "error" and r.message:
+                self.notify(f"{r.spec.label}: {r.message}", title="run failed", severity="error", timeout=8)
+
+    def on_driver_idle(self, _: DriverIdle) -> None:
+        if self.playing and self.session.runnable():
+            self._ensure_driver()  # a run was added just as the driver ran out of work
+        elif self.playing:
+            self.playing = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.playing = False
+            err = event.worker.error
+            self.notify(f"{type(err).__name__}: {err}", title=f"{event.worker.name or 'worker'} failed",
+                        severity="error", timeout=10)
+
+    # ----------------------------------------------------------------------------------- redraw
+    def refresh_views(self) -> None:
+        """The one redraw timer (5 Hz): plots, table cells and texts, each only when changed."""
+        self.plots.refresh_if_changed()
+        self.table.sync(self.session.runs)
+        sel = self.selected()
+        key = (id(sel), sel.version if sel else 0, self.playing)
+        if key != self._teach_key and self._is_2d():
+            self._teach_key = key
+            self.query_one(TeachingPanel).show(sel, self.playing)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        sh = self.session.shared
+        state = "▶ running" if self.playing else "⏸ paused"
+        if not self.session.runnable() and self.session.runs:
+            state = "■ done (r resets)"
+        speed = ("flat out" if self.speed is None else f"{self.speed:g} steps/s") if self._is_2d() else "flat out"
+        loss = self.plots.loss
+        text = (f"{sh.title} · {sh.objective} · {len(self.session.runs)} runs · {state} · speed {speed} · "
+                f"x={loss.x_key}{' · log y' if loss.log_y else ''}"
+                f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
+        if text != self._status_text:
+            self._status_text = text
+            self.query_one("#status", Static).update(text)
+
+    # ----------------------------------------------------------------------------------- edits
+    async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:
+        shared, error = self.query_one(SetupPanel).shared_values()
+        if shared is None:
+            self.notify(error, severity="warning")
+            return
+        shared.title, shared.description = self.session.shared.title, self.session.shared.description
+        self.pause_all()
+        self.session.set_shared(shared)
+        self._shared_changed()
+        await self._load_selected()
+
+    def on_setup_panel_run_edited(self, _: SetupPanel.RunEdited) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        panel = self.query_one(SetupPanel)
+        optimizer, hyper, settings, label, error = panel.run_values()
+        if not error:
+            try:
+                spec = self.session.make_spec(optimizer, hyper, settings, label or r.spec.label)
+            except ParamError as e:
+                error = str(e)
+        r.invalid = error
+        panel.show_run_error(error)
+        if error:
+            r.version += 1
+            self._runs_changed()
+            return
+        r.reset(spec)
+        r.invalid = ""
+        self._runs_changed()
+
+    async def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        await self._load_selected()
+
+    # ----------------------------------------------------------------------------------- actions
+    def pause_all(self) -> None:
+        self.playing = False
+        for r in self.session.runs:
+            if r.slot is not None:
+                r.slot.control.pause()
+
+    def action_run_pause(self) -> None:
+        if self.playing:
+            self.pause_all()
+            return
+        bad = [r for r in self.session.runs if r.invalid]
+        if bad:
+            self.notify(f"{bad[0].spec.label}: {bad[0].invalid}", title="cannot start", severity="error")
+            return
+        runnable = self.session.runnable()
+        if not runnable:
+            self.notify("nothing to run: add a run (a) or reset (r)", severity="warning")
+            return
+        self.playing = True
+        for r in runnable:
+            r.slot.control.resume()
+        self._runs_changed()
+
+    def action_step(self) -> None:
+        bad = [r for r in self.session.runs if r.invalid]
+        if bad:
+            self.notify(f"{bad[0].spec.label}: {bad[0].invalid}", title="cannot step", severity="error")
+            return
+        self.playing = False
+        for r in self.session.runnable():
+            r.slot.control.step(1)
+        self._runs_changed()
+        self._ensure_driver()
+
+    async def action_reset(self) -> None:
+        self.pause_all()
+        self.session.reset_all()
+        self._runs_changed()
+
+    async def action_add(self) -> None:
+        """A new run with the selected run's settings (or the defaults), selected for editing."""
+        r = self.selected()
+        if r is not None:
+            spec = self.session.make_spec(r.spec.optimizer, dict(r.spec.hyper), dict(r.spec.settings))
+        else:
+            spec = self.session.make_spec("sgd", {}, {})
+        entry = self.session.add(spec)
+        self._runs_changed()
+        self.table.select(entry.run_id)
+        await self._load_selected()
+
+    def action_duplicate(self) -> None:
+        r = self.selected()
+        if r is None:
+            self.notify("no run selected", severity="warning")
+            return
+
+        def check(text: str) -> str:
+            try:
+                self._pending = self.session.duplicate(r, text)
+            except ParamError as e:
+                return str(e)
+            return ""
+
+        async def done(answer: str | None) -> None:
+            entry = getattr(self, "_pending", None)
+            self._pending = None
+            if answer is None or entry is None:
+                return
+            self._runs_changed()
+            self.table.select(entry.run_id)
+            await self._load_selected()
+
+        self.app.push_screen(AskScreen(f"Duplicate {r.spec.label}", "the change, as key=value (e.g. lr=0.01)",
+                                       check=check), done)
+
+    async def action_remove(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        self.session.remove(r)
+        self._runs_changed()
+        await self._load_selected()
+
+    def action_toggle_visible(self) -> None:
+        r = self.selected()
+        if r is not None:
+            r.visible = not r.visible
+            self.plots.set_runs(self.session.runs)
+
+    def action_speed(self, direction: int) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
+        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.driver.rate = self.speed if self._is_2d() else None
+
+    def action_x_axis(self) -> None:
+        self.plots.cycle_x()
+
+    def action_log_y(self) -> None:
+        self.plots.toggle_log()
+
+    def action_smoothing(self) -> None:
+        self.plots.cycle_smoothing()
+
+    def action_toggle_setup(self) -> None:
+        self.toggle_class("-setup-hidden" if self.has_class("-wide") else "-setup-shown")
+
+    def action_toggle_teaching(self) -> None:
+        self.toggle_class("-teaching-hidden")
+
+    def action_focus_runs(self) -> None:
+        self.table.focus()
+
+    def action_help(self) -> None:
+        rows = [(b.key.replace("question_mark", "?").replace("equals_sign", "="), b.description)
+                for b in self.BINDINGS]
+        intro = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
+                 "Editing the selected run resets it. Ctrl+P opens the command palette.")
+        self.app.push_screen(HelpScreen(rows, intro))
+
+    def action_open_scenario(self) -> None:
+        self.app.action_open_scenario()
+
+    def action_save_scenario(self) -> None:
+        self.app.action_save_scenario()
+
+    async def action_quit(self) -> None:
+        self.driver.cancel.set()
+        self.pause_all()
+        self.app.exit()
+
+    # ----------------------------------------------------------------------------------- saving
+    def save_to(self, path: str | Path) -> Path:
+        """Write the current setup as a scenario file that ``--headless`` replays to the same numbers."""
+        from ...core.scenario import scenario_from_runs, scenario_to_toml
+
+        sh = self.session.shared
+        if not self.session.runs:
+            raise ParamError("nothing to save: add a run first")
+        bad = [r for r in self.session.runs if r.invalid]
+        if bad:
+            raise ParamError(f"{bad[0].spec.label}: {bad[0].invalid}")
+        sc = scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget,
+                                [r.spec for r in self.session.runs])
+        path = Path(path)
+        path.write_text(scenario_to_toml(sc), encoding="utf-8")
+        return path

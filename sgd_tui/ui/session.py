@@ -1,0 +1,274 @@
+"""The comparison the app shows: shared settings (objective, budget, seed, device) and a list of runs.
+
+Plain Python (no widgets), so the rules are testable on their own:
+
+* every run shares the objective, its options, the budget, the seed and the device — the comparison is
+  fair, as in a scenario file; each run has its own optimizer, hyperparameters and run settings;
+* a run's spec is always valid: the forms validate each value with its registry Param before it
+  reaches a spec; a run whose form holds an invalid value carries the message in ``invalid`` and cannot
+  start;
+* changing what a run computes resets it (a fresh driver :class:`~sgd_tui.ui.worker.Slot` and series).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.objectives import get_objective, validate_options
+from ..core.optimizers import get_optimizer, validate_hyperparameters
+from ..core.params import ParamError
+from ..core.runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
+from .messages import RunUpdate
+from ._placeholder import RunSeries  # TEMP until series.py lands
+from .worker import Slot
+
+__all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]
+
+# Distinct colours for runs (Okabe–Ito, readable on dark backgrounds and in 256 colours).
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (204, 121, 167),
+    (213, 94, 0),
+    (0, 114, 178),
+    (200, 200, 200),
+)
+
+DEFAULT_OBJECTIVE = "rosenbrock"
+
+
+def default_budget(objective: str) -> dict[str, Any]:
+    """A budget that makes a good first run: an animation of 500 steps, or 3 epochs of a data set."""
+    budget: dict[str, Any] = {p.name: p.default for p in BUDGET_PARAMS}
+    if get_objective(objective).kind == "dataset":
+        budget["epochs"] = 3
+    else:
+        budget["steps"] = 500
+    return budget
+
+
+def run_settings_for(objective: str) -> tuple:
+    """The RUN_PARAMS that mean something for this objective (surfaces have no batches, data sets no start)."""
+    kind = get_objective(objective).kind
+    skip = {"label"}
+    if kind == "surface":
+        skip |= {"batch_size", "sampling"}
+    if kind == "dataset":
+        skip |= {"start"}
+    return tuple(p for p in RUN_PARAMS if p.name not in skip)
+
+
+def check_budget(budget: dict[str, Any]) -> str | None:
+    """The one rule the budget Params cannot state alone: exactly one of steps and epochs."""
+    if (budget.get("steps") is None) == (budget.get("epochs") is None):
+        return "give exactly one of steps and epochs"
+    return None
+
+
+@dataclass
+class Shared:
+    """What every run of the comparison shares."""
+
+    objective: str = DEFAULT_OBJECTIVE
+    options: dict[str, Any] = field(default_factory=dict)  # resolved (defaults filled in)
+    budget: dict[str, Any] = field(default_factory=lambda: default_budget(DEFAULT_OBJECTIVE))
+    seed: int = 0
+    device: str = "auto"
+    title: str = "Untitled comparison"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        resolved, errors = validate_options(self.objective, self.options)
+        if errors:
+            raise ParamError(errors[0][1])
+        self.options = resolved
+
+
+@dataclass(eq=False)
+class RunEntry:
+    """One row of the runs table: its spec, its series, and the latest figures from the driver."""
+
+    run_id: str
+    spec: RunSpec
+    color: tuple[int, int, int]
+    series: RunSeries = field(default_factory=RunSeries)
+    slot: Slot | None = None
+    visible: bool = True
+    invalid: str = ""  # a form value that is not allowed: the run cannot start
+    status: str = "ready"
+    step: int = 0
+    samples: int = 0
+    elapsed: float = 0.0
+    last_loss: float | None = None
+    best_loss: float | None = None
+    grad_norm: float | None = None
+    diverged_step: int | None = None
+    message: str = ""
+    state: dict[str, Any] | None = None
+    version: int = 0  # bumps whenever a table cell may have changed
+
+    def __post_init__(self) -> None:
+        if self.slot is None:
+            self.slot = Slot(self.run_id, self.spec)
+
+    @property
+    def samples_per_s(self) -> float | None:
+        return self.samples / self.elapsed if self.elapsed > 0 else None
+
+    def reset(self, spec: RunSpec | None = None) -> None:
+        """Back to step 0 (with a new spec if given): a new slot, an empty series."""
+        if self.slot is not None:
+            self.slot.removed = True
+        if spec is not None:
+            self.spec = spec
+        self.slot = Slot(self.run_id, self.spec)
+        self.series = RunSeries()
+        self.status, self.step, self.samples, self.elapsed = "ready", 0, 0, 0.0
+        self.last_loss = self.best_loss = self.grad_norm = None
+        self.diverged_step, self.message, self.state = None, "", None
+        self.version += 1
+
+    def apply(self, u: RunUpdate) -> bool:
+        """Take a driver update; False when it comes from an old slot (before a reset)."""
+        if u.slot is not self.slot:
+            return False
+        if u.records:
+            self.series.extend(u.records)
+        if u.evals:
+            self.series.extend_evals(u.evals)
+        self.status, self.message = u.status, u.message
+        if u.status != "error":
+            self.step, self.samples, self.elapsed = u.step, u.samples, u.elapsed
+            self.last_loss, self.best_loss = u.last_loss, u.best_loss
+            if u.grad_norm is not None:
+                self.grad_norm = u.grad_norm
+            self.diverged_step = u.diverged_step
+        if u.state is not None:
+            self.state = u.state
+        self.version += 1
+        return True
+
+    @property
+    def status_text(self) -> str:
+        if self.invalid:
+            return "invalid"
+        if self.status == "diverged" and self.diverged_step is not None:
+            return f"diverged@{self.diverged_step}"
+        return self.status
+
+
+class Session:
+    """The shared settings and the runs, with the operations the keys trigger."""
+
+    def __init__(self, shared: Shared | None = None):
+        self.shared = shared or Shared()
+        self.runs: list[RunEntry] = []
+        self._ids = itertools.count(1)
+
+    # --------------------------------------------------------------------------------- building
+    def make_spec(self, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any], label: str = "") -> RunSpec:
+        """A RunSpec from already-checked values (raises ParamError on a combination that cannot work)."""
+        resolved, errors = validate_hyperparameters(optimizer, hyper)
+        if errors:
+            raise ParamError(errors[0][1])
+        full = {p.name: p.default for p in RUN_PARAMS}
+        full.update(settings)
+        full.pop("label", None)
+        sh = self.shared
+        spec = RunSpec(label or optimizer, sh.objective, dict(sh.options), optimizer, resolved, full,
+                       dict(sh.budget), sh.seed, sh.device)
+        if not label:
+            spec.label = self.unique_label(f"{optimizer} lr={resolved.get('lr'):g}")
+        return spec
+
+    def unique_label(self, base: str, exclude: RunEntry | None = None) -> str:
+        taken = {r.spec.label for r in self.runs if r is not exclude}
+        if base not in taken:
+            return base
+        for i in itertools.count(2):
+            if f"{base} #{i}" not in taken:
+                return f"{base} #{i}"
+        raise AssertionError  # unreachable
+
+    def add(self, spec: RunSpec) -> RunEntry:
+        n = next(self._ids)
+        used = {r.color for r in self.runs}
+        color = next((c for c in PALETTE if c not in used), PALETTE[(n - 1) % len(PALETTE)])
+        entry = RunEntry(f"r{n}", spec, color)
+        self.runs.append(entry)
+        return entry
+
+    def duplicate(self, entry: RunEntry, change: str) -> RunEntry:
+        """A copy of ``entry`` with one change written ``key=value`` (a hyperparameter or run setting)."""
+        key, sep, text = change.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key:
+            raise ParamError(f"write the change as key=value, e.g. lr=0.01 (got {change!r})")
+        info = get_optimizer(entry.spec.optimizer)
+        hyper = dict(entry.spec.hyper)
+        settings = dict(entry.spec.settings)
+        known = {p.name: p for p in info.params}
+        run_params = {p.name: p for p in run_settings_for(self.shared.objective)}
+        if key in known:
+            hyper[key] = known[key].parse_text(text)
+        elif key in run_params:
+            settings[key] = run_params[key].parse_text(text)
+        else:
+            raise ParamError(
+                f"{entry.spec.optimizer} runs have no setting {key!r}: use one of "
+                + ", ".join([*known, *run_params])
+            )
+        spec = self.make_spec(entry.spec.optimizer, hyper, settings)
+        spec.label = self.unique_label(f"{entry.spec.label} {key}={text}")
+        return self.add(spec)
+
+    def remove(self, entry: RunEntry) -> None:
+        if entry.slot is not None:
+            entry.slot.removed = True
+        self.runs.remove(entry)
+
+    def reset_all(self) -> None:
+        for r in self.runs:
+            r.reset()
+
+    def set_shared(self, shared: Shared) -> None:
+        """New objective, options, budget, seed or device: every run is rebuilt and reset."""
+        self.shared = shared
+        for r in self.runs:
+            s = r.spec
+            r.reset(RunSpec(s.label, shared.objective, dict(shared.options), s.optimizer, dict(s.hyper),
+                            dict(s.settings), dict(shared.budget), shared.seed, shared.device))
+
+    def runnable(self) -> list[RunEntry]:
+        return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
+
+    def apply(self, updates: list[RunUpdate]) -> list[RunEntry]:
+        """Route driver updates to their runs; returns the runs that changed."""
+        by_slot = {id(r.slot): r for r in self.runs}
+        changed = []
+        for u in updates:
+            r = by_slot.get(id(u.slot))
+            if r is not None and r.apply(u):
+                changed.append(r)
+        return changed
+
+
+def session_from_scenario(scenario) -> Session:
+    """A session holding a loaded scenario's runs, ready to start (specs as the scenario resolved them)."""
+    shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
+                    scenario.device, scenario.title, scenario.description)
+    session = Session(shared)
+    for spec in scenario.runs:
+        session.add(spec)
+    return session
+
+
+def default_session() -> Session:
+    """The app without a scenario: one SGD run on the default objective, with a step size that works there."""
+    session = Session()
+    session.add(session.make_spec("sgd", {"lr": 1e-3, "momentum": 0.9}, {}))
+    return session

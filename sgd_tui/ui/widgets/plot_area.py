@@ -1,0 +1,75 @@
+"""The plots of the comparison: loss curves, plus the trajectories over the surface (2-D objectives)
+or test loss and accuracy per epoch (data sets).
+
+The area owns the plot options (x axis, log y, smoothing) and hands every plot the same run list; the
+screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which plots show is a CSS
+class: ``-surface`` or ``-dataset``.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from .._placeholder import EvalPlot, LossPlot, PlotRun, TrajectoryPlot  # TEMP until plots.py lands
+from ..session import RunEntry
+
+__all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
+
+X_KEYS = ("step", "samples", "epoch", "time")
+SMOOTHING = (0.0, 0.6, 0.9, 0.97)
+
+
+class PlotArea(Horizontal):
+    def __init__(self, *, monochrome: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.monochrome = monochrome
+
+    def compose(self) -> ComposeResult:
+        yield TrajectoryPlot(id="trajectory", monochrome=self.monochrome)
+        yield EvalPlot(id="evals", monochrome=self.monochrome)
+        yield LossPlot(id="loss", monochrome=self.monochrome)
+
+    @property
+    def loss(self) -> LossPlot:
+        return self.query_one(LossPlot)
+
+    @property
+    def trajectory(self) -> TrajectoryPlot:
+        return self.query_one(TrajectoryPlot)
+
+    @property
+    def evals(self) -> EvalPlot:
+        return self.query_one(EvalPlot)
+
+    def set_kind(self, is_2d: bool) -> None:
+        self.set_class(is_2d, "-surface")
+        self.set_class(not is_2d, "-dataset")
+
+    def set_runs(self, runs: list[RunEntry]) -> None:
+        plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible) for r in runs]
+        for plot in (self.loss, self.trajectory, self.evals):
+            plot.set_runs(plot_runs)
+
+    def set_surface(self, grid_fn, bounds, minima) -> None:
+        self.trajectory.set_surface(grid_fn, bounds, minima)
+
+    def cycle_x(self) -> str:
+        loss = self.loss
+        loss.x_key = X_KEYS[(X_KEYS.index(loss.x_key) + 1) % len(X_KEYS)]
+        return loss.x_key
+
+    def toggle_log(self) -> bool:
+        self.loss.log_y = not self.loss.log_y
+        return self.loss.log_y
+
+    def cycle_smoothing(self) -> float:
+        loss = self.loss
+        i = min(range(len(SMOOTHING)), key=lambda k: abs(SMOOTHING[k] - loss.smoothing))
+        loss.smoothing = SMOOTHING[(i + 1) % len(SMOOTHING)]
+        return loss.smoothing
+
+    def refresh_if_changed(self) -> None:
+        is_2d = self.has_class("-surface")
+        self.loss.refresh_if_changed()
+        (self.trajectory if is_2d else self.evals).refresh_if_changed()

@@ -1,0 +1,183 @@
+"""The setup sidebar: the comparison's shared settings and the selected run's settings.
+
+Top: objective picker, its options, budget, seed and device (shared by every run). Bottom: the selected
+run's optimizer, its hyperparameters and run settings (batch size, schedule, start, label). Every form
+is generated from the registries; the panel only reports edits (:class:`SharedEdited`,
+:class:`RunEdited`) and answers what the forms hold — the screen decides what an edit does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, Select, Static
+
+from ...core.objectives import OBJECTIVES, get_objective
+from ...core.optimizers import OPTIMIZERS, get_optimizer
+from ...core.params import Param
+from ...core.runspec import BUDGET_PARAMS, RunSpec
+from ..session import Shared, check_budget, run_settings_for
+from .param_form import ParamForm
+
+__all__ = ["SetupPanel", "SEED"]
+
+SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")
+
+
+class SetupPanel(VerticalScroll):
+    """Forms for the shared settings and the selected run."""
+
+    class SharedEdited(Message):
+        """The objective, its options, the budget, the seed or the device changed."""
+
+    class RunEdited(Message):
+        """The selected run's optimizer, hyperparameters or settings changed."""
+
+    def __init__(self, shared: Shared, optimizer: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # what the selects show; a Select.Changed with the same value (e.g. on mount) is no edit
+        self._objective = shared.objective
+        self._optimizer = optimizer
+        self._device = shared.device
+        self._devices = ["auto", "cpu"] + ([shared.device] if shared.device not in ("auto", "cpu") else [])
+
+    def compose(self) -> ComposeResult:
+        yield Label("Objective", classes="section")
+        yield Select([(k, k) for k in OBJECTIVES], value=self._objective, allow_blank=False, id="objective",
+                     compact=True)
+        yield Static("", id="objective-help", classes="help")
+        yield Vertical(id="options-box")
+        yield Label("Device", classes="form-title")
+        yield Select([(d, d) for d in self._devices], value=self._device, allow_blank=False, id="device",
+                     compact=True)
+        yield Vertical(id="budget-box")
+        yield Label("Selected run", classes="section")
+        yield Select([(k, k) for k in OPTIMIZERS], value=self._optimizer, allow_blank=False, id="optimizer",
+                     compact=True)
+        yield Static("", id="optimizer-help", classes="help")
+        yield Vertical(id="hyper-box")
+        yield Vertical(id="settings-box")
+        yield Static("", id="run-error", classes="form-error")
+
+    # ------------------------------------------------------------------------------- loading
+    async def load_shared(self, shared: Shared) -> None:
+        """Show ``shared`` (rebuilding the option and budget forms) without posting edits."""
+        self._objective = shared.objective
+        self._device = shared.device
+        info = get_objective(shared.objective)
+        with self.prevent(Select.Changed):
+            self.query_one("#objective", Select).value = shared.objective
+            self._set_device_options()
+        self.query_one("#objective-help", Static).update(f"{info.formula}\n{info.help}")
+        await self._replace("#options-box", ParamForm(info.params, shared.options, title="options", id="options"))
+        budget = dict(shared.budget, seed=shared.seed)
+        await self._replace("#budget-box", ParamForm((*BUDGET_PARAMS, SEED), budget, title="budget", id="budget"))
+
+    async def load_run(self, spec: RunSpec | None, invalid: str = "") -> None:
+        """Show the selected run's settings (or nothing when there is no run) without posting edits."""
+        if spec is None:
+            await self._replace("#hyper-box", None)
+            await self._replace("#settings-box", None)
+            self._optimizer = ""
+            return
+        self._optimizer = spec.optimizer
+        with self.prevent(Select.Changed):
+            self.query_one("#optimizer", Select).value = spec.optimizer
+        await self._show_optimizer(spec.optimizer, spec.hyper)
+        values = dict(spec.settings, label=spec.label)
+        label_param = Param("label", "text", "", "the run's name in the table, legends and files")
+        params = (label_param, *run_settings_for(self._objective))
+        await self._replace("#settings-box", ParamForm(params, values, title="run settings", id="settings"))
+        self.show_run_error(invalid)
+
+    async def _show_optimizer(self, name: str, hyper: dict[str, Any]) -> None:
+        info = get_optimizer(name)
+        self.query_one("#optimizer-help", Static).update(info.help)
+        await self._replace("#hyper-box", ParamForm(info.params, hyper, title="hyperparameters", id="hyper"))
+
+    async def _replace(self, box_id: str, form: ParamForm | None) -> None:
+        box = self.query_one(box_id, Vertical)
+        await box.remove_children()
+        if form is not None:
+            await box.mount(form)
+
+    def set_devices(self, devices: list[str]) -> None:
+        """Offer only devices that exist (found off the UI thread: it needs torch)."""
+        self._devices = ["auto", *devices]
+        with self.prevent(Select.Changed):
+            self._set_device_options()
+
+    def _set_device_options(self) -> None:
+        sel = self.query_one("#device", Select)
+        if self._device not in self._devices:
+            self._devices.append(self._device)  # a scenario's device: kept so the user sees it
+        sel.set_options([(d, d) for d in self._devices])
+        sel.value = self._device
+
+    def show_run_error(self, message: str) -> None:
+        err = self.query_one("#run-error", Static)
+        err.update(message)
+        err.set_class(bool(message), "-shown")
+
+    # ------------------------------------------------------------------------------- edits
+    async def on_select_changed(self, event: Select.Changed) -> None:
+        sid = event.select.id
+        if sid == "objective" and event.value != self._objective:
+            event.stop()
+            self._objective = event.value
+            from ..session import default_budget
+
+            await self.load_shared(Shared(objective=event.value, budget=default_budget(event.value),
+                                          seed=self.query_one("#budget", ParamForm).values.get("seed") or 0,
+                                          device=self._device))
+            self.post_message(self.SharedEdited())
+        elif sid == "device" and event.value != self._device:
+            event.stop()
+            self._device = event.value
+            self.post_message(self.SharedEdited())
+        elif sid == "optimizer" and event.value != self._optimizer:
+            event.stop()
+            self._optimizer = event.value
+            await self._show_optimizer(event.value, {})
+            self.post_message(self.RunEdited())
+
+    def on_param_form_edited(self, event: ParamForm.Edited) -> None:
+        event.stop()
+        if event.form.id in ("options", "budget"):
+            self.post_message(self.SharedEdited())
+        else:
+            self.post_message(self.RunEdited())
+
+    # ------------------------------------------------------------------------------- values
+    def _form(self, fid: str) -> ParamForm | None:
+        found = self.query(f"#{fid}").results(ParamForm)
+        return next(iter(found), None)
+
+    def shared_values(self) -> tuple[Shared | None, str]:
+        """The shared settings the forms hold, or (None, the first error)."""
+        options, budget = self._form("options"), self._form("budget")
+        if options is None or budget is None:
+            return None, "loading"
+        for form in (options, budget):
+            if form.errors:
+                return None, next(iter(form.errors.values()))
+        b = {k: v for k, v in budget.values.items() if k != "seed"}
+        msg = check_budget(b)
+        if msg:
+            return None, msg
+        if b.get("epochs") is not None and get_objective(self._objective).kind != "dataset":
+            return None, f"{self._objective} has no training epochs: set budget steps instead"
+        return Shared(self._objective, dict(options.values), b, budget.values["seed"], self._device), ""
+
+    def run_values(self) -> tuple[str, dict[str, Any], dict[str, Any], str, str]:
+        """(optimizer, hyperparameters, settings, label, first error or '') of the selected run."""
+        hyper, settings = self._form("hyper"), self._form("settings")
+        if hyper is None or settings is None:
+            return self._optimizer, {}, {}, "", "loading"
+        errors = [*hyper.errors.values(), *settings.errors.values()]
+        values = dict(settings.values)
+        label = values.pop("label", "") or ""
+        return self._optimizer, dict(hyper.values), values, label, errors[0] if errors else ""

@@ -1,0 +1,76 @@
+"""Teaching aids for 2-D objectives: the selected run's update rule and, in step mode, its state.
+
+The rule is the registry's ``OptimizerInfo.rule`` (the lecture's notation). The state comes from
+``Runner.inspect()`` after the last step, taken in the driver thread: parameters w_t, the gradient the
+step used, the optimizer's buffers (momentum buffer, displacement, Adam's m̂ and v̂, ...) and the step
+taken Δw = w_t − w_{t−1}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...core.optimizers import get_optimizer
+from ..session import RunEntry
+from .runs_table import fmt_num
+
+__all__ = ["TeachingPanel", "STATE_NAMES"]
+
+# How the optimizers' state entries read in the lecture's notation.
+STATE_NAMES = {
+    "w": "w_t",
+    "grad": "∇f (used)",
+    "momentum_buffer": "b_t (momentum buffer)",
+    "exp_avg": "m_t",
+    "exp_avg_sq": "v_t",
+    "max_exp_avg_sq": "max v_t",
+    "m_hat": "m̂_t",
+    "v_hat": "v̂_t",
+    "square_avg": "v_t (square avg)",
+    "acc_delta": "u_t (delta avg)",
+    "sum": "s_t (sum of g²)",
+    "exp_inf": "u_t (inf norm)",
+    "newton_direction": "H⁻¹∇f",
+    "delta": "Δw (step taken)",
+}
+_SKIP = {"t", "step", "delta_steps", "mu_product"}
+
+
+def _vec(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(fmt_num(float(x)) for x in v) + ")"
+    return fmt_num(float(v)) if isinstance(v, (int, float)) else str(v)
+
+
+def describe_state(state: dict[str, Any]) -> list[str]:
+    """One line per state entry, named as in the lecture."""
+    lines = [f"t = {state.get('t', '?')}"]
+    for key, value in state.items():
+        if key in _SKIP:
+            continue
+        name = STATE_NAMES.get(key, key)
+        if key == "delta" and state.get("delta_steps", 1) != 1:
+            name = f"Δw over the last {state['delta_steps']} steps"
+        lines.append(f"{name} = {_vec(value)}")
+    return lines
+
+
+class TeachingPanel(Static):
+    """Rule and state of the selected run (shown for 2-D objectives)."""
+
+    def show(self, entry: RunEntry | None, playing: bool) -> None:
+        if entry is None:
+            self.update("")
+            return
+        info = get_optimizer(entry.spec.optimizer)
+        text = Text()
+        text.append(f"{entry.spec.label}: ", style="bold")
+        text.append(info.rule)
+        if entry.state and not playing:
+            text.append("\n" + "   ".join(describe_state(entry.state)))
+        elif entry.status in ("ready", "running"):
+            text.append("\n(press n to take one step and see the state)", style="dim")
+        self.update(text)

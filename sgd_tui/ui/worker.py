@@ -1,0 +1,185 @@
+"""The training driver: steps every run of a comparison in turn, off the UI thread.
+
+One thread drives all runs of the comparison (design §2). It never touches widgets: it hands the UI one
+:class:`~sgd_tui.ui.messages.Progress` message per round holding the new records of every run, through a
+``post`` callable (the app passes its ``post_message``, which is thread-safe and does not block).
+
+Each round steps every active run, then sleeps for real (``time.sleep``) so the UI thread gets the GIL:
+an unthrottled Python loop in a thread starves Textual (pitfalls: key latency up to 450 ms).
+
+Pacing, per run:
+  * flat out (``rate is None``): the round steps for ``work_s`` seconds of wall time in total (split
+    between the active runs through ``Runner.advance``'s deadline), then rests ``rest_s`` seconds; the
+    duty cycle ``work_s / (work_s + rest_s)`` bounds the throughput kept;
+  * paced (``rate`` steps per second, for 2-D animations): every ``tick_s`` seconds each run takes the
+    whole steps it is owed, ``rate · elapsed`` minus what it took already.
+
+Pause and single step go through each run's own :class:`~sgd_tui.core.engine.Control`, so ``n`` takes
+one step in every run. The driver stops when no run can move any more, or when ``cancel`` is set.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..core.engine import Control, Runner
+from ..core.records import EvalRecord, Record
+from ..core.runspec import RunSpec
+from .messages import DriverIdle, Progress, RunUpdate
+
+__all__ = ["Slot", "Driver"]
+
+
+@dataclass(eq=False)
+class Slot:
+    """One run as the driver sees it. The UI creates it; the driver builds and owns ``runner``.
+
+    A reset makes a new Slot, so updates from an old one are recognised (``update.slot is entry.slot``)
+    and dropped.
+    """
+
+    run_id: str
+    spec: RunSpec
+    control: Control = field(default_factory=lambda: Control(paused=True))
+    runner: Runner | None = None
+    status: str = "ready"
+    message: str = ""
+    removed: bool = False  # set by the UI: the driver forgets the run
+    _owed: float = 0.0  # paced mode: steps owed but not yet taken
+    _state_sent: bool = False  # the teaching aids have the state after the last step
+
+    @property
+    def active(self) -> bool:
+        return not self.removed and self.status not in ("finished", "converged", "diverged", "stopped", "error")
+
+
+class Driver:
+    """Runs the slots it is given; the UI replaces ``slots`` wholesale (a list assignment is atomic)."""
+
+    def __init__(
+        self,
+        post: Callable[[Any], Any],
+        rate: float | None = None,
+        work_s: float = 0.040,
+        rest_s: float = 0.008,
+        tick_s: float = 0.050,
+        torch_threads: int | None = 1,
+        runner_factory: Callable[[RunSpec], Runner] = Runner,
+    ):
+        self.post = post
+        self.slots: list[Slot] = []
+        self.rate = rate  # steps per second per run; None = flat out
+        self.work_s = work_s
+        self.rest_s = rest_s
+        self.tick_s = tick_s
+        self.torch_threads = torch_threads
+        self.runner_factory = runner_factory
+        self.cancel = threading.Event()
+
+    # --------------------------------------------------------------------------------------- loop
+    def run(self) -> None:
+        """Step the runs until none can move or ``cancel`` is set (called in the worker thread)."""
+        if self.torch_threads:
+            import torch
+
+            # The UI needs the other core: with two intra-op threads a busy core stalls every step.
+            torch.set_num_threads(self.torch_threads)
+        last = time.perf_counter()
+        while not self.cancel.is_set():
+            slots = [s for s in self.slots if s.active]
+            if not slots:
+                break
+            started = time.perf_counter()
+            dt, last = started - last, started
+            updates = [u for u in (self._round(s, i, len(slots), started, dt) for i, s in enumerate(slots)) if u]
+            if updates:
+                self.post(Progress(updates))
+            if all(s.control.paused for s in slots):
+                slots[0].control.wait(self.tick_s)  # wakes at once on resume / single step / stop
+            elif self.rate is None:
+                time.sleep(self.rest_s)
+            else:
+                time.sleep(max(0.002, started + self.tick_s - time.perf_counter()))
+        self.post(DriverIdle())
+
+    def _round(self, slot: Slot, i: int, n: int, started: float, dt: float) -> RunUpdate | None:
+        """Advance one slot for its share of the round; return what the UI should learn."""
+        first: list[Record] = []
+        if slot.runner is None:
+            try:
+                slot.runner = self.runner_factory(slot.spec)
+            except Exception as e:  # SetupError (user-fixable) or a failure while building: a status
+                slot.status, slot.message = "error", _message(e)
+                return RunUpdate(slot, [], [], "error", message=slot.message)
+            if slot.runner.initial_record is not None:
+                first = [slot.runner.initial_record]
+        runner = slot.runner
+        if self.rate is None:
+            max_steps = 1 << 30
+            deadline = started + self.work_s * (i + 1) / n
+        else:
+            slot._owed = min(slot._owed + self.rate * dt, max(1.0, self.rate * 0.25))
+            max_steps = int(slot._owed)
+            deadline = None
+        before = runner.step
+        w_before = runner.problem.point() if runner.problem.is_2d else None
+        records: list[Record] = []
+        evals: list[EvalRecord] = []
+        if max_steps > 0 or slot.control.paused:
+            try:
+                records, evals = runner.advance(max(max_steps, 1) if slot.control.paused else max_steps,
+                                                slot.control, deadline)
+            except Exception as e:  # a numerical failure or a bug inside torch: the run ends, the app goes on
+                runner.fail(_message(e))
+        taken = runner.step - before
+        if self.rate is not None:
+            slot._owed -= taken
+        status = runner.status
+        if status == "paused" and not slot.control.paused:
+            status = "running"  # advance() ended at its deadline or step quota, not at a pause
+        changed = status != slot.status
+        slot.status, slot.message = status, runner.result.message
+        state = None
+        if taken:
+            slot._state_sent = False
+        if w_before is not None and slot.control.paused and not slot._state_sent:
+            state = _teaching_state(runner, w_before if taken else None, taken)
+            slot._state_sent = True
+        if not (first or records or evals or changed or state):
+            return None
+        last = records[-1] if records else None
+        return RunUpdate(
+            slot,
+            first + records,
+            evals,
+            status,
+            step=runner.step,
+            samples=runner.samples,
+            elapsed=runner.elapsed,
+            last_loss=runner.last_loss,
+            best_loss=runner.best_loss,
+            grad_norm=last.grad_norm if last is not None else None,
+            diverged_step=runner.result.diverged_step,
+            message=runner.result.message,
+            state=state,
+        )
+
+
+def _teaching_state(runner: Runner, w_before, taken: int) -> dict[str, Any]:
+    """The optimizer's state after the last step (Runner.inspect) plus the step it took, Δw."""
+    state = runner.inspect()
+    state["t"] = runner.step
+    if w_before is not None:
+        w = state["w"]
+        state["delta"] = [w[0] - w_before[0], w[1] - w_before[1]]
+        state["delta_steps"] = taken
+    return state
+
+
+def _message(e: BaseException) -> str:
+    from ..core.engine import SetupError
+
+    return str(e) if isinstance(e, SetupError) else f"{type(e).__name__}: {e}"
