@@ -36,6 +36,7 @@ class RunUpdate:
     grad_norm: float | None = None
     diverged_step: int | None = None
     message: str = ""
+    n_train: int | None = None  # training-set size (data objectives): the plots' fractional epochs
     state: dict[str, Any] | None = field(default=None, repr=False)
 
 

@@ -21,7 +21,7 @@ from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
 from ..core.runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
 from .messages import RunUpdate
-from ._placeholder import RunSeries  # TEMP until series.py lands
+from .series import RunSeries
 from .worker import Slot
 
 __all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]
@@ -136,6 +136,8 @@ class RunEntry:
         """Take a driver update; False when it comes from an old slot (before a reset)."""
         if u.slot is not self.slot:
             return False
+        if u.n_train and not self.series.n_train:
+            self.series.n_train = u.n_train
         if u.records:
             self.series.extend(u.records)
         if u.evals:

@@ -164,6 +164,7 @@ class Driver:
             grad_norm=last.grad_norm if last is not None else None,
             diverged_step=runner.result.diverged_step,
             message=runner.result.message,
+            n_train=runner.problem.n_train,
             state=state,
         )
 

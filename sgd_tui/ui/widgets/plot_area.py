@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from .._placeholder import EvalPlot, LossPlot, PlotRun, TrajectoryPlot  # TEMP until plots.py lands
+from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 from ..session import RunEntry
 
 __all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
