@@ -339,7 +339,10 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
         elif k in hyper_names:
             hyper_in[k] = v
         else:
-            c.unknown(sources[k], [*hyper_names, *RUN_KEYS, "name", "objective"], f"a run of {opt_name}")
+            if sources[k].startswith("optimizer."):
+                c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS], f"[optimizer] (for {opt_name})")
+            else:
+                c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS, "objective"], f"a run of {opt_name}")
     hyper, errors = validate_hyperparameters(opt_name, hyper_in)
     for k, message in errors:
         c.add(sources.get(k, prefix), message)
@@ -388,9 +391,10 @@ def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
     if not names:
         return
     takes = {p.name for n in names for p in get_optimizer(n).params}
+    reported = {i.key for i in c.issues}
     for k in shared:
-        if k not in takes and k not in RUN_KEYS and k != "name":
-            allowed = sorted(takes) + list(RUN_KEYS)
+        if k not in takes and k not in RUN_KEYS and k != "name" and f"optimizer.{k}" not in reported:
+            allowed = ["name", *sorted(takes), *RUN_KEYS]
             c.unknown(f"optimizer.{k}", allowed, "[optimizer] (for " + ", ".join(sorted(names)) + ")")
 
 

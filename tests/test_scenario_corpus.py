@@ -1,0 +1,72 @@
+"""The malformed-scenario corpus (tests/bad_scenarios/): every file is rejected with the key path and
+line its ``# expect: KEY LINE`` comments name (``-`` = no key / no line), all errors at once, and the
+CLI exits 2 on it without a traceback, whether validating or replaying."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sgd_tui.core.scenario import ScenarioError, load_scenario
+
+CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def expectations(path: Path) -> list[tuple[str, int | None]]:
+    out = []
+    for key, line in re.findall(r"^# expect: (\S+) (\S+)$", path.read_text(), flags=re.M):
+        out.append(("" if key == "-" else key, None if line == "-" else int(line)))
+    assert out, f"{path.name} has no '# expect: KEY LINE' comment"
+    return out
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sgd_tui", *args], capture_output=True, text=True, env=env,
+                          timeout=60)
+
+
+def test_the_corpus_is_not_empty():
+    assert len(CORPUS) >= 15
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_every_expected_issue_is_reported_at_its_line(path):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    found = [(i.key, i.line) for i in err.value.issues]
+    for key, line in expectations(path):
+        assert (key, line) in found, f"expected {key or '(no key)'} at line {line}; got {found}"
+    for issue in err.value.issues:
+        assert issue.file == str(path)
+        assert str(issue).startswith(f"{path}:{issue.line}: " if issue.line else f"{path}: ")
+        assert issue.message
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path):
+    keys = [k for k, _ in expectations(path) if k]
+    for args in (("--validate", str(path)), ("--scenario", str(path), "--headless", "--out", str(tmp_path))):
+        proc = cli(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr + proc.stdout
+        for key in keys:
+            assert f": {key}: " in proc.stderr
+        for key, line in expectations(path):
+            if line is not None:
+                assert f"{path}:{line}: " in proc.stderr
+    assert not (tmp_path / "metrics.csv").exists()
+
+
+def test_validate_reports_each_file_and_fails_if_any_is_bad():
+    good = ROOT / "scenarios" / "optimizer-race.toml"
+    proc = cli("--validate", str(good), str(CORPUS[0]))
+    assert proc.returncode == 2
+    assert f"{good}: ok" in proc.stdout
+    assert str(CORPUS[0]) in proc.stderr
