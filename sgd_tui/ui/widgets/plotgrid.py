@@ -16,6 +16,8 @@ Rendering never raises: any error becomes a one-line message in the plot.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +44,7 @@ class CanvasOverlay:
     build: Callable[[int, int], tuple[list[list], list[list] | None]]
 
 
+@functools.lru_cache(maxsize=256)
 def rgb_of(color) -> tuple[int, int, int] | None:
     """An (r, g, b) tuple from a tuple, a plotext colour name/number or a Textual colour string; None if unknown."""
     if isinstance(color, tuple) and len(color) == 3:
@@ -113,6 +116,13 @@ class PlotGrid(Widget):
 
     def legend(self) -> Sequence[LegendItem]:
         return ()
+
+    @staticmethod
+    def canvas_size(width: int, height: int, left_labels: Sequence[str] = (), right_labels: Sequence[str] = ()):
+        """(cols, rows) of plotext's data area for a figure of width x height with the "clear" theme: a
+        frame on all four sides, one row of x tick labels, and y tick labels as wide as the widest."""
+        label_w = max(map(len, left_labels), default=0) + max(map(len, right_labels), default=0)
+        return max(width - label_w - 2, 1), max(height - 3, 1)
 
     def state_key(self) -> tuple:
         """Everything the picture depends on besides the size; a change triggers a rebuild."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..series import RunSeries, X_KEYS, clamp_path, ema, sanitize, thin
+from .braille import braille_cells
 from .plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
 from .scales import heat_colors, linear_limits, linear_ticks, log_limits, log_ticks, short_label, x_limits
 
@@ -48,10 +49,6 @@ def _tick_labels(ticks: Sequence[float], log: bool = False) -> list[str]:
     return [short_label(10.0**t if log else t) for t in ticks]
 
 
-def _y_label_width(labels: Sequence[str]) -> int:
-    return max((len(s) for s in labels), default=1)
-
-
 class _RunsPlot(PlotGrid):
     """Shared bookkeeping: the run list, per-run colours and markers, and the change key."""
 
@@ -77,6 +74,14 @@ class _RunsPlot(PlotGrid):
 
     def state_key(self) -> tuple:
         return tuple((r.run_id, r.label, r.color, r.visible, r.series.version) for r in self._runs)
+
+    def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left") -> None:
+        """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
+        marker character (see :mod:`.braille`)."""
+        cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas)
+        if cx:
+            marker = self.run_marker(index) if self.monochrome else chars
+            fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)
 
     def run_legend(self) -> list[LegendItem]:
         items: list[LegendItem] = []
@@ -155,13 +160,196 @@ class LossPlot(_RunsPlot):
             y_lo, y_hi = linear_limits(y_min, y_max)
             y_ticks = linear_ticks(y_lo, y_hi, max(2, n_rows // 3))
         y_labels = _tick_labels(y_ticks, self.log_y)
-        canvas_w = max(width - _y_label_width(y_labels) - 2, 4)
+        canvas = self.canvas_size(width, height, y_labels if data else ())
         for i, run, xs, ys in data:
-            xs, ys = thin(xs, ys, canvas_w, x_lo, x_hi)
-            fig.plot(xs.tolist(), ys.tolist(), marker=self.run_marker(i), color=self.plot_color(i, run))
+            xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
+            self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y_lo, y_hi), canvas)
+        canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
         fig.xlim(x_lo, x_hi)
         fig.ylim(y_lo, y_hi)
         fig.xticks(x_ticks, _tick_labels(x_ticks))
         fig.yticks(y_ticks, y_labels)
+        return None
+
+
+def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:
+    """Band index 0..n_bands-1 of each value: equal steps of log1p(f - min f) (Rosenbrock spans 0..2500,
+    so equal steps of f itself would show one colour); non-finite values go to the top band."""
+    f = np.asarray(f, dtype=float)
+    finite = np.isfinite(f)
+    bands = np.full(f.shape, n_bands - 1, dtype=np.int64)
+    if finite.any():
+        z = np.log1p(np.clip(f[finite] - f[finite].min(), 0.0, 1e300))
+        top = float(z.max())
+        bands[finite] = np.minimum((z / top * n_bands).astype(np.int64), n_bands - 1) if top > 0 else 0
+    return bands
+
+
+def contour_fill(bands: np.ndarray) -> list[list[str | None]]:
+    """Monochrome heat map: dotted contour lines, a dot on every cell whose (halved) band is lower than its
+    right or lower neighbour's; halving the bands keeps the dots sparse where the surface is steep."""
+    coarse = bands // 2
+    edge = np.zeros(bands.shape, dtype=bool)
+    edge[:, :-1] |= coarse[:, :-1] < coarse[:, 1:]
+    edge[:-1, :] |= coarse[:-1, :] < coarse[1:, :]
+    return [["·" if e else None for e in row] for row in edge.tolist()]
+
+
+def _path_points(xs: np.ndarray, ys: np.ndarray, bounds, sub_w: int, sub_h: int, max_points: int):
+    """Thin a clamped path for drawing: drop points that stay in the same braille dot as the previous kept
+    one (they draw nothing new), then, if still longer than max_points, keep an even stride plus the end."""
+    (x0, x1), (y0, y1) = bounds
+    cx = np.floor((xs - x0) / max(x1 - x0, 1e-300) * (sub_w - 1) + 0.5)
+    cy = np.floor((ys - y0) / max(y1 - y0, 1e-300) * (sub_h - 1) + 0.5)
+    keep = np.ones(len(xs), dtype=bool)
+    keep[1:] = (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+    keep[-1] = True
+    xs, ys = xs[keep], ys[keep]
+    if len(xs) > max_points:
+        idx = np.unique(np.r_[np.linspace(0, len(xs) - 1, max_points).astype(np.int64), len(xs) - 1])
+        xs, ys = xs[idx], ys[idx]
+    return xs, ys
+
+
+class TrajectoryPlot(_RunsPlot):
+    """Paths of 2-D runs over a heat map of the surface, with start (o), current (@) and minima (*) marks.
+
+    The heat map is one background colour per canvas cell (bands of log1p(f - min f)), computed once per
+    canvas size; the paths are braille lines clamped to the surface's bounds, which are also the fixed
+    axis limits (so the axes never move and a diverging run sticks to the edge instead of rescaling).
+    """
+
+    MAX_PATH_POINTS = 2000
+
+    def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
+        super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
+        self._grid_fn: Callable | None = None
+        self._bounds = ((0.0, 1.0), (0.0, 1.0))
+        self._minima: list[tuple[float, float]] = []
+        self._surface_version = 0
+        self._heat_key: tuple | None = None
+        self._heat: np.ndarray | None = None
+
+    def set_surface(self, grid_fn: Callable, bounds, minima: Sequence[tuple[float, float]] = ()) -> None:
+        """grid_fn(xs, ys) -> array (len(ys), len(xs)) of f (the problem's ``grid``); bounds ((x0, x1), (y0, y1))."""
+        (x0, x1), (y0, y1) = bounds
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError(f"surface bounds must be increasing, got {bounds}")
+        self._grid_fn = grid_fn
+        self._bounds = ((float(x0), float(x1)), (float(y0), float(y1)))
+        self._minima = [(float(x), float(y)) for x, y in minima]
+        self._surface_version += 1
+        self._heat_key = None
+
+    def state_key(self) -> tuple:
+        return (self._surface_version, super().state_key())
+
+    def legend(self) -> list[LegendItem]:
+        items = self.run_legend()
+        return items + [(f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]", None)]
+
+    def _bands(self, cols: int, rows: int) -> np.ndarray | None:
+        """Heat-map bands for a canvas of cols x rows cells (top row first), cached per size and surface."""
+        if self._grid_fn is None:
+            return None
+        key = (cols, rows, self._surface_version)
+        if key != self._heat_key:
+            (x0, x1), (y0, y1) = self._bounds
+            # centre of each cell in data units, matching plotext's mapping onto 2x4 braille dots
+            xs = x0 + (2 * np.arange(cols) + 0.5) * (x1 - x0) / max(2 * cols - 1, 1)
+            ys = y0 + (4 * np.arange(rows)[::-1] + 1.5) * (y1 - y0) / max(4 * rows - 1, 1)
+            with np.errstate(all="ignore"):
+                f = np.asarray(self._grid_fn(xs, ys), dtype=float)
+            if f.shape != (rows, cols):
+                raise ValueError(f"surface grid has shape {f.shape}, expected {(rows, cols)}")
+            self._heat = heat_bands(f)
+            self._heat_key = key
+        return self._heat
+
+    def _overlay(self, cols: int, rows: int):
+        bands = self._bands(cols, rows)
+        if bands is None:
+            return [[None] * cols for _ in range(rows)], None
+        if self.monochrome:
+            return [[None] * cols for _ in range(rows)], contour_fill(bands)
+        palette = heat_colors(HEAT_BANDS)
+        return [[palette[b] for b in row] for row in bands.tolist()], None
+
+    def draw(self, fig, width: int, height: int) -> CanvasOverlay:
+        (x0, x1), (y0, y1) = self._bounds
+        n_rows = max(height - 3, 1)
+        y_ticks = linear_ticks(y0, y1, max(2, n_rows // 3))
+        y_labels = _tick_labels(y_ticks)
+        paths = [(i, run, *clamp_path(*run.series.path(), self._bounds)) for i, run in self._visible()]
+        paths = [p for p in paths if len(p[2])]
+        canvas = self.canvas_size(width, height, y_labels if paths or self._minima else ())
+        x_ticks = linear_ticks(x0, x1, max(2, canvas[0] // 10))
+        for i, run, xs, ys in paths:
+            color = self.plot_color(i, run)
+            px, py = _path_points(xs, ys, self._bounds, 2 * canvas[0], 4 * canvas[1], self.MAX_PATH_POINTS)
+            self.plot_line(fig, i, run, px, py, (x0, x1), (y0, y1), canvas)
+            fig.scatter([float(xs[0])], [float(ys[0])], marker=START_MARK, color=color)
+            fig.scatter([float(xs[-1])], [float(ys[-1])], marker=CURRENT_MARK, color=color, style="bold")
+        if self._minima:
+            mx, my = zip(*self._minima)
+            fig.scatter(list(mx), list(my), marker=MIN_MARK, color="default" if self.monochrome else (255, 255, 255))
+        fig.xlim(x0, x1)
+        fig.ylim(y0, y1)
+        fig.xticks(x_ticks, _tick_labels(x_ticks))
+        fig.yticks(y_ticks, y_labels)
+        return CanvasOverlay(self._overlay)
+
+
+class EvalPlot(_RunsPlot):
+    """Test loss (left axis, braille line) and test accuracy in % (right axis, dotted line) per epoch."""
+
+    ACC_MARK = "·"
+
+    def legend(self) -> list[LegendItem]:
+        items = self.run_legend()
+        if not items:
+            return [("no runs yet", None)]
+        loss_mark = "marker" if self.monochrome else "━━"
+        return items + [(f"[{loss_mark} test loss (left)  {self.ACC_MARK} accuracy % (right)]", None)]
+
+    def draw(self, fig, width: int, height: int) -> None:
+        data = []
+        for i, run in self._visible():
+            epochs, loss, acc = run.series.evals()
+            le, ll = sanitize(epochs, loss)
+            ae, aa = sanitize(epochs, 100.0 * acc)
+            if len(le) or len(ae):
+                data.append((i, run, le, ll, ae, aa))
+        n_rows = max(height - 3, 1)
+        n_ticks = max(2, n_rows // 3)
+        all_e = [float(v) for d in data for v in (*d[2][-1:], *d[4][-1:])]
+        x_lo, x_hi = x_limits(0.0, max(all_e)) if all_e else (0.0, 1.0)
+        losses = [d[3] for d in data if len(d[3])]
+        accs = [d[5] for d in data if len(d[5])]
+        l_lo, l_hi = linear_limits(min(map(np.min, losses)), max(map(np.max, losses))) if losses else (0.0, 1.0)
+        a_lo, a_hi = linear_limits(min(map(np.min, accs)), max(map(np.max, accs))) if accs else (0.0, 100.0)
+        a_lo, a_hi = max(a_lo, 0.0), min(a_hi, 100.0) if a_hi > max(a_lo, 0.0) else a_hi
+        l_ticks, a_ticks = linear_ticks(l_lo, l_hi, n_ticks), linear_ticks(a_lo, a_hi, n_ticks)
+        l_labels, a_labels = _tick_labels(l_ticks), _tick_labels(a_ticks)
+        has_l, has_a = any(len(d[2]) for d in data), any(len(d[4]) for d in data)
+        canvas = self.canvas_size(width, height, l_labels if has_l else (), a_labels if has_a else ())
+        canvas_w = canvas[0]
+        for i, run, le, ll, ae, aa in data:
+            color = self.plot_color(i, run)
+            if len(le):
+                self.plot_line(fig, i, run, le, ll, (x_lo, x_hi), (l_lo, l_hi), canvas)
+            if len(ae):
+                cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas)
+                fig.scatter(cx, cy, marker=self.ACC_MARK, color=color, yside="right")
+                if self.monochrome:  # the run's marker on each evaluated epoch
+                    cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas, lines=False)
+                    fig.scatter(cx, cy, marker=self.run_marker(i), yside="right")
+        x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
+        fig.xlim(x_lo, x_hi)
+        fig.ylim(l_lo, l_hi, yside="left")
+        fig.ylim(a_lo, a_hi, yside="right")
+        fig.xticks(x_ticks, _tick_labels(x_ticks))
+        fig.yticks(l_ticks, l_labels, yside="left")
+        fig.yticks(a_ticks, a_labels, yside="right")
         return None

@@ -1,0 +1,147 @@
+"""Frame build cost of the plot widgets (issue 4 target: 4 runs x 100k points build in <= 50 ms at 120x40).
+
+Run: ``python benchmarks/bench_plots.py [--frames N]``. Each widget runs inside a headless Textual app
+(``App.run_test``) at 120x40; every timed frame first appends 100 new records to each run (so every
+series version changed and nothing is served from a cache), then times ``replot()``: sanitising,
+thinning, plotext's matrix build and the conversion to Strips. Reported: median and p95 per frame, and
+how many of the 40 lines changed (only those are repainted). For comparison the same thinned data goes
+through the stock path (plotext ``build()`` to ANSI, then ``Text.from_ansi``), which the cell-grid widget
+replaces (LossPlot rows only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import statistics
+import time
+
+import numpy as np
+from rich.text import Text
+from textual.app import App
+from textual_plotext.plot import Plot
+
+from sgd_tui.core.records import Record
+from sgd_tui.ui.series import RunSeries, sanitize, thin
+from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+
+SIZE = (120, 40)
+N_POINTS = 100_000
+N_RUNS = 4
+
+
+def make_records(run: int, start: int, n: int, rng: np.random.Generator) -> list[Record]:
+    steps = np.arange(start, start + n)
+    loss = (run + 1) * np.exp(-steps / 20_000) * (1 + 0.3 * rng.random(n)) + 1e-3
+    angle = steps / 5_000 + run
+    radius = 2.0 * np.exp(-steps / 40_000)
+    xs, ys = radius * np.cos(angle), radius * np.sin(angle)
+    return [
+        Record(int(s), None, int(s) * 64, float(s) * 1e-3, float(l), 0.1, 1.0, float(x), float(y))
+        for s, l, x, y in zip(steps, loss, xs, ys)
+    ]
+
+
+def surface_grid(xs, ys):
+    X, Y = np.meshgrid(np.asarray(xs), np.asarray(ys))
+    return (1 - X) ** 2 + 100 * (Y - X**2) ** 2
+
+
+class BenchApp(App):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self):
+        yield self.widget
+
+
+def changed_lines(before: list[str], after: list[str]) -> int:
+    return sum(a != b for a, b in zip(before, after)) + abs(len(before) - len(after))
+
+
+async def bench_widget(name: str, widget, series: list[RunSeries], frames: int, rng) -> dict:
+    app = BenchApp(widget)
+    async with app.run_test(size=SIZE) as pilot:
+        widget.set_runs([PlotRun(f"r{i}", f"run {i}", "", s) for i, s in enumerate(series)])
+        if isinstance(widget, TrajectoryPlot):
+            widget.set_surface(surface_grid, ((-2.0, 2.0), (-2.0, 2.0)), [(1.0, 1.0)])
+        widget.replot()
+        await pilot.pause()
+        times, changed = [], []
+        next_step = [int(s.last.step) + 1 for s in series]
+        for _ in range(frames):
+            for i, s in enumerate(series):
+                s.extend(make_records(i, next_step[i], 100, rng))
+                next_step[i] += 100
+            before = widget.text_lines()
+            t0 = time.perf_counter()
+            widget.replot()
+            times.append(time.perf_counter() - t0)
+            changed.append(changed_lines(before, widget.text_lines()))
+            assert widget.error is None, widget.error
+        stock = stock_cost(series) if isinstance(widget, LossPlot) else float("nan")
+    times_ms = sorted(t * 1e3 for t in times)
+    return {
+        "name": name,
+        "median_ms": statistics.median(times_ms),
+        "p95_ms": times_ms[max(0, math.ceil(0.95 * len(times_ms)) - 1)],
+        "changed_lines": statistics.median(changed),
+        "stock_ms": stock,
+    }
+
+
+def stock_cost(series: list[RunSeries]) -> float:
+    """The stock textual-plotext path for the same loss frame: the same sanitising and thinning, then
+    plotext draws braille lines itself, writes ANSI, and Rich parses it back (what PlotextPlot.render does)."""
+    t0 = time.perf_counter()
+    fig = Plot()
+    fig.theme("clear")
+    fig.plotsize(SIZE[0], SIZE[1] - 1)
+    fig._set_size(SIZE[0], SIZE[1] - 1)
+    for s in series:
+        xs, ys = sanitize(*s.xy("step"), log=True)
+        xs, ys = thin(xs, np.log10(ys), SIZE[0] - 8, 0.0, float(xs[-1]))
+        fig.plot(xs.tolist(), ys.tolist(), marker="braille")
+    Text.from_ansi(fig.build())
+    return (time.perf_counter() - t0) * 1e3
+
+
+def build_series(capacity: int, rng, with_evals: bool = False) -> list[RunSeries]:
+    out = []
+    for i in range(N_RUNS):
+        s = RunSeries(capacity=capacity, n_train=60_000)
+        for start in range(0, N_POINTS, 10_000):
+            s.extend(make_records(i, start, 10_000, rng))
+        out.append(s)
+    return out
+
+
+async def main(frames: int) -> None:
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    full = build_series(capacity=131_072, rng=rng)  # holds all 100k points: the worst case
+    t_fill = time.perf_counter() - t0
+    default = build_series(capacity=RunSeries(capacity=16384).capacity, rng=rng)
+    print(f"filling 4 RunSeries with 100k records each: {t_fill * 1e3:.0f} ms; stored {len(full[0])} / "
+          f"{len(default[0])} points (capacity 131072 / default)")
+    results = [
+        await bench_widget("LossPlot, 4 x 100k stored, step, log y", LossPlot(), full, frames, rng),
+        await bench_widget("LossPlot, 4 x 100k stored, EMA 0.9", LossPlot(smoothing=0.9), full, frames, rng),
+        await bench_widget("LossPlot, default capacity (decimated)", LossPlot(), default, frames, rng),
+        await bench_widget("LossPlot, monochrome", LossPlot(monochrome=True), full, frames, rng),
+        await bench_widget("TrajectoryPlot, 4 x 100k path points", TrajectoryPlot(), full, frames, rng),
+        await bench_widget("EvalPlot (no evals: axes only)", EvalPlot(), full, frames, rng),
+    ]
+    print(f"\nframe build at {SIZE[0]}x{SIZE[1]}, {frames} frames each, 100 new records per run per frame")
+    print(f"{'widget':44s} {'median':>8s} {'p95':>8s} {'changed lines':>14s} {'stock path':>12s}")
+    for r in results:
+        print(f"{r['name']:44s} {r['median_ms']:6.1f}ms {r['p95_ms']:6.1f}ms {r['changed_lines']:14.0f} "
+              f"{r['stock_ms']:10.1f}ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=30)
+    asyncio.run(main(parser.parse_args().frames))

@@ -1,0 +1,76 @@
+"""Lines and point sets rasterised to braille cells in NumPy, handed to plotext as one marker per cell.
+
+plotext draws a line by interpolating every segment in Python (``get_lines``) and grouping sub-cell dots
+(``hd_group``); that is most of its cost. Here the same picture is computed with array operations:
+
+* data -> dot coordinates with plotext's own mapping ``floor(0.5 + (bins - 1) (v - lo) / (hi - lo))``
+  on a grid of ``2 * cols`` x ``4 * rows`` dots (a braille cell is 2 dots wide and 4 high);
+* each segment between consecutive points becomes ``max(|dx|, |dy|) + 1`` dots (like plotext's line);
+* dots are OR-ed into one 8-bit braille pattern per cell, and each touched cell is returned once, with the
+  data coordinates of its centre, so plotext places exactly one marker (``chr(0x2800 + bits)``) per cell.
+
+One marker per cell and series also makes the picture independent of Python's hash order (plotext
+deduplicates points through a ``set``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["braille_cells"]
+
+# bit of the dot at (sub-column, sub-row counted from the top) in a braille character
+_DOT_BITS = np.array([[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]], dtype=np.int64)
+
+
+def _to_dots(v: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    return np.floor(np.round(0.5 + (bins - 1) * (v - lo) / (hi - lo), 8)).astype(np.int64)
+
+
+def _rasterise(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All dots on the straight segments between consecutive points (endpoints included)."""
+    if len(px) < 2:
+        return px, py
+    dx, dy = np.diff(px), np.diff(py)
+    steps = np.maximum(np.abs(dx), np.abs(dy))
+    counts = np.maximum(steps, 1)
+    seg = np.repeat(np.arange(len(dx)), counts)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
+    t = k / counts[seg]
+    lx = np.rint(px[:-1][seg] + t * dx[seg]).astype(np.int64)
+    ly = np.rint(py[:-1][seg] + t * dy[seg]).astype(np.int64)
+    return np.r_[lx, px[-1]], np.r_[ly, py[-1]]
+
+
+def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True):
+    """Cells touched by the points (and, with ``lines``, the segments between them) on a canvas of
+    cols x rows cells spanning xlim x ylim.
+
+    Returns (x, y, chars): per touched cell the data coordinates of its centre (as plotext maps a
+    single-character marker back into that cell) and its braille character. Dots outside the canvas are
+    dropped. ``xs``/``ys`` must be finite.
+    """
+    xs = np.asarray(xs, dtype=float)
+    ys = np.asarray(ys, dtype=float)
+    (x0, x1), (y0, y1) = xlim, ylim
+    if len(xs) == 0 or cols < 1 or rows < 1 or not (x1 > x0 and y1 > y0):
+        return [], [], []
+    # clip far-away points to a band around the canvas first, so rasterising cannot explode
+    px = _to_dots(np.clip(xs, x0 - (x1 - x0), x1 + (x1 - x0)), x0, x1, 2 * cols)
+    py = _to_dots(np.clip(ys, y0 - (y1 - y0), y1 + (y1 - y0)), y0, y1, 4 * rows)
+    if lines:
+        px, py = _rasterise(px, py)
+    inside = (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 4 * rows)
+    px, py = px[inside], py[inside]
+    if len(px) == 0:
+        return [], [], []
+    cx, cy = px // 2, py // 4
+    bits = _DOT_BITS[px % 2, 3 - py % 4]
+    acc = np.zeros(cols * rows, dtype=np.int64)
+    np.bitwise_or.at(acc, cy * cols + cx, bits)
+    cells = np.flatnonzero(acc)
+    ccx, ccy = cells % cols, cells // cols
+    xc = x0 + ccx * (x1 - x0) / max(cols - 1, 1)
+    yc = y0 + ccy * (y1 - y0) / max(rows - 1, 1)
+    chars = [chr(0x2800 + int(b)) for b in acc[cells]]
+    return xc.tolist(), yc.tolist(), chars
