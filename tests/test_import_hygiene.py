@@ -1,0 +1,51 @@
+"""The wall between layers (after harlequin's test_import_hygiene): sgd_tui.core and the headless replay
+never import textual; the core imports no rich or plotext either; the CLI's help, list and validate
+paths import neither textual nor torch. Each check runs in a fresh interpreter and inspects sys.modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sgd_tui.core
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_MODULES = sorted(f"sgd_tui.core.{m.name}" for m in pkgutil.iter_modules(sgd_tui.core.__path__))
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
+                         check=True).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+
+
+def test_the_core_has_modules():
+    assert {"sgd_tui.core.scenario", "sgd_tui.core.engine", "sgd_tui.core.optimizers"} <= set(CORE_MODULES)
+
+
+def test_core_never_imports_ui_or_plotting_libraries():
+    top = loaded_after("\n".join(f"import {m}" for m in CORE_MODULES))
+    assert "torch" in top  # the probe did import the heavy modules
+    assert not top & {"textual", "rich", "plotext", "textual_plotext"}
+
+
+def test_headless_replay_never_imports_textual():
+    top = loaded_after("import sgd_tui.headless, sgd_tui.plots_text, sgd_tui.cli")
+    assert "plotext" in top and "textual" not in top
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--list-scenarios"], ["--list-objectives"], ["--list-optimizers"],
+                                  ["--validate", "scenarios/optimizer-race.toml"]])
+def test_cli_fast_paths_import_neither_torch_nor_textual(args):
+    code = (f"import os, sys; os.chdir({str(ROOT)!r}); from sgd_tui.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit:\n    pass")
+    top = loaded_after(code)
+    assert not top & {"torch", "textual", "numpy", "plotext", "rich"}
