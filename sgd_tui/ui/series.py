@@ -3,7 +3,8 @@
 Conventions
 -----------
 * :class:`RunSeries` keeps at most ``capacity`` logged points per run. When full it *decimates* on the
-  step axis: with a bucket width ``q = 2**k`` steps it keeps the first point of every bucket
+  step axis (doubling ``q`` drops about every other point): with a bucket width ``q = 2**k`` steps it
+  keeps the first point of every bucket
   ``[j*q, (j+1)*q)``. Buckets are aligned to absolute step numbers and nest when ``q`` doubles, so which
   points survive depends only on the data, not on when decimation happened (the left part of a plot
   does not change while a run goes on). The first point and the newest point are always kept.
@@ -113,12 +114,14 @@ class RunSeries:
         self.version += 1
 
     def _decimate(self, data: np.ndarray) -> None:
-        """Double the bucket width until at most half the capacity is used, keeping first and newest points."""
+        """Double the bucket width until the points fit (about every other point goes), keeping the first and
+        the newest. The result is the smallest power-of-two width at which the data fit, however the data
+        arrived in batches."""
         while True:
             self.quantum *= 2
             keep = _keep_first_per_bucket(data[_STEP] // self.quantum, None)
             keep[-1] = True
-            if keep.sum() <= self.capacity // 2:
+            if keep.sum() <= self.capacity:
                 break
         data = data[:, keep]
         self._tail = len(data[_STEP]) > 1 and data[_STEP, -1] // self.quantum == data[_STEP, -2] // self.quantum

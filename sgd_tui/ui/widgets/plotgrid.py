@@ -108,6 +108,7 @@ class PlotGrid(Widget):
         self._lines: list[list[Segment]] = []
         self._built_for: tuple | None = None
         self.error: str | None = None  # the last render error, for tests and the status line
+        self.canvas: tuple[int, int] | None = None  # plotext's data area (cols, rows) in the last build
 
     # ------------------------------------------------------------------ subclass hooks
     def draw(self, fig: Plot, width: int, height: int) -> CanvasOverlay | None:
@@ -220,6 +221,7 @@ class PlotGrid(Widget):
         matrix = fig.monitor.matrix
         bg_grid = fill_grid = None
         cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
+        self.canvas = (len(cols), len(rows))
         if overlay is not None and len(cols) > 0 and len(rows) > 0:
             bg_grid, fill_grid = overlay.build(len(cols), len(rows))
         return [self._legend_line(width)] + self._matrix_lines(matrix, bg_grid, fill_grid)

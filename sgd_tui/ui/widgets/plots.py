@@ -55,6 +55,7 @@ class _RunsPlot(PlotGrid):
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
         self._runs: list[PlotRun] = []
+        self.line_canvas: tuple[int, int] | None = None
 
     def set_runs(self, runs: Sequence[PlotRun]) -> None:
         """Replace the run list (the order is the drawing order: later runs are drawn on top)."""
@@ -78,6 +79,7 @@ class _RunsPlot(PlotGrid):
     def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left") -> None:
         """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
         marker character (see :mod:`.braille`)."""
+        self.line_canvas = canvas  # what the markers were laid out for (tests compare it with self.canvas)
         cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas)
         if cx:
             marker = self.run_marker(index) if self.monochrome else chars

@@ -1,0 +1,168 @@
+"""The plot data layer: RunSeries, thinning, sanitising, smoothing, axis scales, braille rasterising."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sgd_tui.core.records import EvalRecord, Record
+from sgd_tui.ui.series import LIMIT, RunSeries, clamp_path, ema, sanitize, thin
+from sgd_tui.ui.widgets.braille import braille_cells
+from sgd_tui.ui.widgets.scales import linear_limits, linear_ticks, log_limits, log_ticks, nice_step, short_label
+
+
+def records(steps, loss=None, xy=None):
+    out = []
+    for k, s in enumerate(steps):
+        value = float(loss[k]) if loss is not None else 1.0 / (1 + s)
+        x, y = xy[k] if xy is not None else (None, None)
+        out.append(Record(int(s), 1, int(s) * 10, s * 0.01, value, 0.1, 1.0, x, y))
+    return out
+
+
+# ---------------------------------------------------------------------------- thin
+def test_thin_keeps_every_buckets_extremes_and_endpoints_and_bounds_size():
+    rng = np.random.default_rng(0)
+    xs = np.sort(rng.uniform(0, 1000, 50_000))
+    ys = rng.normal(size=xs.size)
+    ys[12_345] = 40.0  # a spike must survive
+    tx, ty = thin(xs, ys, 100, 0.0, 1000.0)
+    assert len(tx) <= 2 * 100 + 2
+    assert tx[0] == xs[0] and tx[-1] == xs[-1]
+    assert 40.0 in ty and ys.min() in ty
+    assert np.all(np.diff(tx) >= 0)
+    buckets = np.floor(xs / 10.0)
+    for b in np.unique(buckets)[::7]:
+        sel = buckets == b
+        assert ys[sel].min() in ty[np.floor(tx / 10.0) == b]
+        assert ys[sel].max() in ty[np.floor(tx / 10.0) == b]
+
+
+def test_thin_is_aligned_to_absolute_x_so_old_buckets_do_not_change():
+    rng = np.random.default_rng(1)
+    xs = np.arange(20_000, dtype=float)
+    ys = rng.random(xs.size)
+    full = thin(xs, ys, 200, 0.0, 50_000.0)
+    part = thin(xs[:15_000], ys[:15_000], 200, 0.0, 50_000.0)
+    done = part[0] < 14_750  # buckets of width 250 completed in the prefix
+    assert np.array_equal(part[0][done], full[0][full[0] < 14_750])
+    assert np.array_equal(part[1][done], full[1][full[0] < 14_750])
+
+
+def test_thin_small_and_degenerate_inputs():
+    assert thin([], [], 10)[0].size == 0
+    x, y = thin([5.0], [1.0], 10)
+    assert x.tolist() == [5.0] and y.tolist() == [1.0]
+    x, y = thin([1.0, 1.0, 1.0, 1.0], [3.0, 1.0, 4.0, 2.0], 10)  # zero x range: one bucket
+    assert sorted(y.tolist()) == [1.0, 2.0, 3.0, 4.0]  # first, last, min and max
+
+
+# ---------------------------------------------------------------------------- sanitize / clamp
+def test_sanitize_drops_non_finite_and_non_positive_on_log_and_clips_huge():
+    xs = [0, 1, 2, 3, 4, 5, math.nan]
+    ys = [1.0, math.nan, math.inf, -2.0, 1e308, 0.0, 1.0]
+    x, y = sanitize(xs, ys)
+    assert x.tolist() == [0, 3, 4, 5] and y.tolist() == [1.0, -2.0, LIMIT, 0.0]
+    x, y = sanitize(xs, ys, log=True)
+    assert x.tolist() == [0, 4] and y.tolist() == [1.0, LIMIT]
+    x, y = sanitize([], [], log=True)
+    assert x.size == y.size == 0
+
+
+def test_clamp_path_drops_non_finite_and_clamps_into_bounds():
+    x, y = clamp_path([0.5, 1e300, math.nan, -7.0], [0.5, 2.0, 1.0, -math.inf], ((-1, 1), (-2, 2)))
+    assert x.tolist() == [0.5, 1.0] and y.tolist() == [0.5, 2.0]
+
+
+# ---------------------------------------------------------------------------- ema
+@pytest.mark.parametrize("w", [0.2, 0.6, 0.9, 0.99])
+def test_ema_matches_the_recursion(w):
+    rng = np.random.default_rng(2)
+    ys = rng.normal(size=3000) * 10 ** rng.uniform(-3, 3, size=3000)
+    s, ref = 0.0, []
+    for t, v in enumerate(ys):
+        s = w * s + (1 - w) * v
+        ref.append(s / (1 - w ** (t + 1)))
+    assert np.allclose(ema(ys, w), ref, rtol=0, atol=1e-10 * np.abs(ys).max())
+
+
+def test_ema_identity_and_huge_values():
+    ys = np.array([3.0, 1.0, 2.0])
+    assert ema(ys, 0.0).tolist() == ys.tolist()
+    out = ema(np.array([1e300, -1e300, 1e300]), 0.5)
+    assert np.all(np.isfinite(out)) and out[0] == pytest.approx(1e300)
+
+
+# ---------------------------------------------------------------------------- RunSeries
+def test_runseries_decimation_bounded_keeps_first_last_and_is_order_independent():
+    steps = np.arange(0, 10_000)
+    one = RunSeries(capacity=64)
+    one.extend(records(steps))
+    many = RunSeries(capacity=64)
+    rng = np.random.default_rng(3)
+    cut = np.sort(rng.choice(np.arange(1, 10_000), size=40, replace=False))
+    for a, b in zip(np.r_[0, cut], np.r_[cut, 10_000]):
+        many.extend(records(steps[a:b]))
+    for s in (one, many):
+        x, y = s.xy("step")
+        assert 4 <= len(x) <= 64
+        assert x[0] == 0 and x[-1] == 9_999
+        assert np.all(np.diff(x) > 0)
+        # all but the newest point are the first of their bucket of width `quantum` (aligned to step 0)
+        assert np.all(x[:-1] % s.quantum == 0)
+        assert y[-1] == pytest.approx(1 / 10_000)
+    assert one.quantum == many.quantum
+    assert np.array_equal(one.xy("step")[0], many.xy("step")[0])
+
+
+def test_runseries_fields_versions_and_x_keys():
+    s = RunSeries(capacity=16, n_train=200)
+    assert s.version == 0 and s.last is None and s.best_loss is None and s.xy("step")[0].size == 0
+    loss = [5.0, math.nan, 0.5, math.inf, 2.0]
+    s.extend(records(range(0, 50, 10), loss=loss, xy=[(k, -k) for k in range(5)]))
+    assert s.version == 1 and s.last.step == 40 and s.best_loss == 0.5
+    assert s.xy("samples")[0].tolist() == [0, 100, 200, 300, 400]
+    assert s.xy("epoch")[0].tolist() == [0, 0.5, 1.0, 1.5, 2.0]
+    assert s.xy("time")[0][-1] == pytest.approx(0.4)
+    assert s.path()[0].tolist() == [0, 1, 2, 3, 4] and s.path()[1][-1] == -4
+    assert RunSeries().xy("epoch")[0].size == 0
+    with pytest.raises(ValueError, match="x_key"):
+        s.xy("loss")
+    s.extend([])
+    assert s.version == 1
+    s.extend_evals([EvalRecord(e, e * 100, 1.0 / e, 0.5 + e / 100) for e in range(1, 10_001)])
+    epochs, test_loss, acc = s.evals()
+    assert s.version == 2 and len(epochs) <= s.eval_capacity
+    assert epochs[0] == 1 and epochs[-1] == 10_000 and acc[-1] == pytest.approx(100.5)
+
+
+# ---------------------------------------------------------------------------- scales
+def test_short_labels():
+    cases = {0: "0", 0.25: "0.25", 12: "12", 1500: "1.5k", 250_000: "250k", 2e6: "2M", 1e-3: "1e-3",
+             0.01: "0.01", 1e300: "1e300", -4e-5: "-4e-5", 3e15: "3e15", 9.99e-5: "1e-4"}
+    for value, label in cases.items():
+        assert short_label(value) == label, value
+    assert max(len(short_label(10.0**e)) for e in range(-300, 301)) <= 6
+
+
+def test_limits_snap_to_nice_values_and_ticks_stay_inside():
+    assert nice_step(0.3) == 0.5 and nice_step(7) == 10 and nice_step(1e-7) == pytest.approx(1e-7)
+    assert linear_limits(0.13, 2.4) == (0.0, 2.5)
+    assert linear_limits(5.0, 5.0)[0] < 5.0 < linear_limits(5.0, 5.0)[1]
+    assert linear_limits(-1e300, 1e300) == (-1e300, 1e300)
+    assert log_limits(-2.3, 300.0) == (-3.0, 300.0)
+    ticks = linear_ticks(0.0, 2.5, 6)
+    assert ticks[0] == 0.0 and ticks[-1] == pytest.approx(2.5) and len(ticks) <= 7
+    decades = log_ticks(-3.0, 300.0, 8)
+    assert decades and len(decades) <= 8 and all(e % 50 == 0 for e in decades)
+
+
+# ---------------------------------------------------------------------------- braille
+def test_braille_cells_one_marker_per_cell_and_drops_outside():
+    x, y, chars = braille_cells([0.0, 10.0], [0.0, 0.0], (0.0, 10.0), (0.0, 1.0), 6, 3)
+    assert len(x) == 6 and len(set(zip(x, y))) == 6  # a horizontal line touches every column once
+    assert set(chars) == {chr(0x2800 + 0x40 + 0x80)}  # the bottom dot row of each cell
+    x, y, chars = braille_cells([20.0, 30.0], [0.0, 0.0], (0.0, 10.0), (0.0, 1.0), 6, 3, lines=False)
+    assert x == []
