@@ -1,0 +1,108 @@
+"""The sgd-tui command line: fast answers, one clear line for bad input, exit codes of design §3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sgd_tui.core.objectives import OBJECTIVES
+from sgd_tui.core.optimizers import OPTIMIZERS
+from sgd_tui.core.params import format_value
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sgd_tui", *args], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=cwd)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--list-optimizers"], ["--list-objectives"], ["--list-scenarios"]])
+def test_help_and_lists_answer_in_under_0_3_s(args):
+    best = min(_timed(args) for _ in range(3))  # the best of three: a busy machine adds noise, not cost
+    assert best < 0.3, f"{args} took {best:.3f} s"
+
+
+def _timed(args) -> float:
+    t0 = time.perf_counter()
+    proc = cli(*args)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    return elapsed
+
+
+def test_list_optimizers_shows_every_hyperparameter_with_default_and_range():
+    out = cli("--list-optimizers").stdout
+    for info in OPTIMIZERS.values():
+        block = out.split(f"\n{info.name}: ", 1)[1] if not out.startswith(f"{info.name}: ") else out
+        block = block.split("\n\n", 1)[0]
+        for p in info.params:
+            line = next(line for line in block.splitlines() if line.split()[:1] == [p.name])
+            assert format_value(p.default) in line and p.allowed() in line
+    assert "batch_size" in out.split("run settings", 1)[1]
+
+
+def test_list_objectives_and_scenarios():
+    out = cli("--list-objectives").stdout
+    for info in OBJECTIVES.values():
+        assert f"{info.name} ({info.kind}): {info.title}" in out
+    out = cli("--list-scenarios").stdout
+    assert any(line.startswith("optimizer-race ") and "Rosenbrock" in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--steps", "x"], "invalid int value"),
+    (["--steps", "5", "--epochs", "2"], "not allowed with"),
+    (["--headless"], "--headless needs --scenario"),
+    (["--seed", "1"], "--seed need --scenario"),
+    (["--scenario", "no-such-scenario", "--headless"], "unknown scenario 'no-such-scenario'"),
+    (["--scenario", "optimizer-race", "--headless", "--device", "gpu"], "invalid device 'gpu'"),
+    (["--scenario", "optimizer-race", "--headless", "--epochs", "1"], "budget.epochs"),
+    (["--scenario", "optimizer-race", "--headless", "--steps", "0"], "--steps and --epochs take a number >= 1"),
+    (["--validate", "/nonexistent/x.toml"], "no such file"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path):
+    proc = cli(*args, "--out", str(tmp_path / "o")) if "--headless" in args else cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert words in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_headless_with_overrides_writes_to_the_default_directory(tmp_path):
+    proc = cli("--scenario", str(ROOT / "scenarios" / "optimizer-race.toml"), "--headless", "--steps", "30",
+               "--seed", "5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (out,) = (tmp_path / "runs").iterdir()
+    assert out.name.startswith("optimizer-race-")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["environment"]["seed"] == 5
+    assert {r["steps"] for r in summary["runs"]} == {30} and len(summary["runs"]) == len(OPTIMIZERS)
+    assert "results in" in proc.stderr and "run 1/" in proc.stderr  # plain progress lines off a terminal
+    assert "\r" not in proc.stderr
+
+
+def test_a_diverged_run_still_exits_0(tmp_path):
+    path = tmp_path / "lr10.toml"
+    path.write_text(textwrap.dedent("""\
+        schema = 1
+        [objective]
+        name = "quadratic"
+        [budget]
+        steps = 100
+        [optimizer]
+        name = "gd"
+        lr = 10.0
+        """))
+    proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    assert "diverged at step" in proc.stderr
