@@ -118,9 +118,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.validate:
         return _validate(args.validate)
     if args.download_data:
-        from .core.data import download_fashion_mnist
+        from .core.data import download_fashion_mnist, resolve_data_dir
 
-        download_fashion_mnist(args.data_dir)
+        where = download_fashion_mnist(resolve_data_dir(args.data_dir))
+        print(f"FashionMNIST is in {where}")
         return EXIT_OK
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")

@@ -203,7 +203,8 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         code = EXIT_INTERRUPTED
     _write_summary(out, scenario, runners, results, writer, code)
     _write_plots(out, scenario, runners, writer)
-    bar.note(f"results in {out}")
+    if runners:
+        bar.note(f"results in {out}")
     return code
 
 

@@ -106,3 +106,42 @@ def test_a_diverged_run_still_exits_0(tmp_path):
     proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr
     assert "diverged at step" in proc.stderr
+
+
+def test_an_unavailable_device_is_bad_input(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    path = tmp_path / "gpu.toml"
+    path.write_text(textwrap.dedent(f"""\
+        schema = 1
+        device = "cuda:0"
+        [objective]
+        name = "fashion_mnist"
+        data_dir = "{tmp_path}"
+        [budget]
+        epochs = 1
+        [optimizer]
+        name = "sgd"
+        """))
+    proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "'cuda:0' is not available" in proc.stderr
+
+
+def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
+    """The CLI calls ui.app.run_app(scenario=..., monochrome=...) with the overrides applied."""
+    import types
+
+    from sgd_tui import cli as cli_module
+
+    seen = {}
+    fake = types.ModuleType("sgd_tui.ui.app")
+    fake.run_app = lambda scenario=None, monochrome=False: seen.update(scenario=scenario, mono=monochrome) or 0
+    monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
+    assert cli_module.main(["--scenario", "optimizer-race", "--monochrome", "--steps", "7"]) == 0
+    assert seen["mono"] is True and seen["scenario"].name == "optimizer-race"
+    assert {r.budget["steps"] for r in seen["scenario"].runs} == {7}
+    assert cli_module.main([]) == 0 and seen["scenario"] is None and seen["mono"] is False

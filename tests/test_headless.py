@@ -183,3 +183,38 @@ def test_ctrl_c_stops_writes_what_was_done_and_exits_130(tmp_path):
     assert int(rows[-1]["step"]) <= first["steps"] and len(rows) > 3
     assert tomllib.loads((out / "scenario.toml").read_text())["budget"]["steps"] == 100000000
     assert (out / "loss.txt").exists()
+
+
+def test_a_dataset_run_writes_eval_csv_and_the_lecture_title(tmp_path):
+    data = pytest.importorskip("sgd_tui.core.data")
+    data.write_fashion_like(tmp_path, n_train=160, n_test=50)
+    s = parse_scenario(textwrap.dedent(f"""\
+        schema = 1
+        device = "cpu"
+        [objective]
+        name = "fashion_mnist"
+        model = "logistic"
+        data_dir = "{tmp_path}"
+        [budget]
+        epochs = 2
+        log_every = 2
+        [optimizer]
+        name = "sgd"
+        lr = 1e-3
+        momentum = 0.5
+        batch_size = 16
+        """))
+    out = tmp_path / "out"
+    assert replay(s, out, progress=None) == 0
+    assert not (out / "trajectory.txt").exists()
+    evals = read_rows(out / "eval.csv")
+    assert list(evals[0]) == ["run", "epoch", "samples", "test_loss", "test_accuracy"]
+    assert [(e["epoch"], e["samples"]) for e in evals] == [("1", "160"), ("2", "320")]
+    rows = read_rows(out / "metrics.csv")
+    # the lecture logs batch % log_every == 0 within each epoch: batches 0, 2, ..., 8 of 10
+    assert [int(r["step"]) for r in rows] == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]
+    assert all(r["x"] == "" and r["y"] == "" for r in rows)
+    (run,) = json.loads((out / "summary.json").read_text())["runs"]
+    assert run["samples"] == 320 and run["test_accuracy"] == float(evals[-1]["test_accuracy"])
+    assert "final_params" not in run
+    assert "Optimizer-SGD lr-0.001 mt-0.5 bs-16" in (out / "loss.txt").read_text()
