@@ -225,6 +225,8 @@ class Runner:
         self.result = RunResult(label=spec.label)
         self.last_loss: float | None = None
         self.best_loss: float | None = None
+        # datasets: the largest batch loss since the last check, kept on the device (see advance)
+        self._peak = None
         if p.is_2d:
             x, y = p.point()
             loss0 = p.value(x, y)
@@ -259,6 +261,8 @@ class Runner:
         a pause or a stop). Returns the records logged and the evaluations made."""
         if self.done:
             return [], []
+        import torch
+
         p = self.problem
         records: list[Record] = []
         evals: list[EvalRecord] = []
@@ -294,6 +298,12 @@ class Runner:
             lr = opt.param_groups[0]["lr"]
             # forward, backward and update (the closure writes .grad at the parameters the optimizer chooses)
             batch_loss = opt.step(closure)
+            if not is_2d:
+                # watch every batch loss, not only the logged ones, without a CPU-GPU sync: a running
+                # maximum on the device (NaN propagates), read at the next log point or the budget's end,
+                # so a blow-up between log points (after which a network may die and look finite) is seen
+                batch_loss_t = torch.as_tensor(batch_loss)
+                self._peak = batch_loss_t if self._peak is None else torch.maximum(self._peak, batch_loss_t)
             if sched is not None:
                 sched.step()
             self.step += 1
@@ -317,7 +327,7 @@ class Runner:
                     bad = not (math.isfinite(x) and math.isfinite(y))
                 else:
                     rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm)
-                    bad = False
+                    bad = self._peak_diverged()
                 records.append(rec)
                 self._note_loss(loss)
                 if bad or not math.isfinite(loss) or abs(loss) > self.max_loss:
@@ -327,6 +337,10 @@ class Runner:
                 if self.tolerance is not None and gnorm < self.tolerance:
                     self.status = "converged"
                     break
+            elif not is_2d and self.step >= self.total_steps and self._peak_diverged():
+                self.status = "diverged"
+                self.result.diverged_step = self.step
+                break
             if epoch_end:
                 self.epoch += 1
                 if getattr(p, "has_test", False) and self.spec.objective_options.get("eval_every_epoch", True):
@@ -339,6 +353,15 @@ class Runner:
         if self.status == "running" and self.step >= self.total_steps:
             self.status = "finished"
         return records, evals
+
+    def _peak_diverged(self) -> bool:
+        """Whether a batch loss since the last check was non-finite or above ``max_loss`` (reads and resets
+        the running maximum: a CPU-GPU sync point on accelerators)."""
+        if self._peak is None:
+            return False
+        peak = float(self._peak)
+        self._peak = None
+        return not math.isfinite(peak) or abs(peak) > self.max_loss
 
     def stop(self) -> None:
         if not self.done:
