@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import platform
 import re
 import signal
@@ -107,6 +108,13 @@ class _Progress:
         self.every = every
         self._last = 0.0
 
+    def _columns(self) -> int:
+        """The terminal's width, so the bar never wraps (a wrapped line cannot be redrawn with \\r)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return 80
+
     def _say(self, text: str) -> None:
         if self.stream is not None:
             self.stream.write(text)
@@ -119,7 +127,8 @@ class _Progress:
         if self.tty:
             width = 24
             fill = int(width * done / total)
-            self._say(f"\r\x1b[2K{head} [{'#' * fill}{'-' * (width - fill)}] {done}/{total}{loss}")
+            line = f"{head} [{'#' * fill}{'-' * (width - fill)}] {done}/{total}{loss}"
+            self._say(f"\r\x1b[2K{line[:self._columns() - 1]}")
         elif time.monotonic() - self._last >= self.every:
             self._last = time.monotonic()
             self._say(f"{head}: step {done}/{total}{loss}\n")

@@ -202,3 +202,13 @@ def test_scenarios_are_found_by_name_in_the_directory_of_the_environment(tmp_pat
     assert "unknown scenario 'aa' (did you mean 'a'?)" in str(err.value)
     with pytest.raises(ScenarioError, match="no such file"):
         load_scenario(str(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize("text", ['plain', 'with "quotes" and \\ backslash', 'two\nlines', 'ends with """ quotes\n',
+                                  'tab\tand ünïcode', 'control \x01 char\nand newline'])
+def test_strings_survive_the_toml_writer(text):
+    s = parse(BASE + '[optimizer]\nname = "sgd"\n')
+    s.description = text
+    s.title = text
+    again = parse_scenario(scenario_to_toml(s))
+    assert (again.title, again.description) == (text, text)
