@@ -7,6 +7,11 @@ thinning, plotext's matrix build and the conversion to Strips. Reported: median 
 how many of the 40 lines changed (only those are repainted). For comparison the same thinned data goes
 through the stock path (plotext ``build()`` to ANSI, then ``Text.from_ansi``), which the cell-grid widget
 replaces (LossPlot rows only).
+
+Second part: bytes written to the terminal while a 2-D race animates at 80x24 (issue 4 target: at most
+30 KB/s over SSH). Four momentum-GD runs on Rosenbrock advance 20 steps per frame at 5 frames/s in a
+TrajectoryPlot and a LossPlot side by side; the headless app's screen updates are rendered to the escape
+sequences a real terminal would receive (Rich's truecolor and 256-colour output) and counted.
 """
 
 from __future__ import annotations
@@ -118,6 +123,91 @@ def build_series(capacity: int, rng, with_evals: bool = False) -> list[RunSeries
     return out
 
 
+class ByteCountingApp(App):
+    """Two plots side by side; counts the bytes each screen update would send to a real terminal."""
+
+    CSS = "Horizontal { height: 1fr; }"
+
+    def __init__(self, color_system: str) -> None:
+        super().__init__()
+        self.bytes_written = 0
+        self.count_color_system = color_system
+
+    def compose(self):
+        from textual.containers import Horizontal
+
+        with Horizontal():
+            yield TrajectoryPlot()
+            yield LossPlot()
+
+    def _display(self, screen, renderable) -> None:  # noqa: D401 - replaces the headless no-op
+        from rich.console import Console
+        from textual._compositor import CompositorUpdate
+
+        if renderable is None:
+            return
+        console = Console(color_system=self.count_color_system, force_terminal=True, width=self.size.width)
+        # strips and styles cache their escape sequences (for the first colour system used in the
+        # process); forget them so that everything is rendered for this colour system
+        lines = getattr(renderable, "strips", None) or [c.values() for c in getattr(renderable, "chops", [])]
+        for line in lines:
+            for strip in line:
+                if strip is not None:
+                    strip._render_cache = None
+                    for segment in strip:
+                        if segment.style is not None:
+                            segment.style._ansi = None
+        if isinstance(renderable, CompositorUpdate):
+            sequence = renderable.render_segments(console)
+        else:
+            sequence = console._render_buffer(console.render(renderable))
+        self.bytes_written += len(sequence.encode())
+
+
+def race_records(n_steps: int) -> list[list[Record]]:
+    """Four heavy-ball runs on Rosenbrock (lr 1e-3, momentum 0 / 0.5 / 0.8 / 0.9) from (-1.5, 2)."""
+    from sgd_tui.core.surfaces import make_surface
+
+    surface = make_surface("rosenbrock")
+    runs = []
+    for momentum in (0.0, 0.5, 0.8, 0.9):
+        x, y, vx, vy, out = -1.5, 2.0, 0.0, 0.0, []
+        for step in range(n_steps):
+            f, gx, gy = surface.value_and_grad(x, y)
+            out.append(Record(step, None, step, step * 1e-3, f, 1e-3, math.hypot(gx, gy), x, y))
+            vx, vy = momentum * vx + gx, momentum * vy + gy
+            x, y = x - 1e-3 * vx, y - 1e-3 * vy
+        runs.append(out)
+    return runs
+
+
+async def bench_bytes(color_system: str, seconds: float = 6.0, fps: float = 5.0, steps_per_frame: int = 20) -> float:
+    from sgd_tui.core.surfaces import make_surface
+
+    surface = make_surface("rosenbrock")
+    frames = int(seconds * fps)
+    records = race_records(frames * steps_per_frame)
+    app = ByteCountingApp(color_system)
+    async with app.run_test(size=(80, 24)) as pilot:
+        traj, loss = app.query_one(TrajectoryPlot), app.query_one(LossPlot)
+        series = [RunSeries() for _ in records]
+        runs = [PlotRun(f"r{i}", f"momentum {m}", "", s) for i, (m, s) in enumerate(zip((0, 0.5, 0.8, 0.9), series))]
+        traj.set_surface(lambda xs, ys: surface.f(*np.meshgrid(xs, ys)), surface.bounds, surface.minima)
+        for plot in (traj, loss):
+            plot.set_runs(runs)
+        await pilot.pause()
+        app.bytes_written = 0
+        t0 = time.perf_counter()
+        for frame in range(frames):
+            for s, recs in zip(series, records):
+                s.extend(recs[frame * steps_per_frame : (frame + 1) * steps_per_frame])
+            traj.refresh_if_changed()
+            loss.refresh_if_changed()
+            await asyncio.sleep(max(0.0, t0 + (frame + 1) / fps - time.perf_counter()))
+        await pilot.pause()
+        return app.bytes_written / (time.perf_counter() - t0)
+
+
 async def main(frames: int) -> None:
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
@@ -139,6 +229,10 @@ async def main(frames: int) -> None:
     for r in results:
         print(f"{r['name']:44s} {r['median_ms']:6.1f}ms {r['p95_ms']:6.1f}ms {r['changed_lines']:14.0f} "
               f"{r['stock_ms']:10.1f}ms")
+    print("\nterminal bytes, 80x24, 2-D race of 4 runs (trajectories + loss), 5 frames/s, 20 steps per frame")
+    for color_system in ("truecolor", "256"):
+        rate = await bench_bytes(color_system)
+        print(f"  {color_system:9s} {rate / 1024:6.1f} KB/s")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ becomes dotted contour lines between its bands.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
