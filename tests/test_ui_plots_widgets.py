@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 from textual.app import App
@@ -170,3 +174,31 @@ async def test_eval_plot_draws_test_loss_and_accuracy():
         assert plot.canvas == plot.line_canvas
         text = "\n".join(plot.text_lines())
         assert "accuracy" in text and "90" in text and "·" in text and "10" in text
+
+
+async def _render_digest() -> str:
+    surface, grid, runs = rosenbrock_runs()
+    out = []
+    for plot in (LossPlot(), TrajectoryPlot()):
+        async with PlotApp(plot).run_test(size=(90, 26)):
+            if isinstance(plot, TrajectoryPlot):
+                plot.set_surface(grid, surface.bounds, surface.minima)
+                plot.set_runs(runs)
+            else:
+                plot.set_runs(hostile_runs())
+            plot.refresh_if_changed()
+            out.append(repr(plot._lines))
+    return hashlib.sha256("".join(out).encode()).hexdigest()
+
+
+def test_pictures_do_not_depend_on_python_hash_order():
+    """plotext deduplicates points through a set; with one marker per cell the picture must not change."""
+    script = "import asyncio, test_ui_plots_widgets as t; print(asyncio.run(t._render_digest()))"
+    digests = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(__file__), env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

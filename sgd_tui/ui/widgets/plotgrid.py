@@ -32,7 +32,7 @@ from textual_plotext.plot import Plot
 
 __all__ = ["PlotGrid", "CanvasOverlay", "LegendItem", "rgb_of"]
 
-LegendItem = tuple[str, "tuple[int, int, int] | None"]  # text, colour (None = the widget's foreground)
+LegendItem = tuple[str, tuple[int, int, int] | None]  # text, colour (None = the widget's foreground)
 
 
 @dataclass

@@ -311,7 +311,7 @@ class EvalPlot(_RunsPlot):
         items = self.run_legend()
         if not items:
             return [("no runs yet", None)]
-        loss_mark = "marker" if self.monochrome else "━━"
+        loss_mark = "run marker:" if self.monochrome else "━━"
         return items + [(f"[{loss_mark} test loss (left)  {self.ACC_MARK} accuracy % (right)]", None)]
 
     def draw(self, fig, width: int, height: int) -> None:
