@@ -196,7 +196,9 @@ def test_pictures_do_not_depend_on_python_hash_order():
     script = "import asyncio, test_ui_plots_widgets as t; print(asyncio.run(t._render_digest()))"
     digests = set()
     for seed in ("1", "2"):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=path)
         done = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(__file__), env=env,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr[-2000:]
