@@ -173,3 +173,39 @@ def test_a_failing_problem_becomes_an_error_status(monkeypatch):
     monkeypatch.setattr(problems.SurfaceProblem, "loss_and_grad", boom)
     runner, result = run_to_end(spec)
     assert result.status == "error" and "injected failure" in result.message
+
+
+class _SpikyData:
+    """A stand-in dataset problem (64 examples, one parameter) whose batch loss is inf on its third step
+    only, as when a network blows up and then dies between two log points."""
+
+    is_2d = False
+    has_test = False
+    n_train = 64
+
+    def __init__(self):
+        self.params = [torch.zeros(1, requires_grad=True)]
+        self.calls = 0
+
+    def loss_and_grad(self, idx):
+        self.calls += 1
+        self.params[0].grad = torch.zeros(1)
+        return torch.tensor(math.inf if self.calls == 3 else 1.0)
+
+    def logged_loss(self, batch_loss):
+        return float(batch_loss)
+
+    def grad_norm(self):
+        return 0.0
+
+
+@pytest.mark.parametrize("steps", [12, 3])  # a blow-up before a later log point / at the budget's end
+def test_a_dataset_blow_up_between_log_points_is_divergence(monkeypatch, steps):
+    from sgd_tui.core import problems
+
+    monkeypatch.setattr(problems, "build_problem", lambda *a, **k: _SpikyData())
+    spec = make_spec("fashion_mnist", "sgd", steps=steps, lr=0.1, batch_size=16, log_every=100)
+    runner, result = run_to_end(spec)
+    # 4 batches per epoch, logged at the first batch of each: the inf of step 3 is seen at step 5 (or 3)
+    assert result.status == "diverged"
+    assert result.diverged_step == min(5, steps)
