@@ -120,6 +120,8 @@ class Driver:
         if self.rate is None:
             max_steps = 1 << 30
             deadline = started + self.work_s * (i + 1) / n
+        elif slot.control.paused:
+            slot._owed, max_steps, deadline = 0.0, 1, None  # a single step, when one is allowed
         else:
             slot._owed = min(slot._owed + self.rate * dt, max(1.0, self.rate * 0.25))
             max_steps = int(slot._owed)
@@ -128,10 +130,9 @@ class Driver:
         w_before = runner.problem.point() if runner.problem.is_2d else None
         records: list[Record] = []
         evals: list[EvalRecord] = []
-        if max_steps > 0 or slot.control.paused:
+        if max_steps > 0:
             try:
-                records, evals = runner.advance(max(max_steps, 1) if slot.control.paused else max_steps,
-                                                slot.control, deadline)
+                records, evals = runner.advance(max_steps, slot.control, deadline)
             except Exception as e:  # a numerical failure or a bug inside torch: the run ends, the app goes on
                 runner.fail(_message(e))
         taken = runner.step - before
@@ -140,6 +141,8 @@ class Driver:
         status = runner.status
         if status == "paused" and not slot.control.paused:
             status = "running"  # advance() ended at its deadline or step quota, not at a pause
+        elif status == "paused" and runner.step == 0:
+            status = "ready"  # built (its start point shown) but not started
         changed = status != slot.status
         slot.status, slot.message = status, runner.result.message
         state = None

@@ -95,6 +95,9 @@ class MainScreen(Screen):
         self.set_interval(REDRAW_S, self.refresh_views)
         self.query_one(RunsTable).focus()
 
+    def on_unmount(self) -> None:
+        self.driver.cancel.set()  # the driver thread ends within one round, whatever ends the app
+
     async def load_session(self, session: Session) -> None:
         """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
         self.pause_all()

@@ -8,6 +8,7 @@ is generated from the registries; the panel only reports edits (:class:`SharedEd
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.app import ComposeResult
@@ -43,6 +44,7 @@ class SetupPanel(VerticalScroll):
         self._optimizer = optimizer
         self._device = shared.device
         self._devices = ["auto", "cpu"] + ([shared.device] if shared.device not in ("auto", "cpu") else [])
+        self._loading = asyncio.Lock()  # forms are replaced by remove + mount: one rebuild at a time
 
     def compose(self) -> ComposeResult:
         yield Label("Objective", classes="section")
@@ -65,6 +67,10 @@ class SetupPanel(VerticalScroll):
     # ------------------------------------------------------------------------------- loading
     async def load_shared(self, shared: Shared) -> None:
         """Show ``shared`` (rebuilding the option and budget forms) without posting edits."""
+        async with self._loading:
+            await self._load_shared(shared)
+
+    async def _load_shared(self, shared: Shared) -> None:
         self._objective = shared.objective
         self._device = shared.device
         info = get_objective(shared.objective)
@@ -78,6 +84,10 @@ class SetupPanel(VerticalScroll):
 
     async def load_run(self, spec: RunSpec | None, invalid: str = "") -> None:
         """Show the selected run's settings (or nothing when there is no run) without posting edits."""
+        async with self._loading:
+            await self._load_run(spec, invalid)
+
+    async def _load_run(self, spec: RunSpec | None, invalid: str = "") -> None:
         if spec is None:
             await self._replace("#hyper-box", None)
             await self._replace("#settings-box", None)
@@ -141,7 +151,8 @@ class SetupPanel(VerticalScroll):
         elif sid == "optimizer" and event.value != self._optimizer:
             event.stop()
             self._optimizer = event.value
-            await self._show_optimizer(event.value, {})
+            async with self._loading:
+                await self._show_optimizer(event.value, {})
             self.post_message(self.RunEdited())
 
     def on_param_form_edited(self, event: ParamForm.Edited) -> None:
