@@ -204,3 +204,24 @@ def test_pictures_do_not_depend_on_python_hash_order():
         assert done.returncode == 0, done.stderr[-2000:]
         digests.add(done.stdout.strip())
     assert len(digests) == 1
+
+
+async def test_colours_stay_distinct_in_256_colours():
+    """Over SSH Textual may fall back to 256 colours: run colours and heat bands must survive the downgrade."""
+    from rich.color import ColorSystem
+
+    surface, grid, _ = rosenbrock_runs()
+    runs = [  # four separate paths in the default palette
+        PlotRun(f"r{i}", f"run {i}", "", series_of([1.0] * 50, xy=[(-1.8 + 0.06 * k, -0.8 + 0.7 * i) for k in range(50)]))
+        for i in range(4)
+    ]
+    plot = TrajectoryPlot()
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        plot.set_surface(grid, surface.bounds, surface.minima)
+        plot.set_runs(runs)
+        plot.refresh_if_changed()
+        styles = [seg.style for line in plot._lines for seg in line if seg.style]
+    down = lambda c: c.downgrade(ColorSystem.EIGHT_BIT).number  # noqa: E731
+    run_colors = {down(st.color) for st in styles if st.color is not None and st.color.triplet != (255, 255, 255)}
+    bands = {down(st.bgcolor) for st in styles if st.bgcolor is not None}
+    assert len(run_colors) >= 4 and len(bands) >= 4
