@@ -212,7 +212,9 @@ async def test_colours_stay_distinct_in_256_colours():
 
     surface, grid, _ = rosenbrock_runs()
     runs = [  # four separate paths in the default palette
-        PlotRun(f"r{i}", f"run {i}", "", series_of([1.0] * 50, xy=[(-1.8 + 0.06 * k, -0.8 + 0.7 * i) for k in range(50)]))
+        PlotRun(
+            f"r{i}", f"run {i}", "", series_of([1.0] * 50, xy=[(-1.8 + 0.06 * k, -0.8 + 0.7 * i) for k in range(50)])
+        )
         for i in range(4)
     ]
     plot = TrajectoryPlot()
