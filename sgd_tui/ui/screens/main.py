@@ -50,6 +50,7 @@ class MainScreen(Screen):
         Binding("v", "toggle_visible", "show/hide"),
         Binding("plus,equals_sign", "speed(1)", "faster"),
         Binding("minus", "speed(-1)", "slower"),
+        Binding("f", "flat_out", "flat out", show=False),
         Binding("t", "x_axis", "x axis", show=False),
         Binding("l", "log_y", "log y", show=False),
         Binding("e", "smoothing", "smoothing", show=False),
@@ -363,6 +364,11 @@ class MainScreen(Screen):
     def action_speed(self, direction: int) -> None:
         i = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
         self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.driver.rate = self.speed if self._is_2d() else None
+
+    def action_flat_out(self) -> None:
+        """Toggle between flat out and the default animation speed."""
+        self.speed = DEFAULT_SPEED if self.speed is None else None
         self.driver.rate = self.speed if self._is_2d() else None
 
     def action_x_axis(self) -> None:
