@@ -13,7 +13,8 @@ from ..session import RunEntry
 
 __all__ = ["RunsTable", "fmt_num"]
 
-COLUMNS = ("run", "optimizer", "hyperparameters", "status", "step", "loss", "best", "|g|", "samples/s")
+# live figures first, so a narrow terminal still shows them; the settings follow
+COLUMNS = ("run", "status", "step", "loss", "best", "|g|", "samples/s", "optimizer", "hyperparameters")
 
 
 def fmt_num(x: float | None) -> str:
@@ -48,8 +49,8 @@ class RunsTable(DataTable):
         status = Text(r.status_text, style={"diverged": "red", "error": "bold red", "invalid": "red"}.get(
             r.status if not r.invalid else "invalid", ""))
         sps = fmt_num(r.samples_per_s) if self.timings else "–"
-        return (name, r.spec.optimizer, r.spec.key_hyper(), status, str(r.step), fmt_num(r.last_loss),
-                fmt_num(r.best_loss), fmt_num(r.grad_norm), sps)
+        return (name, status, str(r.step), fmt_num(r.last_loss), fmt_num(r.best_loss), fmt_num(r.grad_norm), sps,
+                r.spec.optimizer, r.spec.key_hyper())
 
     def sync(self, runs: list[RunEntry]) -> None:
         """Make the rows match ``runs`` (order, membership and changed cells)."""
