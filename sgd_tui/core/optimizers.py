@@ -72,18 +72,36 @@ def _beta_check(h: dict) -> str | None:
 
 
 # ----------------------------------------------------------------------------- builders
-def _torch_fast_flags(torch_params: list) -> dict:
-    """foreach on accelerators and for multi-tensor models; the single-tensor path otherwise."""
-    import torch
+# torch.optim classes with a fused kernel (one kernel for all parameters), by device type
+_FUSED = {
+    "SGD": ("cpu", "cuda", "mps"),
+    "Adam": ("cpu", "cuda", "mps"),
+    "AdamW": ("cpu", "cuda", "mps"),
+    "Adagrad": ("cpu",),
+}
 
-    dev = torch_params[0].device
-    return {"foreach": dev.type != "cpu" or len(torch_params) > 1}
+
+def _torch_fast_flags(torch_params: list, cls_name: str = "SGD") -> dict:
+    """The fastest exact implementation of torch.optim ``cls_name`` for these parameters.
+
+    Single-tensor problems (2-D objectives) keep the plain single-tensor path. Multi-tensor models use
+    ``fused`` where torch has a fused kernel for the device, else ``foreach`` on accelerators and the
+    single-tensor loop on the CPU. Measured on a 2-core CPU, 1 thread, the lecture's 784-512-512-10 MLP,
+    µs per step (fused / foreach / loop): SGD(momentum) 194/344/363, Adam 524/1370/1383,
+    AdamW 508/990/915, Adagrad 528/1628/629, RMSprop -/644/657, NAdam -/1015/1002, Adamax -/523/516.
+    """
+    dev = torch_params[0].device.type
+    if len(torch_params) == 1:
+        return {"foreach": dev != "cpu"}
+    if dev in _FUSED.get(cls_name, ()):
+        return {"fused": True}
+    return {"foreach": dev != "cpu"}
 
 
 def _build_sgd(params, h, hessian=None):
     import torch
 
-    return torch.optim.SGD(params, **h, **_torch_fast_flags(params))
+    return torch.optim.SGD(params, **h, **_torch_fast_flags(params, "SGD"))
 
 
 def _build_torch(cls_name: str):
@@ -91,7 +109,7 @@ def _build_torch(cls_name: str):
         import torch
 
         cls = getattr(torch.optim, cls_name)
-        return cls(params, **h, **_torch_fast_flags(params))
+        return cls(params, **h, **_torch_fast_flags(params, cls_name))
 
     build.__name__ = f"build_{cls_name}"
     return build

@@ -1,0 +1,282 @@
+"""FashionMNIST files: where they live, getting them, loading and checking them.
+
+The files are torchvision's: four IDX files, gzipped, in ``<data dir>/FashionMNIST/raw/`` (the layout
+``torchvision.datasets.FashionMNIST(root=<data dir>)`` and the lecture's ``root="data"`` use)::
+
+    train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz  t10k-images-idx3-ubyte.gz  t10k-labels-idx1-ubyte.gz
+
+Which data directory wins (first match):
+
+1. ``--data-dir DIR`` on the command line (the CLI passes it as the objective option ``data_dir``);
+2. ``data_dir`` in the scenario's ``[objective]`` table;
+3. the environment variable ``SGD_TUI_DATA_DIR``;
+4. the per-user cache ``$XDG_CACHE_HOME/sgd-tui`` (``~/.cache/sgd-tui`` when XDG_CACHE_HOME is unset).
+
+Missing files are downloaded by torchvision (progress on stderr) when the network is there; offline,
+missing, truncated or malformed files raise :class:`DataError` (a :class:`SetupError`: exit 2) with a
+message that names the directory and the four files. torchvision reads the extracted (gunzipped) IDX
+files, so :func:`prepare` gunzips each ``.gz`` next to itself (atomically, again when the ``.gz`` is newer).
+
+:func:`write_fashion_like` writes synthetic data in the same format (class templates plus noise: learnable
+but not trivial), for tests and for ``sgd-tui --bench`` on a machine without the real files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .engine import SetupError
+
+__all__ = [
+    "DataError",
+    "FILES",
+    "FashionData",
+    "ENV_VAR",
+    "default_data_dir",
+    "resolve_data_dir",
+    "raw_dir",
+    "missing_files",
+    "prepare",
+    "download_fashion_mnist",
+    "load_fashion_mnist",
+    "write_idx_gz",
+    "write_fashion_like",
+]
+
+ENV_VAR = "SGD_TUI_DATA_DIR"
+# the IDX files by split: (images, labels), without the .gz suffix
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+GZ_NAMES = tuple(f + ".gz" for pair in FILES.values() for f in pair)
+N_CLASSES = 10
+SIDE = 28
+
+
+class DataError(SetupError):
+    """The FashionMNIST files are missing, unreadable or malformed and cannot be fetched."""
+
+
+# ----------------------------------------------------------------------------- where
+def default_data_dir() -> Path:
+    """``$SGD_TUI_DATA_DIR``, else ``$XDG_CACHE_HOME/sgd-tui``, else ``~/.cache/sgd-tui``."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
+    return base / "sgd-tui"
+
+
+def resolve_data_dir(option: str | os.PathLike | None = None) -> Path:
+    """The data directory: the objective's ``data_dir`` option (set by ``--data-dir`` or the scenario)
+    when given, else :func:`default_data_dir`. Relative paths are taken from the working directory."""
+    if option:
+        return Path(option).expanduser().absolute()
+    return default_data_dir().absolute()
+
+
+def raw_dir(root: Path) -> Path:
+    """Where torchvision keeps the files under a data directory."""
+    return Path(root) / "FashionMNIST" / "raw"
+
+
+def _where_message(root: Path) -> str:
+    return (
+        f"put the four FashionMNIST files ({', '.join(GZ_NAMES)}) in {raw_dir(root)} "
+        f"(or run `sgd-tui --download-data` with a network; choose another directory with --data-dir "
+        f"or ${ENV_VAR})"
+    )
+
+
+def missing_files(root: Path) -> list[str]:
+    """The ``.gz`` names for which neither the ``.gz`` nor the extracted file is in :func:`raw_dir`."""
+    raw = raw_dir(root)
+    return [gz for gz in GZ_NAMES if not (raw / gz).is_file() and not (raw / gz[:-3]).is_file()]
+
+
+# ----------------------------------------------------------------------------- getting the files
+def _extract(gz_path: Path) -> None:
+    """Gunzip ``x.gz`` to ``x`` through a temporary file (a failed run leaves no half file behind)."""
+    target = gz_path.with_suffix("")
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with gzip.open(gz_path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(tmp, target)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{gz_path}: not a readable gzip file ({e}); replace it with an intact copy") from None
+
+
+def prepare(root: Path, download: bool = True) -> Path:
+    """Make sure the four extracted IDX files exist in ``raw_dir(root)``; returns ``raw_dir(root)``.
+
+    Extracts every ``.gz`` whose extracted file is missing or older; downloads missing files first when
+    ``download`` (raises :class:`DataError` offline).
+    """
+    root = Path(root)
+    if missing_files(root):
+        if not download:
+            raise DataError(f"FashionMNIST not found: missing {', '.join(missing_files(root))}; " + _where_message(root))
+        download_fashion_mnist(root)
+    raw = raw_dir(root)
+    for gz in GZ_NAMES:
+        src, out = raw / gz, raw / gz[:-3]
+        if src.is_file() and (not out.is_file() or out.stat().st_mtime < src.stat().st_mtime):
+            _extract(src)
+    return raw
+
+
+def download_fashion_mnist(root: Path) -> Path:
+    """Download the missing FashionMNIST files into ``raw_dir(root)`` with torchvision (which checks their
+    md5 and prints progress); returns ``raw_dir(root)``. Offline or on any download error: DataError."""
+    from torchvision.datasets import FashionMNIST
+
+    root = Path(root)
+    missing = missing_files(root)
+    if not missing:
+        return raw_dir(root)
+    try:
+        raw_dir(root).mkdir(parents=True, exist_ok=True)
+        for train in (True, False):
+            FashionMNIST(str(root), train=train, download=True)
+    except Exception as e:  # torchvision: RuntimeError("Error downloading ..."), URLError, OSError
+        first = str(e).strip().splitlines()
+        why = " ".join(line.strip() for line in first[:3])
+        raise DataError(f"could not download FashionMNIST ({why}); " + _where_message(root)) from None
+    return raw_dir(root)
+
+
+# ----------------------------------------------------------------------------- loading
+@dataclass(frozen=True)
+class FashionData:
+    """The whole data set on one device: images as uint8 (N, 784) rows in file order, labels int64 (N,)."""
+
+    train_x: Any
+    train_y: Any
+    test_x: Any
+    test_y: Any
+    root: Path
+
+
+def _load_split(root: Path, train: bool):
+    """(images uint8 (N, 28, 28), labels int64 (N,)) through torchvision, checked."""
+    from torchvision.datasets import FashionMNIST
+
+    split = "train" if train else "test"
+    names = ", ".join(str(raw_dir(root) / f) for f in FILES[split])
+    try:
+        ds = FashionMNIST(str(root), train=train, download=False)
+        x, y = ds.data, ds.targets
+    except Exception as e:  # torchvision's parser raises AssertionError, ValueError, RuntimeError, TypeError
+        raise DataError(f"cannot read FashionMNIST {split} files ({names}): {type(e).__name__} {e}".rstrip()
+                        + "; replace them with intact copies") from None
+    problems = []
+    if tuple(x.shape[1:]) != (SIDE, SIDE):
+        problems.append(f"images are {tuple(x.shape[1:])}, not 28x28")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        problems.append(f"{x.shape[0]} images but {tuple(y.shape)} labels")
+    elif x.shape[0] == 0:
+        problems.append("no images")
+    elif int(y.min()) < 0 or int(y.max()) >= N_CLASSES:
+        problems.append(f"labels outside 0..9 (min {int(y.min())}, max {int(y.max())})")
+    if problems:
+        raise DataError(f"malformed FashionMNIST {split} files ({names}): " + "; ".join(problems))
+    return x, y.long()
+
+
+_cache: dict[tuple, FashionData] = {}
+_cache_lock = threading.Lock()
+
+
+def load_fashion_mnist(root: Path, device: str = "cpu", download: bool = True) -> FashionData:
+    """The data set on ``device`` (one copy per directory and device, shared by every run in the process).
+
+    Files are found, fetched and extracted by :func:`prepare`; a changed file is loaded again.
+    """
+    import torch
+
+    root = Path(root)
+    with _cache_lock:
+        raw = prepare(root, download=download)
+        stamp = tuple((f, (raw / f).stat().st_mtime_ns, (raw / f).stat().st_size) for f in sorted(FILES["train"] + FILES["test"]))
+        key = (str(raw.resolve()), str(device))
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        tx, ty = _load_split(root, True)
+        vx, vy = _load_split(root, False)
+        dev = torch.device(device)
+        data = FashionData(
+            tx.reshape(tx.shape[0], SIDE * SIDE).to(dev),
+            ty.to(dev),
+            vx.reshape(vx.shape[0], SIDE * SIDE).to(dev),
+            vy.to(dev),
+            root,
+        )
+        _cache.pop(key, None)
+        while len(_cache) >= 2:  # keep at most two sets resident (e.g. one per device)
+            del _cache[next(iter(_cache))]
+        _cache[key] = (stamp, data)
+        return data
+
+
+# ----------------------------------------------------------------------------- writing (synthetic data)
+def write_idx_gz(path: Path, array) -> None:
+    """Write a uint8 NumPy array as a gzipped IDX file: magic 0x0000 08 <ndim>, big-endian int32 sizes,
+    then the bytes (the format of the MNIST/FashionMNIST files)."""
+    import numpy as np
+
+    a = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">BBBB", 0, 0, 0x08, a.ndim) + struct.pack(f">{a.ndim}I", *a.shape)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(header)
+        f.write(a.tobytes())
+
+
+def write_fashion_like(root: Path, n_train: int = 60_000, n_test: int = 10_000, seed: int = 0,
+                       noise: float = 0.5) -> Path:
+    """Write a synthetic FashionMNIST-format data set into ``raw_dir(root)``; returns ``root``.
+
+    Each class c has a random smooth 28x28 template T_c in [0, 1]; an image of class c is
+    ``255 · clip((1 - noise) T_c + noise U, 0, 1)`` with U uniform on [0, 1], then shifted by up to one pixel,
+    so a linear model learns it but not at once. Labels cycle through a seeded permutation of the classes.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((N_CLASSES, 7, 7))
+    templates = np.kron(coarse, np.ones((4, 4)))  # blocky 28x28 templates
+
+    templates = templates.astype(np.float32)
+
+    def split(n: int):
+        labels = rng.permutation(np.arange(n) % N_CLASSES).astype(np.uint8)
+        images = np.empty((n, SIDE, SIDE), dtype=np.uint8)
+        for lo in range(0, n, 8192):  # in chunks: float copies of 60k images would take ~200 MB each
+            lab = labels[lo : lo + 8192]
+            imgs = (1.0 - noise) * templates[lab] + noise * rng.random((len(lab), SIDE, SIDE), dtype=np.float32)
+            shifts = rng.integers(-1, 2, size=(len(lab), 2))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    sel = (shifts[:, 0] == dy) & (shifts[:, 1] == dx)
+                    imgs[sel] = np.roll(imgs[sel], (dy, dx), axis=(1, 2))
+            images[lo : lo + 8192] = (np.clip(imgs, 0.0, 1.0) * 255.0).round()
+        return images, labels
+
+    raw = raw_dir(Path(root))
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        x, y = split(n)
+        write_idx_gz(raw / (FILES[name][0] + ".gz"), x)
+        write_idx_gz(raw / (FILES[name][1] + ".gz"), y)
+    return Path(root)
