@@ -308,7 +308,7 @@ def test_adam_learning_rate_too_large_stuck_too_small_slow(tmp_path, fashion_roo
 # ----------------------------------------------------------------------------- every scenario is listed
 def test_list_scenarios_shows_every_lecture_scenario_with_its_title():
     out = subprocess.run([sys.executable, "-m", "sgd_tui", "--list-scenarios"], capture_output=True, text=True,
-                         timeout=60)
+                         timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr
     titles = {name: title for name, _, title in find_scenarios()}
     for name in (*SCENARIOS_2D, *SCENARIOS_FASHION):
