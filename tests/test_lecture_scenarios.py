@@ -132,7 +132,7 @@ def test_sgd_vs_minibatch_variance_falls_with_batch_size(tmp_path):
     # near the minimum the full gradient is ~0, so the norm of the gradient a step used is its noise
     noise = [statistics.mean(row.grad_norm for row in r.rows[k][150:]) for k in labels]
     spread = [statistics.pstdev(r.losses(k)[150:]) for k in labels]
-    assert noise[0] > 2.5 * noise[1] > 2.5 * 1.5 * noise[2]  # measured 1.19, 0.35, 0.16
+    assert noise[0] > 2.5 * noise[1] and noise[1] > 1.5 * noise[2]  # measured 1.19, 0.35, 0.16 (~1/√B)
     assert spread[0] > spread[1] > spread[2]
     assert [r.path_length(k) for k in labels] == sorted((r.path_length(k) for k in labels), reverse=True)
 
