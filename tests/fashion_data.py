@@ -1,0 +1,42 @@
+"""Test helpers for FashionMNIST: a small learnable data set in the real file format, and no network.
+
+``make_fashion_dir`` writes class templates plus noise as gzipped IDX files into a torchvision-style
+directory (``<root>/FashionMNIST/raw/*.gz``) with :func:`sgd_tui.core.data.write_fashion_like`;
+``block_network`` makes any connection attempt fail, as on a machine without network.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from sgd_tui.core.data import write_fashion_like
+
+__all__ = ["make_fashion_dir", "block_network", "NetworkBlocked"]
+
+
+def make_fashion_dir(root, n_train: int = 512, n_test: int = 256, seed: int = 0) -> Path:
+    """Write a synthetic FashionMNIST-format data set under ``root``; returns ``root`` (the data_dir)."""
+    return write_fashion_like(Path(root), n_train=n_train, n_test=n_test, seed=seed)
+
+
+class NetworkBlocked(OSError):
+    """Raised by every connection attempt while the network is blocked."""
+
+
+def block_network(monkeypatch) -> list[str]:
+    """Make name lookups and connections fail (as offline); returns the list of attempted hosts."""
+    attempts: list[str] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(str(args[0] if args else kwargs))
+        raise NetworkBlocked("network blocked by the test")
+
+    def refuse_connect(self, address, *args):
+        attempts.append(str(address))
+        raise NetworkBlocked("network blocked by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse_connect)
+    return attempts
