@@ -8,11 +8,12 @@ directory (``<root>/FashionMNIST/raw/*.gz``) with :func:`sgd_tui.core.data.write
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 from sgd_tui.core.data import write_fashion_like
 
-__all__ = ["make_fashion_dir", "block_network", "NetworkBlocked"]
+__all__ = ["make_fashion_dir", "block_network", "NetworkBlocked", "run_cli"]
 
 
 def make_fashion_dir(root, n_train: int = 512, n_test: int = 256, seed: int = 0) -> Path:
@@ -40,3 +41,16 @@ def block_network(monkeypatch) -> list[str]:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse_connect)
     return attempts
+
+
+def run_cli(monkeypatch, argv: list[str]) -> int:
+    """``sgd-tui ARGV`` in this process; returns the exit status.
+
+    headless.replay binds ``sys.stderr`` as its default progress stream when it is imported, which may be
+    an earlier test's (closed) capture: point it at the current stderr first.
+    """
+    import sgd_tui.headless as headless
+    from sgd_tui.cli import main
+
+    monkeypatch.setitem(headless.replay.__kwdefaults__, "progress", sys.stderr)
+    return main(argv)

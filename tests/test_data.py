@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import sys
 import textwrap
 import time
 
@@ -14,8 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from fashion_data import block_network, make_fashion_dir
-from sgd_tui.cli import main as cli_main
+from fashion_data import block_network, make_fashion_dir, run_cli
 from sgd_tui.core import data as D
 from sgd_tui.core.engine import SetupError
 
@@ -24,15 +22,8 @@ RAW = ("FashionMNIST", "raw")
 
 @pytest.fixture
 def cli(monkeypatch):
-    """``sgd-tui`` in this process. headless.replay binds ``sys.stderr`` as its default progress stream at
-    import time, which may be an earlier test's closed capture: point it at this test's stderr."""
-    import sgd_tui.headless as headless
-
-    def run(argv):
-        monkeypatch.setitem(headless.replay.__kwdefaults__, "progress", sys.stderr)
-        return cli_main(argv)
-
-    return run
+    """``sgd-tui`` in this process."""
+    return lambda argv: run_cli(monkeypatch, argv)
 
 
 def raw_of(root):
