@@ -9,6 +9,7 @@ in thread workers too, and the first frame never waits for torch.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual import work
@@ -35,6 +36,7 @@ __all__ = ["MainScreen", "SPEEDS"]
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None = flat out
 DEFAULT_SPEED = 50
 REDRAW_S = 0.2  # the one redraw timer: 5 Hz
+TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
 class MainScreen(Screen):
@@ -75,6 +77,7 @@ class MainScreen(Screen):
         self._surface_key = ""
         self._status_text = ""
         self._teach_key: tuple = ()
+        self._table_at = 0.0
         self._pending: RunEntry | None = None  # the run a duplicate dialog made
 
     # ----------------------------------------------------------------------------------- layout
@@ -92,7 +95,7 @@ class MainScreen(Screen):
     async def on_mount(self) -> None:
         self.query_one(RunsTable).sync(self.session.runs)
         await self.load_session(self.session)
-        self.find_devices()
+        self.call_after_refresh(self.find_devices)  # torch's import holds the GIL: after the first frame
         self.set_interval(REDRAW_S, self.refresh_views)
         self.query_one(RunsTable).focus()
 
@@ -137,7 +140,7 @@ class MainScreen(Screen):
         if key != self._surface_key:
             self._surface_key = key
             if is_2d:
-                self.build_surface(key, sh.objective, dict(sh.options), sh.seed)
+                self.call_after_refresh(self.build_surface, key, sh.objective, dict(sh.options), sh.seed)
         self._runs_changed()
 
     def _runs_changed(self) -> None:
@@ -212,7 +215,10 @@ class MainScreen(Screen):
     def refresh_views(self) -> None:
         """The one redraw timer (5 Hz): plots, table cells and texts, each only when changed."""
         self.plots.refresh_if_changed()
-        self.table.sync(self.session.runs)
+        now = time.monotonic()
+        if not self.playing or now - self._table_at >= TABLE_S:
+            self._table_at = now
+            self.table.sync(self.session.runs)
         sel = self.selected()
         key = (id(sel), sel.version if sel else 0, self.playing)
         if key != self._teach_key and self._is_2d():
@@ -360,6 +366,7 @@ class MainScreen(Screen):
         if r is not None:
             r.visible = not r.visible
             self.plots.set_runs(self.session.runs)
+            self.refresh_views()
 
     def action_speed(self, direction: int) -> None:
         i = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
@@ -373,12 +380,15 @@ class MainScreen(Screen):
 
     def action_x_axis(self) -> None:
         self.plots.cycle_x()
+        self.refresh_views()  # a key shows its effect now, not at the next tick
 
     def action_log_y(self) -> None:
         self.plots.toggle_log()
+        self.refresh_views()
 
     def action_smoothing(self) -> None:
         self.plots.cycle_smoothing()
+        self.refresh_views()
 
     def action_toggle_setup(self) -> None:
         self.toggle_class("-setup-hidden" if self.has_class("-wide") else "-setup-shown")

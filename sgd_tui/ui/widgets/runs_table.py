@@ -53,24 +53,32 @@ class RunsTable(DataTable):
                 r.spec.optimizer, r.spec.key_hyper())
 
     def sync(self, runs: list[RunEntry]) -> None:
-        """Make the rows match ``runs`` (order, membership and changed cells)."""
+        """Make the rows match ``runs`` (order, membership and changed cells).
+
+        Only cells whose text changed are updated: over SSH every repainted cell costs bytes.
+        """
         ids = [r.run_id for r in runs]
         if list(self._seen) != ids:
             selected = self.selected_id
             self.clear()
             self._seen = {}
             for r in runs:
-                self.add_row(*self._cells(r), key=r.run_id)
-                self._seen[r.run_id] = (r.version, r.visible, self.timings)
+                cells = self._cells(r)
+                self.add_row(*cells, key=r.run_id)
+                self._seen[r.run_id] = (r.version, r.visible, self.timings, cells)
             if selected in ids:
                 self.move_cursor(row=ids.index(selected))
             return
         for r in runs:
             stamp = (r.version, r.visible, self.timings)
-            if self._seen.get(r.run_id) != stamp:
-                self._seen[r.run_id] = stamp
-                for col, value in zip(COLUMNS, self._cells(r)):
+            old = self._seen.get(r.run_id)
+            if old is not None and old[:3] == stamp:
+                continue
+            cells = self._cells(r)
+            for col, value, before in zip(COLUMNS, cells, old[3] if old else (None,) * len(COLUMNS)):
+                if value != before:
                     self.update_cell(r.run_id, col, value)
+            self._seen[r.run_id] = (*stamp, cells)
 
     @property
     def selected_id(self) -> str | None:
