@@ -1,0 +1,275 @@
+"""``sgd-tui --bench`` / ``python -m sgd_tui.bench``: FashionMNIST training throughput, fast path vs lecture.
+
+In one process, for each batch size (16, 64, 256 by default) it measures the training samples/s of
+
+* the lecture's own loop: ``datasets.FashionMNIST(transform=ToTensor())``, ``DataLoader(batch_size=B)``,
+  the lecture's ``NeuralNetwork``, ``nn.CrossEntropyLoss``, ``torch.optim.SGD(lr=1e-3, momentum=0.5)``
+  (torch's default implementation) and its ``train_loop`` (``loss.item()`` every 100 batches); on an
+  accelerator each batch is moved to the device, as the PyTorch tutorial does;
+* the fast path: :class:`sgd_tui.core.engine.Runner` on the ``fashion_mnist`` objective with the same
+  model, loss, optimizer, batch size and batch order (file order), evaluation off;
+
+in alternating windows, several rounds, keeping each one's best window (the least disturbed by other
+processes), alternating also with windows of the matmuls alone. Then it prints the ratios and the fraction of the machine's matmul throughput the fast path
+reaches: the throughput is measured on the very matmuls one training step of the MLP performs at that
+batch size (forward x·W1ᵀ, h·W2ᵀ, h·W3ᵀ; weight gradients gᵀ·x, gᵀ·h, gᵀ·h; input gradients g·W3, g·W2), and
+the fast path's useful work is the FLOPs of those matmuls per sample times its samples/s.
+
+Without the FashionMNIST files it writes synthetic data in the same IDX .gz format (60,000 + 10,000
+images, or fewer with ``--quick``) to a temporary directory and says so; never downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+__all__ = ["main", "mlp_flops_per_sample", "MatmulLoop", "LectureLoop", "FastLoop"]
+
+LR, MOMENTUM, LOG_EVERY = 1e-3, 0.5, 100
+
+
+def mlp_flops_per_sample(widths: Sequence[int]) -> int:
+    """FLOPs of the matmuls of one forward + backward pass per example: 2·fan_in·fan_out per layer each for
+    the forward product and the weight gradient, and for the input gradient of every layer but the first
+    (the images need no gradient). Element-wise work (bias, ReLU, softmax) is not counted."""
+    layers = [2 * a * b for a, b in zip(widths[:-1], widths[1:])]
+    return 2 * sum(layers) + sum(layers[1:])
+
+
+def _sync(device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+class MatmulLoop:
+    """The matmuls of one training step of the MLP ``widths`` at ``batch``, with preallocated outputs: the
+    ceiling the training step's matmuls could reach on this device. ``run`` returns (FLOPs, seconds)."""
+
+    def __init__(self, widths: Sequence[int], batch: int, device):
+        import torch
+
+        g = torch.Generator().manual_seed(0)
+        self.device = device
+        self.ops: list[Callable[[], object]] = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            x = torch.rand(batch, a, generator=g).to(device)
+            w = torch.rand(b, a, generator=g).to(device)
+            d = torch.rand(batch, b, generator=g).to(device)
+            y = torch.empty(batch, b, device=device)
+            gw = torch.empty(b, a, device=device)
+            gx = torch.empty(batch, a, device=device)
+            self.ops.append(lambda x=x, w=w, y=y: torch.mm(x, w.t(), out=y))  # forward
+            self.ops.append(lambda x=x, d=d, gw=gw: torch.mm(d.t(), x, out=gw))  # weight gradient
+            if i > 0:
+                self.ops.append(lambda w=w, d=d, gx=gx: torch.mm(d, w, out=gx))  # input gradient
+        self.flops_per_step = batch * mlp_flops_per_sample(widths)
+
+    def run(self, seconds: float) -> tuple[int, float]:
+        steps = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            for op in self.ops:
+                op()
+            steps += 1
+        _sync(self.device)
+        return steps * self.flops_per_step, time.perf_counter() - t0
+
+
+# ----------------------------------------------------------------------------- the two training loops
+class LectureLoop:
+    """The lecture's train_loop, resumable across timing windows (a new epoch restarts the DataLoader)."""
+
+    def __init__(self, train_data, batch: int, device):
+        import torch
+        from torch import nn
+        from torch.utils.data import DataLoader
+
+        class NeuralNetwork(nn.Module):  # the lecture's model, verbatim
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10),
+                )
+
+            def forward(self, x):
+                return self.linear_relu_stack(self.flatten(x))
+
+        torch.manual_seed(0)
+        self.device = device
+        self.model = NeuralNetwork().to(device)
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
+        self.loader = DataLoader(train_data, batch_size=batch)
+        self._it = None
+
+    def run(self, seconds: float) -> tuple[int, float]:
+        """Train for about ``seconds``; returns (samples, elapsed seconds)."""
+        model, loss_fn, optimizer, dev = self.model, self.loss_fn, self.optimizer, self.device
+        model.train()
+        seen = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            if self._it is None:
+                self._it = enumerate(self.loader)
+            nxt = next(self._it, None)
+            if nxt is None:
+                self._it = None
+                continue
+            batch, (X, y) = nxt
+            if dev.type != "cpu":
+                X, y = X.to(dev), y.to(dev)
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if batch % LOG_EVERY == 0:
+                loss.item()
+            seen += len(X)
+        _sync(dev)
+        return seen, time.perf_counter() - t0
+
+
+class FastLoop:
+    """The engine's Runner on the fashion_mnist objective, same model, loss, optimizer, batch and order."""
+
+    def __init__(self, root: Path, batch: int, device):
+        from .core.engine import Runner
+        from .core.objectives import validate_options
+        from .core.optimizers import validate_hyperparameters
+        from .core.runspec import RUN_PARAMS, RunSpec
+
+        opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False})
+        hyper, _ = validate_hyperparameters("sgd", {"lr": LR, "momentum": MOMENTUM})
+        settings = {p.name: p.default for p in RUN_PARAMS} | {"batch_size": batch, "sampling": "sequential"}
+        budget = {"steps": 10**12, "log_every": LOG_EVERY, "max_loss": 1e12}
+        self.device = device
+        self.runner = Runner(RunSpec("bench", "fashion_mnist", opts, "sgd", hyper, settings, budget, 0, str(device)))
+
+    def run(self, seconds: float) -> tuple[int, float]:
+        r = self.runner
+        s0 = r.samples
+        t0 = time.perf_counter()
+        r.advance(10**12, deadline=t0 + seconds)
+        _sync(self.device)
+        return r.samples - s0, time.perf_counter() - t0
+
+
+# ----------------------------------------------------------------------------- the report
+def _data_root(data_dir: str | None, quick: bool, out) -> tuple[Path, tempfile.TemporaryDirectory | None]:
+    from .core.data import missing_files, resolve_data_dir, write_fashion_like
+
+    root = resolve_data_dir(data_dir)
+    if not missing_files(root):
+        print(f"data: FashionMNIST files in {root}", file=out)
+        return root, None
+    n_train, n_test = (8192, 1024) if quick else (60_000, 10_000)
+    tmp = tempfile.TemporaryDirectory(prefix="sgd-tui-bench-")
+    t = time.perf_counter()
+    write_fashion_like(Path(tmp.name), n_train=n_train, n_test=n_test, seed=0)
+    print(f"data: no FashionMNIST files in {root}: generated synthetic data in the same IDX .gz format "
+          f"({n_train:,} + {n_test:,} images, {time.perf_counter() - t:.1f} s); the speed is the same", file=out)
+    return Path(tmp.name), tmp
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sgd-tui --bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", default="cpu", help="auto | cpu | cuda | cuda:N | mps (default: cpu)")
+    p.add_argument("--data-dir", help="FashionMNIST directory (default: as the app); synthetic data if empty")
+    p.add_argument("--batch-sizes", default="16,64,256", help="comma-separated (default: 16,64,256)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads for both loops (default: the app's training default, 1)")
+    p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
+    p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out=None) -> int:
+    """Run the benchmark and print the table; returns 0 (2 on a bad device or unusable data)."""
+    from .core.devices import DeviceError, device_description, resolve_device
+    from .core.engine import SetupError
+
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        sizes = [int(b) for b in args.batch_sizes.split(",")]
+        if any(b < 1 for b in sizes):
+            raise ValueError
+    except ValueError:
+        print(f"sgd-tui --bench: error: --batch-sizes takes positive integers, e.g. 16,64,256 "
+              f"(got {args.batch_sizes!r})", file=sys.stderr)
+        return 2
+    if args.quick:
+        args.seconds, args.rounds = min(args.seconds, 0.3), 1
+
+    import torch
+    from torchvision import datasets
+    from torchvision.transforms import ToTensor
+
+    from .core.data import prepare
+    from .core.fashion import MODELS, set_training_threads
+
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as e:
+        print(f"sgd-tui --bench: error: {e}", file=sys.stderr)
+        return 2
+    threads = set_training_threads(args.threads)
+    widths = MODELS["mlp"]
+    print(f"FashionMNIST training, float32, the lecture's {'-'.join(map(str, widths))} MLP, cross-entropy, "
+          f"SGD lr {LR} momentum {MOMENTUM}, batches in file order", file=out)
+    print(f"device: {device_description(device)}; torch {torch.__version__}; Python {platform.python_version()}",
+          file=out)
+    try:
+        root, tmp = _data_root(args.data_dir, args.quick, out)
+        prepare(root, download=False)
+    except SetupError as e:
+        print(f"sgd-tui --bench: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        train_data = datasets.FashionMNIST(root=str(root), train=True, download=False, transform=ToTensor())
+        loops = {b: (LectureLoop(train_data, b, device), FastLoop(root, b, device), MatmulLoop(widths, b, device))
+                 for b in sizes}
+        for trio in loops.values():  # warm up (allocator, kernels, first epoch set-up)
+            for loop in trio:
+                loop.run(0.05)
+        best = {b: [0.0, 0.0, 0.0] for b in sizes}  # lecture samples/s, fast samples/s, matmul FLOP/s
+        for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
+            for b, trio in loops.items():
+                for k, loop in enumerate(trio):
+                    n, dt = loop.run(args.seconds)
+                    best[b][k] = max(best[b][k], n / dt)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+    flops = mlp_flops_per_sample(widths)
+    print(f"matmul FLOPs per sample (forward + backward): {flops / 1e6:.2f} M; "
+          f"{threads} intra-op thread{'s' if threads > 1 else ''}", file=out)
+    print("", file=out)
+    print(f"{'batch':>5}  {'lecture loop':>14}  {'fast path':>14}  {'ratio':>6}  {'matmul peak':>12}  {'fast/peak':>9}",
+          file=out)
+    for b in sizes:
+        lec, fast, peak = best[b]
+        print(f"{b:>5}  {lec:>12,.0f}/s  {fast:>12,.0f}/s  {fast / lec:>5.2f}x  {peak / 1e9:>7.1f} GFLOP/s"
+              f"  {fast * flops / peak:>8.0%}", file=out)
+    print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
+          f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
