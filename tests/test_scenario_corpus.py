@@ -70,3 +70,36 @@ def test_validate_reports_each_file_and_fails_if_any_is_bad():
     assert proc.returncode == 2
     assert f"{good}: ok" in proc.stdout
     assert str(CORPUS[0]) in proc.stderr
+
+
+VALUES = ['5', '-1', '0', '1.5e300', 'nan', 'inf', '"x"', '""', 'true', '[1, "a"]', '[]', '[[1]]', '{ a = 1 }',
+          '{}', '1979-05-27', '[0.5, 0.5]', '"full"', '"sgd"', '"rosenbrock"', '"fashion_mnist"']
+
+
+def test_mutated_scenarios_fail_only_with_scenario_errors():
+    """Seeded fuzzing: every value of every shipped scenario replaced by values of other types, or its line
+    dropped, gives a valid scenario or a ScenarioError whose issues all name a key path or the file, never
+    another exception."""
+    import random
+
+    from sgd_tui.core.scenario import parse_scenario
+
+    rng = random.Random(0)
+    files = sorted((ROOT / "scenarios").glob("*.toml"))
+    tried = 0
+    for path in files:
+        lines = path.read_text().splitlines()
+        keyed = [i for i, line in enumerate(lines) if re.match(r"^[A-Za-z_]+ = [^\"]", line)]
+        for i in rng.sample(keyed, min(len(keyed), 12)):
+            for replacement in rng.sample(VALUES, 5) + [None]:
+                mutated = list(lines)
+                if replacement is None:
+                    del mutated[i]
+                else:
+                    mutated[i] = mutated[i].split("=", 1)[0] + "= " + replacement
+                try:
+                    parse_scenario("\n".join(mutated), path.name)
+                except ScenarioError as e:
+                    assert e.issues and all(str(issue).startswith(path.name) for issue in e.issues)
+                tried += 1
+    assert tried > 200

@@ -162,7 +162,9 @@ class _Checker:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.add(key, f"must be a table ([{key}] or {key} = {{ ... }}), got {_show(value)}")
+            last = key.split(".")[-1]
+            header = f"runs.{last}" if key.startswith("runs[") else key
+            self.add(key, f"must be a table ([{header}] or {last} = {{ ... }}), got {_show(value)}")
             return {}
         return value
 
@@ -252,7 +254,7 @@ def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_opt
     if name is None:
         c.add(_join(key, "name"), "missing: name the objective, one of " + ", ".join(OBJECTIVES))
         return None, {}
-    if name not in OBJECTIVES:
+    if not isinstance(name, str) or name not in OBJECTIVES:
         hint = difflib.get_close_matches(str(name), list(OBJECTIVES), n=1)
         c.add(_join(key, "name"), f"unknown objective {_show(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
               + "; one of " + ", ".join(OBJECTIVES))
@@ -295,30 +297,22 @@ def _budget(c: _Checker, raw: dict) -> dict[str, Any]:
 
 def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | None, objective_options: dict,
          budget: dict, seed: int, device: str) -> RunSpec | None:
-    """Resolve one run: [optimizer] keys overridden by the run's own; every key checked where it is."""
-    opt_name = raw.get("name", shared.get("name"))
-    name_key = f"{prefix}.name" if "name" in raw else "optimizer.name"
-    if opt_name is None:
-        c.add(name_key, "missing: name the optimizer in [optimizer] or in the run, one of " + ", ".join(OPTIMIZERS))
-        return None
-    if opt_name not in OPTIMIZERS:
-        hint = difflib.get_close_matches(str(opt_name), list(OPTIMIZERS), n=1)
-        c.add(name_key, f"unknown optimizer {_show(opt_name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-              + "; one of " + ", ".join(OPTIMIZERS))
-        return None
-    info = get_optimizer(opt_name)
-    hyper_names = [p.name for p in info.params]
+    """Resolve one run: [optimizer] keys overridden by the run's own; every key checked where it is.
+    Returns None when the run's optimizer or objective is unknown (after checking all it can)."""
+    opt_name, name_key = _run_optimizer(c, raw, shared, prefix)
+    info = get_optimizer(opt_name) if opt_name else None
+    hyper_names = [p.name for p in info.params] if info else []
 
     # the objective of this run
     run_obj = raw.get("objective")
     if run_obj is not None and prefix != "optimizer":
-        obj_name, obj_opts = _objective(c, c.table(run_obj, f"{prefix}.objective"), f"{prefix}.objective",
-                                        objective, objective_options)
+        table = c.table(run_obj, f"{prefix}.objective")
+        if objective is None and "name" not in table:
+            obj_name, obj_opts = None, {}  # the scenario's objective is already reported
+        else:
+            obj_name, obj_opts = _objective(c, table, f"{prefix}.objective", objective, objective_options)
     else:
         obj_name, obj_opts = objective, objective_options
-    if obj_name is None:
-        return None
-    obj = get_objective(obj_name)
 
     # merge: [optimizer] first (its hyperparameters only if this optimizer has them), then the run
     sources: dict[str, str] = {}
@@ -338,40 +332,61 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
             settings[k] = c.check(RUN_KEYS[k], v, sources[k])
         elif k in hyper_names:
             hyper_in[k] = v
+        elif info is None:
+            continue  # without a known optimizer, its hyperparameters cannot be told from typos
+        elif sources[k].startswith("optimizer."):
+            c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS], f"[optimizer] (for {opt_name})")
         else:
-            if sources[k].startswith("optimizer."):
-                c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS], f"[optimizer] (for {opt_name})")
-            else:
-                c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS, "objective"], f"a run of {opt_name}")
+            c.unknown(sources[k], ["name", *hyper_names, *RUN_KEYS, "objective"], f"a run of {opt_name}")
+    if info is None or obj_name is None:
+        return None
     hyper, errors = validate_hyperparameters(opt_name, hyper_in)
     for k, message in errors:
         c.add(sources.get(k, prefix), message)
+    _cross_check(c, info, get_objective(obj_name), obj_opts, settings, budget, sources,
+                 name_key if "name" in raw or prefix == "optimizer" else prefix)
+    return RunSpec(settings.get("label") or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget),
+                   seed, device)
 
-    # combinations the engine cannot run
+
+def _run_optimizer(c: _Checker, raw: dict, shared: dict, prefix: str) -> tuple[str | None, str]:
+    """The run's optimizer name (its own ``name``, else [optimizer]'s) and the key path it came from."""
+    opt_name = raw.get("name", shared.get("name"))
+    name_key = f"{prefix}.name" if "name" in raw else "optimizer.name"
+    if opt_name is None:
+        c.add(name_key, "missing: name the optimizer in [optimizer] or in the run, one of " + ", ".join(OPTIMIZERS))
+        return None, name_key
+    if not isinstance(opt_name, str) or opt_name not in OPTIMIZERS:
+        hint = difflib.get_close_matches(str(opt_name), list(OPTIMIZERS), n=1)
+        c.add(name_key, f"unknown optimizer {_show(opt_name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+              + "; one of " + ", ".join(OPTIMIZERS))
+        return None, name_key
+    return opt_name, name_key
+
+
+def _cross_check(c: _Checker, info, obj, obj_opts: dict, settings: dict, budget: dict, sources: dict,
+                 run_key: str) -> None:
+    """Combinations the engine cannot run, reported at the key that causes them."""
     for k in DATA_ONLY:
-        if k in values and not obj.has_data:
-            c.add(sources[k], f"objective {obj_name} has no training set, so {k} does not apply"
+        if k in sources and not obj.has_data:
+            c.add(sources[k], f"objective {obj.name} has no training set, so {k} does not apply"
                   + ("; noise = σ in [objective] emulates stochastic gradients" if k == "batch_size" else ""))
     if settings.get("start") is not None and not obj.is_2d:
-        c.add(sources["start"], f"start is for 2-D objectives; {obj_name} has {obj.kind} parameters")
+        c.add(sources["start"], f"start is for 2-D objectives; {obj.name} has {obj.kind} parameters")
     if budget.get("epochs") is not None and not obj.has_data:
-        c.add("budget.epochs", f"objective {obj_name} has no training set, so it has no epochs: "
-                               "use steps = N")
+        c.add("budget.epochs", f"objective {obj.name} has no training set, so it has no epochs: use steps = N")
     batch = settings.get("batch_size")
     if info.full_batch and obj.has_data and batch not in (None, "full"):
-        c.add(sources["batch_size"], f"{opt_name} uses the whole training set every step: batch_size must "
+        c.add(sources["batch_size"], f"{info.name} uses the whole training set every step: batch_size must "
                                      f"be \"full\" (got {batch}); use sgd (or another optimizer) for mini-batches")
     elif isinstance(batch, int) and obj.has_data:
-        n = _train_size(obj_name, obj_opts)
+        n = _train_size(obj.name, obj_opts)
         if n is not None and batch > n:
-            c.add(sources["batch_size"], f"batch_size {batch} exceeds the {n} training examples of {obj_name}: "
+            c.add(sources["batch_size"], f"batch_size {batch} exceeds the {n} training examples of {obj.name}: "
                                          f"use at most {n}, or \"full\"")
     if info.needs_hessian and not obj.is_2d:
-        c.add(name_key if "name" in raw or prefix == "optimizer" else prefix,
-              f"{opt_name} needs the Hessian, which is only built for 2-D objectives (not {obj_name}); "
-              "use a first-order optimizer")
-    label = settings.get("label")
-    return RunSpec(label or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget), seed, device)
+        c.add(run_key, f"{info.name} needs the Hessian, which is only built for 2-D objectives (not {obj.name}); "
+                       "use a first-order optimizer")
 
 
 def _train_size(objective: str, options: dict) -> int | None:
