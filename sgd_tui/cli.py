@@ -155,21 +155,27 @@ def _scenario(args: argparse.Namespace):
     return scenario
 
 
+def _missing(e: ImportError, module: str, instead: str) -> int:
+    """Report a part of sgd-tui that this build lacks (not an ImportError inside it: that is a bug)."""
+    if (e.name or "") != module and not module.startswith((e.name or "") + "."):
+        raise e
+    print(f"sgd-tui: {module} is not part of this build; {instead}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def _interactive(scenario, monochrome: bool) -> int:
     try:
         from .ui.app import run_app
     except ImportError as e:
-        if (e.name or "").startswith("sgd_tui.ui"):
-            print("sgd-tui: the interactive app is not part of this build (sgd_tui.ui.app is missing); "
-                  "use --scenario NAME --headless", file=sys.stderr)
-            return EXIT_INTERNAL
-        raise
+        return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
     return run_app(scenario=scenario, monochrome=monochrome) or EXIT_OK
 
 
 def _bench(argv: list[str]) -> int:
-    from .bench import main as bench_main
-
+    try:
+        from .bench import main as bench_main
+    except ImportError as e:
+        return _missing(e, "sgd_tui.bench", "run benchmarks/ scripts from a source checkout")
     return bench_main(argv) or EXIT_OK
 
 

@@ -145,3 +145,12 @@ def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
     assert seen["mono"] is True and seen["scenario"].name == "optimizer-race"
     assert {r.budget["steps"] for r in seen["scenario"].runs} == {7}
     assert cli_module.main([]) == 0 and seen["scenario"] is None and seen["mono"] is False
+
+
+def test_a_missing_app_is_reported_cleanly(monkeypatch, capsys):
+    from sgd_tui import cli as cli_module
+
+    monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", None)  # as if this build had no UI
+    assert cli_module.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "sgd-tui: sgd_tui.ui.app is not part of this build; use --scenario NAME --headless"
