@@ -21,14 +21,14 @@ import sys
 import traceback
 from typing import Sequence
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+from . import exit_codes
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line (no usage dump)."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(exit_codes.BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class BadInput(Exception):
@@ -83,23 +83,23 @@ def _guard(action) -> int:
         return action()
     except ScenarioError as e:
         print(str(e), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_codes.BAD_INPUT
     except BadInput as e:
         print(f"sgd-tui: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_codes.BAD_INPUT
     except KeyboardInterrupt:
         print("sgd-tui: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     except BrokenPipeError:  # `sgd-tui --list-optimizers | head`: the reader has gone; so do we, quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        return exit_codes.OK
     except Exception as e:
         if _is_setup_error(e):
             print(f"sgd-tui: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return exit_codes.BAD_INPUT
         traceback.print_exc()
         print(f"sgd-tui: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return exit_codes.INTERNAL
 
 
 def _is_setup_error(e: Exception) -> bool:
@@ -122,7 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
         print(f"FashionMNIST is in {where}")
-        return EXIT_OK
+        return exit_codes.OK
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
     scenario = _scenario(args)
@@ -160,7 +160,7 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
     if (e.name or "") != module and not module.startswith((e.name or "") + "."):
         raise e
     print(f"sgd-tui: {module} is not part of this build; {instead}", file=sys.stderr)
-    return EXIT_INTERNAL
+    return exit_codes.INTERNAL
 
 
 def _interactive(scenario, monochrome: bool) -> int:
@@ -168,7 +168,7 @@ def _interactive(scenario, monochrome: bool) -> int:
         from .ui.app import run_app
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
-    return run_app(scenario=scenario, monochrome=monochrome) or EXIT_OK
+    return run_app(scenario=scenario, monochrome=monochrome) or exit_codes.OK
 
 
 def _bench(argv: list[str]) -> int:
@@ -176,7 +176,7 @@ def _bench(argv: list[str]) -> int:
         from .bench import main as bench_main
     except ImportError as e:
         return _missing(e, "sgd_tui.bench", "run benchmarks/ scripts from a source checkout")
-    return bench_main(argv) or EXIT_OK
+    return bench_main(argv) or exit_codes.OK
 
 
 # ============================================================================ listings
@@ -186,11 +186,11 @@ def _list_scenarios() -> int:
     found = find_scenarios()
     if not found:
         print(f"no scenarios in {scenarios_dir()}")
-        return EXIT_OK
+        return exit_codes.OK
     width = max(len(n) for n, _, _ in found)
     for name, _, title in found:
         print(f"{name:<{width}}  {title}")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _param_lines(params, indent: str = "    ") -> list[str]:
@@ -210,7 +210,7 @@ def _list_objectives() -> int:
         print(f"    {info.formula}" + (f"  ({info.help})" if info.help else ""))
         print("\n".join(_param_lines(info.params, "      ")))
         print()
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _list_optimizers() -> int:
@@ -224,19 +224,19 @@ def _list_optimizers() -> int:
         print()
     print("run settings (in [optimizer] or [[runs]], for every optimizer):")
     print("\n".join(_param_lines(RUN_PARAMS, "      ")))
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _validate(paths: list[str]) -> int:
     from .core.scenario import ScenarioError, load_scenario
 
-    code = EXIT_OK
+    code = exit_codes.OK
     for path in paths:
         try:
             s = load_scenario(path)
         except ScenarioError as e:
             print(str(e), file=sys.stderr)
-            code = EXIT_BAD_INPUT
+            code = exit_codes.BAD_INPUT
             continue
         print(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {s.title})")
     return code

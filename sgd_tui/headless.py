@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from . import exit_codes
 from .core.engine import Control, Runner, SetupError
 from .core.objectives import get_objective
 from .core.optimizers import get_optimizer
@@ -38,7 +39,6 @@ from .core.scenario import Scenario, scenario_to_toml
 
 __all__ = ["replay", "default_out_dir", "lecture_title"]
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def default_out_dir(s: Scenario) -> Path:
@@ -178,7 +178,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
     writer = _Writer(out)
     results: list[tuple[dict, RunResult]] = []
     runners: list[Runner] = []
-    code = EXIT_OK
+    code = exit_codes.OK
     try:
         with _stop_on_sigint(control):
             for i, spec in enumerate(scenario.runs):
@@ -190,7 +190,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
                     runner = Runner(spec)
                 except SetupError as e:
                     bar.note(f"sgd-tui: error: run {spec.label!r}: {e}")
-                    code = EXIT_BAD_INPUT
+                    code = exit_codes.BAD_INPUT
                     break
                 except KeyboardInterrupt:
                     control.stop()
@@ -203,13 +203,13 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
                 _run(runner, control, writer, bar, i, chunk_seconds)
                 result = runner.final_result()
                 if result.status == "error":
-                    code = EXIT_INTERNAL
+                    code = exit_codes.INTERNAL
                 results.append((meta, result))
                 bar.finished(i, result)
     finally:
         writer.close()
-    if control.stopped and code == EXIT_OK:
-        code = EXIT_INTERRUPTED
+    if control.stopped and code == exit_codes.OK:
+        code = exit_codes.INTERRUPTED
     _write_summary(out, scenario, runners, results, writer, code)
     _write_plots(out, scenario, runners, writer)
     if runners:

@@ -1,0 +1,6 @@
+"""The exit status of ``sgd-tui`` (design §3), shared by the CLI and the headless replay."""
+
+OK = 0  # done; a diverged run is a result, not a failure
+INTERNAL = 1  # an internal error (a bug)
+BAD_INPUT = 2  # bad arguments, scenario, missing data or unavailable device: one clear message
+INTERRUPTED = 130  # Ctrl+C; partial results are written
