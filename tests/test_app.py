@@ -268,3 +268,19 @@ def test_session_from_scenario_keeps_every_run_ready():
     assert len({r.color for r in s.runs}) == min(len(s.runs), 8)
     assert all(r.status == "ready" and r.step == 0 for r in s.runs)
     assert math.isfinite(sc.runs[0].hyper["lr"])
+
+
+async def test_monochrome_and_scenarios_in_the_command_palette():
+    app = SgdApp(quadratic_session(), monochrome=True, timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.plots.loss.monochrome and screen.plots.trajectory.monochrome
+        assert not screen.table.get_cell(runs(pilot)[0].run_id, "run").style  # no colour per run
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Scenario: optimizer-race" in titles and "Open scenario…" in titles
+        await pilot.press("ctrl+p", *"saddle")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        assert app.main.session.shared.title == load_scenario("saddle").title

@@ -64,7 +64,7 @@ class Driver:
         post: Callable[[Any], Any],
         rate: float | None = None,
         work_s: float = 0.040,
-        rest_s: float = 0.008,
+        rest_s: float = 0.004,
         tick_s: float = 0.050,
         torch_threads: int | None = 1,
         runner_factory: Callable[[RunSpec], Runner] = Runner,

@@ -61,10 +61,19 @@ def describe_state(state: dict[str, Any]) -> list[str]:
 class TeachingPanel(Static):
     """Rule and state of the selected run (shown for 2-D objectives)."""
 
+    _shown: Text | str | None = None
+
     def show(self, entry: RunEntry | None, playing: bool) -> None:
+        """Show the rule and state of ``entry``; no repaint when the text is unchanged (an update means
+        a layout pass of the whole screen, since the panel's height follows its text)."""
+        text = self._text(entry, playing)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
+
+    def _text(self, entry: RunEntry | None, playing: bool) -> Text | str:
         if entry is None:
-            self.update("")
-            return
+            return ""
         info = get_optimizer(entry.spec.optimizer)
         text = Text()
         text.append(f"{entry.spec.label}: ", style="bold")
@@ -73,4 +82,4 @@ class TeachingPanel(Static):
             text.append("\n" + "   ".join(describe_state(entry.state)))
         elif entry.status in ("ready", "running"):
             text.append("\n(press n to take one step and see the state)", style="dim")
-        self.update(text)
+        return text

@@ -1,0 +1,74 @@
+"""The comparison model behind the app (sgd_tui.ui.session): specs, labels, duplicate, reset."""
+
+import pytest
+
+from sgd_tui.core.params import ParamError
+from sgd_tui.ui.session import Session, Shared, default_session, run_settings_for
+
+
+def make():
+    s = Session(Shared("quadratic", {"condition": 20.0}, {"steps": 50}, 3, "cpu"))
+    s.add(s.make_spec("sgd", {"lr": 0.1, "momentum": 0.5}, {}))
+    return s
+
+
+def test_specs_share_objective_budget_seed_and_device():
+    s = make()
+    spec = s.runs[0].spec
+    assert (spec.objective, spec.objective_options["condition"], spec.budget["steps"], spec.seed, spec.device) == (
+        "quadratic", 20.0, 50, 3, "cpu")
+    assert spec.hyper["dampening"] == 0.0  # defaults filled in from the registry
+    assert spec.label == "sgd lr=0.1"
+
+
+def test_duplicate_with_a_change_and_unique_labels():
+    s = make()
+    d = s.duplicate(s.runs[0], "momentum = 0.9")
+    assert d.spec.hyper["momentum"] == 0.9 and d.spec.hyper["lr"] == 0.1
+    assert d.spec.label == "sgd lr=0.1 momentum=0.9"
+    assert d.color != s.runs[0].color
+    again = s.duplicate(s.runs[0], "momentum=0.9")
+    assert again.spec.label == "sgd lr=0.1 momentum=0.9 #2"
+    start = s.duplicate(s.runs[0], "start=1, 2")
+    assert start.spec.settings["start"] == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("change, words", [
+    ("momentum=-1", "Invalid momentum value"),
+    ("betas=0.9,0.99", "sgd runs have no setting 'betas'"),
+    ("lr", "write the change as key=value"),
+    ("nesterov=true", "Nesterov momentum requires a momentum and zero dampening"),
+])
+def test_duplicate_rejects_bad_changes_with_the_registry_message(change, words):
+    s = make()
+    s.runs[0].spec.hyper["momentum"] = 0.0 if "nesterov" in change else 0.5
+    with pytest.raises(ParamError, match=words):
+        s.duplicate(s.runs[0], change)
+    assert len(s.runs) == 1
+
+
+def test_changing_the_shared_settings_resets_every_run():
+    s = make()
+    r = s.runs[0]
+    old_slot = r.slot
+    r.step, r.status = 10, "paused"
+    s.set_shared(Shared("rosenbrock", {}, {"steps": 80}, 1, "cpu"))
+    assert r.spec.objective == "rosenbrock" and r.spec.budget["steps"] == 80 and r.spec.seed == 1
+    assert r.step == 0 and r.status == "ready" and r.slot is not old_slot and old_slot.removed
+    assert r.spec.hyper["momentum"] == 0.5  # the run's own settings are kept
+
+
+def test_run_settings_offered_per_objective_kind():
+    names = lambda o: {p.name for p in run_settings_for(o)}  # noqa: E731
+    assert "batch_size" not in names("rosenbrock") and "start" in names("rosenbrock")
+    assert {"batch_size", "sampling", "start"} <= names("linear_regression")
+    assert "start" not in names("fashion_mnist") and "batch_size" in names("fashion_mnist")
+
+
+def test_default_session_is_one_run_that_does_not_diverge():
+    from sgd_tui.core.engine import run_to_end
+
+    s = default_session()
+    assert len(s.runs) == 1
+    _, res = run_to_end(s.runs[0].spec.with_changes(budget={**s.runs[0].spec.budget, "steps": 500}))
+    assert res.status == "finished" and res.final_loss < 1.0
