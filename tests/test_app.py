@@ -284,3 +284,16 @@ async def test_monochrome_and_scenarios_in_the_command_palette():
         await pilot.pause(0.5)
         await app.workers.wait_for_complete()
         assert app.main.session.shared.title == load_scenario("saddle").title
+
+
+async def test_a_bad_shared_setting_is_shown_and_blocks_the_start():
+    app = SgdApp(quadratic_session(steps=20), timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await type_into(pilot, "#budget #f-epochs", "3")  # steps and epochs both set
+        assert "exactly one of steps and epochs" in str(screen.query_one("#shared-error").render())
+        await pilot.press("escape", "space")
+        assert not screen.playing and any("exactly one" in n.message for n in app._notifications)
+        await type_into(pilot, "#options #f-condition", "0.5")  # κ >= 1
+        assert "condition" in str(screen.query_one("#options #err-condition").render())
+        assert runs(pilot)[0].spec.budget["steps"] == 20  # the runs kept the last valid settings

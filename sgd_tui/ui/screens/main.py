@@ -78,6 +78,7 @@ class MainScreen(Screen):
         self._status_text = ""
         self._teach_key: tuple = ()
         self._table_at = 0.0
+        self.shared_error = ""  # a shared setting (objective option, budget) that is not allowed
         self._pending: RunEntry | None = None  # the run a duplicate dialog made
 
     # ----------------------------------------------------------------------------------- layout
@@ -242,10 +243,12 @@ class MainScreen(Screen):
 
     # ----------------------------------------------------------------------------------- edits
     async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:
-        shared, error = self.query_one(SetupPanel).shared_values()
+        panel = self.query_one(SetupPanel)
+        shared, error = panel.shared_values()
+        self.shared_error = error if shared is None else ""
+        panel.show_shared_error(self.shared_error)
         if shared is None:
-            self.notify(error, severity="warning")
-            return
+            return  # the runs keep the last valid settings, and cannot start until this is fixed
         shared.title, shared.description = self.session.shared.title, self.session.shared.description
         self.pause_all()
         self.session.set_shared(shared)
@@ -283,13 +286,19 @@ class MainScreen(Screen):
             if r.slot is not None:
                 r.slot.control.pause()
 
+    def _refuse(self, what: str) -> bool:
+        """Say why nothing can run (an invalid form value), or False when all is valid."""
+        bad = [r for r in self.session.runs if r.invalid]
+        msg = self.shared_error or (f"{bad[0].spec.label}: {bad[0].invalid}" if bad else "")
+        if msg:
+            self.notify(msg, title=f"cannot {what}", severity="error")
+        return bool(msg)
+
     def action_run_pause(self) -> None:
         if self.playing:
             self.pause_all()
             return
-        bad = [r for r in self.session.runs if r.invalid]
-        if bad:
-            self.notify(f"{bad[0].spec.label}: {bad[0].invalid}", title="cannot start", severity="error")
+        if self._refuse("start"):
             return
         runnable = self.session.runnable()
         if not runnable:
@@ -301,9 +310,7 @@ class MainScreen(Screen):
         self._runs_changed()
 
     def action_step(self) -> None:
-        bad = [r for r in self.session.runs if r.invalid]
-        if bad:
-            self.notify(f"{bad[0].spec.label}: {bad[0].invalid}", title="cannot step", severity="error")
+        if self._refuse("step"):
             return
         self.playing = False
         for r in self.session.runnable():

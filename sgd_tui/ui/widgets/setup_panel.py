@@ -56,6 +56,7 @@ class SetupPanel(VerticalScroll):
         yield Select([(d, d) for d in self._devices], value=self._device, allow_blank=False, id="device",
                      compact=True)
         yield Vertical(id="budget-box")
+        yield Static("", id="shared-error", classes="form-error")
         yield Label("Selected run", classes="section")
         yield Select([(k, k) for k in OPTIMIZERS], value=self._optimizer, allow_blank=False, id="optimizer",
                      compact=True)
@@ -128,7 +129,13 @@ class SetupPanel(VerticalScroll):
         sel.value = self._device
 
     def show_run_error(self, message: str) -> None:
-        err = self.query_one("#run-error", Static)
+        self._show_error("#run-error", message)
+
+    def show_shared_error(self, message: str) -> None:
+        self._show_error("#shared-error", message)
+
+    def _show_error(self, selector: str, message: str) -> None:
+        err = self.query_one(selector, Static)
         err.update(message)
         err.set_class(bool(message), "-shown")
 
