@@ -1,0 +1,47 @@
+"""Smoke test of ``sgd-tui --bench``: both loops run on generated data and the table has its numbers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from sgd_tui import bench
+
+
+def test_flops_per_sample_of_the_lecture_mlp():
+    # forward 2·(784·512 + 512·512 + 512·10), the same again for the weight gradients, and the input
+    # gradients of layers 2 and 3 only
+    fwd = 2 * (784 * 512 + 512 * 512 + 512 * 10)
+    assert bench.mlp_flops_per_sample((784, 512, 512, 10)) == 2 * fwd + 2 * (512 * 512 + 512 * 10)
+    assert bench.mlp_flops_per_sample((784, 10)) == 4 * 784 * 10
+
+
+def test_bench_quick_runs_both_loops_on_generated_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SGD_TUI_DATA_DIR", str(tmp_path / "empty"))
+    out = io.StringIO()
+    assert bench.main(["--quick", "--batch-sizes", "16,64", "--seconds", "0.05"], out=out) == 0
+    text = out.getvalue()
+    assert "generated synthetic data in the same IDX .gz format" in text
+    rows = {int(m[0]): m for m in re.findall(r"^\s*(\d+)\s+([\d,]+)/s\s+([\d,]+)/s\s+([\d.]+)x\s+([\d.]+) GFLOP/s\s+(\d+)%",
+                                             text, re.M)}
+    assert sorted(rows) == [16, 64]
+    for _, lecture, fast, ratio, peak, share in rows.values():
+        lec, fst = float(lecture.replace(",", "")), float(fast.replace(",", ""))
+        assert lec > 0 and fst > 0 and float(peak) > 0 and int(share) > 0
+        assert float(ratio) == pytest.approx(fst / lec, abs=0.01)
+
+
+def test_bench_rejects_bad_arguments(capsys):
+    assert bench.main(["--batch-sizes", "16,x"]) == 2
+    assert "--batch-sizes takes positive integers" in capsys.readouterr().err
+
+
+def test_bench_on_a_missing_device_exits_2(capsys):
+    import torch
+
+    if torch.cuda.device_count() > 7:
+        pytest.skip("this machine has a cuda:7")
+    assert bench.main(["--device", "cuda:7", "--quick"]) == 2
+    assert "'cuda:7' is not available" in capsys.readouterr().err
