@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="FashionMNIST directory (default: as the app); synthetic data if empty")
     p.add_argument("--batch-sizes", default="16,64,256", help="comma-separated (default: 16,64,256)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch intra-op threads for both loops (default: the app's training default, 1)")
+                   help="torch intra-op threads for both loops (default: the training default, half the cores, at most 4)")
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
     p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
     p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")

@@ -163,6 +163,13 @@ def corrupt_truncated(raw):
     p.write_bytes(p.read_bytes()[:200])
 
 
+def corrupt_flipped_bytes(raw):
+    p = raw / "train-images-idx3-ubyte.gz"
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    p.write_bytes(bytes(data))
+
+
 def corrupt_not_gzip(raw):
     (raw / "train-labels-idx1-ubyte.gz").write_bytes(b"<html>404 Not Found</html>")
 
@@ -186,6 +193,7 @@ def corrupt_image_shape(raw):
 
 @pytest.mark.parametrize("corrupt, words", [
     (corrupt_truncated, "not a readable gzip file"),
+    (corrupt_flipped_bytes, "not a readable gzip file"),
     (corrupt_not_gzip, "not a readable gzip file"),
     (corrupt_bad_magic, "cannot read FashionMNIST test files"),
     (corrupt_label_range, "labels outside 0..9"),

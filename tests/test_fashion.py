@@ -221,7 +221,9 @@ def test_torch_optimizers_use_their_fused_kernel_on_the_mlp(root, name):
 def test_training_threads():
     before = torch.get_num_threads()
     try:
-        assert fashion.set_training_threads() == 1 and torch.get_num_threads() == 1
+        assert [fashion.default_training_threads(c) for c in (1, 2, 4, 8, 64)] == [1, 1, 2, 4, 4]
+        assert fashion.set_training_threads() == fashion.default_training_threads()
+        assert fashion.set_training_threads(1) == 1 and torch.get_num_threads() == 1
         assert fashion.set_training_threads(2) == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

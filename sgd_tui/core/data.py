@@ -28,6 +28,7 @@ import os
 import shutil
 import struct
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,10 +110,14 @@ def _extract(gz_path: Path) -> None:
     target = gz_path.with_suffix("")
     tmp = target.with_name(target.name + ".part")
     try:
-        with gzip.open(gz_path, "rb") as src, open(tmp, "wb") as dst:
+        dst = open(tmp, "wb")
+    except OSError as e:
+        raise DataError(f"cannot extract {gz_path} next to itself ({e}); make {gz_path.parent} writable") from None
+    try:
+        with dst, gzip.open(gz_path, "rb") as src:
             shutil.copyfileobj(src, dst, 1 << 20)
         os.replace(tmp, target)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         tmp.unlink(missing_ok=True)
         raise DataError(f"{gz_path}: not a readable gzip file ({e}); replace it with an intact copy") from None
 

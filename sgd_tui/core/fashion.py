@@ -27,6 +27,7 @@ size divides 10,000 (16 does), and differs only by the weight of the last partia
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import torch
@@ -36,7 +37,8 @@ from .data import load_fashion_mnist, resolve_data_dir
 from .losses import classification_loss, penalty
 from .problems import Problem
 
-__all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params", "set_training_threads"]
+__all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params", "set_training_threads",
+           "default_training_threads"]
 
 # layer widths per model: 784 inputs, 10 classes
 MODELS = {
@@ -64,14 +66,23 @@ def init_params(widths: tuple[int, ...], seed: int, device: torch.device | str =
     return [p.to(device).requires_grad_() for p in params]
 
 
-def set_training_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads for training and return the number used.
+def default_training_threads(cores: int | None = None) -> int:
+    """Half the cores, at most 4, at least 1: on this project's 2-core reference machine, one thread.
 
-    Default: one thread. On this 2-core machine one thread was as fast as two for the lecture's MLP at batch
-    16 and steady when the UI or another process used the other core, while two threads collapsed under
-    such contention (pitfalls.md); ``sgd-tui --bench`` measures both.
+    Measured there (``sgd-tui --bench``, the lecture's MLP, SGD): with 1 thread the fast path ran 13.4k /
+    22.4k / 27.0k samples/s at batch 16 / 64 / 256, within 10 % whatever else ran. With 2 threads it was
+    faster only while nothing else ran (pitfalls.md: 14.5k / 27-31k / 41k); as soon as another process or
+    the UI used the second core, OpenMP's spinning threads waited on each other and it collapsed to 1-5k
+    samples/s. Keeping half the cores free leaves room for the UI and the rest of the machine.
     """
-    n = 1 if n is None else max(1, int(n))
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(4, cores // 2))
+
+
+def set_training_threads(n: int | None = None) -> int:
+    """Set torch's intra-op threads for training (``n`` or :func:`default_training_threads`); returns it.
+    Process-wide: call it once, before training starts (the app's worker, the headless replay)."""
+    n = default_training_threads() if n is None else max(1, int(n))
     torch.set_num_threads(n)
     return n
 
@@ -129,9 +140,11 @@ class FashionProblem(Problem):
             p.grad = None
         x = self.x if idx is None else self.x[idx]
         y = self.y if idx is None else self.y[idx]
-        reg = penalty(self.regularization, self.reg_strength, self.params)
+        reg = penalty(self.regularization, self.reg_strength, self.params)  # 0.0 when there is none
         if y.shape[0] <= CHUNK:
-            loss = self.data_loss(self.logits(x), y) + reg
+            loss = self.data_loss(self.logits(x), y)
+            if isinstance(reg, torch.Tensor):
+                loss = loss + reg
             loss.backward()
             return loss.detach()
         # a big batch: R = Σ_chunks share_c · L_c + λΩ, accumulated chunk by chunk (bounded memory)
