@@ -10,10 +10,11 @@ In one process, for each batch size (16, 64, 256 by default) it measures the tra
   model, loss, optimizer, batch size and batch order (file order), evaluation off;
 
 in alternating windows, several rounds, keeping each one's best window (the least disturbed by other
-processes), alternating also with windows of the matmuls alone. Then it prints the ratios and the fraction of the machine's matmul throughput the fast path
-reaches: the throughput is measured on the very matmuls one training step of the MLP performs at that
-batch size (forward x·W1ᵀ, h·W2ᵀ, h·W3ᵀ; weight gradients gᵀ·x, gᵀ·h, gᵀ·h; input gradients g·W3, g·W2), and
-the fast path's useful work is the FLOPs of those matmuls per sample times its samples/s.
+processes), alternating also with windows of the matmuls alone. Then it prints the ratios and the
+fraction of the machine's matmul throughput the fast path reaches: the throughput is measured on the very
+matmuls one training step of the MLP performs at that batch size (forward x·W1ᵀ, h·W2ᵀ, h·W3ᵀ; weight
+gradients gᵀ·x, gᵀ·h, gᵀ·h; input gradients g·W3, g·W2), and the fast path's useful work is the FLOPs of
+those matmuls per sample times its samples/s. Both loops run with the same number of torch threads.
 
 Without the FashionMNIST files it writes synthetic data in the same IDX .gz format (60,000 + 10,000
 images, or fewer with ``--quick``) to a temporary directory and says so; never downloads.
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="FashionMNIST directory (default: as the app); synthetic data if empty")
     p.add_argument("--batch-sizes", default="16,64,256", help="comma-separated (default: 16,64,256)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch intra-op threads for both loops (default: the training default, half the cores, at most 4)")
+                   help="torch intra-op threads for both loops (default: training's, half the cores, at most 4)")
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
     p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
     p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")

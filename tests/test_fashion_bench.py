@@ -24,8 +24,8 @@ def test_bench_quick_runs_both_loops_on_generated_data(tmp_path, monkeypatch):
     assert bench.main(["--quick", "--batch-sizes", "16,64", "--seconds", "0.05"], out=out) == 0
     text = out.getvalue()
     assert "generated synthetic data in the same IDX .gz format" in text
-    rows = {int(m[0]): m for m in re.findall(r"^\s*(\d+)\s+([\d,]+)/s\s+([\d,]+)/s\s+([\d.]+)x\s+([\d.]+) GFLOP/s\s+(\d+)%",
-                                             text, re.M)}
+    row = r"^\s*(\d+)\s+([\d,]+)/s\s+([\d,]+)/s\s+([\d.]+)x\s+([\d.]+) GFLOP/s\s+(\d+)%"
+    rows = {int(m[0]): m for m in re.findall(row, text, re.M)}
     assert sorted(rows) == [16, 64]
     for _, lecture, fast, ratio, peak, share in rows.values():
         lec, fst = float(lecture.replace(",", "")), float(fast.replace(",", ""))

@@ -131,7 +131,8 @@ def prepare(root: Path, download: bool = True) -> Path:
     root = Path(root)
     if missing_files(root):
         if not download:
-            raise DataError(f"FashionMNIST not found: missing {', '.join(missing_files(root))}; " + _where_message(root))
+            missing = ", ".join(missing_files(root))
+            raise DataError(f"FashionMNIST not found: missing {missing}; " + _where_message(root))
         download_fashion_mnist(root)
     raw = raw_dir(root)
     for gz in GZ_NAMES:
@@ -213,7 +214,8 @@ def load_fashion_mnist(root: Path, device: str = "cpu", download: bool = True) -
     root = Path(root)
     with _cache_lock:
         raw = prepare(root, download=download)
-        stamp = tuple((f, (raw / f).stat().st_mtime_ns, (raw / f).stat().st_size) for f in sorted(FILES["train"] + FILES["test"]))
+        files = sorted(FILES["train"] + FILES["test"])
+        stamp = tuple((f, (raw / f).stat().st_mtime_ns, (raw / f).stat().st_size) for f in files)
         key = (str(raw.resolve()), str(device))
         hit = _cache.get(key)
         if hit is not None and hit[0] == stamp:
