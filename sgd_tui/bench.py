@@ -23,7 +23,6 @@ images, or fewer with ``--quick``) to a temporary directory and says so; never d
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import sys
 import tempfile
