@@ -46,7 +46,9 @@ from sgd_tui.ui.screens.main import MainScreen  # noqa: E402
 from sgd_tui.ui.session import Session, Shared, session_from_scenario  # noqa: E402
 
 
-HEADLESS_THREADS = torch.get_num_threads()
+# The headless replay trains with half the cores (core.fashion.default_training_threads: one thread here);
+# two threads are faster only on an idle machine and collapse when anything else runs (pitfalls.md).
+HEADLESS_THREADS = max(1, min(4, (os.cpu_count() or 1) // 2))
 REST_S: float | None = None  # --rest: the driver's sleep between flat-out chunks (default: the app's)
 
 
