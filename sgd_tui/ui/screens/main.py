@@ -78,6 +78,7 @@ class MainScreen(Screen):
         self._status_text = ""
         self._teach_key: tuple = ()
         self._table_at = 0.0
+        self._told: set[str] = set()  # run errors already notified (a shared cause fails every run alike)
         self.shared_error = ""  # a shared setting (objective option, budget) that is not allowed
         self._pending: RunEntry | None = None  # the run a duplicate dialog made
 
@@ -109,6 +110,7 @@ class MainScreen(Screen):
         if session is not self.session:
             for r in self.session.runs:
                 r.slot.removed = True
+            self._told.clear()
         self.session = session
         panel = self.query_one(SetupPanel)
         await panel.load_shared(session.shared)
@@ -195,9 +197,13 @@ class MainScreen(Screen):
         self.query_one(SetupPanel).set_devices(m.devices)
 
     def on_progress(self, m: Progress) -> None:
+        failed: dict[str, list[str]] = {}
         for r in self.session.apply(m.updates):
-            if r.status == "error" and r.message:
-                self.notify(f"{r.spec.label}: {r.message}", title="run failed", severity="error", timeout=8)
+            if r.status == "error" and r.message and r.message not in self._told:
+                failed.setdefault(r.message, []).append(r.spec.label)
+        for message, labels in failed.items():  # one notification per distinct error, however many runs
+            self._told.add(message)
+            self.notify(message, title=f"run failed: {', '.join(labels)}", severity="error", timeout=10)
 
     def on_driver_idle(self, _: DriverIdle) -> None:
         if self.playing and self.session.runnable():
@@ -319,6 +325,7 @@ class MainScreen(Screen):
         self._ensure_driver()
 
     async def action_reset(self) -> None:
+        self._told.clear()
         self.pause_all()
         self.session.reset_all()
         self._runs_changed()
