@@ -15,6 +15,9 @@ __all__ = ["RunsTable", "fmt_num"]
 
 # live figures first, so a narrow terminal still shows them; the settings follow
 COLUMNS = ("run", "status", "step", "loss", "best", "|g|", "samples/s", "optimizer", "hyperparameters")
+# Fixed widths for the live columns (cells are updated in place without re-measuring the table): a number
+# from fmt_num is at most 10 characters ("-1.234e+05"), a status at most 14 ("diverged@12345").
+WIDTHS = {"status": 14, "step": 7, "loss": 10, "best": 10, "|g|": 10, "samples/s": 10, "optimizer": 9}
 
 
 def fmt_num(x: float | None) -> str:
@@ -41,7 +44,7 @@ class RunsTable(DataTable):
 
     def on_mount(self) -> None:
         for c in COLUMNS:
-            self.add_column(c, key=c)
+            self.add_column(c, key=c, width=WIDTHS.get(c))
 
     def _cells(self, r: RunEntry) -> tuple:
         style = "" if self.monochrome else "rgb({},{},{})".format(*r.color)

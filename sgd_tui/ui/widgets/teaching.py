@@ -24,6 +24,7 @@ STATE_NAMES = {
     "w": "w_t",
     "grad": "∇f (used)",
     "momentum_buffer": "b_t (momentum buffer)",
+    "displacement": "w_t - w_{t-1} (momentum term before β)",
     "exp_avg": "m_t",
     "exp_avg_sq": "v_t",
     "max_exp_avg_sq": "max v_t",
