@@ -163,7 +163,8 @@ class FashionProblem(Problem):
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
-        """(test loss, test accuracy in [0, 1]) as the lecture's test_loop, in chunks of CHUNK images."""
+        """(test loss, test accuracy in [0, 1]) as the lecture's test_loop, in chunks of CHUNK images, under
+        no_grad. (The model has no layer that behaves differently in eval mode, so there is no mode to set.)"""
         loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         for lo in range(0, self.n_test, CHUNK):
