@@ -218,13 +218,18 @@ def test_torch_optimizers_use_their_fused_kernel_on_the_mlp(root, name):
     assert runner.optimizer.defaults["fused"] is True
 
 
-def test_training_threads():
+def test_training_threads(monkeypatch):
+    monkeypatch.delenv(fashion.THREADS_ENV_VAR, raising=False)
     before = torch.get_num_threads()
     try:
         assert [fashion.default_training_threads(c) for c in (1, 2, 4, 8, 64)] == [1, 1, 2, 4, 4]
         assert fashion.set_training_threads() == fashion.default_training_threads()
         assert fashion.set_training_threads(1) == 1 and torch.get_num_threads() == 1
         assert fashion.set_training_threads(2) == 2 and torch.get_num_threads() == 2
+        monkeypatch.setenv(fashion.THREADS_ENV_VAR, "3")
+        assert fashion.set_training_threads() == 3 and fashion.set_training_threads(1) == 1
+        monkeypatch.setenv(fashion.THREADS_ENV_VAR, "lots")  # not a number: the default
+        assert fashion.set_training_threads() == fashion.default_training_threads()
     finally:
         torch.set_num_threads(before)
 

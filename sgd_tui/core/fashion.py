@@ -38,7 +38,7 @@ from .losses import classification_loss, penalty
 from .problems import Problem
 
 __all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params", "set_training_threads",
-           "default_training_threads"]
+           "default_training_threads", "THREADS_ENV_VAR"]
 
 # layer widths per model: 784 inputs, 10 classes
 MODELS = {
@@ -69,20 +69,27 @@ def init_params(widths: tuple[int, ...], seed: int, device: torch.device | str =
 def default_training_threads(cores: int | None = None) -> int:
     """Half the cores, at most 4, at least 1: on this project's 2-core reference machine, one thread.
 
-    Measured there (``sgd-tui --bench``, the lecture's MLP, SGD): with 1 thread the fast path ran 13.4k /
-    22.4k / 27.0k samples/s at batch 16 / 64 / 256, within 10 % whatever else ran. With 2 threads it was
-    faster only while nothing else ran (pitfalls.md: 14.5k / 27-31k / 41k); as soon as another process or
-    the UI used the second core, OpenMP's spinning threads waited on each other and it collapsed to 1-5k
-    samples/s. Keeping half the cores free leaves room for the UI and the rest of the machine.
+    Measured there with ``sgd-tui --bench`` (the lecture's MLP and SGD, best of 10 windows), samples/s at
+    batch 16 / 64 / 256: 1 thread 13.6k / 22.6k / 26.6k, steady whatever else ran; 2 threads on an idle
+    machine 9.4k / 22.8k / 40.1k (small batches pay OpenMP's fork-join on every small op), and 1-5k as soon
+    as another process or the UI used the second core (spinning OpenMP threads wait on each other).
     """
     cores = cores or os.cpu_count() or 1
     return max(1, min(4, cores // 2))
 
 
+THREADS_ENV_VAR = "SGD_TUI_THREADS"
+
+
 def set_training_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads for training (``n`` or :func:`default_training_threads`); returns it.
-    Process-wide: call it once, before training starts (the app's worker, the headless replay)."""
-    n = default_training_threads() if n is None else max(1, int(n))
+    """Set torch's intra-op threads for training and return the number: ``n``, else the environment
+    variable ``SGD_TUI_THREADS`` (e.g. 2 for a headless replay on an otherwise idle 2-core machine, where
+    batch 256 trains 1.5x faster), else :func:`default_training_threads`. Process-wide: call it once,
+    before training starts (the app's worker, the headless replay)."""
+    if n is None:
+        env = os.environ.get(THREADS_ENV_VAR, "").strip()
+        n = int(env) if env.isdigit() and int(env) > 0 else default_training_threads()
+    n = max(1, int(n))
     torch.set_num_threads(n)
     return n
 
