@@ -150,6 +150,11 @@ async def test_diverging_run_is_a_status_with_its_step():
         assert bad.status == "diverged" and bad.diverged_step is not None and bad.diverged_step < 200
         assert bad.status_text == f"diverged@{bad.diverged_step}"
         assert app.screen.table.get_cell(bad.run_id, "status").plain == bad.status_text
+        # renaming keeps the run's progress; a name already taken is made unique (files need distinct names)
+        app.screen.table.select(bad.run_id)
+        await pilot.pause()
+        await type_into(pilot, "#settings #f-label", good.spec.label)
+        assert bad.spec.label == f"{good.spec.label} #2" and bad.status == "diverged"
 
 
 class ExplodingRunner:

@@ -10,6 +10,7 @@ in thread workers too, and the first frame never waits for torch.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from textual import work
@@ -269,17 +270,20 @@ class MainScreen(Screen):
         optimizer, hyper, settings, label, error = panel.run_values()
         if not error:
             try:
-                spec = self.session.make_spec(optimizer, hyper, settings, label or r.spec.label)
+                spec = self.session.make_spec(optimizer, hyper, settings,
+                                              self.session.unique_label(label or r.spec.label, exclude=r))
             except ParamError as e:
                 error = str(e)
         r.invalid = error
         panel.show_run_error(error)
         if error:
             r.version += 1
-            self._runs_changed()
-            return
-        r.reset(spec)
-        r.invalid = ""
+        elif replace(spec, label=r.spec.label) == r.spec:
+            r.spec = spec  # a new name only: the run keeps its progress
+            r.version += 1
+            self.plots.set_runs(self.session.runs)
+        else:
+            r.reset(spec)
         self._runs_changed()
 
     async def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
