@@ -151,6 +151,21 @@ def test_cli_download_data_offline_exits_2(tmp_path, monkeypatch, capsys, cli):
     assert "could not download FashionMNIST" in err and str(raw_of(tmp_path)) in err and "Traceback" not in err
 
 
+def test_a_failed_download_leaves_no_partial_file(tmp_path, monkeypatch):
+    import urllib.error
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def half_then_fail(url, download_root, filename, md5):
+        (tmp_path / "FashionMNIST" / "raw" / filename).write_bytes(b"\x1f\x8b half a file")
+        raise urllib.error.URLError("connection reset")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", half_then_fail)
+    with pytest.raises(D.DataError, match="connection reset"):
+        D.download_fashion_mnist(tmp_path)
+    assert list(raw_of(tmp_path).iterdir()) == []
+
+
 def test_download_with_files_present_does_not_touch_the_network(tmp_path, monkeypatch):
     attempts = block_network(monkeypatch)
     make_fashion_dir(tmp_path, n_train=10, n_test=10)

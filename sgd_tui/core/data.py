@@ -119,7 +119,8 @@ def _extract(gz_path: Path) -> None:
         os.replace(tmp, target)
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         tmp.unlink(missing_ok=True)
-        raise DataError(f"{gz_path}: not a readable gzip file ({e}); replace it with an intact copy") from None
+        raise DataError(f"{gz_path}: not a readable gzip file ({e}); delete it (sgd-tui downloads it again) "
+                        "or replace it with an intact copy") from None
 
 
 def prepare(root: Path, download: bool = True) -> Path:
@@ -156,10 +157,23 @@ def download_fashion_mnist(root: Path) -> Path:
         for train in (True, False):
             FashionMNIST(str(root), train=train, download=True)
     except Exception as e:  # torchvision: RuntimeError("Error downloading ..."), URLError, OSError
+        _remove_partial(root, missing)
         first = str(e).strip().splitlines()
         why = " ".join(line.strip() for line in first[:3])
         raise DataError(f"could not download FashionMNIST ({why}); " + _where_message(root)) from None
     return raw_dir(root)
+
+
+def _remove_partial(root: Path, names: list[str]) -> None:
+    """Delete the files among ``names`` that a failed download left without their published md5."""
+    from torchvision.datasets import FashionMNIST
+    from torchvision.datasets.utils import check_integrity
+
+    md5 = dict(FashionMNIST.resources)
+    for name in names:
+        path = raw_dir(root) / name
+        if path.is_file() and not check_integrity(str(path), md5.get(name)):
+            path.unlink()
 
 
 # ----------------------------------------------------------------------------- loading
@@ -185,7 +199,8 @@ def _load_split(root: Path, train: bool):
         x, y = ds.data, ds.targets
     except Exception as e:  # torchvision's parser raises AssertionError, ValueError, RuntimeError, TypeError
         raise DataError(f"cannot read FashionMNIST {split} files ({names}): {type(e).__name__} {e}".rstrip()
-                        + "; replace them with intact copies") from None
+                        + "; delete them and their .gz (sgd-tui downloads them again) or replace them with intact "
+                        "copies") from None
     problems = []
     if tuple(x.shape[1:]) != (SIDE, SIDE):
         problems.append(f"images are {tuple(x.shape[1:])}, not 28x28")
