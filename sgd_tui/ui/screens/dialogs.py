@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -28,10 +28,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         width = max(len(k) for k, _ in self.rows)
         text = "\n".join(f"{k.rjust(width)}  {d}" for k, d in self.rows)
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):  # arrows scroll it on a small terminal
             yield Label("Keys", classes="dialog-title")
             yield Static(self.intro + "\n\n" + text, id="help-text")
-            yield Label("Escape closes", classes="help")
+            yield Label("Escape closes; arrows scroll", classes="help")
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -40,6 +40,31 @@ REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
+# The help screen's longer words for the keys (the footer shows the bindings' short descriptions).
+HELP = {
+    "run_pause": "run / pause every run",
+    "step": "one step of every run (the teaching aids show the state)",
+    "reset": "every run back to step 0",
+    "add": "add a copy of the selected run (edit it in the setup panel)",
+    "duplicate": "duplicate the selected run with one change, e.g. lr=0.01",
+    "remove": "remove the selected run",
+    "toggle_visible": "show / hide the selected run on the plots",
+    "speed(1)": "faster 2-D animation (steps per second, up to flat out)",
+    "speed(-1)": "slower 2-D animation",
+    "flat_out": "flat out / back to the default animation speed",
+    "x_axis": "loss plot x axis: step, samples, epoch, time",
+    "log_y": "loss plot: log / linear y",
+    "smoothing": "loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)",
+    "toggle_setup": "show / hide the setup panel",
+    "toggle_teaching": "show / hide the teaching aids (2-D objectives)",
+    "open_scenario": "open a scenario file",
+    "save_scenario": "save as a scenario file (--headless replays it)",
+    "focus_runs": "leave a form field: the keys work again",
+    "help": "this help",
+    "quit": "quit (Ctrl+Q works too)",
+}
+
+
 class MainScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -418,7 +443,9 @@ class MainScreen(Screen):
         self.table.focus()
 
     def action_help(self) -> None:
-        rows = [(b.key.replace("question_mark", "?").replace("equals_sign", "="), b.description)
+        keys = {"question_mark": "?", "equals_sign": "=", "plus": "+", "minus": "-", "delete": "Delete",
+                "escape": "Escape", "space": "Space"}
+        rows = [(" / ".join(keys.get(k, k) for k in b.key.split(",")), HELP.get(b.action, b.description))
                 for b in self.BINDINGS]
         intro = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
                  "Editing the selected run resets it. Ctrl+P opens the command palette.")
