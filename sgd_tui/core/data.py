@@ -185,7 +185,6 @@ class FashionData:
     train_y: Any
     test_x: Any
     test_y: Any
-    root: Path
 
 
 def _load_split(root: Path, train: bool):
@@ -243,7 +242,6 @@ def load_fashion_mnist(root: Path, device: str = "cpu", download: bool = True) -
             ty.to(dev),
             vx.reshape(vx.shape[0], SIDE * SIDE).to(dev),
             vy.to(dev),
-            root,
         )
         _cache.pop(key, None)
         while len(_cache) >= 2:  # keep at most two sets resident (e.g. one per device)

@@ -108,7 +108,6 @@ class FashionProblem(Problem):
         self.test_x, self.test_y = data.test_x[:n_te], data.test_y[:n_te]
         self.n_train = int(self.x.shape[0])
         self.n_test = int(self.test_x.shape[0])
-        self.data_root = data.root
         self.model = options.get("model", "mlp")
         self.params = init_params(MODELS[self.model], seed, self.device)
         self.loss_name = options.get("loss", "cross_entropy")
