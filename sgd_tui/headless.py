@@ -165,11 +165,20 @@ def _stop_on_sigint(control: Control):
         signal.signal(signal.SIGINT, previous)
 
 
-def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = sys.stderr,
+_STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (not of import time)
+
+
+def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = _STDERR,
            chunk_seconds: float = 0.25, control: Control | None = None) -> int:
     """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
     0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``),
-    130 interrupted, 1 a run ended in an internal error."""
+    130 interrupted, 1 a run ended in an internal error. ``progress=None`` is silent."""
+    if progress is _STDERR:
+        progress = sys.stderr
+    if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
+        from .core.fashion import set_training_threads
+
+        set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scenario.toml").write_text(scenario_to_toml(scenario), encoding="utf-8")
