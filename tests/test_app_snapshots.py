@@ -7,7 +7,7 @@ The views are the ones ``python -m sgd_tui.ui.screenshots`` draws. Update after 
 import pytest
 import torch  # noqa: F401  - imported up front, as the app's workers would
 
-from sgd_tui.ui.screenshots import VIEWS
+from sgd_tui.ui.screenshots import VIEWS, show_help
 
 BY_NAME = {v.name: v for v in VIEWS}
 
@@ -20,4 +20,4 @@ def test_main_views(snap_compare, name):
 
 def test_help_screen(snap_compare):
     view = BY_NAME["step-mode"]
-    assert snap_compare(view.make(), terminal_size=(100, 34), press=["escape", "question_mark"])
+    assert snap_compare(view.make(), terminal_size=(100, 34), run_before=show_help)

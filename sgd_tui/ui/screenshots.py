@@ -22,7 +22,7 @@ from ..core.scenario import load_scenario, with_overrides
 from .app import SgdApp
 from .session import Session, Shared, session_from_scenario
 
-__all__ = ["View", "VIEWS", "finish_runs", "take_steps"]
+__all__ = ["View", "VIEWS", "finish_runs", "take_steps", "show_help"]
 
 
 @dataclass
@@ -40,8 +40,16 @@ async def finish_runs(pilot) -> None:
     await pilot.pause(0.5)
 
 
+async def show_help(pilot) -> None:
+    """The help screen over the main view (the surface preview drawn first)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("escape", "question_mark")
+    await pilot.pause(0.2)
+
+
 async def take_steps(pilot, n: int = 4) -> None:
     """Step mode: n single steps of every run (the teaching aids show the state after the last)."""
+    await pilot.app.workers.wait_for_complete()  # the surface preview is drawn
     await pilot.press("escape")
     for _ in range(n):
         await pilot.press("n")
