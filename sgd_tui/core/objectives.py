@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .params import Param, ParamError
+from .params import Param, ParamError, check_values
 
 __all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS"]
 
@@ -161,18 +161,7 @@ def get_objective(name: str) -> ObjectiveInfo:
 def validate_options(name: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Check an objective's options; returns (resolved options, [(key, message)])."""
     info = get_objective(name)
-    resolved = info.defaults
-    errors: list[tuple[str, str]] = []
-    known = {p.name: p for p in info.params}
-    for key, value in values.items():
-        p = known.get(key)
-        if p is None:
-            errors.append((key, f"objective {name} has no option {key!r}: it takes " + ", ".join(known)))
-            continue
-        try:
-            resolved[key] = p.check(value)
-        except ParamError as e:
-            errors.append((key, str(e)))
+    resolved, errors = check_values(info.params, values, f"objective {name} has no option")
     cw = resolved.get("class_weights")
     if cw is not None and not errors:
         want = 10 if name == "fashion_mnist" else 2

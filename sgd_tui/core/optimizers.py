@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .params import Param, ParamError
+from .params import Param, ParamError, check_values
 
 __all__ = ["OptimizerInfo", "OPTIMIZERS", "get_optimizer", "validate_hyperparameters"]
 
@@ -64,10 +64,6 @@ class OptimizerInfo:
 def _nesterov_check(h: dict) -> str | None:
     if h.get("nesterov") and (h.get("momentum", 0.0) <= 0 or h.get("dampening", 0.0) != 0):
         return "Nesterov momentum requires a momentum and zero dampening"
-    return None
-
-
-def _beta_check(h: dict) -> str | None:
     return None
 
 
@@ -302,18 +298,7 @@ def validate_hyperparameters(name: str, values: dict[str, Any]) -> tuple[dict[st
     key is "" for an error about a combination.
     """
     info = get_optimizer(name)
-    resolved = info.defaults
-    errors: list[tuple[str, str]] = []
-    known = {p.name: p for p in info.params}
-    for key, value in values.items():
-        p = known.get(key)
-        if p is None:
-            errors.append((key, f"{name} has no hyperparameter {key!r}: it takes " + ", ".join(known)))
-            continue
-        try:
-            resolved[key] = p.check(value)
-        except ParamError as e:
-            errors.append((key, str(e)))
+    resolved, errors = check_values(info.params, values, f"{name} has no hyperparameter")
     if not errors:
         for check in info.checks:
             msg = check(resolved)

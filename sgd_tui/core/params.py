@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "ParamError", "format_value"]
+__all__ = ["Param", "ParamError", "format_value", "check_values"]
 
 
 class ParamError(ValueError):
@@ -212,6 +212,27 @@ class Param:
         except ValueError:
             raise self._error(text) from None
         return self.check(values)
+
+
+def check_values(
+    params: tuple[Param, ...] | list[Param], values: dict[str, Any], unknown: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Check ``values`` against ``params``: (every param's value, defaults filled in; [(key, message)]).
+
+    ``unknown`` starts the message for a key no param has, e.g. "adam has no hyperparameter"."""
+    resolved = {p.name: p.default for p in params}
+    known = {p.name: p for p in params}
+    errors: list[tuple[str, str]] = []
+    for key, value in values.items():
+        p = known.get(key)
+        if p is None:
+            errors.append((key, f"{unknown} {key!r}: it takes " + ", ".join(known)))
+            continue
+        try:
+            resolved[key] = p.check(value)
+        except ParamError as e:
+            errors.append((key, str(e)))
+    return resolved, errors
 
 
 def _num(x: float | None) -> str:
