@@ -20,7 +20,7 @@ from ...core.objectives import OBJECTIVES, get_objective
 from ...core.optimizers import OPTIMIZERS, get_optimizer
 from ...core.params import Param
 from ...core.runspec import BUDGET_PARAMS, RunSpec
-from ..session import Shared, check_budget, run_settings_for
+from ..session import Shared, check_budget, default_budget, run_settings_for
 from .param_form import ParamForm
 
 __all__ = ["SetupPanel", "SEED"]
@@ -145,10 +145,9 @@ class SetupPanel(VerticalScroll):
         if sid == "objective" and event.value != self._objective:
             event.stop()
             self._objective = event.value
-            from ..session import default_budget
-
-            await self.load_shared(Shared(objective=event.value, budget=default_budget(event.value),
-                                          seed=self.query_one("#budget", ParamForm).values.get("seed") or 0,
+            budget = self._form("budget")
+            seed = (budget.values.get("seed") if budget is not None else None) or 0
+            await self.load_shared(Shared(objective=event.value, budget=default_budget(event.value), seed=seed,
                                           device=self._device))
             self.post_message(self.SharedEdited())
         elif sid == "device" and event.value != self._device:
