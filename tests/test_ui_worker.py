@@ -20,7 +20,7 @@ def session(*hypers, steps=200):
 
 def drive(s, rate=None, play=True, factory=Runner, timeout=20.0):
     msgs = []
-    d = Driver(msgs.append, rate=rate, runner_factory=factory, torch_threads=None)
+    d = Driver(msgs.append, rate=rate, runner_factory=factory, torch_threads=1)
     d.slots = [r.slot for r in s.runs]
     if play:
         for sl in d.slots:

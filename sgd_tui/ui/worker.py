@@ -66,7 +66,7 @@ class Driver:
         work_s: float = 0.040,
         rest_s: float = 0.004,
         tick_s: float = 0.050,
-        torch_threads: int | None = 1,
+        torch_threads: int | None = None,
         runner_factory: Callable[[RunSpec], Runner] = Runner,
     ):
         self.post = post
@@ -82,11 +82,11 @@ class Driver:
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> None:
         """Step the runs until none can move or ``cancel`` is set (called in the worker thread)."""
-        if self.torch_threads:
-            import torch
+        from ..core.fashion import set_training_threads
 
-            # The UI needs the other core: with two intra-op threads a busy core stalls every step.
-            torch.set_num_threads(self.torch_threads)
+        # torch_threads, else $SGD_TUI_THREADS, else half the cores (one here): the UI needs the other
+        # core, and with two intra-op threads a busy core stalls every step (pitfalls.md).
+        set_training_threads(self.torch_threads)
         last = time.perf_counter()
         while not self.cancel.is_set():
             slots = [s for s in self.slots if s.active]
