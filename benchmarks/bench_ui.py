@@ -39,6 +39,7 @@ import torch  # noqa: E402
 
 from sgd_tui.core.data import write_fashion_like  # noqa: E402
 from sgd_tui.core.engine import Control, Runner  # noqa: E402
+from sgd_tui.core.fashion import default_training_threads  # noqa: E402
 from sgd_tui.core.records import Record  # noqa: E402
 from sgd_tui.core.scenario import load_scenario, with_overrides  # noqa: E402
 from sgd_tui.ui.app import SgdApp  # noqa: E402
@@ -46,9 +47,9 @@ from sgd_tui.ui.screens.main import MainScreen  # noqa: E402
 from sgd_tui.ui.session import Session, Shared, session_from_scenario  # noqa: E402
 
 
-# The headless replay trains with half the cores (core.fashion.default_training_threads: one thread here);
-# two threads are faster only on an idle machine and collapse when anything else runs (pitfalls.md).
-HEADLESS_THREADS = max(1, min(4, (os.cpu_count() or 1) // 2))
+# The headless replay and the app's driver train with the same thread policy (one thread here); two threads
+# are faster only on an idle machine and collapse when anything else runs (pitfalls.md).
+HEADLESS_THREADS = default_training_threads()
 REST_S: float | None = None  # --rest: the driver's sleep between flat-out chunks (default: the app's)
 
 
