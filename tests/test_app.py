@@ -302,3 +302,20 @@ async def test_a_bad_shared_setting_is_shown_and_blocks_the_start():
         await type_into(pilot, "#options #f-condition", "0.5")  # κ >= 1
         assert "condition" in str(screen.query_one("#options #err-condition").render())
         assert runs(pilot)[0].spec.budget["steps"] == 20  # the runs kept the last valid settings
+
+
+async def test_the_surface_is_the_selected_runs_objective():
+    """gd-vs-newton has runs on a quadratic, on Rosenbrock and on a saddle: the heat map follows the
+    selected run, with the paths of the runs on that objective only."""
+    app = SgdApp(session_from_scenario(load_scenario("gd-vs-newton")), timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.plots.surface_objective == "quadratic"
+        screen.table.select(screen.session.runs[3].run_id)  # Newton on Rosenbrock
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        assert screen.plots.surface_objective == "rosenbrock"
+        labels = [r.label for r in screen.plots.trajectory._runs]
+        assert labels == ["GD on Rosenbrock", "Newton on Rosenbrock"]
+        assert "(selected run: rosenbrock)" in str(screen.query_one("#status").render())

@@ -72,3 +72,20 @@ def test_default_session_is_one_run_that_does_not_diverge():
     assert len(s.runs) == 1
     _, res = run_to_end(s.runs[0].spec.with_changes(budget={**s.runs[0].spec.budget, "steps": 500}))
     assert res.status == "finished" and res.final_loss < 1.0
+
+
+def test_runs_with_their_own_objective_keep_it_through_shared_edits():
+    from sgd_tui.core.scenario import load_scenario
+    from sgd_tui.ui.session import session_from_scenario
+
+    s = session_from_scenario(load_scenario("gd-vs-newton"))
+    objectives = [r.spec.objective for r in s.runs]
+    assert objectives == ["quadratic", "quadratic", "rosenbrock", "rosenbrock", "saddle", "saddle"]
+    assert [r.own_objective is not None for r in s.runs] == [False, False, True, True, True, True]
+    shared = Shared(s.shared.objective, dict(s.shared.options), {**s.shared.budget, "steps": 7}, 1, "cpu")
+    s.set_shared(shared)
+    assert [r.spec.objective for r in s.runs] == objectives
+    assert all(r.spec.budget["steps"] == 7 and r.spec.seed == 1 for r in s.runs)
+    assert s.runs[4].spec.objective_options["start"] == (-2.0, 0.3)
+    d = s.duplicate(s.runs[3], "lr=0.5")
+    assert d.spec.objective == "rosenbrock" and d.own_objective == s.runs[3].own_objective

@@ -3,7 +3,9 @@
 Plain Python (no widgets), so the rules are testable on their own:
 
 * every run shares the objective, its options, the budget, the seed and the device — the comparison is
-  fair, as in a scenario file; each run has its own optimizer, hyperparameters and run settings;
+  fair, as in a scenario file; each run has its own optimizer, hyperparameters and run settings; a run
+  loaded from a scenario that gives it its own objective (``objective = {...}`` in ``[[runs]]``, e.g.
+  GD vs Newton on a quadratic *and* on Rosenbrock) keeps that objective through every edit;
 * a run's spec is always valid: the forms validate each value with its registry Param before it
   reaches a spec; a run whose form holds an invalid value carries the message in ``invalid`` and cannot
   start;
@@ -110,6 +112,7 @@ class RunEntry:
     message: str = ""
     state: dict[str, Any] | None = None
     version: int = 0  # bumps whenever a table cell may have changed
+    own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
 
     def __post_init__(self) -> None:
         if self.slot is None:
@@ -172,8 +175,16 @@ class Session:
         self._ids = itertools.count(1)
 
     # --------------------------------------------------------------------------------- building
-    def make_spec(self, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any], label: str = "") -> RunSpec:
-        """A RunSpec from already-checked values (raises ParamError on a combination that cannot work)."""
+    def objective_of(self, entry: RunEntry | None) -> tuple[str, dict[str, Any]]:
+        """The objective a run trains on: its own, or the shared one."""
+        if entry is not None and entry.own_objective is not None:
+            return entry.own_objective
+        return self.shared.objective, self.shared.options
+
+    def make_spec(self, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any], label: str = "",
+                  objective: tuple[str, dict[str, Any]] | None = None) -> RunSpec:
+        """A RunSpec from already-checked values (raises ParamError on a combination that cannot work);
+        on ``objective`` = (name, options) when given, else the shared objective."""
         resolved, errors = validate_hyperparameters(optimizer, hyper)
         if errors:
             raise ParamError(errors[0][1])
@@ -181,7 +192,8 @@ class Session:
         full.update(settings)
         full.pop("label", None)
         sh = self.shared
-        spec = RunSpec(label or optimizer, sh.objective, dict(sh.options), optimizer, resolved, full,
+        name, options = objective or (sh.objective, sh.options)
+        spec = RunSpec(label or optimizer, name, dict(options), optimizer, resolved, full,
                        dict(sh.budget), sh.seed, sh.device)
         if not label:
             spec.label = self.unique_label(f"{optimizer} lr={resolved.get('lr'):g}")
@@ -201,6 +213,8 @@ class Session:
         used = {r.color for r in self.runs}
         color = next((c for c in PALETTE if c not in used), PALETTE[(n - 1) % len(PALETTE)])
         entry = RunEntry(f"r{n}", spec, color)
+        if (spec.objective, spec.objective_options) != (self.shared.objective, self.shared.options):
+            entry.own_objective = (spec.objective, dict(spec.objective_options))
         self.runs.append(entry)
         return entry
 
@@ -214,7 +228,7 @@ class Session:
         hyper = dict(entry.spec.hyper)
         settings = dict(entry.spec.settings)
         known = {p.name: p for p in info.params}
-        run_params = {p.name: p for p in run_settings_for(self.shared.objective)}
+        run_params = {p.name: p for p in run_settings_for(self.objective_of(entry)[0])}
         if key in known:
             hyper[key] = known[key].parse_text(text)
         elif key in run_params:
@@ -224,7 +238,7 @@ class Session:
                 f"{entry.spec.optimizer} runs have no setting {key!r}: use one of "
                 + ", ".join([*known, *run_params])
             )
-        spec = self.make_spec(entry.spec.optimizer, hyper, settings)
+        spec = self.make_spec(entry.spec.optimizer, hyper, settings, objective=entry.own_objective)
         spec.label = self.unique_label(f"{entry.spec.label} {key}={text}")
         return self.add(spec)
 
@@ -238,11 +252,13 @@ class Session:
             r.reset()
 
     def set_shared(self, shared: Shared) -> None:
-        """New objective, options, budget, seed or device: every run is rebuilt and reset."""
+        """New objective, options, budget, seed or device: every run is rebuilt and reset (a run with
+        its own objective keeps it, and takes the new budget, seed and device)."""
         self.shared = shared
         for r in self.runs:
             s = r.spec
-            r.reset(RunSpec(s.label, shared.objective, dict(shared.options), s.optimizer, dict(s.hyper),
+            name, options = self.objective_of(r)
+            r.reset(RunSpec(s.label, name, dict(options), s.optimizer, dict(s.hyper),
                             dict(s.settings), dict(shared.budget), shared.seed, shared.device))
 
     def runnable(self) -> list[RunEntry]:

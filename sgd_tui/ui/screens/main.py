@@ -164,13 +164,20 @@ class MainScreen(Screen):
         is_2d = self._is_2d()
         self.plots.set_kind(is_2d)
         self.set_class(is_2d, "-surface")
-        sh = self.session.shared
-        key = f"{sh.objective}:{sorted(sh.options.items())}"
+        self._sync_surface()
+        self._runs_changed()
+
+    def _sync_surface(self) -> None:
+        """Draw the selected run's surface (runs of a scenario may have objectives of their own) and, over
+        it, the paths of the runs on that objective."""
+        name, options = self.session.objective_of(self.selected())
+        self.plots.surface_objective = name
+        if not get_objective(name).is_2d:
+            return
+        key = f"{name}:{sorted(options.items())}:{self.session.shared.seed}"
         if key != self._surface_key:
             self._surface_key = key
-            if is_2d:
-                self.call_after_refresh(self.build_surface, key, sh.objective, dict(sh.options), sh.seed)
-        self._runs_changed()
+            self.call_after_refresh(self.build_surface, key, name, dict(options), self.session.shared.seed)
 
     def _runs_changed(self) -> None:
         self.plots.set_runs(self.session.runs)
@@ -184,6 +191,7 @@ class MainScreen(Screen):
 
     async def _load_selected(self) -> None:
         r = self.selected()
+        self._sync_surface()
         await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
         self._teach_key = ()
 
@@ -266,7 +274,9 @@ class MainScreen(Screen):
             state = "■ done (r resets)"
         speed = ("flat out" if self.speed is None else f"{self.speed:g} steps/s") if self._is_2d() else "flat out"
         loss = self.plots.loss
-        text = (f"{sh.title} · {sh.objective} · {len(self.session.runs)} runs · {state} · speed {speed} · "
+        own = self.session.objective_of(self.selected())[0]
+        objective = sh.objective if own == sh.objective else f"{sh.objective} (selected run: {own})"
+        text = (f"{sh.title} · {objective} · {len(self.session.runs)} runs · {state} · speed {speed} · "
                 f"x={loss.x_key}{' · log y' if loss.log_y else ''}"
                 f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
         if text != self._status_text:
@@ -296,7 +306,8 @@ class MainScreen(Screen):
         if not error:
             try:
                 spec = self.session.make_spec(optimizer, hyper, settings,
-                                              self.session.unique_label(label or r.spec.label, exclude=r))
+                                              self.session.unique_label(label or r.spec.label, exclude=r),
+                                              objective=r.own_objective)
             except ParamError as e:
                 error = str(e)
         r.invalid = error
@@ -363,7 +374,8 @@ class MainScreen(Screen):
         """A new run with the selected run's settings (or the defaults), selected for editing."""
         r = self.selected()
         if r is not None:
-            spec = self.session.make_spec(r.spec.optimizer, dict(r.spec.hyper), dict(r.spec.settings))
+            spec = self.session.make_spec(r.spec.optimizer, dict(r.spec.hyper), dict(r.spec.settings),
+                                          objective=r.own_objective)
         else:
             spec = self.session.make_spec("sgd", {}, {})
         entry = self.session.add(spec)

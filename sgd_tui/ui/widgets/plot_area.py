@@ -24,6 +24,19 @@ class PlotArea(Horizontal):
     def __init__(self, *, monochrome: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.monochrome = monochrome
+        self._runs: list[RunEntry] = []
+        self._surface_objective = ""
+
+    @property
+    def surface_objective(self) -> str:
+        """The objective whose surface the trajectory plot shows: only runs on it draw their paths."""
+        return self._surface_objective
+
+    @surface_objective.setter
+    def surface_objective(self, name: str) -> None:
+        if name != self._surface_objective:
+            self._surface_objective = name
+            self.set_runs(self._runs)
 
     def compose(self) -> ComposeResult:
         yield TrajectoryPlot(id="trajectory", monochrome=self.monochrome)
@@ -47,9 +60,12 @@ class PlotArea(Horizontal):
         self.set_class(not is_2d, "-dataset")
 
     def set_runs(self, runs: list[RunEntry]) -> None:
+        self._runs = list(runs)
         plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible) for r in runs]
-        for plot in (self.loss, self.trajectory, self.evals):
+        for plot in (self.loss, self.evals):
             plot.set_runs(plot_runs)
+        on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
+        self.trajectory.set_runs(on_surface)
 
     def set_surface(self, grid_fn, bounds, minima) -> None:
         self.trajectory.set_surface(grid_fn, bounds, minima)
