@@ -227,3 +227,26 @@ async def test_colours_stay_distinct_in_256_colours():
     run_colors = {down(st.color) for st in styles if st.color is not None and st.color.triplet != (255, 255, 255)}
     bands = {down(st.bgcolor) for st in styles if st.bgcolor is not None}
     assert len(run_colors) >= 4 and len(bands) >= 4
+
+
+async def test_a_loss_below_zero_turns_the_log_axis_linear():
+    """The saddle's minimum is -1/4: on a log axis the runs that reach it would vanish from the plot."""
+    plot = LossPlot(log_y=True)
+    falling = PlotRun("a", "falls", "red", series_of([4.0 * 0.5**k for k in range(30)]))
+    escapes = PlotRun("b", "escapes", "blue", series_of([4.0 - 0.15 * k for k in range(30)]))  # ends at -0.35
+    async with PlotApp(plot).run_test(size=(80, 20)):
+        plot.set_runs([falling])
+        plot.refresh_if_changed()
+        assert plot.log_axis() and "log loss" in plot.text_lines()[0]
+        plot.set_runs([falling, escapes])
+        plot.refresh_if_changed()
+        assert not plot.log_axis() and plot.error is None
+        text = "\n".join(plot.text_lines())
+        lines = plot.text_lines()
+        zero = next(i for i, line in enumerate(lines) if line.lstrip().startswith("0┤"))
+        assert "linear" in lines[0]
+        assert any(any(0x2800 < ord(c) <= 0x28FF for c in line) for line in lines[zero + 1 :])  # below 0 drawn
+        escapes.visible = False
+        plot.set_runs([falling, escapes])
+        plot.refresh_if_changed()
+        assert plot.log_axis()  # only the shown runs count

@@ -120,8 +120,18 @@ class LossPlot(_RunsPlot):
     def state_key(self) -> tuple:
         return (self.x_key, bool(self.log_y), float(self.smoothing), super().state_key())
 
+    def log_axis(self) -> bool:
+        """The y axis is logarithmic when asked for, unless a shown run's loss is negative (a surface whose
+        minimum is below zero, such as the saddle's -1/4): a log axis would hide exactly the best part.
+        (An exact 0, Newton landing on a minimum of value 0, is just left off the log axis.)"""
+        if not self.log_y:
+            return False
+        return not any(r.series.best_loss is not None and r.series.best_loss < 0 for _, r in self._visible())
+
     def legend(self) -> list[LegendItem]:
-        axis = X_NAMES.get(self.x_key, self.x_key) + (", log loss" if self.log_y else ", loss")
+        log = self.log_axis()
+        axis = X_NAMES.get(self.x_key, self.x_key) + (
+            ", log loss" if log else ", loss (< 0: linear)" if self.log_y else ", loss")
         if self.smoothing:
             axis += f", EMA {self.smoothing:g}"
         items = self.run_legend()
@@ -131,12 +141,13 @@ class LossPlot(_RunsPlot):
         """Sanitised (and log10 / smoothed) data of one run, cached by series version and options."""
         x_key = self.x_key if self.x_key in X_KEYS else "step"
         smoothing = min(max(float(self.smoothing), 0.0), 0.99)
-        key = (run.series.version, x_key, bool(self.log_y), smoothing)
+        log = self.log_axis()
+        key = (run.series.version, x_key, log, smoothing)
         hit = self._prepared.get(run.run_id)
         if hit is not None and hit[0] == key:
             return hit[1], hit[2]
-        xs, ys = sanitize(*run.series.xy(x_key), log=self.log_y)
-        if self.log_y:
+        xs, ys = sanitize(*run.series.xy(x_key), log=log)
+        if log:
             ys = np.log10(ys)
         if smoothing > 0:
             ys = ema(ys, smoothing)
@@ -154,13 +165,14 @@ class LossPlot(_RunsPlot):
         else:
             x_lo, x_hi, y_min, y_max = 0.0, 1.0, 0.0, 1.0
         n_rows = max(height - 3, 1)
-        if self.log_y:
+        log = self.log_axis()
+        if log:
             y_lo, y_hi = log_limits(y_min, y_max) if data else (-1.0, 1.0)
             y_ticks = log_ticks(y_lo, y_hi, max(2, n_rows // 3))
         else:
             y_lo, y_hi = linear_limits(y_min, y_max)
             y_ticks = linear_ticks(y_lo, y_hi, max(2, n_rows // 3))
-        y_labels = _tick_labels(y_ticks, self.log_y)
+        y_labels = _tick_labels(y_ticks, log)
         canvas = self.canvas_size(width, height, y_labels if data else ())
         for i, run, xs, ys in data:
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
