@@ -24,11 +24,19 @@ from .optimizers import get_optimizer
 from .records import EvalRecord, Record, RunResult
 from .runspec import RunSpec
 
-__all__ = ["Control", "Runner", "SetupError", "run_to_end", "build_scheduler"]
+__all__ = ["Control", "Runner", "SetupError", "run_to_end", "build_scheduler", "warm_up"]
 
 
 class SetupError(ValueError):
     """A run that cannot start as specified; the message says why and what would work."""
+
+
+def warm_up() -> None:
+    """Import torch and what building the first torch.optim optimizer imports (torch._dynamo: about a
+    second on a laptop CPU), so the first run a person starts in the app does not wait for it."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 class Control:

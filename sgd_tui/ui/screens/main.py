@@ -210,8 +210,10 @@ class MainScreen(Screen):
     @work(thread=True, exit_on_error=False, group="devices")
     def find_devices(self) -> None:
         from ...core.devices import available_devices
+        from ...core.engine import warm_up
 
         self.post_message(DevicesFound(available_devices()))
+        warm_up()  # the first optimizer's imports, while the user reads the screen
 
     def _ensure_driver(self) -> None:
         if self._driver_worker is None or self._driver_worker.is_finished:
