@@ -149,7 +149,7 @@ def test_logistic_losses_agree_with_torch_nn():
 def test_logistic_regression_problem():
     opts = validate_options("logistic_regression", {"loss": "nll"})[0]
     p = build_problem("logistic_regression", opts, seed=0)
-    (w, b), fmin = p.minima[0], p.min_value
+    (w, _b), fmin = p.minima[0], p.min_value
     assert w > 0.5  # class 1 lies at positive x
     assert fmin < math.log(2)  # better than chance
     H = p.hessian(None)

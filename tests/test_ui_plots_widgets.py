@@ -241,7 +241,6 @@ async def test_a_loss_below_zero_turns_the_log_axis_linear():
         plot.set_runs([falling, escapes])
         plot.refresh_if_changed()
         assert not plot.log_axis() and plot.error is None
-        text = "\n".join(plot.text_lines())
         lines = plot.text_lines()
         zero = next(i for i, line in enumerate(lines) if line.lstrip().startswith("0┤"))
         assert "linear" in lines[0]
