@@ -39,7 +39,7 @@ import torch  # noqa: E402
 
 from sgd_tui.core.data import write_fashion_like  # noqa: E402
 from sgd_tui.core.engine import Control, Runner  # noqa: E402
-from sgd_tui.core.fashion import default_training_threads  # noqa: E402
+from sgd_tui.core.devices import default_training_threads  # noqa: E402
 from sgd_tui.core.records import Record  # noqa: E402
 from sgd_tui.core.scenario import load_scenario, with_overrides  # noqa: E402
 from sgd_tui.ui.app import SgdApp  # noqa: E402

@@ -200,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out=None) -> int:
     """Run the benchmark and print the table; returns 0 (2 on a bad device or unusable data)."""
-    from .core.devices import DeviceError, device_description, resolve_device
-    from .core.engine import SetupError
+    from .core.devices import device_description, resolve_device, set_training_threads
+    from .core.errors import DeviceError, SetupError
 
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     from torchvision.transforms import ToTensor
 
     from .core.data import prepare
-    from .core.fashion import MODELS, set_training_threads
+    from .core.fashion import MODELS
 
     try:
         device = resolve_device(args.device)

@@ -77,14 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _guard(action) -> int:
     """Run ``action`` and map what escapes it to an exit status and one line on stderr."""
-    from .core.scenario import ScenarioError
+    from .core.errors import ScenarioError, SetupError
 
     try:
         return action()
     except ScenarioError as e:
         print(str(e), file=sys.stderr)
         return exit_codes.BAD_INPUT
-    except BadInput as e:
+    except (BadInput, SetupError) as e:
         print(f"sgd-tui: error: {e}", file=sys.stderr)
         return exit_codes.BAD_INPUT
     except KeyboardInterrupt:
@@ -94,18 +94,9 @@ def _guard(action) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return exit_codes.OK
     except Exception as e:
-        if _is_setup_error(e):
-            print(f"sgd-tui: error: {e}", file=sys.stderr)
-            return exit_codes.BAD_INPUT
         traceback.print_exc()
         print(f"sgd-tui: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return exit_codes.INTERNAL
-
-
-def _is_setup_error(e: Exception) -> bool:
-    """engine.SetupError, checked without importing the engine (and so torch) when it was not loaded."""
-    engine = sys.modules.get("sgd_tui.core.engine")
-    return engine is not None and isinstance(e, engine.SetupError)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -228,7 +219,8 @@ def _list_optimizers() -> int:
 
 
 def _validate(paths: list[str]) -> int:
-    from .core.scenario import ScenarioError, load_scenario
+    from .core.errors import ScenarioError
+    from .core.scenario import load_scenario
 
     code = exit_codes.OK
     for path in paths:

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import exit_codes
-from .core.engine import Control, Runner, SetupError
+from .core.engine import Control, Runner
+from .core.errors import SetupError
 from .core.objectives import get_objective
 from .core.optimizers import get_optimizer
 from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
@@ -176,7 +177,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
     if progress is _STDERR:
         progress = sys.stderr
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
-        from .core.fashion import set_training_threads
+        from .core.devices import set_training_threads
 
         set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)

@@ -15,7 +15,7 @@ import torch
 
 from fashion_data import block_network, make_fashion_dir, run_cli
 from sgd_tui.core import data as D
-from sgd_tui.core.engine import SetupError
+from sgd_tui.core.errors import SetupError
 
 RAW = ("FashionMNIST", "raw")
 

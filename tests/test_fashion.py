@@ -13,9 +13,10 @@ from torch.utils.data import DataLoader
 
 from core_helpers import make_spec
 from fashion_data import block_network, make_fashion_dir, run_cli
-from sgd_tui.core import fashion
+from sgd_tui.core import devices, fashion
 from sgd_tui.core.data import prepare
-from sgd_tui.core.engine import Runner, SetupError, run_to_end
+from sgd_tui.core.engine import Runner, run_to_end
+from sgd_tui.core.errors import SetupError
 from sgd_tui.core.optimizers import OPTIMIZERS
 
 N_TRAIN, N_TEST = 512, 256
@@ -218,23 +219,23 @@ def test_torch_optimizers_use_their_fused_kernel_on_the_mlp(root, name):
     assert runner.optimizer.defaults["fused"] is True
 
 
+# ----------------------------------------------------------------------------- devices
 def test_training_threads(monkeypatch):
-    monkeypatch.delenv(fashion.THREADS_ENV_VAR, raising=False)
+    monkeypatch.delenv(devices.THREADS_ENV_VAR, raising=False)
     before = torch.get_num_threads()
     try:
-        assert [fashion.default_training_threads(c) for c in (1, 2, 4, 8, 64)] == [1, 1, 2, 4, 4]
-        assert fashion.set_training_threads() == fashion.default_training_threads()
-        assert fashion.set_training_threads(1) == 1 and torch.get_num_threads() == 1
-        assert fashion.set_training_threads(2) == 2 and torch.get_num_threads() == 2
-        monkeypatch.setenv(fashion.THREADS_ENV_VAR, "3")
-        assert fashion.set_training_threads() == 3 and fashion.set_training_threads(1) == 1
-        monkeypatch.setenv(fashion.THREADS_ENV_VAR, "lots")  # not a number: the default
-        assert fashion.set_training_threads() == fashion.default_training_threads()
+        assert [devices.default_training_threads(c) for c in (1, 2, 4, 8, 64)] == [1, 1, 2, 4, 4]
+        assert devices.set_training_threads() == devices.default_training_threads()
+        assert devices.set_training_threads(1) == 1 and torch.get_num_threads() == 1
+        assert devices.set_training_threads(2) == 2 and torch.get_num_threads() == 2
+        monkeypatch.setenv(devices.THREADS_ENV_VAR, "3")
+        assert devices.set_training_threads() == 3 and devices.set_training_threads(1) == 1
+        monkeypatch.setenv(devices.THREADS_ENV_VAR, "lots")  # not a number: the default
+        assert devices.set_training_threads() == devices.default_training_threads()
     finally:
         torch.set_num_threads(before)
 
 
-# ----------------------------------------------------------------------------- devices
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_asking_for_cuda_without_one_is_a_clear_setup_error(root):
     s = spec(root, steps=1)

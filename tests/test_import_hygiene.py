@@ -49,3 +49,45 @@ def test_cli_fast_paths_import_neither_torch_nor_textual(args):
             f"try:\n    main({args!r})\nexcept SystemExit:\n    pass")
     top = loaded_after(code)
     assert not top & {"torch", "textual", "numpy", "plotext", "rich"}
+
+
+def _core_imports(module: str) -> set[str]:
+    """The core modules ``module`` imports, at load time or lazily inside a function (a lazy import closes
+    a cycle as surely, only later)."""
+    import ast
+
+    tree = ast.parse((ROOT / "sgd_tui" / "core" / f"{module}.py").read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            out |= {node.module} if node.module else {a.name for a in node.names}
+    return out
+
+
+def test_the_core_has_no_import_cycle():
+    names = [m.rsplit(".", 1)[1] for m in CORE_MODULES]
+    graph = {m: _core_imports(m) & set(names) for m in names}
+    state: dict[str, str] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = "open"
+        for n in sorted(graph[m]):
+            assert state.get(n) != "open", "import cycle: " + " -> ".join([*path, m, n])
+            if n not in state:
+                visit(n, [*path, m])
+        state[m] = "done"
+
+    for m in names:
+        if m not in state:
+            visit(m, [])
+    assert graph["errors"] == set()  # the leaf every layer imports
+
+
+def test_the_data_files_and_errors_load_without_the_engine_or_torch():
+    top = loaded_after("import sgd_tui.core.errors, sgd_tui.core.data, sgd_tui.core.scenario")
+    assert "torch" not in top
+    mods = json.loads(subprocess.run(
+        [sys.executable, "-c", "import sys, json, sgd_tui.core.data; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=True,
+    ).stdout.splitlines()[-1])
+    assert "sgd_tui.core.engine" not in mods

@@ -17,7 +17,8 @@ import pytest
 import torch
 
 from core_helpers import make_spec, trajectory
-from sgd_tui.core.engine import Runner, SetupError
+from sgd_tui.core.engine import Runner
+from sgd_tui.core.errors import SetupError
 from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
 from sgd_tui.core.surfaces import make_surface
 

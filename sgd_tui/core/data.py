@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engine import SetupError
+from .errors import DataError
 
 __all__ = [
     "DataError",
@@ -60,10 +60,6 @@ FILES = {
 GZ_NAMES = tuple(f + ".gz" for pair in FILES.values() for f in pair)
 N_CLASSES = 10
 SIDE = 28
-
-
-class DataError(SetupError):
-    """The FashionMNIST files are missing, unreadable or malformed and cannot be fetched."""
 
 
 # ----------------------------------------------------------------------------- where

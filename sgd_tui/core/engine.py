@@ -19,16 +19,13 @@ import threading
 import time
 from typing import Any, Callable
 
+from .errors import DeviceError, SetupError
 from .objectives import get_objective
 from .optimizers import get_optimizer
 from .records import EvalRecord, Record, RunResult
 from .runspec import RunSpec
 
-__all__ = ["Control", "Runner", "SetupError", "run_to_end", "build_scheduler", "warm_up"]
-
-
-class SetupError(ValueError):
-    """A run that cannot start as specified; the message says why and what would work."""
+__all__ = ["Control", "Runner", "run_to_end", "build_scheduler", "warm_up"]
 
 
 def warm_up() -> None:
@@ -164,7 +161,7 @@ class Runner:
     def __init__(self, spec: RunSpec):
         import torch
 
-        from .devices import DeviceError, resolve_device
+        from .devices import resolve_device
         from .problems import build_problem
 
         self.spec = spec

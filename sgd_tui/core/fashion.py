@@ -27,7 +27,6 @@ size divides 10,000 (16 does), and differs only by the weight of the last partia
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import torch
@@ -35,10 +34,9 @@ import torch.nn.functional as F
 
 from .data import load_fashion_mnist, resolve_data_dir
 from .losses import classification_loss, penalty
-from .problems import Problem
+from .problem import Problem
 
-__all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params", "set_training_threads",
-           "default_training_threads", "THREADS_ENV_VAR"]
+__all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params"]
 
 # layer widths per model: 784 inputs, 10 classes
 MODELS = {
@@ -64,34 +62,6 @@ def init_params(widths: tuple[int, ...], seed: int, device: torch.device | str =
         torch.nn.init.uniform_(b, -bound, bound, generator=g)
         params += [w, b]
     return [p.to(device).requires_grad_() for p in params]
-
-
-def default_training_threads(cores: int | None = None) -> int:
-    """Half the cores, at most 4, at least 1: on this project's 2-core reference machine, one thread.
-
-    Measured there with ``sgd-tui --bench`` (the lecture's MLP and SGD, best of 10 windows), samples/s at
-    batch 16 / 64 / 256: 1 thread 13.6k / 22.6k / 26.6k, steady whatever else ran; 2 threads on an idle
-    machine 9.4k / 22.8k / 40.1k (small batches pay OpenMP's fork-join on every small op), and 1-5k as soon
-    as another process or the UI used the second core (spinning OpenMP threads wait on each other).
-    """
-    cores = cores or os.cpu_count() or 1
-    return max(1, min(4, cores // 2))
-
-
-THREADS_ENV_VAR = "SGD_TUI_THREADS"
-
-
-def set_training_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads for training and return the number: ``n``, else the environment
-    variable ``SGD_TUI_THREADS`` (e.g. 2 for a headless replay on an otherwise idle 2-core machine, where
-    batch 256 trains 1.5x faster), else :func:`default_training_threads`. Process-wide: call it once,
-    before training starts (the app's worker, the headless replay)."""
-    if n is None:
-        env = os.environ.get(THREADS_ENV_VAR, "").strip()
-        n = int(env) if env.isdigit() and int(env) > 0 else default_training_threads()
-    n = max(1, int(n))
-    torch.set_num_threads(n)
-    return n
 
 
 class FashionProblem(Problem):

@@ -13,11 +13,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ParamError
+
 __all__ = ["Param", "ParamError", "format_value", "check_values"]
-
-
-class ParamError(ValueError):
-    """A value that a Param does not allow. The message says what is allowed."""
 
 
 def format_value(value: Any) -> str:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .devices import check_device_name
+from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
@@ -50,28 +51,6 @@ SEED = Param("seed", "int", 0, "the seed of every run", low=0, label="seed value
 DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
 SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
                    "inverse_time": ("decay",), "cosine": ("eta_min",)}
-
-
-@dataclass
-class ScenarioIssue:
-    """One problem in a scenario file."""
-
-    file: str
-    line: int | None
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """A scenario that cannot run; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[ScenarioIssue]):
-        self.issues = list(issues)
-        super().__init__("\n".join(str(i) for i in self.issues))
 
 
 @dataclass

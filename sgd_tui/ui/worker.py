@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core.engine import Control, Runner
+from ..core.errors import SetupError
 from ..core.records import EvalRecord, Record
 from ..core.runspec import RunSpec
 from .messages import DriverIdle, Progress, RunUpdate
@@ -82,7 +83,7 @@ class Driver:
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> None:
         """Step the runs until none can move or ``cancel`` is set (called in the worker thread)."""
-        from ..core.fashion import set_training_threads
+        from ..core.devices import set_training_threads
 
         # torch_threads, else $SGD_TUI_THREADS, else half the cores (one here): the UI needs the other
         # core, and with two intra-op threads a busy core stalls every step (pitfalls.md).
@@ -184,6 +185,4 @@ def _teaching_state(runner: Runner, w_before, taken: int) -> dict[str, Any]:
 
 
 def _message(e: BaseException) -> str:
-    from ..core.engine import SetupError
-
     return str(e) if isinstance(e, SetupError) else f"{type(e).__name__}: {e}"
