@@ -75,7 +75,7 @@ async def test_choose_objective_optimizer_and_bad_value_is_rejected():
         assert runs(pilot)[0].invalid
         await pilot.press("escape", "space")
         await pilot.pause()
-        assert not screen.playing and runs(pilot)[0].step == 0
+        assert not screen.playing and runs(pilot)[0].progress.step == 0
         assert any("Invalid learning rate" in n.message for n in app._notifications)
 
         # fixed: the run takes the new value
@@ -86,8 +86,8 @@ async def test_choose_objective_optimizer_and_bad_value_is_rejected():
         await flat_out(pilot)
         await run_to_end(pilot)
         r = runs(pilot)[0]
-        assert r.status == "finished" and r.step == 20
-        assert r.series.last.step == 20 and r.last_loss < r.series.xy("step")[1][0]
+        assert r.progress.status == "finished" and r.progress.step == 20
+        assert r.series.last.step == 20 and r.progress.last_loss < r.series.xy("step")[1][0]
 
 
 async def test_start_pause_step_reset_and_add_a_second_run():
@@ -99,27 +99,28 @@ async def test_start_pause_step_reset_and_add_a_second_run():
         await pilot.press("n")  # one step in step mode
         await pilot.pause(0.3)
         r = runs(pilot)[0]
-        assert r.step == 1 and r.status == "paused"
+        assert r.progress.step == 1 and r.progress.status == "paused"
         assert r.state is not None and r.state["t"] == 1 and "grad" in r.state and r.state["delta_steps"] == 1
         # the step taken is -lr * gradient for plain SGD
         assert r.state["delta"] == pytest.approx([-0.1 * g for g in r.state["grad"]])
         await pilot.press("n")
         await pilot.pause(0.3)
-        assert runs(pilot)[0].step == 2
+        assert runs(pilot)[0].progress.step == 2
         await pilot.press("space")
         assert screen.playing
         await pilot.pause(1.2)
         await pilot.press("space")  # pause
         assert not screen.playing
         await pilot.pause(0.2)
-        paused_at = runs(pilot)[0].step
+        paused_at = runs(pilot)[0].progress.step
         assert paused_at >= 3
         await pilot.pause(0.5)
-        assert runs(pilot)[0].step == paused_at
+        assert runs(pilot)[0].progress.step == paused_at
         await pilot.press("r")
         await pilot.pause()
         r = runs(pilot)[0]
-        assert r.step == 0 and r.status == "ready" and (r.series.last is None or r.series.last.step == 0)
+        assert r.progress.step == 0 and r.progress.status == "ready"
+        assert r.series.last is None or r.series.last.step == 0
         await pilot.press("a")
         await pilot.pause()
         assert len(runs(pilot)) == 2
@@ -127,7 +128,7 @@ async def test_start_pause_step_reset_and_add_a_second_run():
         assert screen.table.row_count == 2 and screen.table.selected_id == runs(pilot)[1].run_id
         await pilot.press("n")
         await pilot.pause(0.3)
-        assert [r.step for r in runs(pilot)] == [1, 1]  # n steps every run once
+        assert [r.progress.step for r in runs(pilot)] == [1, 1]  # n steps every run once
         # duplicate with a change, toggle visibility, remove
         await pilot.press("d", *"lr=0.2", "enter")
         await pilot.pause()
@@ -146,15 +147,15 @@ async def test_diverging_run_is_a_status_with_its_step():
         await flat_out(pilot)
         await run_to_end(pilot)
         good, bad = runs(pilot)
-        assert good.status == "finished" and good.step == 200
-        assert bad.status == "diverged" and bad.diverged_step is not None and bad.diverged_step < 200
-        assert bad.status_text == f"diverged@{bad.diverged_step}"
+        assert good.progress.status == "finished" and good.progress.step == 200
+        assert bad.progress.status == "diverged" and 0 < bad.progress.diverged_step < 200
+        assert bad.status_text == f"diverged@{bad.progress.diverged_step}"
         assert app.screen.table.get_cell(bad.run_id, "status").plain == bad.status_text
         # renaming keeps the run's progress; a name already taken is made unique (files need distinct names)
         app.screen.table.select(bad.run_id)
         await pilot.pause()
         await type_into(pilot, "#settings #f-label", good.spec.label)
-        assert bad.spec.label == f"{good.spec.label} #2" and bad.status == "diverged"
+        assert bad.spec.label == f"{good.spec.label} #2" and bad.progress.status == "diverged"
 
 
 class ExplodingRunner:
@@ -179,7 +180,7 @@ async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working()
         await flat_out(pilot)
         await run_to_end(pilot)
         r = runs(pilot)[0]
-        assert r.status == "error" and "injected failure" in r.message
+        assert r.progress.status == "error" and "injected failure" in r.progress.message
         assert any("injected failure" in n.message for n in app._notifications)
         # the app goes on: a fresh run works
         from sgd_tui.core.engine import Runner
@@ -187,7 +188,7 @@ async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working()
         app.screen.driver.runner_factory = Runner
         await pilot.press("r")
         await run_to_end(pilot)
-        assert runs(pilot)[0].status == "finished" and runs(pilot)[0].step == 20
+        assert runs(pilot)[0].progress.status == "finished" and runs(pilot)[0].progress.step == 20
 
         # a failure of the driver thread itself (outside any run's try) is reported too
         class NotARunner:
@@ -216,13 +217,13 @@ async def test_open_a_scenario_then_save_it_and_replay_headless_to_identical_met
         expected = load_scenario("saddle")
         assert main.session.shared.title == expected.title
         assert [r.spec.label for r in main.session.runs] == [r.label for r in expected.runs]
-        assert all(r.status == "ready" for r in main.session.runs)
+        assert all(r.progress.status == "ready" for r in main.session.runs)
 
         # shorten it, run it, save it
         await type_into(pilot, "#budget #f-steps", "40")
         await flat_out(pilot)
         await run_to_end(pilot)
-        assert all(r.step == 40 for r in main.session.runs)
+        assert all(r.progress.step == 40 for r in main.session.runs)
         path = tmp_path / "mine.toml"
         await pilot.press("w", "ctrl+u", *"mine.toml", "enter")
         await pilot.pause()
@@ -263,7 +264,7 @@ async def test_resize_to_80x24_and_200x60():
         assert screen.query_one("#loss").region.width > 50
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
-        assert runs(pilot)[0].status == "finished"  # resizes neither crash nor lose the run
+        assert runs(pilot)[0].progress.status == "finished"  # resizes neither crash nor lose the run
 
 
 def test_session_from_scenario_keeps_every_run_ready():
@@ -271,7 +272,7 @@ def test_session_from_scenario_keeps_every_run_ready():
     s = session_from_scenario(sc)
     assert [r.spec for r in s.runs] == sc.runs
     assert len({r.color for r in s.runs}) == min(len(s.runs), 8)
-    assert all(r.status == "ready" and r.step == 0 for r in s.runs)
+    assert all(r.progress.status == "ready" and r.progress.step == 0 for r in s.runs)
     assert math.isfinite(sc.runs[0].hyper["lr"])
 
 

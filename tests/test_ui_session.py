@@ -3,6 +3,7 @@
 import pytest
 
 from sgd_tui.core.params import ParamError
+from sgd_tui.core.progress import RunProgress
 from sgd_tui.ui.session import Session, Shared, default_session, run_settings_for
 
 
@@ -51,10 +52,10 @@ def test_changing_the_shared_settings_resets_every_run():
     s = make()
     r = s.runs[0]
     old_slot = r.slot
-    r.step, r.status = 10, "paused"
+    r.progress = RunProgress("paused", step=10)
     s.set_shared(Shared("rosenbrock", {}, {"steps": 80}, 1, "cpu"))
     assert r.spec.objective == "rosenbrock" and r.spec.budget["steps"] == 80 and r.spec.seed == 1
-    assert r.step == 0 and r.status == "ready" and r.slot is not old_slot and old_slot.removed
+    assert r.progress.step == 0 and r.progress.status == "ready" and r.slot is not old_slot and old_slot.removed
     assert r.spec.hyper["momentum"] == 0.5  # the run's own settings are kept
 
 

@@ -6,9 +6,8 @@ import time
 import pytest
 
 from sgd_tui.core.engine import Runner
-from sgd_tui.ui.messages import DriverIdle, Progress
 from sgd_tui.ui.session import Session, Shared
-from sgd_tui.ui.worker import Driver
+from sgd_tui.ui.worker import Driver, DriverIdle, Progress
 
 
 def session(*hypers, steps=200):
@@ -46,7 +45,7 @@ def test_flat_out_runs_every_run_to_its_budget_with_the_headless_numbers():
     from sgd_tui.core.engine import run_to_end
 
     for r in s.runs:
-        assert r.status == "finished" and r.step == 200
+        assert r.progress.status == "finished" and r.progress.step == 200
         got = []
         run_to_end(r.spec, on_chunk=lambda _r, recs, _e: got.extend(recs))
         steps, losses = r.series.xy("step")
@@ -61,7 +60,7 @@ def test_paced_mode_takes_about_rate_steps_per_second():
     d.cancel.set()
     finish(d, th, msgs, s)
     # 100 steps/s for ~1 s (the runner is built first, and the backlog is capped at 0.25 s)
-    assert 60 <= s.runs[0].step <= 130
+    assert 60 <= s.runs[0].progress.step <= 130
 
 
 def test_single_steps_move_every_run_once_and_report_the_state():
@@ -74,7 +73,7 @@ def test_single_steps_move_every_run_once_and_report_the_state():
     d.cancel.set()
     finish(d, th, msgs, s)
     for r in s.runs:
-        assert r.step == 3 and r.status == "paused"
+        assert r.progress.step == 3 and r.progress.status == "paused"
         st = r.state
         assert st["t"] == 3 and st["delta_steps"] == 1
         lr = r.spec.hyper["lr"]
@@ -98,8 +97,8 @@ def test_a_failing_run_ends_in_error_and_the_others_finish():
     d, th, msgs = drive(s, factory=factory)
     finish(d, th, msgs, s)
     bad, good = s.runs
-    assert bad.status == "error" and bad.message == "FloatingPointError: boom"
-    assert good.status == "finished" and good.step == 50
+    assert bad.progress.status == "error" and bad.progress.message == "FloatingPointError: boom"
+    assert good.progress.status == "finished" and good.progress.step == 50
 
 
 def test_a_run_that_cannot_be_built_is_an_error_with_the_setup_message():
@@ -107,7 +106,7 @@ def test_a_run_that_cannot_be_built_is_an_error_with_the_setup_message():
     s.add(s.make_spec("sgd", {"lr": 0.1}, {}))
     d, th, msgs = drive(s)
     finish(d, th, msgs, s)
-    assert s.runs[0].status == "error" and "epochs" in s.runs[0].message
+    assert s.runs[0].progress.status == "error" and "epochs" in s.runs[0].progress.message
 
 
 def test_removed_and_reset_runs_are_dropped():
@@ -118,4 +117,4 @@ def test_removed_and_reset_runs_are_dropped():
     s.runs[0].reset()  # updates of the old slot must not reach the new series
     d.cancel.set()
     finish(d, th, msgs, s)
-    assert s.runs[0].step == 0 and len(s.runs[0].series) == 0
+    assert s.runs[0].progress.step == 0 and len(s.runs[0].series) == 0

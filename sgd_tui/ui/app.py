@@ -1,12 +1,14 @@
 """The Textual app: ``run_app`` is what ``sgd-tui`` (without ``--headless``) calls.
 
 The app itself is small: it holds the main screen, adds scenario commands to the command palette, and
-opens and saves scenarios. Everything else lives in :mod:`sgd_tui.ui.screens.main` and the widgets.
+opens and saves scenario files (the main view's ``o`` and ``w`` keys call its actions). Everything else
+lives in :mod:`sgd_tui.ui.screens.main` and the widgets.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -70,15 +72,23 @@ class SgdApp(App):
         self.notify(session.shared.title, title="scenario loaded")
         return True
 
+    def save_to(self, path: str | Path) -> Path:
+        """Write the comparison as a scenario file that ``--headless`` replays to the same numbers."""
+        from ..core.scenario import scenario_to_toml
+
+        text = scenario_to_toml(self.main.session.to_scenario())
+        path = Path(path)
+        path.write_text(text, encoding="utf-8")
+        return path
+
     def action_save_scenario(self) -> None:
-        main = self.main
         from ..core.params import ParamError
 
-        default = f"{main.session.shared.title.lower().replace(' ', '-')}.toml"
+        default = f"{self.main.session.shared.title.lower().replace(' ', '-')}.toml"
 
         def check(path: str) -> str:
             try:
-                saved = main.save_to(path.strip())
+                saved = self.save_to(path.strip())
             except (ParamError, OSError, ValueError) as e:
                 return str(e)
             self.notify(f"replay it with: sgd-tui --scenario {saved} --headless", title=f"saved {saved}")

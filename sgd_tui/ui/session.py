@@ -15,16 +15,17 @@ Plain Python (no widgets), so the rules are testable on their own:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.objectives import get_objective, validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
+from ..core.progress import RunProgress
 from ..core.runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
-from .messages import RunUpdate
+from ..core.scenario import Scenario, scenario_from_runs
 from .series import RunSeries
-from .worker import Slot
+from .worker import RunUpdate, Slot
 
 __all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]
 
@@ -92,7 +93,7 @@ class Shared:
 
 @dataclass(eq=False)
 class RunEntry:
-    """One row of the runs table: its spec, its series, and the latest figures from the driver."""
+    """One row of the runs table: its spec, its series, and its latest progress from the driver."""
 
     run_id: str
     spec: RunSpec
@@ -101,15 +102,7 @@ class RunEntry:
     slot: Slot | None = None
     visible: bool = True
     invalid: str = ""  # a form value that is not allowed: the run cannot start
-    status: str = "ready"
-    step: int = 0
-    samples: int = 0
-    elapsed: float = 0.0
-    last_loss: float | None = None
-    best_loss: float | None = None
-    grad_norm: float | None = None
-    diverged_step: int | None = None
-    message: str = ""
+    progress: RunProgress = field(default_factory=RunProgress)
     state: dict[str, Any] | None = None
     version: int = 0  # bumps whenever a table cell may have changed
     own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
@@ -117,10 +110,6 @@ class RunEntry:
     def __post_init__(self) -> None:
         if self.slot is None:
             self.slot = Slot(self.run_id, self.spec)
-
-    @property
-    def samples_per_s(self) -> float | None:
-        return self.samples / self.elapsed if self.elapsed > 0 else None
 
     def reset(self, spec: RunSpec | None = None) -> None:
         """Back to step 0 (with a new spec if given): a new slot, an empty series."""
@@ -130,9 +119,7 @@ class RunEntry:
             self.spec = spec
         self.slot = Slot(self.run_id, self.spec)
         self.series = RunSeries()
-        self.status, self.step, self.samples, self.elapsed = "ready", 0, 0, 0.0
-        self.last_loss = self.best_loss = self.grad_norm = None
-        self.diverged_step, self.message, self.state = None, "", None
+        self.progress, self.state = RunProgress(), None
         self.version += 1
 
     def apply(self, u: RunUpdate) -> bool:
@@ -145,13 +132,7 @@ class RunEntry:
             self.series.extend(u.records)
         if u.evals:
             self.series.extend_evals(u.evals)
-        self.status, self.message = u.status, u.message
-        if u.status != "error":
-            self.step, self.samples, self.elapsed = u.step, u.samples, u.elapsed
-            self.last_loss, self.best_loss = u.last_loss, u.best_loss
-            if u.grad_norm is not None:
-                self.grad_norm = u.grad_norm
-            self.diverged_step = u.diverged_step
+        self.progress = u.progress
         if u.state is not None:
             self.state = u.state
         self.version += 1
@@ -159,11 +140,7 @@ class RunEntry:
 
     @property
     def status_text(self) -> str:
-        if self.invalid:
-            return "invalid"
-        if self.status == "diverged" and self.diverged_step is not None:
-            return f"diverged@{self.diverged_step}"
-        return self.status
+        return "invalid" if self.invalid else self.progress.status_text
 
 
 class Session:
@@ -207,6 +184,39 @@ class Session:
             if f"{base} #{i}" not in taken:
                 return f"{base} #{i}"
         raise AssertionError  # unreachable
+
+    def add_like(self, entry: RunEntry | None) -> RunEntry:
+        """A new run with ``entry``'s optimizer, hyperparameters, settings and objective (a label of its
+        own), or a default SGD run when there is none."""
+        if entry is None:
+            return self.add(self.make_spec("sgd", {}, {}))
+        s = entry.spec
+        return self.add(self.make_spec(s.optimizer, dict(s.hyper), dict(s.settings), objective=entry.own_objective))
+
+    def edit(self, entry: RunEntry, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any], label: str,
+             error: str = "") -> str:
+        """Take the setup form's values for a run; returns what is wrong with them ('' when nothing is).
+
+        ``error`` is the form's own complaint (a value its Param refused); a combination that cannot work is
+        one too. An invalid run keeps its spec and cannot start; a new label alone keeps the run's progress;
+        any other change resets it.
+        """
+        if not error:
+            try:
+                spec = self.make_spec(optimizer, hyper, settings,
+                                      self.unique_label(label or entry.spec.label, exclude=entry),
+                                      objective=entry.own_objective)
+            except ParamError as e:
+                error = str(e)
+        entry.invalid = error
+        if error:
+            entry.version += 1
+        elif replace(spec, label=entry.spec.label) == entry.spec:
+            entry.spec = spec
+            entry.version += 1
+        else:
+            entry.reset(spec)
+        return error
 
     def add(self, spec: RunSpec) -> RunEntry:
         n = next(self._ids)
@@ -261,6 +271,21 @@ class Session:
             r.reset(RunSpec(s.label, name, dict(options), s.optimizer, dict(s.hyper),
                             dict(s.settings), dict(shared.budget), shared.seed, shared.device))
 
+    def first_invalid(self) -> str:
+        """Why the comparison cannot run: the first run holding a value that is not allowed ('' if none)."""
+        bad = next((r for r in self.runs if r.invalid), None)
+        return f"{bad.spec.label}: {bad.invalid}" if bad else ""
+
+    def to_scenario(self) -> Scenario:
+        """The comparison as a scenario, which ``--headless`` replays to the same numbers; ParamError when
+        there is nothing to save or a run holds a value that is not allowed."""
+        if not self.runs:
+            raise ParamError("nothing to save: add a run first")
+        if bad := self.first_invalid():
+            raise ParamError(bad)
+        sh = self.shared
+        return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, [r.spec for r in self.runs])
+
     def runnable(self) -> list[RunEntry]:
         return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
 
@@ -275,7 +300,7 @@ class Session:
         return changed
 
 
-def session_from_scenario(scenario) -> Session:
+def session_from_scenario(scenario: Scenario) -> Session:
     """A session holding a loaded scenario's runs, ready to start (specs as the scenario resolved them)."""
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
                     scenario.device, scenario.title, scenario.description)

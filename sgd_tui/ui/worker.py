@@ -1,8 +1,10 @@
 """The training driver: steps every run of a comparison in turn, off the UI thread.
 
 One thread drives all runs of the comparison (design §2). It never touches widgets: it hands the UI one
-:class:`~sgd_tui.ui.messages.Progress` message per round holding the new records of every run, through a
-``post`` callable (the app passes its ``post_message``, which is thread-safe and does not block).
+:class:`Progress` message per round holding, for every run that changed, its new records and a
+:class:`~sgd_tui.core.progress.RunProgress` snapshot of its figures, through a ``post`` callable (the app
+passes its ``post_message``, which is thread-safe and does not block). The message rate stays at the
+round rate (about 20 Hz) however many records a round logs.
 
 Each round steps every active run, then sleeps for real (``time.sleep``) so the UI thread gets the GIL:
 an unthrottled Python loop in a thread starves Textual (pitfalls: key latency up to 450 ms).
@@ -22,16 +24,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
+
+from textual.message import Message
 
 from ..core.engine import Control, Runner
 from ..core.errors import SetupError
+from ..core.progress import RunProgress
 from ..core.records import EvalRecord, Record
 from ..core.runspec import RunSpec
-from .messages import DriverIdle, Progress, RunUpdate
 
-__all__ = ["Slot", "Driver"]
+__all__ = ["Slot", "Driver", "RunUpdate", "Progress", "DriverIdle"]
 
 
 @dataclass(eq=False)
@@ -46,15 +50,43 @@ class Slot:
     spec: RunSpec
     control: Control = field(default_factory=lambda: Control(paused=True))
     runner: Runner | None = None
-    status: str = "ready"
-    message: str = ""
+    progress: RunProgress = field(default_factory=RunProgress)  # the run's latest figures (sent with its next update)
     removed: bool = False  # set by the UI: the driver forgets the run
     _owed: float = 0.0  # paced mode: steps owed but not yet taken
     _state_sent: bool = False  # the teaching aids have the state after the last step
 
     @property
     def active(self) -> bool:
-        return not self.removed and self.status not in ("finished", "converged", "diverged", "stopped", "error")
+        return not self.removed and not self.progress.done
+
+
+@dataclass
+class RunUpdate:
+    """What one run did in one round of the driver: its new records and where it stands now.
+
+    ``progress.status`` is the run's status as the user sees it (``running`` while the driver keeps
+    stepping it); state is the optimizer's state after the last step (2-D runs, when paused: the teaching
+    aids); n_train is the training-set size (data objectives: the plots' fractional epochs).
+    """
+
+    slot: Slot
+    records: list[Record]
+    evals: list[EvalRecord]
+    progress: RunProgress
+    n_train: int | None = None
+    state: dict[str, Any] | None = field(default=None, repr=False)
+
+
+class Progress(Message):
+    """One round of the driver: the updates of every run that changed."""
+
+    def __init__(self, updates: list[RunUpdate]) -> None:
+        super().__init__()
+        self.updates = updates
+
+
+class DriverIdle(Message):
+    """The driver thread ended: no run can move any more (or it was cancelled)."""
 
 
 class Driver:
@@ -113,8 +145,8 @@ class Driver:
             try:
                 slot.runner = self.runner_factory(slot.spec)
             except Exception as e:  # SetupError (user-fixable) or a failure while building: a status
-                slot.status, slot.message = "error", _message(e)
-                return RunUpdate(slot, [], [], "error", message=slot.message)
+                slot.progress = replace(slot.progress, status="error", message=_message(e))
+                return RunUpdate(slot, [], [], slot.progress)
             if slot.runner.initial_record is not None:
                 first = [slot.runner.initial_record]
         runner = slot.runner
@@ -144,8 +176,8 @@ class Driver:
             status = "running"  # advance() ended at its deadline or step quota, not at a pause
         elif status == "paused" and runner.step == 0:
             status = "ready"  # built (its start point shown) but not started
-        changed = status != slot.status
-        slot.status, slot.message = status, runner.result.message
+        changed = status != slot.progress.status
+        slot.progress = _progress(runner, status, records[-1] if records else None, slot.progress)
         state = None
         if taken:
             slot._state_sent = False
@@ -154,23 +186,17 @@ class Driver:
             slot._state_sent = True
         if not (first or records or evals or changed or state):
             return None
-        last = records[-1] if records else None
-        return RunUpdate(
-            slot,
-            first + records,
-            evals,
-            status,
-            step=runner.step,
-            samples=runner.samples,
-            elapsed=runner.elapsed,
-            last_loss=runner.last_loss,
-            best_loss=runner.best_loss,
-            grad_norm=last.grad_norm if last is not None else None,
-            diverged_step=runner.result.diverged_step,
-            message=runner.result.message,
-            n_train=runner.problem.n_train,
-            state=state,
-        )
+        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state)
+
+
+def _progress(runner: Runner, status: str, last: Record | None, before: RunProgress) -> RunProgress:
+    """The snapshot after a round: the runner's figures, except that a failed run keeps the figures it had
+    (only its status and message change) and a round without a computed gradient keeps the last ‖∇f‖."""
+    if status == "error":
+        return replace(before, status=status, message=runner.result.message)
+    grad_norm = last.grad_norm if last is not None and last.grad_norm is not None else before.grad_norm
+    return RunProgress(status, runner.step, runner.samples, runner.elapsed, runner.last_loss, runner.best_loss,
+                       grad_norm, runner.result.diverged_step, runner.result.message)
 
 
 def _teaching_state(runner: Runner, w_before, taken: int) -> dict[str, Any]:

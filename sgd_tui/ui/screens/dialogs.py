@@ -12,17 +12,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-__all__ = ["HelpScreen", "AskScreen", "ScenarioPicker"]
+__all__ = ["HelpScreen", "AskScreen", "ScenarioPicker", "KEY_NAMES"]
+
+
+# How the help screen writes Textual's key names.
+KEY_NAMES = {"question_mark": "?", "equals_sign": "=", "plus": "+", "minus": "-", "delete": "Delete",
+             "escape": "Escape", "space": "Space"}
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the main view, from its bindings (so the help cannot drift from the keys)."""
+    """Every key of a screen, read from its bindings (so the help cannot drift from the keys): the keys of
+    each binding, then its tooltip (a sentence) or else its description."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, bindings: list[tuple[str, str]], intro: str) -> None:
+    def __init__(self, bindings: list[Binding], intro: str) -> None:
         super().__init__()
-        self.rows = bindings
+        self.rows = [(" / ".join(KEY_NAMES.get(k, k) for k in b.key.split(",")), b.tooltip or b.description)
+                     for b in bindings]
         self.intro = intro
 
     def compose(self) -> ComposeResult:

@@ -1,95 +1,50 @@
 """The main view: setup sidebar, plots, teaching aids and the runs table, driven by keys.
 
 Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker and posts
-:class:`~sgd_tui.ui.messages.Progress`; this screen routes each update to its run (the run's series
+:class:`~sgd_tui.ui.worker.Progress`; this screen routes each update to its run (the run's series
 grows) and a single 5 Hz timer redraws what changed: plots, table cells, teaching aids, status line.
 Building a preview of the objective (for the heat map) and finding devices import torch, so they run
-in thread workers too, and the first frame never waits for torch.
+in thread workers too (:mod:`sgd_tui.ui.background`), and the first frame never waits for torch.
+
+The screen wires widgets to the :class:`~sgd_tui.ui.session.Session` (which owns the rules: specs from
+form values, copies, resets, saving) and to the driver; its keys are :mod:`sgd_tui.ui.screens.keys`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from pathlib import Path
+from functools import partial
 
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from ...core.objectives import get_objective
 from ...core.params import ParamError
-from ..messages import DevicesFound, DriverIdle, Progress, SurfaceReady
+from ..background import DevicesFound, SurfaceReady, build_surface, find_devices
 from ..session import RunEntry, Session
 from ..widgets.plot_area import PlotArea
 from ..widgets.runs_table import RunsTable
 from ..widgets.setup_panel import SetupPanel
+from ..widgets.status_line import StatusLine
 from ..widgets.teaching import TeachingPanel
-from ..worker import Driver
+from ..worker import Driver, DriverIdle, Progress
 from .dialogs import AskScreen, HelpScreen
+from .keys import DEFAULT_SPEED, HELP_INTRO, MAIN_BINDINGS, next_speed
 
-__all__ = ["MainScreen", "SPEEDS"]
+__all__ = ["MainScreen"]
 
-SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None = flat out
-DEFAULT_SPEED = 50
 REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
-
-# The help screen's longer words for the keys (the footer shows the bindings' short descriptions).
-HELP = {
-    "run_pause": "run / pause every run",
-    "step": "one step of every run (the teaching aids show the state)",
-    "reset": "every run back to step 0",
-    "add": "add a copy of the selected run (edit it in the setup panel)",
-    "duplicate": "duplicate the selected run with one change, e.g. lr=0.01",
-    "remove": "remove the selected run",
-    "toggle_visible": "show / hide the selected run on the plots",
-    "speed(1)": "faster 2-D animation (steps per second, up to flat out)",
-    "speed(-1)": "slower 2-D animation",
-    "flat_out": "flat out / back to the default animation speed",
-    "x_axis": "loss plot x axis: step, samples, epoch, time",
-    "log_y": "loss plot: log / linear y",
-    "smoothing": "loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)",
-    "toggle_setup": "show / hide the setup panel",
-    "toggle_teaching": "show / hide the teaching aids (2-D objectives)",
-    "open_scenario": "open a scenario file",
-    "save_scenario": "save as a scenario file (--headless replays it)",
-    "focus_runs": "leave a form field: the keys work again",
-    "help": "this help",
-    "quit": "quit (Ctrl+Q works too)",
-}
 
 
 class MainScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    BINDINGS = [
-        Binding("space", "run_pause", "run/pause"),
-        Binding("n", "step", "step"),
-        Binding("r", "reset", "reset"),
-        Binding("a", "add", "add run"),
-        Binding("d", "duplicate", "duplicate"),
-        Binding("x,delete", "remove", "remove"),
-        Binding("v", "toggle_visible", "show/hide"),
-        Binding("plus,equals_sign", "speed(1)", "faster"),
-        Binding("minus", "speed(-1)", "slower"),
-        Binding("f", "flat_out", "flat out", show=False),
-        Binding("t", "x_axis", "x axis", show=False),
-        Binding("l", "log_y", "log y", show=False),
-        Binding("e", "smoothing", "smoothing", show=False),
-        Binding("s", "toggle_setup", "setup"),
-        Binding("i", "toggle_teaching", "teaching aids", show=False),
-        Binding("o", "open_scenario", "open", show=False),
-        Binding("w", "save_scenario", "save", show=False),
-        Binding("escape", "focus_runs", "to runs table", show=False),
-        Binding("question_mark", "help", "help"),
-        Binding("q", "quit", "quit"),
-    ]
+    BINDINGS = MAIN_BINDINGS
 
     def __init__(self, session: Session, *, monochrome: bool = False, timings: bool = True) -> None:
         super().__init__()
@@ -101,7 +56,6 @@ class MainScreen(Screen):
         self.driver = Driver(self.post_message)
         self._driver_worker: Worker | None = None
         self._surface_key = ""
-        self._status_text = ""
         self._teach_key: tuple = ()
         self._table_at = 0.0
         self._told: set[str] = set()  # run errors already notified (a shared cause fails every run alike)
@@ -114,7 +68,7 @@ class MainScreen(Screen):
             first = self.session.runs[0].spec.optimizer if self.session.runs else "sgd"
             yield SetupPanel(self.session.shared, first, id="setup")
             with Vertical(id="main"):
-                yield Static("", id="status")
+                yield StatusLine(id="status")
                 yield PlotArea(monochrome=self.monochrome, id="plots")
                 yield TeachingPanel("", id="teaching")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
@@ -123,7 +77,7 @@ class MainScreen(Screen):
     async def on_mount(self) -> None:
         self.query_one(RunsTable).sync(self.session.runs)
         await self.load_session(self.session)
-        self.call_after_refresh(self.find_devices)  # torch's import holds the GIL: after the first frame
+        self.call_after_refresh(self._in_thread, find_devices, "devices")  # torch's import holds the GIL
         self.set_interval(REDRAW_S, self.refresh_views)
         self.query_one(RunsTable).focus()
 
@@ -177,7 +131,8 @@ class MainScreen(Screen):
         key = f"{name}:{sorted(options.items())}:{self.session.shared.seed}"
         if key != self._surface_key:
             self._surface_key = key
-            self.call_after_refresh(self.build_surface, key, name, dict(options), self.session.shared.seed)
+            self.call_after_refresh(self._in_thread, build_surface, "surface", key, name, dict(options),
+                                    self.session.shared.seed)
 
     def _runs_changed(self) -> None:
         self.plots.set_runs(self.session.runs)
@@ -196,24 +151,10 @@ class MainScreen(Screen):
         self._teach_key = ()
 
     # ----------------------------------------------------------------------------------- workers
-    @work(thread=True, exit_on_error=False, group="surface", exclusive=True)
-    def build_surface(self, key: str, objective: str, options: dict, seed: int) -> None:
-        """A preview problem for the heat map (imports torch; the UI thread never waits for it)."""
-        from ...core.problems import build_problem
-
-        try:
-            p = build_problem(objective, options, None, seed)
-            self.post_message(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
-        except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
-            self.post_message(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))
-
-    @work(thread=True, exit_on_error=False, group="devices")
-    def find_devices(self) -> None:
-        from ...core.devices import available_devices
-        from ...core.engine import warm_up
-
-        self.post_message(DevicesFound(available_devices()))
-        warm_up()  # the first optimizer's imports, while the user reads the screen
+    def _in_thread(self, job, group: str, *args) -> None:
+        """A job of :mod:`~sgd_tui.ui.background` in a thread worker (the newest one of its group wins)."""
+        self.run_worker(partial(job, self.post_message, *args), thread=True, exit_on_error=False, group=group,
+                        exclusive=True, name=job.__name__)
 
     def _ensure_driver(self) -> None:
         if self._driver_worker is None or self._driver_worker.is_finished:
@@ -235,8 +176,9 @@ class MainScreen(Screen):
     def on_progress(self, m: Progress) -> None:
         failed: dict[str, list[str]] = {}
         for r in self.session.apply(m.updates):
-            if r.status == "error" and r.message and r.message not in self._told:
-                failed.setdefault(r.message, []).append(r.spec.label)
+            p = r.progress
+            if p.status == "error" and p.message and p.message not in self._told:
+                failed.setdefault(p.message, []).append(r.spec.label)
         for message, labels in failed.items():  # one notification per distinct error, however many runs
             self._told.add(message)
             self.notify(message, title=f"run failed: {', '.join(labels)}", severity="error", timeout=10)
@@ -267,23 +209,7 @@ class MainScreen(Screen):
         if key != self._teach_key and self._is_2d():
             self._teach_key = key
             self.query_one(TeachingPanel).show(sel, self.playing)
-        self._show_status()
-
-    def _show_status(self) -> None:
-        sh = self.session.shared
-        state = "▶ running" if self.playing else "⏸ paused"
-        if not self.session.runnable() and self.session.runs:
-            state = "■ done (r resets)"
-        speed = ("flat out" if self.speed is None else f"{self.speed:g} steps/s") if self._is_2d() else "flat out"
-        loss = self.plots.loss
-        own = self.session.objective_of(self.selected())[0]
-        objective = sh.objective if own == sh.objective else f"{sh.objective} (selected run: {own})"
-        text = (f"{sh.title} · {objective} · {len(self.session.runs)} runs · {state} · speed {speed} · "
-                f"x={loss.x_key}{' · log y' if loss.log_y else ''}"
-                f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
-        if text != self._status_text:
-            self._status_text = text
-            self.query_one("#status", Static).update(text)
+        self.query_one(StatusLine).show(self.session, sel, self.playing, self.speed, self.plots.loss)
 
     # ----------------------------------------------------------------------------------- edits
     async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:
@@ -301,28 +227,11 @@ class MainScreen(Screen):
 
     def on_setup_panel_run_edited(self, _: SetupPanel.RunEdited) -> None:
         r = self.selected()
-        if r is None:
-            return
-        panel = self.query_one(SetupPanel)
-        optimizer, hyper, settings, label, error = panel.run_values()
-        if not error:
-            try:
-                spec = self.session.make_spec(optimizer, hyper, settings,
-                                              self.session.unique_label(label or r.spec.label, exclude=r),
-                                              objective=r.own_objective)
-            except ParamError as e:
-                error = str(e)
-        r.invalid = error
-        panel.show_run_error(error)
-        if error:
-            r.version += 1
-        elif replace(spec, label=r.spec.label) == r.spec:
-            r.spec = spec  # a new name only: the run keeps its progress
-            r.version += 1
-            self.plots.set_runs(self.session.runs)
-        else:
-            r.reset(spec)
-        self._runs_changed()
+        if r is not None:
+            panel = self.query_one(SetupPanel)
+            optimizer, hyper, settings, label, error = panel.run_values()
+            panel.show_run_error(self.session.edit(r, optimizer, hyper, settings, label, error))
+            self._runs_changed()
 
     async def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         await self._load_selected()
@@ -336,8 +245,7 @@ class MainScreen(Screen):
 
     def _refuse(self, what: str) -> bool:
         """Say why nothing can run (an invalid form value), or False when all is valid."""
-        bad = [r for r in self.session.runs if r.invalid]
-        msg = self.shared_error or (f"{bad[0].spec.label}: {bad[0].invalid}" if bad else "")
+        msg = self.shared_error or self.session.first_invalid()
         if msg:
             self.notify(msg, title=f"cannot {what}", severity="error")
         return bool(msg)
@@ -374,13 +282,7 @@ class MainScreen(Screen):
 
     async def action_add(self) -> None:
         """A new run with the selected run's settings (or the defaults), selected for editing."""
-        r = self.selected()
-        if r is not None:
-            spec = self.session.make_spec(r.spec.optimizer, dict(r.spec.hyper), dict(r.spec.settings),
-                                          objective=r.own_objective)
-        else:
-            spec = self.session.make_spec("sgd", {}, {})
-        entry = self.session.add(spec)
+        entry = self.session.add_like(self.selected())
         self._runs_changed()
         self.table.select(entry.run_id)
         await self._load_selected()
@@ -426,8 +328,7 @@ class MainScreen(Screen):
             self.refresh_views()
 
     def action_speed(self, direction: int) -> None:
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
-        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        self.speed = next_speed(self.speed, direction)
         self.driver.rate = self.speed if self._is_2d() else None
 
     def action_flat_out(self) -> None:
@@ -457,38 +358,10 @@ class MainScreen(Screen):
         self.table.focus()
 
     def action_help(self) -> None:
-        keys = {"question_mark": "?", "equals_sign": "=", "plus": "+", "minus": "-", "delete": "Delete",
-                "escape": "Escape", "space": "Space"}
-        rows = [(" / ".join(keys.get(k, k) for k in b.key.split(",")), HELP.get(b.action, b.description))
-                for b in self.BINDINGS]
-        intro = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
-                 "Editing the selected run resets it. Ctrl+P opens the command palette.")
-        self.app.push_screen(HelpScreen(rows, intro))
-
-    def action_open_scenario(self) -> None:
-        self.app.action_open_scenario()
-
-    def action_save_scenario(self) -> None:
-        self.app.action_save_scenario()
+        self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
 
     async def action_quit(self) -> None:
         self.driver.cancel.set()
         self.pause_all()
         self.app.exit()
 
-    # ----------------------------------------------------------------------------------- saving
-    def save_to(self, path: str | Path) -> Path:
-        """Write the current setup as a scenario file that ``--headless`` replays to the same numbers."""
-        from ...core.scenario import scenario_from_runs, scenario_to_toml
-
-        sh = self.session.shared
-        if not self.session.runs:
-            raise ParamError("nothing to save: add a run first")
-        bad = [r for r in self.session.runs if r.invalid]
-        if bad:
-            raise ParamError(f"{bad[0].spec.label}: {bad[0].invalid}")
-        sc = scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget,
-                                [r.spec for r in self.session.runs])
-        path = Path(path)
-        path.write_text(scenario_to_toml(sc), encoding="utf-8")
-        return path

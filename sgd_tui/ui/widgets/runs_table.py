@@ -49,10 +49,11 @@ class RunsTable(DataTable):
     def _cells(self, r: RunEntry) -> tuple:
         style = "" if self.monochrome else "rgb({},{},{})".format(*r.color)
         name = Text(("" if r.visible else "◌ ") + r.spec.label, style=style if r.visible else "dim")
+        p = r.progress
         status = Text(r.status_text, style={"diverged": "red", "error": "bold red", "invalid": "red"}.get(
-            r.status if not r.invalid else "invalid", ""))
-        sps = fmt_num(r.samples_per_s) if self.timings else "–"
-        return (name, status, str(r.step), fmt_num(r.last_loss), fmt_num(r.best_loss), fmt_num(r.grad_norm), sps,
+            p.status if not r.invalid else "invalid", ""))
+        sps = fmt_num(p.samples_per_s) if self.timings else "–"
+        return (name, status, str(p.step), fmt_num(p.last_loss), fmt_num(p.best_loss), fmt_num(p.grad_norm), sps,
                 r.spec.optimizer, r.spec.key_hyper())
 
     def sync(self, runs: list[RunEntry]) -> None:

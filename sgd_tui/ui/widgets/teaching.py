@@ -81,6 +81,6 @@ class TeachingPanel(Static):
         text.append(info.rule)
         if entry.state and not playing:
             text.append("\n" + "   ".join(describe_state(entry.state)))
-        elif entry.status in ("ready", "running"):
+        elif entry.progress.status in ("ready", "running"):
             text.append("\n(press n to take one step and see the state)", style="dim")
         return text

@@ -1,0 +1,59 @@
+"""The UI's work off its thread besides training: a preview of the objective and the list of devices.
+
+Both import torch (about a second, holding the GIL), so the main screen runs them in thread workers after
+the first frame and they answer with a message through ``post`` (the screen's ``post_message``, which is
+thread-safe and never blocks). The training driver and its messages live in :mod:`sgd_tui.ui.worker`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from textual.message import Message
+
+__all__ = ["SurfaceReady", "DevicesFound", "build_surface", "find_devices"]
+
+
+class SurfaceReady(Message):
+    """A preview of the objective was built off the UI thread (torch imported there).
+
+    grid_fn(xs, ys) -> 2-D array of f, bounds ((x0, x1), (y0, y1)), minima [(x, y), ...];
+    all None for dataset objectives, which have no surface to draw. ``key`` identifies the objective
+    and options the preview was built for, so a late answer for an old choice is ignored.
+    """
+
+    def __init__(self, key: str, grid_fn: Callable | None, bounds, minima, error: str = "") -> None:
+        super().__init__()
+        self.key = key
+        self.grid_fn = grid_fn
+        self.bounds = bounds
+        self.minima = minima
+        self.error = error
+
+
+class DevicesFound(Message):
+    """The devices torch can use here (found off the UI thread, since it imports torch)."""
+
+    def __init__(self, devices: list[str]) -> None:
+        super().__init__()
+        self.devices = devices
+
+
+def build_surface(post: Callable[[Message], Any], key: str, objective: str, options: dict, seed: int) -> None:
+    """A preview problem for the heat map; a failure is an answer too (the app shows it and goes on)."""
+    from ..core.problems import build_problem
+
+    try:
+        p = build_problem(objective, options, None, seed)
+        post(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
+    except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
+        post(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))
+
+
+def find_devices(post: Callable[[Message], Any]) -> None:
+    """The devices torch can use, then the first optimizer's imports while the user reads the screen."""
+    from ..core.devices import available_devices
+    from ..core.engine import warm_up
+
+    post(DevicesFound(available_devices()))
+    warm_up()

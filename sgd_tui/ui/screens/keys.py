@@ -1,0 +1,57 @@
+"""The main view's keys, written once: each Binding carries an id (for keymaps), the footer's short
+description, and in its tooltip the sentence the help screen shows (the footer shows it on hover too).
+
+The help screen (:class:`~sgd_tui.ui.screens.dialogs.HelpScreen`) lists these bindings, in this order, so
+the help cannot drift from the keys.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+__all__ = ["MAIN_BINDINGS", "HELP_INTRO", "SPEEDS", "DEFAULT_SPEED", "next_speed"]
+
+
+MAIN_BINDINGS: list[Binding] = [
+    Binding("space", "run_pause", "run/pause", id="run_pause", tooltip="run / pause every run"),
+    Binding("n", "step", "step", id="step", tooltip="one step of every run (the teaching aids show the state)"),
+    Binding("r", "reset", "reset", id="reset", tooltip="every run back to step 0"),
+    Binding("a", "add", "add run", id="add", tooltip="add a copy of the selected run (edit it in the setup panel)"),
+    Binding("d", "duplicate", "duplicate", id="duplicate",
+            tooltip="duplicate the selected run with one change, e.g. lr=0.01"),
+    Binding("x,delete", "remove", "remove", id="remove", tooltip="remove the selected run"),
+    Binding("v", "toggle_visible", "show/hide", id="toggle_visible",
+            tooltip="show / hide the selected run on the plots"),
+    Binding("plus,equals_sign", "speed(1)", "faster", id="faster",
+            tooltip="faster 2-D animation (steps per second, up to flat out)"),
+    Binding("minus", "speed(-1)", "slower", id="slower", tooltip="slower 2-D animation"),
+    Binding("f", "flat_out", "flat out", id="flat_out", show=False,
+            tooltip="flat out / back to the default animation speed"),
+    Binding("t", "x_axis", "x axis", id="x_axis", show=False, tooltip="loss plot x axis: step, samples, epoch, time"),
+    Binding("l", "log_y", "log y", id="log_y", show=False, tooltip="loss plot: log / linear y"),
+    Binding("e", "smoothing", "smoothing", id="smoothing", show=False,
+            tooltip="loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)"),
+    Binding("s", "toggle_setup", "setup", id="toggle_setup", tooltip="show / hide the setup panel"),
+    Binding("i", "toggle_teaching", "teaching aids", id="toggle_teaching", show=False,
+            tooltip="show / hide the teaching aids (2-D objectives)"),
+    Binding("o", "app.open_scenario", "open", id="open_scenario", show=False, tooltip="open a scenario file"),
+    Binding("w", "app.save_scenario", "save", id="save_scenario", show=False,
+            tooltip="save as a scenario file (--headless replays it)"),
+    Binding("escape", "focus_runs", "to runs table", id="focus_runs", show=False,
+            tooltip="leave a form field: the keys work again"),
+    Binding("question_mark", "help", "help", id="help", tooltip="this help"),
+    Binding("q", "quit", "quit", id="quit", tooltip="quit (Ctrl+Q works too)"),
+]
+
+
+HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
+              "Editing the selected run resets it. Ctrl+P opens the command palette.")
+
+SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None = flat out
+DEFAULT_SPEED = 50
+
+
+def next_speed(speed: float | None, direction: int) -> float | None:
+    """The animation speed one notch faster (direction 1) or slower (-1), flat out being the fastest."""
+    i = SPEEDS.index(speed) if speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
+    return SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
