@@ -320,3 +320,19 @@ async def test_the_surface_is_the_selected_runs_objective():
         labels = [r.label for r in screen.plots.trajectory._runs]
         assert labels == ["GD on Rosenbrock", "Newton on Rosenbrock"]
         assert "(selected run: rosenbrock)" in str(screen.query_one("#status").render())
+
+
+def test_every_key_has_an_id_a_sentence_and_an_action_that_exists():
+    from sgd_tui.ui.screens.dialogs import HelpScreen
+    from sgd_tui.ui.screens.keys import HELP_INTRO, MAIN_BINDINGS
+
+    ids = [b.id for b in MAIN_BINDINGS]
+    assert len(set(ids)) == len(ids) and all(ids)
+    assert all(b.tooltip and b.description for b in MAIN_BINDINGS)
+    for b in MAIN_BINDINGS:
+        namespace, _, name = b.action.rpartition(".")
+        owner = SgdApp if namespace == "app" else MainScreen
+        assert callable(getattr(owner, "action_" + name.partition("(")[0], None)), b.action
+    rows = HelpScreen(MAIN_BINDINGS, HELP_INTRO).rows
+    assert rows[0] == ("Space", "run / pause every run") and ("+ / =", MAIN_BINDINGS[7].tooltip) in rows
+    assert len(rows) == len(MAIN_BINDINGS)

@@ -90,3 +90,38 @@ def test_runs_with_their_own_objective_keep_it_through_shared_edits():
     assert s.runs[4].spec.objective_options["start"] == (-2.0, 0.3)
     d = s.duplicate(s.runs[3], "lr=0.5")
     assert d.spec.objective == "rosenbrock" and d.own_objective == s.runs[3].own_objective
+
+
+def test_a_new_label_alone_keeps_the_progress_and_any_other_edit_resets():
+    s = make()
+    r = s.runs[0]
+    slot, r.progress = r.slot, RunProgress("paused", step=10)
+    assert s.edit(r, "sgd", {"lr": 0.1, "momentum": 0.5}, {}, "mine") == ""
+    assert r.spec.label == "mine" and r.progress.step == 10 and r.slot is slot
+    assert s.edit(r, "sgd", {"lr": 0.2, "momentum": 0.5}, {}, "mine") == ""
+    assert r.spec.hyper["lr"] == 0.2 and r.progress == RunProgress() and r.slot is not slot and slot.removed
+
+
+def test_an_invalid_edit_keeps_the_spec_and_blocks_the_run():
+    s = make()
+    r = s.runs[0]
+    spec = r.spec
+    error = s.edit(r, "sgd", {"lr": 0.1, "momentum": 0.0, "nesterov": True, "dampening": 0.5}, {}, "")
+    assert "Nesterov" in error and r.invalid == error and r.spec is spec
+    assert s.first_invalid() == f"{spec.label}: {error}"
+    assert s.edit(r, "sgd", {"lr": 0.1}, {}, "", error="lr: not a number") == "lr: not a number"
+    with pytest.raises(ParamError, match="not a number"):
+        s.to_scenario()
+    assert s.edit(r, "sgd", {"lr": 0.1}, {}, "") == "" and not r.invalid and s.first_invalid() == ""
+
+
+def test_to_scenario_holds_the_runs_as_specified_and_refuses_an_empty_comparison():
+    s = make()
+    s.add_like(s.runs[0])
+    sc = s.to_scenario()
+    assert [x.label for x in sc.runs] == ["sgd lr=0.1", "sgd lr=0.1 #2"]
+    assert sc.runs[1].hyper == s.runs[0].spec.hyper and sc.seed == 3 and sc.budget["steps"] == 50
+    for r in list(s.runs):
+        s.remove(r)
+    with pytest.raises(ParamError, match="nothing to save"):
+        s.to_scenario()

@@ -118,3 +118,25 @@ def test_removed_and_reset_runs_are_dropped():
     d.cancel.set()
     finish(d, th, msgs, s)
     assert s.runs[0].progress.step == 0 and len(s.runs[0].series) == 0
+
+
+def test_a_run_failing_midway_keeps_the_figures_it_had():
+    class FailsLater:
+        def __init__(self, spec):
+            self._r = Runner(spec)
+
+        def __getattr__(self, name):
+            return getattr(self._r, name)
+
+        def advance(self, max_steps, control, deadline=None):
+            if self._r.step >= 20:
+                raise FloatingPointError("late")
+            return self._r.advance(min(max_steps, 20 - self._r.step), control, deadline)
+
+    s = session({"lr": 0.1}, steps=50)
+    d, th, msgs = drive(s, factory=FailsLater)
+    finish(d, th, msgs, s)
+    p = s.runs[0].progress
+    assert p.status == "error" and p.message == "FloatingPointError: late"
+    assert p.step == 20 and p.last_loss is not None and p.grad_norm is not None  # not wiped by the failure
+    assert p.done and not s.runs[0].slot.active
