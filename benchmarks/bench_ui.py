@@ -123,11 +123,11 @@ async def in_app(session: Session, seconds: float) -> dict:
             screen.action_run_pause()
             await asyncio.sleep(1.5)  # warm up: runners built, first chunks
             # window 1: training and redrawing, no keys -> throughput and plot refresh rate
-            s0 = sum(r.samples for r in screen.session.runs)
+            s0 = sum(r.progress.samples for r in screen.session.runs)
             b0, t0 = builds, time.perf_counter()
             await asyncio.sleep(seconds)
             dt = time.perf_counter() - t0
-            rate = (sum(r.samples for r in screen.session.runs) - s0) / dt
+            rate = (sum(r.progress.samples for r in screen.session.runs) - s0) / dt
             fps = (builds - b0) / dt
             # window 2: the same, with a key press every 150 ms -> latency
             stop = threading.Event()
