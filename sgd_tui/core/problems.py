@@ -46,9 +46,12 @@ class SurfaceProblem(Problem2D):
         return f
 
     def hessian(self, idx=None) -> torch.Tensor:
-        x, y = self.point()
+        return torch.tensor(self.hessian_at(*self.point()), dtype=torch.float64)
+
+    def hessian_at(self, x: float, y: float) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The exact Hessian at (x, y), as floats."""
         (hxx, hxy), (_, hyy) = self.surface.hess(x, y)
-        return torch.tensor([[hxx, hxy], [hxy, hyy]], dtype=torch.float64)
+        return (float(hxx), float(hxy)), (float(hxy), float(hyy))
 
     def value(self, x: float, y: float) -> float:
         return self.surface.value(x, y)
@@ -119,6 +122,12 @@ class RegressionProblem(Problem2D):
     def hessian(self, idx=None) -> torch.Tensor:
         w = self.params[0].detach()
         return torch.autograd.functional.hessian(lambda v: self._risk(v, idx), w)
+
+    def hessian_at(self, x: float, y: float) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The Hessian of the full-data risk at (w, b) = (x, y) (autograd), as floats."""
+        v = torch.tensor((x, y), dtype=torch.float64)
+        H = torch.autograd.functional.hessian(lambda u: self._risk(u, None), v).tolist()
+        return (H[0][0], H[0][1]), (H[1][0], H[1][1])
 
     def value(self, x: float, y: float) -> float:
         with torch.no_grad():

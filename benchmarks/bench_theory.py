@@ -1,0 +1,87 @@
+"""The theory panel's (α, β) rate map and the basin-of-attraction map: wall time on this machine.
+
+    python benchmarks/bench_theory.py [--repeats 20] [--what rate|basins|all]
+
+1. Rate map: ``rate_map_grid`` at 120x40 cells for heavy ball and Nesterov on the quadratic (κ = 100),
+   the local model and the dynamics included (what the panel recomputes when α or β changes).
+   Target: <= 20 ms.
+2. Basin map: ``basin_map`` on Himmelblau, 64x64 starts x 500 steps as one (4096, 2) parameter tensor
+   through the run's own optimizer class, per optimizer. Target: <= 300 ms.
+Figures: median and minimum of ``--repeats`` timings (the machine may be shared: look at the minimum).
+This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sgd_tui.core.objectives import validate_options  # noqa: E402
+from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.problems import build_problem  # noqa: E402
+from sgd_tui.core.theory import dynamics, local_model, rate_map_grid  # noqa: E402
+
+RATE_TARGET_MS = 20.0
+BASIN_TARGET_MS = 300.0
+
+
+def timed(fn, repeats: int) -> tuple[float, float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), min(times)
+
+
+def bench_rate(repeats: int) -> None:
+    opts, _ = validate_options("quadratic", {"condition": 100.0, "angle": 30.0})
+    problem = build_problem("quadratic", opts)
+    for name in ("polyak", "nesterov", "sgd"):
+        hyper, _ = validate_hyperparameters(name, {"lr": 0.01, "momentum": 0.9})
+
+        def once():
+            m = local_model(problem, (1.0, 2.0), "quadratic", opts)
+            return rate_map_grid(dynamics(m, name, hyper), m, 120, 40)
+
+        med, best = timed(once, repeats)
+        mark = "" if med <= RATE_TARGET_MS else "   MISSES the target"
+        print(f"rate map 120x40 {name:9s} median {med:7.3f} ms  min {best:7.3f} ms  (target {RATE_TARGET_MS:g} ms){mark}")
+
+
+def bench_basins(repeats: int) -> None:
+    from sgd_tui.core.basins import basin_map
+
+    for name, hyper in (("gd", {"lr": 0.01}), ("polyak", {"lr": 0.01, "momentum": 0.5}),
+                        ("sgd", {"lr": 0.01, "momentum": 0.5}), ("adam", {"lr": 0.01}), ("newton", {})):
+        h, errors = validate_hyperparameters(name, hyper)
+        assert not errors, errors
+        med, best = timed(lambda: basin_map("himmelblau", {}, name, h, resolution=64, steps=500), repeats)
+        mark = "" if med <= BASIN_TARGET_MS else "   MISSES the target"
+        print(f"basins 64x64x500 {name:7s} median {med:7.1f} ms  min {best:7.1f} ms  "
+              f"(target {BASIN_TARGET_MS:g} ms){mark}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--what", choices=("rate", "basins", "all"), default="all")
+    args = ap.parse_args()
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads")
+    if args.what in ("rate", "all"):
+        bench_rate(args.repeats)
+    if args.what in ("basins", "all"):
+        bench_basins(max(3, args.repeats // 4))
+
+
+if __name__ == "__main__":
+    main()
