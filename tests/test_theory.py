@@ -139,7 +139,8 @@ def test_stability_classes():
     assert classify("gd", 0.15, 0.0, eig) == "oscillating"  # αλmax = 1.5: the steep direction flips sign
     assert classify("gd", 0.21, 0.0, eig) == "unstable"
     assert classify("heavy_ball", 0.1, 0.9, eig) == "stable"  # complex roots: spirals, no sign flip
-    assert classify("heavy_ball", 0.22, 0.2, eig) == "oscillating"  # real negative roots: (1 + β − αλ)² ≥ 4β, αλ > 1 + β
+    # real negative roots: (1 + β − αλ)² ≥ 4β and αλ > 1 + β
+    assert classify("heavy_ball", 0.22, 0.2, eig) == "oscillating"
     assert classify("heavy_ball", 0.05, 1.0, eig) == "unstable"
 
 

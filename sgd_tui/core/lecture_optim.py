@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 from torch.optim import Optimizer
 
-__all__ = ["GD", "Polyak", "Nesterov", "Newton", "HessianError"]
+__all__ = ["GD", "Polyak", "Nesterov", "Newton", "HessianError", "newton_directions_2x2"]
 
 
 class HessianError(ValueError):
@@ -175,6 +175,33 @@ def _newton_direction_2x2(H, g, rule: str, floor: float) -> tuple[float, float]:
     return out_x, out_y
 
 
+def newton_directions_2x2(H: torch.Tensor, g: torch.Tensor, rule: str, floor: float) -> torch.Tensor:
+    """H_i⁻¹ g_i for n symmetric 2x2 systems at once (H: (n, 2, 2), g: (n, 2)), with the eigenvalue rules
+    of :func:`_newton_direction_2x2` written as tensor operations (the basin map's n starts)."""
+    a, d = H[:, 0, 0], H[:, 1, 1]
+    b = 0.5 * (H[:, 0, 1] + H[:, 1, 0])
+    gx, gy = g[:, 0], g[:, 1]
+    m, r = 0.5 * (a + d), torch.hypot(0.5 * (a - d), b)
+    theta = 0.5 * torch.atan2(2.0 * b, a - d)
+    c, s = torch.cos(theta), torch.sin(theta)
+    lam1, lam2 = m + r, m - r
+    if rule == "abs":
+        lam1, lam2 = lam1.abs().clamp_min(floor), lam2.abs().clamp_min(floor)
+    elif rule == "clip":
+        lam1, lam2 = lam1.clamp_min(floor), lam2.clamp_min(floor)
+    # eigenvectors (c, s) and (-s, c); pinv (rule none, singular H): a zero eigenvalue contributes nothing
+    p1, p2 = c * gx + s * gy, -s * gx + c * gy
+    k1 = torch.where(lam1.abs() < 1e-300, torch.zeros_like(p1), p1 / lam1)
+    k2 = torch.where(lam2.abs() < 1e-300, torch.zeros_like(p2), p2 / lam2)
+    out = torch.stack((k1 * c - k2 * s, k1 * s + k2 * c), dim=1)
+    if rule == "none":
+        det = a * d - b * b
+        ok = (det != 0) & torch.isfinite(det)
+        solved = torch.stack(((d * gx - b * gy) / det, (a * gy - b * gx) / det), dim=1)
+        out = torch.where(ok[:, None], solved, out)
+    return out
+
+
 class Newton(Optimizer):
     r"""Newton's method with damping η.
 
@@ -189,6 +216,9 @@ class Newton(Optimizer):
     * ``"clip"``: use max(λ_i, ``min_curvature``);
     * ``"none"``: pure Newton, H⁻¹∇f as it is (a pseudo-inverse if H is singular). It jumps to the
       nearest stationary point, which may be a maximum or a saddle: the lecture's warning.
+
+    ``batched=True`` (the basin map): the one parameter is an (n, 2) tensor of n independent points,
+    ``hessian()`` returns their (n, 2, 2) Hessians and the n systems are solved at once.
     """
 
     MAX_PARAMETERS = 1000
@@ -200,6 +230,7 @@ class Newton(Optimizer):
         lr: float = 1.0,
         nonconvex: str = "abs",
         min_curvature: float = 1e-6,
+        batched: bool = False,
     ):
         if not 0.0 < lr:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -208,7 +239,11 @@ class Newton(Optimizer):
         if hessian is None:
             raise HessianError("Newton's method needs the objective's Hessian")
         super().__init__(params, {"lr": lr, "nonconvex": nonconvex, "min_curvature": min_curvature})
-        n = sum(p.numel() for g in self.param_groups for p in g["params"])
+        self.batched = batched
+        params = [p for g in self.param_groups for p in g["params"]]
+        if batched and (len(params) != 1 or params[0].dim() != 2 or params[0].shape[1] != 2):
+            raise ValueError("batched Newton takes one (n, 2) parameter tensor")
+        n = 2 if batched else sum(p.numel() for p in params)
         if n > self.MAX_PARAMETERS:
             raise HessianError(
                 f"newton needs the Hessian, an {n:,} x {n:,} matrix here; it is offered for objectives "
@@ -227,8 +262,14 @@ class Newton(Optimizer):
         grad = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
         with torch.enable_grad():
             H = self.hessian().detach()
-        H = 0.5 * (H + H.T)
         rule, floor = group["nonconvex"], group["min_curvature"]
+        if self.batched:
+            w = params[0]
+            direction = newton_directions_2x2(H, w.grad, rule, floor)
+            self.last_direction = direction
+            w.add_(direction, alpha=-group["lr"])
+            return loss
+        H = 0.5 * (H + H.T)
         if grad.numel() == 2:
             direction = torch.tensor(_newton_direction_2x2(H.tolist(), grad.tolist(), rule, floor), dtype=grad.dtype)
         elif rule == "none":
