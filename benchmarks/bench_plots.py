@@ -28,7 +28,8 @@ from textual.app import App
 from textual_plotext.plot import Plot
 
 from sgd_tui.core.records import Record
-from sgd_tui.ui.series import RunSeries, sanitize, thin
+from sgd_tui.plotting.prepare import sanitize, thin
+from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
 SIZE = (120, 40)

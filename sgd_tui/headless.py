@@ -293,7 +293,7 @@ def lecture_title(spec) -> str:
 
 
 def _write_plots(out: Path, s: Scenario, runners: list[Runner], writer: _Writer) -> None:
-    from .plots_text import loss_plot, trajectory_plot
+    from .plotting.textplot import loss_plot, trajectory_plot
 
     by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
     series = [(label, [r.samples if by_samples else r.step for r in recs], [r.loss for r in recs])

@@ -1,6 +1,7 @@
-"""The wall between layers (after harlequin's test_import_hygiene): sgd_tui.core and the headless replay
-never import textual; the core imports no rich or plotext either; the CLI's help, list and validate
-paths import neither textual nor torch. Each check runs in a fresh interpreter and inspects sys.modules."""
+"""The wall between layers (after harlequin's test_import_hygiene): sgd_tui.core, the plotting layer and
+the headless replay never import textual; the core imports no rich or plotext either, nor the layers
+above it; the CLI's help, list and validate paths import neither textual nor torch. Each check runs in a
+fresh interpreter and inspects sys.modules."""
 
 from __future__ import annotations
 
@@ -14,17 +15,21 @@ from pathlib import Path
 import pytest
 
 import sgd_tui.core
+import sgd_tui.plotting
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_MODULES = sorted(f"sgd_tui.core.{m.name}" for m in pkgutil.iter_modules(sgd_tui.core.__path__))
+PLOTTING_MODULES = sorted(f"sgd_tui.plotting.{m.name}" for m in pkgutil.iter_modules(sgd_tui.plotting.__path__))
 
 
-def loaded_after(code: str) -> set[str]:
+def loaded_after(code: str, full: bool = False) -> set[str]:
+    """The top-level packages (every module name with ``full``) loaded after running ``code``."""
     probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
                          check=True).stdout
-    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+    names = json.loads(out.splitlines()[-1])
+    return set(names) if full else {m.split(".")[0] for m in names}
 
 
 def test_the_core_has_modules():
@@ -32,13 +37,23 @@ def test_the_core_has_modules():
 
 
 def test_core_never_imports_ui_or_plotting_libraries():
-    top = loaded_after("\n".join(f"import {m}" for m in CORE_MODULES))
+    loaded = loaded_after("\n".join(f"import {m}" for m in CORE_MODULES), full=True)
+    top = {m.split(".")[0] for m in loaded}
     assert "torch" in top  # the probe did import the heavy modules
     assert not top & {"textual", "rich", "plotext", "textual_plotext"}
+    above = {m for m in loaded if m.startswith(("sgd_tui.plotting", "sgd_tui.ui", "sgd_tui.headless"))}
+    assert not above, above
+
+
+def test_plotting_never_imports_textual():
+    assert {"sgd_tui.plotting.textplot", "sgd_tui.plotting.series"} <= set(PLOTTING_MODULES)
+    top = loaded_after("\n".join(f"import {m}" for m in PLOTTING_MODULES))
+    assert {"numpy", "plotext"} <= top  # the probe did import the modules
+    assert not top & {"textual", "rich", "textual_plotext"}
 
 
 def test_headless_replay_never_imports_textual():
-    top = loaded_after("import sgd_tui.headless, sgd_tui.plots_text, sgd_tui.cli")
+    top = loaded_after("import sgd_tui.headless, sgd_tui.plotting.textplot, sgd_tui.cli")
     assert "plotext" in top and "textual" not in top
 
 

@@ -13,7 +13,7 @@ from textual.app import App
 
 from sgd_tui.core.records import EvalRecord, Record
 from sgd_tui.core.surfaces import make_surface
-from sgd_tui.ui.series import RunSeries
+from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
 

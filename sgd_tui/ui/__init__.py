@@ -1,1 +1,1 @@
-"""The Textual app (imports nothing here, so `import sgd_tui.ui.series` stays light)."""
+"""The Textual app (imports nothing here, so importing one of its modules stays light)."""

@@ -24,7 +24,7 @@ from ..core.params import ParamError
 from ..core.progress import RunProgress
 from ..core.runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
-from .series import RunSeries
+from ..plotting.series import RunSeries
 from .worker import RunUpdate, Slot
 
 __all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]

@@ -11,12 +11,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
+from ...plotting.series import X_KEYS
 from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 from ..session import RunEntry
 
 __all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
 
-X_KEYS = ("step", "samples", "epoch", "time")
 SMOOTHING = (0.0, 0.6, 0.9, 0.97)
 
 

@@ -4,9 +4,12 @@ Every widget owns its data (a list of :class:`PlotRun`, each pointing at a :clas
 from it on ``refresh_if_changed()``, which the app calls from one timer (~5 Hz); nothing is drawn when no
 series version, option or size changed. Each build is idempotent (see :mod:`.plotgrid`) and never raises.
 
-Data reaching plotext is sanitised (NaN/inf dropped, values <= 0 dropped on a log axis, everything
-clipped to ±1e300), thinned to at most two points per canvas column, and plotted against axis limits
-snapped to 1-2-5 values or decades with short tick labels formatted here.
+What a plot shows is decided by the plotting layer (:mod:`sgd_tui.plotting`): data reaching plotext is
+sanitised (NaN/inf dropped, values <= 0 dropped on a log axis, everything clipped to ±1e300), thinned to
+at most two points per canvas column, rasterised to braille cells and plotted against axis limits snapped
+to 1-2-5 values or decades with short tick labels; the heat map's bands, colours and contour marks come
+from there too. The widgets here hold the runs and options and hand the results to plotext and
+:mod:`.plotgrid`, which turns them into Strips.
 
 Monochrome mode draws no colour at all: runs are told apart by their marker characters, the heat map
 becomes dotted contour lines between its bands.
@@ -19,17 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..series import RunSeries, X_KEYS, clamp_path, ema, sanitize, thin
-from .braille import braille_cells
+from ...plotting.heat import band_colors, cell_centres, contour_fill, heat_bands
+from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
+from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
+from ...plotting.raster import braille_cells
+from ...plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
+from ...plotting.series import X_KEYS, RunSeries
 from .plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
-from .scales import heat_colors, linear_limits, linear_ticks, log_limits, log_ticks, short_label, x_limits
 
-__all__ = ["PlotRun", "LossPlot", "TrajectoryPlot", "EvalPlot", "RUN_COLORS", "MONO_MARKERS"]
+__all__ = ["PlotRun", "LossPlot", "TrajectoryPlot", "EvalPlot"]
 
-RUN_COLORS = [(86, 180, 233), (230, 159, 0), (0, 200, 140), (240, 100, 170), (240, 228, 66), (180, 130, 255)]
-MONO_MARKERS = ["x", "o", "+", "#", "%", "=", "~", "$"]
-MIN_MARK, START_MARK, CURRENT_MARK = "*", "o", "@"
-HEAT_BANDS = 8
 X_NAMES = {"step": "step", "samples": "samples", "epoch": "epoch", "time": "time (s)"}
 
 
@@ -42,10 +44,6 @@ class PlotRun:
     color: str | tuple
     series: RunSeries
     visible: bool = True
-
-
-def _tick_labels(ticks: Sequence[float], log: bool = False) -> list[str]:
-    return [short_label(10.0**t if log else t) for t in ticks]
 
 
 class _RunsPlot(PlotGrid):
@@ -67,7 +65,7 @@ class _RunsPlot(PlotGrid):
         return rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)]
 
     def run_marker(self, index: int, hd: str = "braille") -> str:
-        return MONO_MARKERS[index % len(MONO_MARKERS)] if self.monochrome else hd
+        return run_marker(index) if self.monochrome else hd
 
     def plot_color(self, index: int, run: PlotRun):
         return "default" if self.monochrome else self.run_rgb(index, run)
@@ -87,7 +85,7 @@ class _RunsPlot(PlotGrid):
     def run_legend(self) -> list[LegendItem]:
         items: list[LegendItem] = []
         for i, run in self._visible():
-            mark = MONO_MARKERS[i % len(MONO_MARKERS)] if self.monochrome else "━━"
+            mark = run_marker(i) if self.monochrome else "━━"
             items.append((f"{mark} {run.label}", self.run_rgb(i, run)))
         return items
 
@@ -165,64 +163,18 @@ class LossPlot(_RunsPlot):
         else:
             x_lo, x_hi, y_min, y_max = 0.0, 1.0, 0.0, 1.0
         n_rows = max(height - 3, 1)
-        log = self.log_axis()
-        if log:
-            y_lo, y_hi = log_limits(y_min, y_max) if data else (-1.0, 1.0)
-            y_ticks = log_ticks(y_lo, y_hi, max(2, n_rows // 3))
-        else:
-            y_lo, y_hi = linear_limits(y_min, y_max)
-            y_ticks = linear_ticks(y_lo, y_hi, max(2, n_rows // 3))
-        y_labels = _tick_labels(y_ticks, log)
-        canvas = self.canvas_size(width, height, y_labels if data else ())
+        y = value_axis(y_min if data else None, y_max if data else None, max(2, n_rows // 3), self.log_axis())
+        canvas = self.canvas_size(width, height, y.labels if data else ())
         for i, run, xs, ys in data:
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
-            self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y_lo, y_hi), canvas)
+            self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
         canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
         fig.xlim(x_lo, x_hi)
-        fig.ylim(y_lo, y_hi)
-        fig.xticks(x_ticks, _tick_labels(x_ticks))
-        fig.yticks(y_ticks, y_labels)
+        fig.ylim(y.lo, y.hi)
+        fig.xticks(x_ticks, tick_labels(x_ticks))
+        fig.yticks(y.ticks, y.labels)
         return None
-
-
-def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:
-    """Band index 0..n_bands-1 of each value: equal steps of log1p(f - min f) (Rosenbrock spans 0..2500,
-    so equal steps of f itself would show one colour); non-finite values go to the top band."""
-    f = np.asarray(f, dtype=float)
-    finite = np.isfinite(f)
-    bands = np.full(f.shape, n_bands - 1, dtype=np.int64)
-    if finite.any():
-        z = np.log1p(np.clip(f[finite] - f[finite].min(), 0.0, 1e300))
-        top = float(z.max())
-        bands[finite] = np.minimum((z / top * n_bands).astype(np.int64), n_bands - 1) if top > 0 else 0
-    return bands
-
-
-def contour_fill(bands: np.ndarray) -> list[list[str | None]]:
-    """Monochrome heat map: dotted contour lines, a dot on every cell whose (halved) band is lower than its
-    right or lower neighbour's; halving the bands keeps the dots sparse where the surface is steep."""
-    coarse = bands // 2
-    edge = np.zeros(bands.shape, dtype=bool)
-    edge[:, :-1] |= coarse[:, :-1] < coarse[:, 1:]
-    edge[:-1, :] |= coarse[:-1, :] < coarse[1:, :]
-    return [["·" if e else None for e in row] for row in edge.tolist()]
-
-
-def _path_points(xs: np.ndarray, ys: np.ndarray, bounds, sub_w: int, sub_h: int, max_points: int):
-    """Thin a clamped path for drawing: drop points that stay in the same braille dot as the previous kept
-    one (they draw nothing new), then, if still longer than max_points, keep an even stride plus the end."""
-    (x0, x1), (y0, y1) = bounds
-    cx = np.floor((xs - x0) / max(x1 - x0, 1e-300) * (sub_w - 1) + 0.5)
-    cy = np.floor((ys - y0) / max(y1 - y0, 1e-300) * (sub_h - 1) + 0.5)
-    keep = np.ones(len(xs), dtype=bool)
-    keep[1:] = (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
-    keep[-1] = True
-    xs, ys = xs[keep], ys[keep]
-    if len(xs) > max_points:
-        idx = np.unique(np.r_[np.linspace(0, len(xs) - 1, max_points).astype(np.int64), len(xs) - 1])
-        xs, ys = xs[idx], ys[idx]
-    return xs, ys
 
 
 class TrajectoryPlot(_RunsPlot):
@@ -268,10 +220,7 @@ class TrajectoryPlot(_RunsPlot):
             return None
         key = (cols, rows, self._surface_version)
         if key != self._heat_key:
-            (x0, x1), (y0, y1) = self._bounds
-            # centre of each cell in data units, matching plotext's mapping onto 2x4 braille dots
-            xs = x0 + (2 * np.arange(cols) + 0.5) * (x1 - x0) / max(2 * cols - 1, 1)
-            ys = y0 + (4 * np.arange(rows)[::-1] + 1.5) * (y1 - y0) / max(4 * rows - 1, 1)
+            xs, ys = cell_centres(self._bounds, cols, rows)
             with np.errstate(all="ignore"):
                 f = np.asarray(self._grid_fn(xs, ys), dtype=float)
             if f.shape != (rows, cols):
@@ -286,21 +235,20 @@ class TrajectoryPlot(_RunsPlot):
             return [[None] * cols for _ in range(rows)], None
         if self.monochrome:
             return [[None] * cols for _ in range(rows)], contour_fill(bands)
-        palette = heat_colors(HEAT_BANDS)
-        return [[palette[b] for b in row] for row in bands.tolist()], None
+        return band_colors(bands), None
 
     def draw(self, fig, width: int, height: int) -> CanvasOverlay:
         (x0, x1), (y0, y1) = self._bounds
         n_rows = max(height - 3, 1)
         y_ticks = linear_ticks(y0, y1, max(2, n_rows // 3))
-        y_labels = _tick_labels(y_ticks)
+        y_labels = tick_labels(y_ticks)
         paths = [(i, run, *clamp_path(*run.series.path(), self._bounds)) for i, run in self._visible()]
         paths = [p for p in paths if len(p[2])]
         canvas = self.canvas_size(width, height, y_labels if paths or self._minima else ())
         x_ticks = linear_ticks(x0, x1, max(2, canvas[0] // 10))
         for i, run, xs, ys in paths:
             color = self.plot_color(i, run)
-            px, py = _path_points(xs, ys, self._bounds, 2 * canvas[0], 4 * canvas[1], self.MAX_PATH_POINTS)
+            px, py = thin_path(xs, ys, self._bounds, 2 * canvas[0], 4 * canvas[1], self.MAX_PATH_POINTS)
             self.plot_line(fig, i, run, px, py, (x0, x1), (y0, y1), canvas)
             fig.scatter([float(xs[0])], [float(ys[0])], marker=START_MARK, color=color)
             fig.scatter([float(xs[-1])], [float(ys[-1])], marker=CURRENT_MARK, color=color, style="bold")
@@ -309,7 +257,7 @@ class TrajectoryPlot(_RunsPlot):
             fig.scatter(list(mx), list(my), marker=MIN_MARK, color="default" if self.monochrome else (255, 255, 255))
         fig.xlim(x0, x1)
         fig.ylim(y0, y1)
-        fig.xticks(x_ticks, _tick_labels(x_ticks))
+        fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(y_ticks, y_labels)
         return CanvasOverlay(self._overlay)
 
@@ -340,11 +288,13 @@ class EvalPlot(_RunsPlot):
         x_lo, x_hi = x_limits(0.0, max(all_e)) if all_e else (0.0, 1.0)
         losses = [d[3] for d in data if len(d[3])]
         accs = [d[5] for d in data if len(d[5])]
-        l_lo, l_hi = linear_limits(min(map(np.min, losses)), max(map(np.max, losses))) if losses else (0.0, 1.0)
+        loss_axis = value_axis(min(map(np.min, losses)) if losses else None,
+                               max(map(np.max, losses)) if losses else None, n_ticks)
+        l_lo, l_hi, l_ticks, l_labels = loss_axis.lo, loss_axis.hi, loss_axis.ticks, loss_axis.labels
         a_lo, a_hi = linear_limits(min(map(np.min, accs)), max(map(np.max, accs))) if accs else (0.0, 100.0)
         a_lo, a_hi = max(a_lo, 0.0), min(a_hi, 100.0) if a_hi > max(a_lo, 0.0) else a_hi
-        l_ticks, a_ticks = linear_ticks(l_lo, l_hi, n_ticks), linear_ticks(a_lo, a_hi, n_ticks)
-        l_labels, a_labels = _tick_labels(l_ticks), _tick_labels(a_ticks)
+        a_ticks = linear_ticks(a_lo, a_hi, n_ticks)
+        a_labels = tick_labels(a_ticks)
         has_l, has_a = any(len(d[2]) for d in data), any(len(d[4]) for d in data)
         canvas = self.canvas_size(width, height, l_labels if has_l else (), a_labels if has_a else ())
         canvas_w = canvas[0]
@@ -362,7 +312,7 @@ class EvalPlot(_RunsPlot):
         fig.xlim(x_lo, x_hi)
         fig.ylim(l_lo, l_hi, yside="left")
         fig.ylim(a_lo, a_hi, yside="right")
-        fig.xticks(x_ticks, _tick_labels(x_ticks))
+        fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(l_ticks, l_labels, yside="left")
         fig.yticks(a_ticks, a_labels, yside="right")
         return None

@@ -1,4 +1,5 @@
-"""The plot data layer: RunSeries, thinning, sanitising, smoothing, axis scales, braille rasterising."""
+"""The plotting layer on numbers: RunSeries, thinning, sanitising, smoothing, axis scales, braille and
+half-block rasterising, heat-map bands and contours, and the replay's text plots."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import numpy as np
 import pytest
 
 from sgd_tui.core.records import EvalRecord, Record
-from sgd_tui.ui.series import LIMIT, RunSeries, clamp_path, ema, sanitize, thin
-from sgd_tui.ui.widgets.braille import braille_cells
-from sgd_tui.ui.widgets.scales import linear_limits, linear_ticks, log_limits, log_ticks, nice_step, short_label
+from sgd_tui.plotting.heat import band_colors, cell_centres, contour_fill, contour_marks, heat_bands, heat_colors
+from sgd_tui.plotting.prepare import LIMIT, clamp_path, ema, sanitize, thin, thin_path
+from sgd_tui.plotting.raster import UPPER_HALF, braille_cells, half_block_cells
+from sgd_tui.plotting.scales import (linear_limits, linear_ticks, log_limits, log_ticks, nice_step, short_label,
+                                     tick_labels, value_axis)
+from sgd_tui.plotting.series import RunSeries
+from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
 
 
 def records(steps, loss=None, xy=None):
@@ -166,3 +171,100 @@ def test_braille_cells_one_marker_per_cell_and_drops_outside():
     assert set(chars) == {chr(0x2800 + 0x40 + 0x80)}  # the bottom dot row of each cell
     x, y, chars = braille_cells([20.0, 30.0], [0.0, 0.0], (0.0, 10.0), (0.0, 1.0), 6, 3, lines=False)
     assert x == []
+
+
+def test_half_block_cells_pair_pixel_rows():
+    red, green, blue = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+    chars, fg, bg = half_block_cells([[red, green], [blue, red], [green, None]])
+    assert chars == [[UPPER_HALF] * 2] * 2
+    assert fg == [[red, green], [green, None]] and bg == [[blue, red], [None, None]]
+    assert half_block_cells([]) == ([], [], [])
+
+
+# ---------------------------------------------------------------------------- paths
+def test_thin_path_drops_points_in_the_same_dot_and_keeps_the_ends():
+    xs = np.r_[np.zeros(50), np.linspace(0.0, 1.0, 11)]  # 50 repeats of the start, then 11 distinct dots
+    ys = np.zeros_like(xs)
+    px, py = thin_path(xs, ys, ((0.0, 1.0), (0.0, 1.0)), 11, 4, 1000)
+    assert px.tolist() == np.linspace(0.0, 1.0, 11).tolist() and py.tolist() == [0.0] * 11
+    px, _ = thin_path(np.linspace(0, 1, 5000), np.linspace(0, 1, 5000), ((0, 1), (0, 1)), 4000, 4000, 100)
+    assert len(px) <= 101 and px[0] == 0.0 and px[-1] == 1.0
+
+
+# ---------------------------------------------------------------------------- axes
+def test_value_axis_snaps_for_live_plots_and_keeps_the_data_range_for_static_ones():
+    live = value_axis(0.13, 2.4, 6)
+    assert (live.lo, live.hi) == (0.0, 2.5) and live.labels[0] == "0" and live.labels[-1] == "2.5"
+    still = value_axis(-0.25, 4.0, 6, snap=False)
+    assert (still.lo, still.hi) == (-0.25, 4.0) and all(-0.25 <= t <= 4.0 for t in still.ticks)
+    assert value_axis(3.0, 3.0, 6, snap=False).lo < 3.0  # a single value still gets a range
+    log = value_axis(-2.3, 1.2, 8, log=True)
+    assert (log.lo, log.hi) == (-3.0, 2.0) and log.labels == ["1e-3", "0.01", "0.1", "1", "10", "100"]
+    assert (value_axis(None, None, 5, log=True).lo, value_axis(None, None, 5).hi) == (-1.0, 1.0)
+    assert tick_labels([-3.0, 0.0, 5.0], log=True) == ["1e-3", "1", "100k"]
+
+
+# ---------------------------------------------------------------------------- heat maps
+def test_heat_bands_are_equal_steps_of_log1p_and_non_finite_is_top():
+    z = np.linspace(0.0, 8.0, 9)  # log1p(f - min f) = z: bands 0..7, the top value in the top band
+    f = np.expm1(z) + 5.0
+    assert heat_bands(f).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 7]
+    assert heat_bands(np.array([[1.0, np.nan], [np.inf, 1.0]]), 4).tolist() == [[0, 3], [3, 0]]
+    assert heat_bands(np.full((2, 2), 3.0)).tolist() == [[0, 0], [0, 0]]
+    colors = band_colors(np.array([[0, 7]]))
+    assert colors == [[heat_colors(8)[0], heat_colors(8)[7]]] and colors[0][0] != colors[0][1]
+
+
+def test_contour_marks_sit_on_the_low_side_of_coarse_band_edges_in_all_directions():
+    bands = np.array([[3, 2, 1, 2, 3],
+                      [2, 1, 0, 1, 2],
+                      [3, 2, 1, 2, 3]])  # a valley down the middle column: lines on both of its sides
+    assert contour_marks(bands, every=1).astype(int).tolist() == [[0, 1, 1, 1, 0],
+                                                                  [1, 1, 1, 1, 1],
+                                                                  [0, 1, 1, 1, 0]]
+    # halved (0,1 -> 0; 2,3 -> 1): the low side of the coarse edges only
+    assert contour_marks(bands).astype(int).tolist() == [[0, 0, 1, 0, 0],
+                                                         [0, 1, 0, 1, 0],
+                                                         [0, 0, 1, 0, 0]]
+    assert contour_fill(bands)[1] == [None, "·", None, "·", None]
+
+
+def test_cell_centres_follow_plotexts_dot_mapping_top_row_first():
+    xs, ys = cell_centres(((0.0, 7.0), (0.0, 3.0)), 4, 1)
+    assert xs.tolist() == [0.5, 2.5, 4.5, 6.5]  # 8 dots across: cell c holds dots 2c and 2c+1
+    assert ys.tolist() == [1.5]
+    _, ys = cell_centres(((0.0, 1.0), (-1.0, 1.0)), 3, 5)
+    assert np.all(np.diff(ys) < 0) and -1.0 < ys[-1] < ys[0] < 1.0
+
+
+# ---------------------------------------------------------------------------- text plots
+def test_loss_plot_text_log_axis_markers_and_hostile_values():
+    series = [("falls", list(range(200)), [10.0 * 0.9**k for k in range(200)]),
+              ("breaks", [0, 1, 2, 3], [1.0, math.inf, None, math.nan]),
+              ("nothing", [0, 1], [math.nan, None])]
+    text = loss_plot(series, title="demo", xlabel="step")
+    assert "\x1b" not in text and "log scale" in text
+    assert "  x  falls" in text and "  o  breaks" in text and "  +  nothing (nothing to draw)" in text
+    assert "1e-8" in text  # 10 * 0.9**199 ~ 8e-9: short decade labels, data down to there
+    body = text.split("step")[0]
+    assert body.count("x") > 50 and "o" in body
+    linear = loss_plot([("saddle", [0, 1, 2], [1.0, 0.0, -0.25])], title="t", xlabel="step")
+    assert "log scale" not in linear and "-0.2" in linear
+    assert "(no finite loss values to plot)" in loss_plot([("a", [0], [math.inf])], title="t", xlabel="s")
+
+
+def test_trajectory_plot_text_contours_clamped_paths_and_marks():
+    def bowl(xs, ys):
+        X, Y = np.meshgrid(xs, ys)
+        return X**2 + 10 * Y**2
+
+    paths = [("calm", [-1.5, -1.0, -0.5, 0.0], [1.5, 1.0, 0.5, 0.0]),
+             ("boom", [0.0, 1e300, math.nan], [0.0, -1e300, 1.0])]
+    text = trajectory_plot(paths, bounds=((-2, 2), (-2, 2)), grid=bowl, minima=[(0.0, 0.0), (5.0, 5.0)],
+                           start=(-1.5, 1.5), title="bowl", width=60, height=24)
+    lines = text.splitlines()
+    assert "\x1b" not in text and lines[0].strip() == "bowl"
+    assert "·" in text and text.count("M") == 2 and "  M  minimum" in text and "  S  start" in text
+    # the diverged point is clamped to the corner (x max, y min): the last canvas row ends with the marker
+    bottom = max(i for i, line in enumerate(lines) if line.rstrip().endswith("│"))
+    assert lines[bottom].rstrip().endswith("o│")

@@ -1,4 +1,7 @@
-"""Lines and point sets rasterised to braille cells in NumPy, handed to plotext as one marker per cell.
+"""Drawing at sub-cell resolution: braille lines (2 x 4 dots per cell) and half blocks (2 pixels per cell).
+
+Braille: lines and point sets rasterised to braille cells in NumPy, handed to plotext as one marker per
+cell.
 
 plotext draws a line by interpolating every segment in Python (``get_lines``) and grouping sub-cell dots
 (``hd_group``); that is most of its cost. Here the same picture is computed with array operations:
@@ -11,13 +14,18 @@ plotext draws a line by interpolating every segment in Python (``get_lines``) an
 
 One marker per cell and series also makes the picture independent of Python's hash order (plotext
 deduplicates points through a ``set``).
+
+Half blocks: :func:`half_block_cells` turns a grid of pixel colours, two pixel rows per terminal row, into
+one upper-half-block character per cell whose foreground is the upper pixel and background the lower one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["braille_cells"]
+__all__ = ["braille_cells", "half_block_cells", "UPPER_HALF"]
+
+UPPER_HALF = "\u2580"  # ▀
 
 # bit of the dot at (sub-column, sub-row counted from the top) in a braille character
 _DOT_BITS = np.array([[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]], dtype=np.int64)
@@ -74,3 +82,20 @@ def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True):
     yc = y0 + ccy * (y1 - y0) / max(rows - 1, 1)
     chars = [chr(0x2800 + int(b)) for b in acc[cells]]
     return xc.tolist(), yc.tolist(), chars
+
+
+def half_block_cells(pixels: list[list]) -> tuple[list[list[str]], list[list], list[list]]:
+    """Cells of a half-block picture from ``pixels[r][c]`` (colours, None = none; top pixel row first).
+
+    Terminal row ``i`` shows pixel rows ``2i`` (upper half) and ``2i + 1`` (lower half) as ``▀`` with
+    foreground ``pixels[2i][c]`` and background ``pixels[2i + 1][c]``; an odd last pixel row gets a None
+    background. Returns (chars, foregrounds, backgrounds), each ``ceil(len(pixels) / 2)`` rows.
+    """
+    chars, fgs, bgs = [], [], []
+    for i in range(0, len(pixels), 2):
+        upper = list(pixels[i])
+        lower = list(pixels[i + 1]) if i + 1 < len(pixels) else [None] * len(upper)
+        chars.append([UPPER_HALF] * len(upper))
+        fgs.append(upper)
+        bgs.append(lower)
+    return chars, fgs, bgs

@@ -1,4 +1,4 @@
-"""Axis limits, ticks, short tick labels and colour scales for the plot widgets.
+"""Axis limits, ticks and short tick labels, shared by the app's plots and the replay's text plots.
 
 Limits are snapped to "nice" values so that they rarely change while data arrives (every change of a
 limit redraws the whole plot, and over SSH every redrawn cell costs bytes):
@@ -14,6 +14,7 @@ for huge ranges print every decimal and, once wider than the plot, blank it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 __all__ = [
     "nice_ceil",
@@ -24,7 +25,9 @@ __all__ = [
     "linear_ticks",
     "log_ticks",
     "short_label",
-    "heat_colors",
+    "tick_labels",
+    "Axis",
+    "value_axis",
 ]
 
 
@@ -132,16 +135,35 @@ def short_label(value: float) -> str:
     return sign + _trim(f"{a:.3g}" if a >= 1 else f"{a:.2g}")
 
 
-def heat_colors(n: int) -> list[tuple[int, int, int]]:
-    """n dark colours from deep blue (low) through teal and olive to brown (high).
+def tick_labels(ticks, log: bool = False) -> list[str]:
+    """Short labels of ticks; on a log axis the ticks are exponents and labelled with 10**tick."""
+    return [short_label(10.0**t if log else t) for t in ticks]
 
-    Dark enough that run colours drawn on top stay readable; distinct steps so bands read as contours.
+
+@dataclass(frozen=True)
+class Axis:
+    """Limits, tick positions and tick labels of one axis (in log10 space on a log axis)."""
+
+    lo: float
+    hi: float
+    ticks: list[float]
+    labels: list[str]
+
+
+def value_axis(lo: float | None, hi: float | None, max_ticks: int, log: bool = False, snap: bool = True) -> Axis:
+    """An axis around the data range [lo, hi] (None: no data; log10 values on a log axis), with at most
+    ``max_ticks`` ticks on multiples of a 1-2-5 step or on decades.
+
+    With ``snap`` (a live plot) the limits are snapped outward, to decades on a log axis (-1..1 without
+    data), else to a 1-2-5 step, so that they rarely move while data arrive. Without it (a static
+    picture) the limits are the data's own range, for the finest resolution; an empty or one-value range
+    is snapped all the same.
     """
-    stops = [(18, 24, 64), (22, 64, 92), (26, 94, 86), (70, 104, 52), (112, 100, 34), (120, 62, 30)]
-    out = []
-    for i in range(n):
-        t = i / max(n - 1, 1) * (len(stops) - 1)
-        j = min(int(t), len(stops) - 2)
-        f = t - j
-        out.append(tuple(round(stops[j][c] + f * (stops[j + 1][c] - stops[j][c])) for c in range(3)))
-    return out
+    if lo is None or hi is None:
+        a, b = (-1.0, 1.0) if log else linear_limits(0.0, 1.0)
+    elif not snap and math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+        a, b = float(lo), float(hi)
+    else:
+        a, b = log_limits(lo, hi) if log else linear_limits(lo, hi)
+    ticks = log_ticks(a, b, max_ticks) if log else linear_ticks(a, b, max_ticks)
+    return Axis(a, b, ticks, tick_labels(ticks, log))

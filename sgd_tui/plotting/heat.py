@@ -1,0 +1,83 @@
+"""Heat maps of a 2-D surface: where to sample it, colour bands, contour marks.
+
+* :func:`cell_centres` gives the data coordinates at which a canvas of cols x rows cells samples the
+  surface (the centre of each cell, with plotext's mapping of 2 x 4 braille dots per cell).
+* :func:`heat_bands` cuts ``z = log1p(f - min f)`` into equal steps: a loss surface such as Rosenbrock
+  spans 0..2500, so equal steps of f itself would show one colour; the log keeps the valley visible.
+* :func:`heat_colors` is the palette of the bands, :func:`band_colors` paints a band grid with it.
+* :func:`contour_marks` / :func:`contour_fill` are the monochrome (and plain-text) heat map: dotted
+  contour lines between coarse bands.
+
+Grids are NumPy arrays with the top row first (row 0 = highest y), as a terminal draws them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["HEAT_BANDS", "cell_centres", "heat_bands", "heat_colors", "band_colors", "contour_marks",
+           "contour_fill"]
+
+HEAT_BANDS = 8  # colour bands of the heat map; contour lines are drawn between pairs of bands
+
+
+def cell_centres(bounds, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys): the centre of each column (left to right) and each row (top to bottom) of a canvas of
+    cols x rows cells spanning ``bounds = ((x0, x1), (y0, y1))``, matching plotext's mapping onto 2x4
+    braille dots per cell; ``f = grid(xs, ys)`` then has shape (rows, cols), top row first."""
+    (x0, x1), (y0, y1) = bounds
+    xs = x0 + (2 * np.arange(cols) + 0.5) * (x1 - x0) / max(2 * cols - 1, 1)
+    ys = y0 + (4 * np.arange(rows)[::-1] + 1.5) * (y1 - y0) / max(4 * rows - 1, 1)
+    return xs, ys
+
+
+def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:
+    """Band index 0..n_bands-1 of each value: equal steps of log1p(f - min f) (Rosenbrock spans 0..2500,
+    so equal steps of f itself would show one colour); non-finite values go to the top band."""
+    f = np.asarray(f, dtype=float)
+    finite = np.isfinite(f)
+    bands = np.full(f.shape, n_bands - 1, dtype=np.int64)
+    if finite.any():
+        z = np.log1p(np.clip(f[finite] - f[finite].min(), 0.0, 1e300))
+        top = float(z.max())
+        bands[finite] = np.minimum((z / top * n_bands).astype(np.int64), n_bands - 1) if top > 0 else 0
+    return bands
+
+
+def heat_colors(n: int) -> list[tuple[int, int, int]]:
+    """n dark colours from deep blue (low) through teal and olive to brown (high).
+
+    Dark enough that run colours drawn on top stay readable; distinct steps so bands read as contours.
+    """
+    stops = [(18, 24, 64), (22, 64, 92), (26, 94, 86), (70, 104, 52), (112, 100, 34), (120, 62, 30)]
+    out = []
+    for i in range(n):
+        t = i / max(n - 1, 1) * (len(stops) - 1)
+        j = min(int(t), len(stops) - 2)
+        f = t - j
+        out.append(tuple(round(stops[j][c] + f * (stops[j + 1][c] - stops[j][c])) for c in range(3)))
+    return out
+
+
+def band_colors(bands: np.ndarray, n_bands: int = HEAT_BANDS) -> list[list[tuple[int, int, int]]]:
+    """The heat-map colour (r, g, b) of every cell of a band grid (rows as in ``bands``)."""
+    palette = heat_colors(n_bands)
+    return [[palette[b] for b in row] for row in np.asarray(bands).tolist()]
+
+
+def contour_marks(bands: np.ndarray, every: int = 2) -> np.ndarray:
+    """Contour lines as a mask: True on every cell whose coarse band (``band // every``) is lower than one
+    of its four neighbours' (the line runs on the low side of each edge, whichever way the surface
+    rises); coarse bands keep the marks sparse where the surface is steep."""
+    coarse = np.asarray(bands) // every
+    edge = np.zeros(coarse.shape, dtype=bool)
+    edge[:, :-1] |= coarse[:, :-1] < coarse[:, 1:]
+    edge[:, 1:] |= coarse[:, 1:] < coarse[:, :-1]
+    edge[:-1, :] |= coarse[:-1, :] < coarse[1:, :]
+    edge[1:, :] |= coarse[1:, :] < coarse[:-1, :]
+    return edge
+
+
+def contour_fill(bands: np.ndarray, mark: str = "·") -> list[list[str | None]]:
+    """Monochrome heat map: ``mark`` on the cells of :func:`contour_marks`, None elsewhere."""
+    return [[mark if e else None for e in row] for row in contour_marks(bands).tolist()]

@@ -1,0 +1,138 @@
+"""Plain-text plots (plotext, no colour codes) for a headless replay's loss.txt and trajectory.txt.
+
+They follow the app's rules, from the same functions: every series is cleaned (:func:`.prepare.sanitize`:
+non-finite points dropped, values <= 0 dropped on a log axis), thinned to at most two points per canvas
+column (:func:`.prepare.thin`), drawn with ticks on 1-2-5 multiples or decades and short tick labels
+(:mod:`.scales`; the limits are the data's own range: a file does not move, so nothing needs snapping);
+a log axis is drawn in log10 space with the ticks labelled by their values.
+Paths are clamped to the view (:func:`.prepare.clamp_path`) over the contour lines of the app's
+monochrome heat map (:mod:`.heat`). Runs are told apart by their marker character
+(:func:`.palette.run_marker`); the legend is written under the plot (plotext's own legend would hide
+the start of the curves).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+import numpy as np
+import plotext as plt
+
+from .heat import cell_centres, contour_marks, heat_bands
+from .palette import run_marker
+from .prepare import clamp_path, sanitize, thin, thin_path
+from .scales import linear_ticks, tick_labels, value_axis
+
+__all__ = ["loss_plot", "trajectory_plot", "Series"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys); None values count as missing
+
+
+def _canvas(width: int, height: int) -> tuple[int, int]:
+    """About the (cols, rows) of plotext's data area in a figure with a title and axis labels."""
+    return max(10, width - 12), max(5, height - 6)
+
+
+def _start(width: int, height: int, title: str, xlabel: str, ylabel: str) -> None:
+    plt.clf()
+    plt.theme("clear")
+    plt.plotsize(width, height)
+    plt.title(title)
+    plt.xlabel(xlabel)
+    plt.ylabel(ylabel)
+
+
+def _axes(xlim, ylim, xticks: list[float], yticks: list[float], ylabels: list[str]) -> None:
+    plt.xlim(*xlim)
+    plt.ylim(*ylim)
+    plt.xticks(xticks, tick_labels(xticks))
+    plt.yticks(yticks, ylabels)
+
+
+def _finish(legend: Sequence[tuple[str, str]]) -> str:
+    """The built plot without colour codes, then its legend (plotext draws its own over the data)."""
+    text = _ANSI.sub("", plt.build())
+    plt.clf()
+    lines = [line.rstrip() for line in text.splitlines()]
+    lines += [f"  {marker}  {label}" for marker, label in legend]
+    return "\n".join(lines) + "\n"
+
+
+def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str = "loss",
+              width: int = 100, height: int = 30) -> str:
+    """Loss curves of all runs on shared axes; y on a log scale when every value is >= 0 and the positive
+    ones span more than two decades (exact zeros, Newton landing on the minimum, are then not drawn)."""
+    clean = [(label, *sanitize(xs, ys)) for label, xs, ys in series]
+    ys_all = np.concatenate([ys for _, _, ys in clean]) if clean else np.empty(0)
+    if not len(ys_all):
+        return f"{title}\n(no finite loss values to plot)\n"
+    positive = ys_all[ys_all > 0]
+    log = bool(len(positive)) and ys_all.min() >= 0 and positive.max() / positive.min() > 100
+    if log:
+        clean = [(label, xs[ys > 0], np.log10(ys[ys > 0])) for label, xs, ys in clean]
+    drawn = [(xs, ys) for _, xs, ys in clean if len(xs)]
+    cols, rows = _canvas(width, height)
+    x = value_axis(min(float(xs[0]) for xs, _ in drawn), max(float(xs[-1]) for xs, _ in drawn),
+                   max(2, cols // 10), snap=False)
+    y = value_axis(min(float(ys.min()) for _, ys in drawn), max(float(ys.max()) for _, ys in drawn),
+                   max(2, rows // 3), log, snap=False)
+    _start(width, height, title, xlabel, ylabel + (" (log scale; zeros not drawn)" if log else ""))
+    legend = []
+    for i, (label, xs, ys) in enumerate(clean):
+        legend.append((run_marker(i), label + ("" if len(xs) else " (nothing to draw)")))
+        if len(xs):
+            xs, ys = thin(xs, ys, cols, x.lo, x.hi)
+            plt.plot(xs.tolist(), ys.tolist(), marker=run_marker(i))
+    _axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    return _finish(legend)
+
+
+def trajectory_plot(
+    paths: Sequence[Series],
+    *,
+    bounds: tuple[tuple[float, float], tuple[float, float]],
+    grid: Callable[[np.ndarray, np.ndarray], "object"],
+    minima: Sequence[tuple[float, float]] = (),
+    start: tuple[float, float] | None = None,
+    title: str,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    width: int = 100,
+    height: int = 34,
+) -> str:
+    """Paths of all runs over contour lines of the surface.
+
+    ``grid(xs, ys)`` gives f on the grid (shape (len(ys), len(xs))); it is sampled at the canvas cells'
+    centres and drawn as the app's monochrome heat map: ``·`` on the contour lines between the bands of
+    log1p(f - min f) (:func:`.heat.contour_marks`). Paths are clamped to the view (a diverging run runs
+    along the edge) and non-finite points dropped. ``S`` marks the start and ``M`` the known minima.
+    """
+    (x0, x1), (y0, y1) = bounds
+    cols, rows = _canvas(width, height)
+    xs, ys = cell_centres(bounds, cols, rows)
+    with np.errstate(all="ignore"):
+        marks = contour_marks(heat_bands(np.asarray(grid(xs, ys), dtype=float)))
+    _start(width, height, title, xlabel, ylabel)
+    r, c = np.nonzero(marks)
+    if len(r):
+        plt.scatter(xs[c].tolist(), ys[r].tolist(), marker="·")
+    legend = []
+    for i, (label, px, py) in enumerate(paths):
+        px, py = clamp_path(px, py, bounds)
+        legend.append((run_marker(i), label + ("" if len(px) else " (nothing to draw)")))
+        if len(px):
+            px, py = thin_path(px, py, bounds, 2 * cols, 4 * rows, 4 * width)
+            plt.plot(px.tolist(), py.tolist(), marker=run_marker(i))
+    inside = [(a, b) for a, b in minima if x0 <= a <= x1 and y0 <= b <= y1]
+    if inside:
+        plt.scatter([a for a, _ in inside], [b for _, b in inside], marker="M")
+        legend.append(("M", "minimum"))
+    sx, sy = clamp_path([] if start is None else [start[0]], [] if start is None else [start[1]], bounds)
+    if len(sx):
+        plt.scatter(sx.tolist(), sy.tolist(), marker="S")
+        legend.append(("S", "start"))
+    yt = linear_ticks(y0, y1, max(2, rows // 3))
+    _axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
+    return _finish(legend)
