@@ -12,6 +12,9 @@ Second part: bytes written to the terminal while a 2-D race animates at 80x24 (i
 30 KB/s over SSH). Four momentum-GD runs on Rosenbrock advance 20 steps per frame at 5 frames/s in a
 TrajectoryPlot and a LossPlot side by side; the headless app's screen updates are rendered to the escape
 sequences a real terminal would receive (Rich's truecolor and 256-colour output) and counted.
+
+Third part: the replay's text plots (``sgd_tui.plotting.textplot``) of 13 runs x 20k points each, the
+loss curves and the paths over Rosenbrock's contours, timed as median CPU time of 7 builds.
 """
 
 from __future__ import annotations
@@ -209,6 +212,35 @@ async def bench_bytes(color_system: str, seconds: float = 6.0, fps: float = 5.0,
         return app.bytes_written / (time.perf_counter() - t0)
 
 
+def bench_text_plots(repeats: int = 7) -> dict[str, float]:
+    """Median CPU ms of the replay's loss_plot and trajectory_plot for 13 runs of 20k points."""
+    from sgd_tui.core.surfaces import make_surface
+    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
+
+    surface = make_surface("rosenbrock")
+    rng = np.random.default_rng(0)
+    k = np.arange(20_000)
+    series = [(f"run {i}", k.tolist(), ((i + 1) * np.exp(-k / 3000) * (1 + 0.3 * rng.random(k.size))).tolist())
+              for i in range(13)]
+    paths = [(f"run {i}", (-1.5 + 2.5 * np.sin(k / 3000 + i)).tolist(), (2 * np.cos(k / 4000 + i)).tolist())
+             for i in range(13)]
+    grid = lambda xs, ys: surface.f(*np.meshgrid(xs, ys))  # noqa: E731
+    jobs = {
+        "loss_plot": lambda: loss_plot(series, title="bench", xlabel="step"),
+        "trajectory_plot": lambda: trajectory_plot(paths, bounds=surface.bounds, grid=grid, minima=surface.minima,
+                                                   start=(-1.5, 2.0), title="bench"),
+    }
+    out = {}
+    for name, job in jobs.items():
+        times = []
+        for _ in range(repeats):
+            t0 = time.process_time()
+            job()
+            times.append(time.process_time() - t0)
+        out[name] = statistics.median(times) * 1e3
+    return out
+
+
 async def main(frames: int) -> None:
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
@@ -234,6 +266,9 @@ async def main(frames: int) -> None:
     for color_system in ("truecolor", "256"):
         rate = await bench_bytes(color_system)
         print(f"  {color_system:9s} {rate / 1024:6.1f} KB/s")
+    print("\nreplay text plots, 13 runs x 20k points, median CPU time of 7 builds")
+    for name, ms in bench_text_plots().items():
+        print(f"  {name:16s} {ms:6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sgd_tui.core.records import EvalRecord, Record
-from sgd_tui.plotting.heat import band_colors, cell_centres, contour_fill, contour_marks, heat_bands, heat_colors
+from sgd_tui.plotting.heat import (band_colors, cell_centres, contour_fill, contour_marks, heat_bands, heat_colors,
+                                  sample_grid)
 from sgd_tui.plotting.prepare import LIMIT, clamp_path, ema, sanitize, thin, thin_path
 from sgd_tui.plotting.raster import UPPER_HALF, braille_cells, half_block_cells
 from sgd_tui.plotting.scales import (linear_limits, linear_ticks, log_limits, log_ticks, nice_step, short_label,
@@ -235,6 +236,17 @@ def test_cell_centres_follow_plotexts_dot_mapping_top_row_first():
     assert ys.tolist() == [1.5]
     _, ys = cell_centres(((0.0, 1.0), (-1.0, 1.0)), 3, 5)
     assert np.all(np.diff(ys) < 0) and -1.0 < ys[-1] < ys[0] < 1.0
+
+
+def test_sample_grid_evaluates_at_the_cell_centres_and_checks_the_shape():
+    bounds = ((0.0, 7.0), (0.0, 3.0))
+    f = sample_grid(lambda xs, ys: np.add.outer(10 * np.asarray(ys), xs), bounds, 4, 2)
+    xs, ys = cell_centres(bounds, 4, 2)
+    assert f.shape == (2, 4) and f.tolist() == np.add.outer(10 * ys, xs).tolist()
+    with np.errstate(all="raise"):  # overflow inside the surface is a value, not an error
+        assert np.isinf(sample_grid(lambda xs, ys: np.exp(np.add.outer(ys, xs) * 1e3), bounds, 4, 2)).all()
+    with pytest.raises(ValueError, match="shape"):
+        sample_grid(lambda xs, ys: np.zeros((len(xs), len(ys))), bounds, 4, 2)
 
 
 # ---------------------------------------------------------------------------- text plots

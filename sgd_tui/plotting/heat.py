@@ -1,7 +1,8 @@
 """Heat maps of a 2-D surface: where to sample it, colour bands, contour marks.
 
 * :func:`cell_centres` gives the data coordinates at which a canvas of cols x rows cells samples the
-  surface (the centre of each cell, with plotext's mapping of 2 x 4 braille dots per cell).
+  surface (the centre of each cell, with plotext's mapping of 2 x 4 braille dots per cell);
+  :func:`sample_grid` evaluates a surface there.
 * :func:`heat_bands` cuts ``z = log1p(f - min f)`` into equal steps: a loss surface such as Rosenbrock
   spans 0..2500, so equal steps of f itself would show one colour; the log keeps the valley visible.
 * :func:`heat_colors` is the palette of the bands, :func:`band_colors` paints a band grid with it.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HEAT_BANDS", "cell_centres", "heat_bands", "heat_colors", "band_colors", "contour_marks",
+__all__ = ["HEAT_BANDS", "cell_centres", "sample_grid", "heat_bands", "heat_colors", "band_colors", "contour_marks",
            "contour_fill"]
 
 HEAT_BANDS = 8  # colour bands of the heat map; contour lines are drawn between pairs of bands
@@ -29,6 +30,21 @@ def cell_centres(bounds, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
     xs = x0 + (2 * np.arange(cols) + 0.5) * (x1 - x0) / max(2 * cols - 1, 1)
     ys = y0 + (4 * np.arange(rows)[::-1] + 1.5) * (y1 - y0) / max(4 * rows - 1, 1)
     return xs, ys
+
+
+def sample_grid(grid_fn, bounds, cols: int, rows: int) -> np.ndarray:
+    """f at the :func:`cell_centres` of a cols x rows canvas, shape (rows, cols), top row first.
+
+    ``grid_fn(xs, ys)`` returns f on the grid xs x ys with shape (len(ys), len(xs)) (a problem's
+    ``grid``); floating-point warnings are silenced (overflow is a value, see :func:`heat_bands`), and a
+    result of another shape is a ValueError.
+    """
+    xs, ys = cell_centres(bounds, cols, rows)
+    with np.errstate(all="ignore"):
+        f = np.asarray(grid_fn(xs, ys), dtype=float)
+    if f.shape != (rows, cols):
+        raise ValueError(f"surface grid has shape {f.shape}, expected {(rows, cols)}")
+    return f
 
 
 def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:

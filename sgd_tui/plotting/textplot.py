@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import plotext as plt
 
-from .heat import cell_centres, contour_marks, heat_bands
+from .heat import cell_centres, contour_marks, heat_bands, sample_grid
 from .palette import run_marker
 from .prepare import clamp_path, sanitize, thin, thin_path
 from .scales import linear_ticks, tick_labels, value_axis
@@ -112,8 +112,7 @@ def trajectory_plot(
     (x0, x1), (y0, y1) = bounds
     cols, rows = _canvas(width, height)
     xs, ys = cell_centres(bounds, cols, rows)
-    with np.errstate(all="ignore"):
-        marks = contour_marks(heat_bands(np.asarray(grid(xs, ys), dtype=float)))
+    marks = contour_marks(heat_bands(sample_grid(grid, bounds, cols, rows)))
     _start(width, height, title, xlabel, ylabel)
     r, c = np.nonzero(marks)
     if len(r):

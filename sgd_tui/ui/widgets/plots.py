@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...plotting.heat import band_colors, cell_centres, contour_fill, heat_bands
+from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid
 from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
 from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
 from ...plotting.raster import braille_cells
@@ -220,12 +220,7 @@ class TrajectoryPlot(_RunsPlot):
             return None
         key = (cols, rows, self._surface_version)
         if key != self._heat_key:
-            xs, ys = cell_centres(self._bounds, cols, rows)
-            with np.errstate(all="ignore"):
-                f = np.asarray(self._grid_fn(xs, ys), dtype=float)
-            if f.shape != (rows, cols):
-                raise ValueError(f"surface grid has shape {f.shape}, expected {(rows, cols)}")
-            self._heat = heat_bands(f)
+            self._heat = heat_bands(sample_grid(self._grid_fn, self._bounds, cols, rows))
             self._heat_key = key
         return self._heat
 
