@@ -23,9 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sgd_tui.core.objectives import validate_options  # noqa: E402
+from sgd_tui.core.objectives import get_objective, validate_options  # noqa: E402
 from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.problems import build_problem  # noqa: E402
 from sgd_tui.core.theory import dynamics, local_model, rate_map_grid  # noqa: E402
 
 RATE_TARGET_MS = 20.0
@@ -47,7 +46,7 @@ def timed(fn, repeats: int) -> tuple[float, float, float]:
 
 def bench_rate(repeats: int) -> None:
     opts, _ = validate_options("quadratic", {"condition": 100.0, "angle": 30.0})
-    problem = build_problem("quadratic", opts)
+    problem = get_objective("quadratic").build(opts)
     for name in ("polyak", "nesterov", "sgd"):
         hyper, _ = validate_hyperparameters(name, {"lr": 0.01, "momentum": 0.9})
 

@@ -149,12 +149,13 @@ class FastLoop:
         from .core.engine import Runner
         from .core.objectives import validate_options
         from .core.optimizers import validate_hyperparameters
-        from .core.runspec import RUN_PARAMS, RunSpec
+        from .core.runspec import RunSpec
+        from .core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
         opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False})
         hyper, _ = validate_hyperparameters("sgd", {"lr": LR, "momentum": MOMENTUM})
-        settings = {p.name: p.default for p in RUN_PARAMS} | {"batch_size": batch, "sampling": "sequential"}
-        budget = {"steps": 10**12, "log_every": LOG_EVERY, "max_loss": 1e12}
+        settings = RUN_DEFAULTS | {"batch_size": batch, "sampling": "sequential"}
+        budget = BUDGET_DEFAULTS | {"steps": 10**12, "log_every": LOG_EVERY}
         self.device = device
         self.runner = Runner(RunSpec("bench", "fashion_mnist", opts, "sgd", hyper, settings, budget, 0, str(device)))
 

@@ -37,6 +37,7 @@ from .core.objectives import get_objective
 from .core.optimizers import get_optimizer
 from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
 from .core.scenario import Scenario, scenario_to_toml
+from .core.settings import effective_batch
 
 __all__ = ["replay", "default_out_dir", "lecture_title"]
 
@@ -288,7 +289,7 @@ def lecture_title(spec) -> str:
     m = re.search(r"torch\.optim\.(\w+)", info.title)
     name = m.group(1) if m else spec.optimizer.capitalize()
     momentum = spec.hyper.get("momentum", spec.hyper.get("betas", (0,))[0])
-    bs = spec.settings.get("batch_size") or get_objective(spec.objective).default_batch
+    bs = effective_batch(info, get_objective(spec.objective), spec.settings.get("batch_size"))
     return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
 
 

@@ -201,9 +201,12 @@ class _SpikyData:
 
 @pytest.mark.parametrize("steps", [12, 3])  # a blow-up before a later log point / at the budget's end
 def test_a_dataset_blow_up_between_log_points_is_divergence(monkeypatch, steps):
-    from sgd_tui.core import problems
+    from dataclasses import replace
 
-    monkeypatch.setattr(problems, "build_problem", lambda *a, **k: _SpikyData())
+    from sgd_tui.core.objectives import OBJECTIVES
+
+    spiky = replace(OBJECTIVES["fashion_mnist"], problem=lambda *a, **k: _SpikyData())
+    monkeypatch.setitem(OBJECTIVES, "fashion_mnist", spiky)
     spec = make_spec("fashion_mnist", "sgd", steps=steps, lr=0.1, batch_size=16, log_every=100)
     runner, result = run_to_end(spec)
     # 4 batches per epoch, logged at the first batch of each: the inf of step 3 is seen at step 5 (or 3)

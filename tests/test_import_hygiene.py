@@ -68,14 +68,20 @@ def test_cli_fast_paths_import_neither_torch_nor_textual(args):
 
 def _core_imports(module: str) -> set[str]:
     """The core modules ``module`` imports, at load time or lazily inside a function (a lazy import closes
-    a cycle as surely, only later)."""
+    a cycle as surely, only later); not the ones under ``if TYPE_CHECKING:``, which never run."""
     import ast
 
-    tree = ast.parse((ROOT / "sgd_tui" / "core" / f"{module}.py").read_text(encoding="utf-8"))
-    out = set()
-    for node in ast.walk(tree):
+    out: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return
         if isinstance(node, ast.ImportFrom) and node.level == 1:
-            out |= {node.module} if node.module else {a.name for a in node.names}
+            out.update({node.module} if node.module else {a.name for a in node.names})
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse((ROOT / "sgd_tui" / "core" / f"{module}.py").read_text(encoding="utf-8")))
     return out
 
 

@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from sgd_tui.core.losses import classification_loss, penalty
-from sgd_tui.core.objectives import OBJECTIVES, validate_options
-from sgd_tui.core.problems import build_problem
+from sgd_tui.core.objectives import OBJECTIVES, get_objective, validate_options
 from sgd_tui.core.surfaces import SURFACES, make_surface
 
 SURFACE_OPTIONS = {"quadratic": {"condition": 7.0, "angle": 35.0}, "rosenbrock": {"a": 1.0, "b": 100.0}}
@@ -75,7 +74,7 @@ def test_overflow_is_inf_not_an_exception():
 
 
 def test_surface_grid_matches_pointwise_values():
-    p = build_problem("himmelblau", validate_options("himmelblau", {})[0])
+    p = get_objective("himmelblau").build(validate_options("himmelblau", {})[0])
     xs, ys = np.linspace(-5, 5, 7), np.linspace(-4, 4, 5)
     G = p.grid(xs, ys)
     assert G.shape == (5, 7)
@@ -84,7 +83,7 @@ def test_surface_grid_matches_pointwise_values():
 
 def test_surface_noise_perturbs_the_gradient_reproducibly():
     opts = validate_options("quadratic", {"noise": 0.5})[0]
-    a, b = build_problem("quadratic", opts, seed=3), build_problem("quadratic", opts, seed=3)
+    a, b = get_objective("quadratic").build(opts, seed=3), get_objective("quadratic").build(opts, seed=3)
     a.loss_and_grad(None)
     b.loss_and_grad(None)
     assert torch.equal(a.params[0].grad, b.params[0].grad)
@@ -94,7 +93,7 @@ def test_surface_noise_perturbs_the_gradient_reproducibly():
 
 # ----------------------------------------------------------------------------- regression risks
 def _lin(**opts):
-    return build_problem("linear_regression", validate_options("linear_regression", opts)[0], seed=0)
+    return get_objective("linear_regression").build(validate_options("linear_regression", opts)[0], seed=0)
 
 
 def test_linear_regression_risk_is_the_lecture_formula():
@@ -148,7 +147,7 @@ def test_logistic_losses_agree_with_torch_nn():
 
 def test_logistic_regression_problem():
     opts = validate_options("logistic_regression", {"loss": "nll"})[0]
-    p = build_problem("logistic_regression", opts, seed=0)
+    p = get_objective("logistic_regression").build(opts, seed=0)
     (w, _b), fmin = p.minima[0], p.min_value
     assert w > 0.5  # class 1 lies at positive x
     assert fmin < math.log(2)  # better than chance
@@ -174,7 +173,7 @@ def test_objective_option_errors():
 @pytest.mark.parametrize("name,loss", [("linear_regression", "l1"), ("logistic_regression", "cross_entropy"),
                                        ("logistic_regression", "kl_div")])
 def test_regression_grid_matches_pointwise_values(name, loss):
-    p = build_problem(name, validate_options(name, {"loss": loss, "regularization": "l2", "reg_strength": 0.1})[0])
+    p = get_objective(name).build(validate_options(name, {"loss": loss, "regularization": "l2", "reg_strength": 0.1})[0])
     xs, ys = np.linspace(-3, 5, 9), np.linspace(-4, 4, 4)
     G = p.grid(xs, ys)
     assert G.shape == (4, 9)

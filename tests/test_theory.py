@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from core_helpers import make_spec, run_to_end
-from sgd_tui.core.problems import build_problem
-from sgd_tui.core.objectives import validate_options
+from sgd_tui.core.objectives import get_objective, validate_options
 from sgd_tui.core.theory import (
     classify, dynamics, local_model, rate, rate_map, rate_map_grid, theory_of, theory_of_runner,
 )
@@ -19,7 +18,7 @@ from sgd_tui.core.theory import (
 def quadratic(condition, angle=0.0):
     opts, errors = validate_options("quadratic", {"condition": condition, "angle": angle})
     assert not errors
-    return build_problem("quadratic", opts), opts
+    return get_objective("quadratic").build(opts), opts
 
 
 def model(condition, angle=0.0):
@@ -106,7 +105,7 @@ def test_runs_converge_below_the_limit_and_diverge_above(k, optimizer, hyper):
 
 def test_rosenbrock_curvature_at_its_minimum():
     opts, _ = validate_options("rosenbrock", {})
-    m = local_model(build_problem("rosenbrock", opts), (1.0, 1.0), "rosenbrock", opts)
+    m = local_model(get_objective("rosenbrock").build(opts), (1.0, 1.0), "rosenbrock", opts)
     assert m.kind == "local"
     assert m.lam_max == pytest.approx(1001.6, abs=0.05)
     assert m.lam_min * m.lam_max == pytest.approx(400.0, rel=1e-9)  # det [[802, -400], [-400, 200]]
@@ -146,20 +145,20 @@ def test_stability_classes():
 
 def test_regressions_use_their_own_hessian():
     opts, _ = validate_options("linear_regression", {"n_samples": 50})
-    p = build_problem("linear_regression", opts, seed=1)
+    p = get_objective("linear_regression").build(opts, seed=1)
     m = local_model(p, (0.3, -0.2), "linear_regression", opts)
     x = p.x
     want = np.array([[2 * float((x * x).mean()), 2 * float(x.mean())], [2 * float(x.mean()), 2.0]])  # MSE
     assert np.allclose(np.array(m.hessian), want, rtol=1e-12)
     assert m.kind == "exact"
     opts, _ = validate_options("logistic_regression", {"n_samples": 50})
-    m = local_model(build_problem("logistic_regression", opts, seed=1), (0.3, -0.2), "logistic_regression", opts)
+    m = local_model(get_objective("logistic_regression").build(opts, seed=1), (0.3, -0.2), "logistic_regression", opts)
     assert m.kind == "local" and 0 < m.lam_min <= m.lam_max
 
 
 def test_saddle_warns_and_gives_no_optimum():
     opts, _ = validate_options("saddle", {})
-    p = build_problem("saddle", opts)
+    p = get_objective("saddle").build(opts)
     t = theory_of(p, "gd", {"lr": 0.1}, point=(0.0, 0.0), objective="saddle", options=opts)
     assert t.model.negative and "saddle" in t.model.warning
     assert not t.dynamics.applies and t.dynamics.alpha_opt is None

@@ -24,6 +24,7 @@ from .objectives import get_objective
 from .optimizers import get_optimizer
 from .records import EvalRecord, Record, RunResult
 from .runspec import RunSpec
+from .settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 
 __all__ = ["Control", "Runner", "run_to_end", "build_scheduler", "warm_up"]
 
@@ -162,13 +163,15 @@ class Runner:
         import torch
 
         from .devices import resolve_device
-        from .problems import build_problem
 
         self.spec = spec
         self.info = get_objective(spec.objective)
         self.opt_info = get_optimizer(spec.optimizer)
         settings = spec.settings
         budget = spec.budget
+        issues = run_issues(self.opt_info, self.info, spec.objective_options, settings, budget)
+        if issues:
+            raise SetupError(issues[0][1])
         if self.info.is_2d:
             self.device = torch.device("cpu")  # 2-D steps are all overhead: the CPU is fastest
         else:
@@ -176,38 +179,26 @@ class Runner:
                 self.device = resolve_device(spec.device)
             except DeviceError as e:
                 raise SetupError(str(e)) from None
-        self.problem = build_problem(spec.objective, spec.objective_options, settings.get("start"), spec.seed,
-                                     str(self.device))
+        self.problem = self.info.build(spec.objective_options, settings.get("start"), spec.seed, str(self.device))
         p = self.problem
 
         # batches
-        batch = settings.get("batch_size") or self.info.default_batch
-        if self.opt_info.full_batch:
-            if batch not in ("full", None) and p.n_train is not None and batch < p.n_train:
-                raise SetupError(
-                    f"{spec.optimizer} uses the whole training set every step: batch_size must be \"full\" "
-                    f"(got {batch}); use sgd for mini-batches"
-                )
-            batch = "full"
+        batch = effective_batch(self.opt_info, self.info, settings.get("batch_size"))
         self.batch_size = batch
         self.sampler = None
         if p.n_train is not None:
-            self.sampler = Sampler(p.n_train, batch, settings.get("sampling", "shuffle"), spec.seed, self.device)
+            sampling = settings.get("sampling") or RUN_DEFAULTS["sampling"]
+            self.sampler = Sampler(p.n_train, batch, sampling, spec.seed, self.device)
             per_epoch = self.sampler.per_epoch
         else:
             per_epoch = 1
         self.per_epoch = per_epoch
 
         # budget
-        if budget.get("epochs") is not None:
-            if p.n_train is None:
-                raise SetupError(f"objective {spec.objective} has no training set: give budget.steps, not epochs")
-            self.total_steps = int(budget["epochs"]) * per_epoch
-        else:
-            self.total_steps = int(budget.get("steps") or 500)
-        self.log_every = int(budget.get("log_every") or (1 if p.is_2d else 100))
+        self.total_steps = total_steps(budget, per_epoch)
+        self.log_every = log_every(budget, self.info)
         self.tolerance = budget.get("tolerance")
-        self.max_loss = float(budget.get("max_loss") or 1e12)
+        self.max_loss = max_loss(budget)
 
         # optimizer and schedule
         self._idx = None

@@ -36,7 +36,7 @@ from .data import load_fashion_mnist, resolve_data_dir
 from .losses import classification_loss, penalty
 from .problem import Problem
 
-__all__ = ["FashionProblem", "build_fashion_problem", "MODELS", "init_params"]
+__all__ = ["FashionProblem", "MODELS", "init_params"]
 
 # layer widths per model: 784 inputs, 10 classes
 MODELS = {
@@ -150,7 +150,3 @@ class FashionProblem(Problem):
             correct += (out.argmax(1) == yc).sum()
         return float(loss), int(correct) / self.n_test  # a sync, once per epoch
 
-
-def build_fashion_problem(options: dict[str, Any], seed: int = 0, device: str = "cpu") -> FashionProblem:
-    """The ``fashion_mnist`` objective for one run (raises DataError when the files cannot be had)."""
-    return FashionProblem(options, seed=seed, device=device)

@@ -7,14 +7,17 @@ Three kinds of objective:
                   is a 2-D surface the app can draw; trained on seeded synthetic data with batches;
 * ``dataset``     FashionMNIST with the lecture's MLP (:mod:`sgd_tui.core.fashion`).
 
-The registry holds only descriptions (no torch import); ``build_problem`` in :mod:`sgd_tui.core.problems`
-turns an entry and its options into something the engine can train.
+The registry holds only descriptions (no torch import). What callers need to know of an objective is
+here, so none branches on its name: :meth:`ObjectiveInfo.build` turns an entry and its options into the
+:class:`~sgd_tui.core.problem.Problem` the engine trains (importing torch then),
+:meth:`ObjectiveInfo.train_size` says how many training examples a run sees, ``classes`` how many
+classes a classifier has, ``default_batch`` the batch size a run takes when it sets none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .params import Param, ParamError, check_values
 
@@ -34,6 +37,26 @@ REG_PARAMS = (
     Param("reg_strength", "float", 1e-4, "λ, the regularization strength", low=0.0, label="reg_strength value"),
 )
 SAMPLES = Param("n_samples", "int", 200, "number of synthetic training examples", low=2, high=1_000_000, label="n_samples value")
+FASHION_TRAIN_SIZE = 60_000  # FashionMNIST's training images
+
+
+# The builders: (name, options, start, seed, device) -> Problem. Each imports torch only when called.
+def _surface_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
+    from .problems import SurfaceProblem
+
+    return SurfaceProblem(name, options, start, seed, device)
+
+
+def _regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
+    from .problems import RegressionProblem
+
+    return RegressionProblem(name, options, start, seed, device)
+
+
+def _fashion_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
+    from .fashion import FashionProblem  # a network has no start point
+
+    return FashionProblem(options, seed=seed, device=device)
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,23 @@ class ObjectiveInfo:
     formula: str
     help: str = ""
     default_batch: Any = 1  # batch_size when a run does not set one
+    problem: Callable[..., Any] = _surface_problem  # (name, options, start, seed, device) -> Problem
+    size_option: str | None = None  # the option that sets the training-set size
+    full_size: int | None = None  # the training-set size when that option is unset
+    classes: int | None = None  # a classifier's classes (class_weights takes one number per class)
+
+    def build(self, options: dict[str, Any], start=None, seed: int = 0, device: str = "cpu"):
+        """This objective instantiated for one run with resolved ``options``: a Problem (imports torch;
+        the dataset raises DataError when its files cannot be had)."""
+        return self.problem(self.name, options, start, seed, device)
+
+    def train_size(self, options: dict[str, Any]) -> int | None:
+        """The training examples a run with these (resolved) options sees; None without a training set."""
+        if not self.has_data:
+            return None
+        size = options.get(self.size_option) if self.size_option else None
+        size = size or self.full_size
+        return None if size is None else int(size)
 
     @property
     def is_2d(self) -> bool:
@@ -106,7 +146,7 @@ _ENTRIES = [
         ),
         "R(w, b) = 1/N Σ L(w x_i + b, y_i) + λΩ(w, b)",
         help="y = w x + b on seeded synthetic data (true w = 2, b = -1); parameters (w, b)",
-        default_batch="full",
+        default_batch="full", problem=_regression_problem, size_option="n_samples",
     ),
     ObjectiveInfo(
         "logistic_regression", "Logistic regression risk", "regression",
@@ -123,7 +163,7 @@ _ENTRIES = [
         ),
         "R(w, b) = 1/N Σ L(σ(w x_i + b), y_i) + λΩ(w, b)",
         help="two overlapping 1-D classes; parameters (w, b) of p(y=1|x) = σ(w x + b)",
-        default_batch="full",
+        default_batch="full", problem=_regression_problem, size_option="n_samples", classes=2,
     ),
     ObjectiveInfo(
         "fashion_mnist", "FashionMNIST classifier", "dataset",
@@ -144,7 +184,8 @@ _ENTRIES = [
         ),
         "R(θ) = 1/N Σ CE(MLP_θ(x_i), y_i) + λΩ(θ)",
         help="the lecture's training script on FashionMNIST (60k train / 10k test images)",
-        default_batch=64,
+        default_batch=64, problem=_fashion_problem, size_option="train_subset", full_size=FASHION_TRAIN_SIZE,
+        classes=10,
     ),
 ]
 
@@ -163,8 +204,8 @@ def validate_options(name: str, values: dict[str, Any]) -> tuple[dict[str, Any],
     info = get_objective(name)
     resolved, errors = check_values(info.params, values, f"objective {name} has no option")
     cw = resolved.get("class_weights")
-    if cw is not None and not errors:
-        want = 10 if name == "fashion_mnist" else 2
+    if cw is not None and not errors and info.classes is not None:
+        want = info.classes
         if len(cw) != want:
             errors.append(("class_weights", f"class_weights needs {want} numbers, one per class; got {len(cw)}"))
     return resolved, errors

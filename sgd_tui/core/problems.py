@@ -11,11 +11,10 @@ from typing import Any
 import torch
 
 from .losses import classification_loss, penalty, regression_loss
-from .objectives import get_objective
-from .problem import Problem, Problem2D
+from .problem import Problem2D
 from .surfaces import make_surface
 
-__all__ = ["SurfaceProblem", "RegressionProblem", "build_problem"]
+__all__ = ["SurfaceProblem", "RegressionProblem"]
 
 
 # ----------------------------------------------------------------------------- surfaces
@@ -171,14 +170,3 @@ class RegressionProblem(Problem2D):
     def min_value(self) -> float:
         return self._solve()[1]
 
-
-def build_problem(objective: str, options: dict[str, Any], start=None, seed: int = 0, device: str = "cpu") -> Problem:
-    """Instantiate a registered objective for one run (imports torch)."""
-    info = get_objective(objective)
-    if info.kind == "surface":
-        return SurfaceProblem(objective, options, start, seed, device)
-    if info.kind == "regression":
-        return RegressionProblem(objective, options, start, seed, device)
-    from .fashion import build_fashion_problem
-
-    return build_fashion_problem(options, seed=seed, device=device)

@@ -2,17 +2,19 @@
 
 A Scenario (TOML file or the app's form) resolves into one :class:`RunSpec` per run; the engine turns
 a RunSpec into records. Run settings that are not optimizer hyperparameters (batch size, sampling,
-learning-rate schedule, start point) live here, next to the budget keys. No torch import.
+learning-rate schedule, start point) live here, next to the budget keys and the seed; the rules that
+combine them with an objective and an optimizer are in :mod:`sgd_tui.core.settings`. No torch import.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .params import Param
 
-__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "SCHEDULES", "RunSpec"]
+__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "SCHEDULES", "SEED", "RunSpec", "default_labels"]
 
 SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
 
@@ -44,6 +46,8 @@ BUDGET_PARAMS: tuple[Param, ...] = (
           low_open=True, label="max_loss value"),
 )
 
+SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")
+
 
 @dataclass
 class RunSpec:
@@ -56,7 +60,7 @@ class RunSpec:
     hyper: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)  # RUN_PARAMS values (resolved)
     budget: dict[str, Any] = field(default_factory=dict)  # BUDGET_PARAMS values (resolved)
-    seed: int = 0
+    seed: int = SEED.default
     device: str = "cpu"
 
     def with_changes(self, **changes: Any) -> "RunSpec":
@@ -75,3 +79,21 @@ class RunSpec:
         if bs is not None:
             parts.append(f"bs={bs}")
         return " ".join(parts)
+
+
+def default_labels(runs: list[RunSpec]) -> None:
+    """Give every run without a label a readable one ("sgd lr=0.1 momentum=0.9"), then make all unique."""
+    many_objectives = len({(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str))
+                           for r in runs}) > 1
+    for r in runs:
+        if not r.label:
+            r.label = f"{r.optimizer} {r.key_hyper()}"
+            if many_objectives:
+                r.label += f" on {r.objective}"
+    seen: dict[str, int] = {}
+    for r in runs:
+        n = seen.get(r.label, 0) + 1
+        seen[r.label] = n
+        if n > 1:
+            r.label = f"{r.label} #{n}"
+        r.settings["label"] = r.label

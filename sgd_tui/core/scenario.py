@@ -15,14 +15,15 @@ A scenario without ``[[runs]]`` is one run of its ``[optimizer]`` settings.
 
 Validation reports every problem of a file at once: each :class:`ScenarioIssue` names the file, the
 line where the key is (or its table's header), the key path (``runs[2].momentum``; runs are counted
-from 1, as they appear in the file) and what is allowed. No torch, textual, rich or plotext import.
+from 1, as they appear in the file) and what is allowed. Each value is checked by its registry Param; the
+rules that combine settings, budget, objective and optimizer are :mod:`sgd_tui.core.settings`'s; writing a
+scenario back as TOML is :mod:`sgd_tui.core.scenario_toml`'s. No torch, textual, rich or plotext import.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import re
 import tomllib
@@ -35,7 +36,9 @@ from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
-from .runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
+from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
+from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from .toml_lines import line_of, locate_keys
 
 __all__ = [
@@ -43,14 +46,9 @@ __all__ = [
     "scenario_to_toml", "scenario_from_runs", "with_overrides", "scenarios_dir",
 ]
 
-SCHEMA = 1
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
-SEED = Param("seed", "int", 0, "the seed of every run", low=0, label="seed value")
-DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
-SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
-                   "inverse_time": ("decay",), "cosine": ("eta_min",)}
 
 
 @dataclass
@@ -190,7 +188,7 @@ def parse_scenario(text: str, path: str | Path = "<string>") -> Scenario:
     if not isinstance(description, str):
         c.add("description", f"must be a string, got {_show(description)}")
         description = ""
-    seed = c.check(SEED, data.get("seed", 0), "seed")
+    seed = c.check(SEED, data.get("seed", SEED.default), "seed")
     device = data.get("device", "auto")
     msg = check_device_name(device)
     if msg:
@@ -221,7 +219,7 @@ def parse_scenario(text: str, path: str | Path = "<string>") -> Scenario:
     _check_optimizer_keys(c, optimizer_raw, [r.get("name") for r in runs_raw])
     if c.issues:
         raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
-    _default_labels(runs)
+    default_labels(runs)
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
                     objective, objective_options, budget, dict(optimizer_raw), runs)
 
@@ -262,15 +260,14 @@ def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_opt
 
 
 def _budget(c: _Checker, raw: dict) -> dict[str, Any]:
-    budget = {p.name: p.default for p in BUDGET_PARAMS}
+    budget = dict(BUDGET_DEFAULTS)
     for k, v in raw.items():
         if k not in BUDGET_KEYS:
             c.unknown(f"budget.{k}", list(BUDGET_KEYS), "[budget]")
             continue
         budget[k] = c.check(BUDGET_KEYS[k], v, f"budget.{k}")
-    if ("steps" in raw) == ("epochs" in raw):
-        c.add("budget", "give exactly one of steps = N (optimizer steps) or epochs = N (passes over the "
-                        "training set)" + (", not both" if "steps" in raw else ""))
+    for key, message in budget_issues(raw):
+        c.add(key, message)
     return budget
 
 
@@ -304,7 +301,7 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
                 continue  # another optimizer's hyperparameter: checked against that optimizer
             values[k] = v
             sources[k] = f"{where}.{k}"
-    settings = {p.name: p.default for p in RUN_PARAMS}
+    settings = dict(RUN_DEFAULTS)
     hyper_in = {}
     for k, v in values.items():
         if k in RUN_KEYS:
@@ -322,8 +319,9 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
     hyper, errors = validate_hyperparameters(opt_name, hyper_in)
     for k, message in errors:
         c.add(sources.get(k, prefix), message)
-    _cross_check(c, info, get_objective(obj_name), obj_opts, settings, budget, sources,
-                 name_key if "name" in raw or prefix == "optimizer" else prefix)
+    run_key = name_key if "name" in raw or prefix == "optimizer" else prefix
+    for k, message in run_issues(info, get_objective(obj_name), obj_opts, settings, budget, given=sources):
+        c.add(sources.get(k, k) if k else run_key, message)
     return RunSpec(settings.get("label") or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget),
                    seed, device)
 
@@ -343,39 +341,6 @@ def _run_optimizer(c: _Checker, raw: dict, shared: dict, prefix: str) -> tuple[s
     return opt_name, name_key
 
 
-def _cross_check(c: _Checker, info, obj, obj_opts: dict, settings: dict, budget: dict, sources: dict,
-                 run_key: str) -> None:
-    """Combinations the engine cannot run, reported at the key that causes them."""
-    for k in DATA_ONLY:
-        if k in sources and not obj.has_data:
-            c.add(sources[k], f"objective {obj.name} has no training set, so {k} does not apply"
-                  + ("; noise = σ in [objective] emulates stochastic gradients" if k == "batch_size" else ""))
-    if settings.get("start") is not None and not obj.is_2d:
-        c.add(sources["start"], f"start is for 2-D objectives; {obj.name} has {obj.kind} parameters")
-    if budget.get("epochs") is not None and not obj.has_data:
-        c.add("budget.epochs", f"objective {obj.name} has no training set, so it has no epochs: use steps = N")
-    batch = settings.get("batch_size")
-    if info.full_batch and obj.has_data and batch not in (None, "full"):
-        c.add(sources["batch_size"], f"{info.name} uses the whole training set every step: batch_size must "
-                                     f"be \"full\" (got {batch}); use sgd (or another optimizer) for mini-batches")
-    elif isinstance(batch, int) and obj.has_data:
-        n = _train_size(obj.name, obj_opts)
-        if n is not None and batch > n:
-            c.add(sources["batch_size"], f"batch_size {batch} exceeds the {n} training examples of {obj.name}: "
-                                         f"use at most {n}, or \"full\"")
-    if info.needs_hessian and not obj.is_2d:
-        c.add(run_key, f"{info.name} needs the Hessian, which is only built for 2-D objectives (not {obj.name}); "
-                       "use a first-order optimizer")
-
-
-def _train_size(objective: str, options: dict) -> int | None:
-    if "n_samples" in options:
-        return int(options["n_samples"])
-    if objective == "fashion_mnist":
-        return int(options.get("train_subset") or 60_000)
-    return None
-
-
 def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
     """A key of [optimizer] that no run's optimizer takes is a mistake (runs that name another optimizer
     skip the ones theirs lacks; if no run uses it at all, say so)."""
@@ -390,24 +355,6 @@ def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
         if k not in takes and k not in RUN_KEYS and k != "name" and f"optimizer.{k}" not in reported:
             allowed = ["name", *sorted(takes), *RUN_KEYS]
             c.unknown(f"optimizer.{k}", allowed, "[optimizer] (for " + ", ".join(sorted(names)) + ")")
-
-
-def _default_labels(runs: list[RunSpec]) -> None:
-    """Give every run without a label a readable one ("sgd lr=0.1 momentum=0.9"), then make all unique."""
-    many_objectives = len({(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str))
-                           for r in runs}) > 1
-    for r in runs:
-        if not r.label:
-            r.label = f"{r.optimizer} {r.key_hyper()}"
-            if many_objectives:
-                r.label += f" on {r.objective}"
-    seen: dict[str, int] = {}
-    for r in runs:
-        n = seen.get(r.label, 0) + 1
-        seen[r.label] = n
-        if n > 1:
-            r.label = f"{r.label} #{n}"
-        r.settings["label"] = r.label
 
 
 # ============================================================================ building and writing
@@ -429,7 +376,7 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
             if table and "data_dir" in get_objective(table.get("name", data["objective"]["name"])).defaults:
                 table["data_dir"] = data_dir
     try:
-        out = parse_scenario(scenario_to_toml_data(data), s.path or "<string>")
+        out = parse_scenario(toml_text(data), s.path or "<string>")
     except ScenarioError as e:
         for issue in e.issues:  # the override, not the file, is wrong: say so
             issue.line = None
@@ -444,89 +391,9 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     """A scenario from runs set up in the app (each RunSpec fully resolved); ``scenario_to_toml`` saves it."""
     if not runs:
         raise ValueError("a scenario needs at least one run")
-    full_budget = {p.name: p.default for p in BUDGET_PARAMS}
+    full_budget = dict(BUDGET_DEFAULTS)
     full_budget.update(budget)
     specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
     name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "scenario"
     return Scenario(name, None, title, description, seed, device, specs[0].objective,
                     dict(specs[0].objective_options), full_budget, {}, specs)
-
-
-def scenario_to_toml(s: Scenario) -> str:
-    """The resolved scenario as TOML: every run explicit (optimizer, all hyperparameters, settings, its
-    objective when it differs from the scenario's), so replaying it gives the same numbers."""
-    data: dict[str, Any] = {
-        "schema": SCHEMA,
-        "title": s.title,
-        "description": s.description,
-        "seed": s.seed,
-        "device": s.device,
-        "objective": {"name": s.objective, **_present(s.objective_options)},
-        "budget": _present(s.budget),
-        "runs": [],
-    }
-    for r in s.runs:
-        obj = get_objective(r.objective)
-        run: dict[str, Any] = {"label": r.label, "name": r.optimizer, **_present(r.hyper)}
-        used = {"schedule", *SCHEDULE_PARAMS[r.settings.get("schedule", "constant")]}
-        if obj.has_data:
-            used |= set(DATA_ONLY)
-        for k, v in r.settings.items():
-            if k != "label" and v is not None and (k in used or v != RUN_KEYS[k].default):
-                run[k] = v
-        if r.objective != s.objective or r.objective_options != s.objective_options:
-            run["objective"] = {"name": r.objective, **_present(r.objective_options)}
-        data["runs"].append(run)
-    return scenario_to_toml_data(data)
-
-
-def scenario_to_toml_data(data: dict[str, Any]) -> str:
-    """Write a scenario-shaped dict (top-level scalars, tables, ``runs`` as an array of tables) as TOML."""
-    lines: list[str] = []
-    tables = []
-    for k, v in data.items():
-        if isinstance(v, dict) or (isinstance(v, list) and v and all(isinstance(x, dict) for x in v)):
-            tables.append((k, v))
-        else:
-            lines.append(f"{k} = {_toml_value(v)}")
-    for k, v in tables:
-        items = v if isinstance(v, list) else [v]
-        for item in items:
-            lines.append("")
-            lines.append(f"[[{k}]]" if isinstance(v, list) else f"[{k}]")
-            sub = []
-            for kk, vv in item.items():
-                if isinstance(vv, dict):
-                    sub.append((kk, vv))
-                else:
-                    lines.append(f"{kk} = {_toml_value(vv)}")
-            for kk, vv in sub:
-                lines.append(f"[{k}.{kk}]")
-                lines.extend(f"{kkk} = {_toml_value(vvv)}" for kkk, vvv in vv.items())
-    return "\n".join(lines) + "\n"
-
-
-def _present(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        if "\n" in v and '"""' not in v and "\\" not in v and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", v):
-            return '"""\n' + v + '"""'
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")

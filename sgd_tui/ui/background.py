@@ -41,10 +41,10 @@ class DevicesFound(Message):
 
 def build_surface(post: Callable[[Message], Any], key: str, objective: str, options: dict, seed: int) -> None:
     """A preview problem for the heat map; a failure is an answer too (the app shows it and goes on)."""
-    from ..core.problems import build_problem
+    from ..core.objectives import get_objective
 
     try:
-        p = build_problem(objective, options, None, seed)
+        p = get_objective(objective).build(options, None, seed)
         post(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
     except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
         post(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))

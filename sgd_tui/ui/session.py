@@ -18,12 +18,13 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.objectives import get_objective, validate_options
+from ..core.objectives import validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
 from ..core.progress import RunProgress
-from ..core.runspec import BUDGET_PARAMS, RUN_PARAMS, RunSpec
+from ..core.runspec import SEED, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
+from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
 from ..plotting.series import RunSeries
 from .worker import RunUpdate, Slot
 
@@ -44,34 +45,6 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 DEFAULT_OBJECTIVE = "rosenbrock"
 
 
-def default_budget(objective: str) -> dict[str, Any]:
-    """A budget that makes a good first run: an animation of 500 steps, or 3 epochs of a data set."""
-    budget: dict[str, Any] = {p.name: p.default for p in BUDGET_PARAMS}
-    if get_objective(objective).kind == "dataset":
-        budget["epochs"] = 3
-    else:
-        budget["steps"] = 500
-    return budget
-
-
-def run_settings_for(objective: str) -> tuple:
-    """The RUN_PARAMS that mean something for this objective (surfaces have no batches, data sets no start)."""
-    kind = get_objective(objective).kind
-    skip = {"label"}
-    if kind == "surface":
-        skip |= {"batch_size", "sampling"}
-    if kind == "dataset":
-        skip |= {"start"}
-    return tuple(p for p in RUN_PARAMS if p.name not in skip)
-
-
-def check_budget(budget: dict[str, Any]) -> str | None:
-    """The one rule the budget Params cannot state alone: exactly one of steps and epochs."""
-    if (budget.get("steps") is None) == (budget.get("epochs") is None):
-        return "give exactly one of steps and epochs"
-    return None
-
-
 @dataclass
 class Shared:
     """What every run of the comparison shares."""
@@ -79,7 +52,7 @@ class Shared:
     objective: str = DEFAULT_OBJECTIVE
     options: dict[str, Any] = field(default_factory=dict)  # resolved (defaults filled in)
     budget: dict[str, Any] = field(default_factory=lambda: default_budget(DEFAULT_OBJECTIVE))
-    seed: int = 0
+    seed: int = SEED.default
     device: str = "auto"
     title: str = "Untitled comparison"
     description: str = ""
@@ -165,7 +138,7 @@ class Session:
         resolved, errors = validate_hyperparameters(optimizer, hyper)
         if errors:
             raise ParamError(errors[0][1])
-        full = {p.name: p.default for p in RUN_PARAMS}
+        full = dict(RUN_DEFAULTS)
         full.update(settings)
         full.pop("label", None)
         sh = self.shared

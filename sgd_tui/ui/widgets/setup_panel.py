@@ -19,14 +19,12 @@ from textual.widgets import Label, Select, Static
 from ...core.objectives import OBJECTIVES, get_objective
 from ...core.optimizers import OPTIMIZERS, get_optimizer
 from ...core.params import Param
-from ...core.runspec import BUDGET_PARAMS, RunSpec
-from ..session import Shared, check_budget, default_budget, run_settings_for
+from ...core.runspec import BUDGET_PARAMS, SEED, RunSpec
+from ...core.settings import budget_issues, default_budget, run_settings_for
+from ..session import Shared
 from .param_form import ParamForm
 
-__all__ = ["SetupPanel", "SEED"]
-
-SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")
-
+__all__ = ["SetupPanel"]
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
@@ -146,7 +144,7 @@ class SetupPanel(VerticalScroll):
             event.stop()
             self._objective = event.value
             budget = self._form("budget")
-            seed = (budget.values.get("seed") if budget is not None else None) or 0
+            seed = (budget.values.get("seed") if budget is not None else None) or SEED.default
             await self.load_shared(Shared(objective=event.value, budget=default_budget(event.value), seed=seed,
                                           device=self._device))
             self.post_message(self.SharedEdited())
@@ -182,11 +180,9 @@ class SetupPanel(VerticalScroll):
             if form.errors:
                 return None, next(iter(form.errors.values()))
         b = {k: v for k, v in budget.values.items() if k != "seed"}
-        msg = check_budget(b)
-        if msg:
-            return None, msg
-        if b.get("epochs") is not None and get_objective(self._objective).kind != "dataset":
-            return None, f"{self._objective} has no training epochs: set budget steps instead"
+        issues = budget_issues({k for k, v in b.items() if v is not None}, get_objective(self._objective))
+        if issues:
+            return None, issues[0][1]
         return Shared(self._objective, dict(options.values), b, budget.values["seed"], self._device), ""
 
     def run_values(self) -> tuple[str, dict[str, Any], dict[str, Any], str, str]:
