@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import exit_codes
-from .core.engine import Control, Runner
+from .core.engine import Control, Runner, drive
 from .core.errors import SetupError
 from .core.objectives import get_objective
 from .core.optimizers import get_optimizer
@@ -230,21 +230,12 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
 
 def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: int, chunk_seconds: float) -> None:
     """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
-    label = runner.spec.label
-    while not runner.done:
-        try:
-            records, evals = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
-        except KeyboardInterrupt:
-            control.stop()
-            runner.stop()
-            break
-        except Exception as e:  # a numerical failure inside torch or a bug: a result, not a crash
-            runner.fail(f"{type(e).__name__}: {e}")
-            break
-        writer.write(label, records, evals)
-        bar.update(i, runner)
-        if control.stopped:
-            runner.stop()
+
+    def on_chunk(r: Runner, records: list[Record], evals: list[EvalRecord]) -> None:
+        writer.write(r.spec.label, records, evals)
+        bar.update(i, r)
+
+    drive(runner, control, on_chunk, chunk_seconds)
 
 
 def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],

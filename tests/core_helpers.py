@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sgd_tui.core.engine import Runner, run_to_end
+from sgd_tui.core.engine import Runner, drive
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import validate_hyperparameters
 from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
@@ -25,6 +25,15 @@ def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_optio
     assert not errors, errors
     budget = {"steps": steps, "log_every": log_every, "tolerance": tolerance, "max_loss": 1e12}
     return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
+
+
+def run_to_end(spec: RunSpec, on_chunk=None, control=None):
+    """Build ``spec`` and drive it to its end with the engine's loop: (runner, result); ``on_chunk``
+    sees the initial record first, as the replay writes it."""
+    runner = Runner(spec)
+    if runner.initial_record is not None and on_chunk is not None:
+        on_chunk(runner, [runner.initial_record], [])
+    return runner, drive(runner, control, on_chunk)
 
 
 def trajectory(spec: RunSpec) -> list[tuple[float, float]]:

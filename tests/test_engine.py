@@ -9,8 +9,8 @@ import time
 import pytest
 import torch
 
-from core_helpers import make_spec, trajectory
-from sgd_tui.core.engine import Control, Runner, Sampler, run_to_end
+from core_helpers import make_spec, run_to_end, trajectory
+from sgd_tui.core.engine import Control, Runner, Sampler
 
 
 def test_lr_10_on_a_quadratic_diverges_with_its_step():
@@ -140,7 +140,7 @@ def test_stop_from_another_thread():
     out = {}
 
     def work():
-        out["runner"], out["result"] = run_to_end(spec, control=control, chunk_steps=100)
+        out["runner"], out["result"] = run_to_end(spec, control=control)
 
     t = threading.Thread(target=work)
     t.start()

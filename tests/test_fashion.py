@@ -11,11 +11,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from core_helpers import make_spec
+from core_helpers import make_spec, run_to_end
 from fashion_data import block_network, make_fashion_dir, run_cli
 from sgd_tui.core import devices, fashion
 from sgd_tui.core.data import prepare
-from sgd_tui.core.engine import Runner, run_to_end
+from sgd_tui.core.engine import Runner
 from sgd_tui.core.errors import SetupError
 from sgd_tui.core.optimizers import OPTIMIZERS
 

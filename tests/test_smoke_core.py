@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sgd_tui.core.engine import run_to_end
+from core_helpers import run_to_end
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
 from sgd_tui.core.runspec import RUN_PARAMS, RunSpec

@@ -67,7 +67,7 @@ def test_run_settings_offered_per_objective_kind():
 
 
 def test_default_session_is_one_run_that_does_not_diverge():
-    from sgd_tui.core.engine import run_to_end
+    from core_helpers import run_to_end
 
     s = default_session()
     assert len(s.runs) == 1

@@ -42,7 +42,7 @@ def test_flat_out_runs_every_run_to_its_budget_with_the_headless_numbers():
     s = session({"lr": 0.1}, {"lr": 0.05})
     d, th, msgs = drive(s)
     finish(d, th, msgs, s)
-    from sgd_tui.core.engine import run_to_end
+    from core_helpers import run_to_end
 
     for r in s.runs:
         assert r.progress.status == "finished" and r.progress.step == 200

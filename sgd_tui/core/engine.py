@@ -2,23 +2,24 @@
 
 :class:`Runner` owns one run: its problem, optimizer, schedule and sampler. ``advance()`` takes up to a
 given number of steps (or until a deadline) and returns the records logged meanwhile, so the same code
-serves the headless replay (big chunks) and the app's worker thread (small chunks, then a sleep that
-leaves the UI the GIL). Pause, single step and stop go through a thread-safe :class:`Control`, checked
+serves :func:`drive`, the one loop of a run without a UI (the headless replay and the tests, in chunks of
+a quarter second), and the app's worker thread (small chunks, then a sleep that leaves the UI the GIL).
+Pause, single step and stop go through a thread-safe :class:`~sgd_tui.core.control.Control`, checked
 between steps, so they take effect within one step.
 
 Divergence (a non-finite loss or parameters, or a loss above ``max_loss``) ends a run with status
 ``diverged`` and the step; it is a result, never an exception. An error while building or running is
-turned into status ``error`` with a message by :func:`run_to_end`; ``Runner`` itself raises
+turned into status ``error`` with a message by :func:`drive`; ``Runner`` itself raises
 :class:`SetupError` for problems the user can fix (bad device, Newton on a network, ...).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import Any, Callable
 
+from .control import Control
 from .errors import DeviceError, SetupError
 from .objectives import get_objective
 from .optimizers import get_optimizer
@@ -26,7 +27,7 @@ from .records import EvalRecord, Record, RunResult
 from .runspec import RunSpec
 from .settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 
-__all__ = ["Control", "Runner", "run_to_end", "build_scheduler", "warm_up"]
+__all__ = ["Control", "Runner", "drive", "build_scheduler", "warm_up"]
 
 
 def warm_up() -> None:
@@ -35,64 +36,6 @@ def warm_up() -> None:
     import torch
 
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-
-
-class Control:
-    """Thread-safe run control shared by the UI and a worker: pause, single step, stop."""
-
-    def __init__(self, paused: bool = False):
-        self._cond = threading.Condition()
-        self._paused = paused
-        self._stop = False
-        self._tokens = 0  # single steps allowed while paused
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused = True
-            self._tokens = 0
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused = False
-            self._cond.notify_all()
-
-    def step(self, n: int = 1) -> None:
-        """Allow ``n`` more steps while paused."""
-        with self._cond:
-            self._paused = True
-            self._tokens += n
-            self._cond.notify_all()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-
-    def may_step(self) -> bool:
-        """Called by the runner before each step (cheap: no lock on the fast path)."""
-        if self._stop:
-            return False
-        if not self._paused:
-            return True
-        with self._cond:
-            if self._tokens > 0:
-                self._tokens -= 1
-                return True
-            return False
-
-    def wait(self, timeout: float) -> None:
-        """Block until resumed, stepped or stopped (or ``timeout``)."""
-        with self._cond:
-            if self._paused and not self._tokens and not self._stop:
-                self._cond.wait(timeout)
 
 
 def build_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
@@ -157,60 +100,72 @@ class Sampler:
 
 
 class Runner:
-    """One run: build it from a RunSpec, then call :meth:`advance` until :attr:`done`."""
+    """One run: build it from a RunSpec, then call :meth:`advance` until :attr:`done`.
+
+    Building is five named steps: check the combination (:mod:`~sgd_tui.core.settings`' rules), place it
+    on a device, build the problem (the objective registry's ``build``), plan batches and budget, build
+    the optimizer and schedule. A step of :meth:`advance` is: the next batch, the update, maybe a record.
+    """
 
     def __init__(self, spec: RunSpec):
+        self.spec = spec
+        self.info = get_objective(spec.objective)
+        self.opt_info = get_optimizer(spec.optimizer)
+        issues = run_issues(self.opt_info, self.info, spec.objective_options, spec.settings, spec.budget)
+        if issues:
+            raise SetupError(issues[0][1])
+        self.device = self._place()
+        self.problem = self.info.build(spec.objective_options, spec.settings.get("start"), spec.seed,
+                                       str(self.device))
+        self._plan()
+        self._build_optimizer()
+        self._start()
+
+    def _place(self):
+        """The run's torch device: the CPU for 2-D problems (their steps are all overhead, the CPU is
+        fastest), else the spec's device, which must exist."""
         import torch
 
         from .devices import resolve_device
 
-        self.spec = spec
-        self.info = get_objective(spec.objective)
-        self.opt_info = get_optimizer(spec.optimizer)
-        settings = spec.settings
-        budget = spec.budget
-        issues = run_issues(self.opt_info, self.info, spec.objective_options, settings, budget)
-        if issues:
-            raise SetupError(issues[0][1])
         if self.info.is_2d:
-            self.device = torch.device("cpu")  # 2-D steps are all overhead: the CPU is fastest
-        else:
-            try:
-                self.device = resolve_device(spec.device)
-            except DeviceError as e:
-                raise SetupError(str(e)) from None
-        self.problem = self.info.build(spec.objective_options, settings.get("start"), spec.seed, str(self.device))
-        p = self.problem
+            return torch.device("cpu")
+        try:
+            return resolve_device(self.spec.device)
+        except DeviceError as e:
+            raise SetupError(str(e)) from None
 
-        # batches
-        batch = effective_batch(self.opt_info, self.info, settings.get("batch_size"))
-        self.batch_size = batch
+    def _plan(self) -> None:
+        """Batches (the effective batch B, a sampler over the N training examples, ⌈N/B⌉ batches an epoch)
+        and the budget in optimizer steps."""
+        settings, budget, n = self.spec.settings, self.spec.budget, self.problem.n_train
+        self.batch_size = effective_batch(self.opt_info, self.info, settings.get("batch_size"))
         self.sampler = None
-        if p.n_train is not None:
+        if n is not None:
             sampling = settings.get("sampling") or RUN_DEFAULTS["sampling"]
-            self.sampler = Sampler(p.n_train, batch, sampling, spec.seed, self.device)
-            per_epoch = self.sampler.per_epoch
-        else:
-            per_epoch = 1
-        self.per_epoch = per_epoch
-
-        # budget
-        self.total_steps = total_steps(budget, per_epoch)
+            self.sampler = Sampler(n, self.batch_size, sampling, self.spec.seed, self.device)
+        self.per_epoch = self.sampler.per_epoch if self.sampler is not None else 1
+        self.total_steps = total_steps(budget, self.per_epoch)
         self.log_every = log_every(budget, self.info)
         self.tolerance = budget.get("tolerance")
         self.max_loss = max_loss(budget)
 
-        # optimizer and schedule
+    def _build_optimizer(self) -> None:
+        """The optimizer on the problem's parameters, its schedule, and the closure it evaluates: the loss
+        and gradient of the current batch ``self._idx``."""
+        p = self.problem
         self._idx = None
         hessian = (lambda: p.hessian(self._idx)) if self.opt_info.needs_hessian else None
         try:
-            self.optimizer = self.opt_info.build(p.params, dict(spec.hyper), hessian=hessian)
+            self.optimizer = self.opt_info.build(p.params, dict(self.spec.hyper), hessian=hessian)
         except ValueError as e:  # torch's own validation, Newton on a large model
-            raise SetupError(f"{spec.optimizer}: {e}") from None
-        self.scheduler = build_scheduler(self.optimizer, settings, self.total_steps)
+            raise SetupError(f"{self.spec.optimizer}: {e}") from None
+        self.scheduler = build_scheduler(self.optimizer, self.spec.settings, self.total_steps)
         self._closure = lambda: p.loss_and_grad(self._idx)
 
-        # state
+    def _start(self) -> None:
+        """Step 0: the counters, and for 2-D problems the record of the start point."""
+        p = self.problem
         self.step = 0
         self.samples = 0
         self.epoch = 0  # completed epochs
@@ -218,18 +173,17 @@ class Runner:
         self._pos = 0  # position in the current epoch
         self.elapsed = 0.0
         self.status = "ready"
-        self.result = RunResult(label=spec.label)
+        self.result = RunResult(label=self.spec.label)
         self.last_loss: float | None = None
         self.best_loss: float | None = None
-        # datasets: the largest batch loss since the last check, kept on the device (see advance)
+        # datasets: the largest batch loss since the last check, kept on the device (see _watch)
         self._peak = None
+        self.initial_record = None
         if p.is_2d:
             x, y = p.point()
             loss0 = p.value(x, y)
             self._note_loss(loss0)
             self.initial_record = Record(0, None if p.n_train is None else 0, 0, 0.0, loss0, self.lr, None, x, y)
-        else:
-            self.initial_record = None
 
     # ----------------------------------------------------------------------------- state
     @property
@@ -257,98 +211,108 @@ class Runner:
         a pause or a stop). Returns the records logged and the evaluations made."""
         if self.done:
             return [], []
-        import torch
-
-        p = self.problem
         records: list[Record] = []
         evals: list[EvalRecord] = []
-        opt = self.optimizer
-        sched = self.scheduler
-        closure = self._closure
-        is_2d = p.is_2d
-        log_every = self.log_every
-        has_data = p.n_train is not None
         t0 = time.perf_counter()
         self.status = "running"
         taken = 0
         while taken < max_steps and self.step < self.total_steps:
             if control is not None and not control.may_step():
-                if control.stopped:
-                    self.status = "stopped"
-                else:
-                    self.status = "paused"
+                self.status = "stopped" if control.stopped else "paused"
                 break
-            # the batch
-            if has_data:
-                if self._pos >= len(self._batches):
-                    self._batches = self.sampler.epoch()
-                    self._pos = 0
-                idx = self._batches[self._pos]
-                self._idx = idx
-                pos_in_epoch = self._pos
-                self._pos += 1
-                n_batch = self.sampler.size(idx)
-            else:
-                pos_in_epoch = self.step
-                n_batch = 1
-            lr = opt.param_groups[0]["lr"]
-            # forward, backward and update (the closure writes .grad at the parameters the optimizer chooses)
-            batch_loss = opt.step(closure)
-            if not is_2d:
-                # watch every batch loss, not only the logged ones, without a CPU-GPU sync: a running
-                # maximum on the device (NaN propagates), read at the next log point or the budget's end,
-                # so a blow-up between log points (after which a network may die and look finite) is seen
-                batch_loss_t = torch.as_tensor(batch_loss)
-                self._peak = batch_loss_t if self._peak is None else torch.maximum(self._peak, batch_loss_t)
-            if sched is not None:
-                sched.step()
+            pos_in_epoch, n_batch = self._next_batch()
+            lr = self.optimizer.param_groups[0]["lr"]
+            batch_loss = self._update()
             self.step += 1
             self.samples += n_batch
             taken += 1
-            epoch_end = has_data and self._pos >= len(self._batches)
-            # logging: 2-D problems log the full objective at the new point every `log_every` steps;
-            # datasets log the batch loss as the lecture does (batch % log_every == 0 within an epoch)
-            if is_2d:
-                log_now = self.step % log_every == 0 or self.step == self.total_steps
-            else:
-                log_now = pos_in_epoch % log_every == 0
-            if log_now:
-                loss = p.logged_loss(batch_loss)  # note: a CPU-GPU sync point on accelerators
-                gnorm = p.grad_norm()
-                elapsed = self.elapsed + (time.perf_counter() - t0)
-                epoch_no = (self.epoch + 1) if has_data else None
-                if is_2d:
-                    x, y = p.point()
-                    rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm, x, y)
-                    bad = not (math.isfinite(x) and math.isfinite(y))
-                else:
-                    rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm)
-                    bad = self._peak_diverged()
-                records.append(rec)
-                self._note_loss(loss)
-                if bad or not math.isfinite(loss) or abs(loss) > self.max_loss:
-                    self.status = "diverged"
-                    self.result.diverged_step = self.step
-                    break
-                if self.tolerance is not None and gnorm < self.tolerance:
-                    self.status = "converged"
-                    break
-            elif not is_2d and self.step >= self.total_steps and self._peak_diverged():
-                self.status = "diverged"
-                self.result.diverged_step = self.step
+            epoch_end = self.sampler is not None and self._pos >= len(self._batches)
+            if self._log_due(pos_in_epoch):
+                records.append(self._record(batch_loss, lr, self.elapsed + (time.perf_counter() - t0)))
+            elif not self.problem.is_2d and self.step >= self.total_steps and self._peak_diverged():
+                self._diverged()
+            if self.status != "running":
                 break
             if epoch_end:
-                self.epoch += 1
-                if getattr(p, "has_test", False) and self.spec.objective_options.get("eval_every_epoch", True):
-                    ev = p.evaluate()
-                    if ev is not None:
-                        evals.append(EvalRecord(self.epoch, self.samples, ev[0], ev[1]))
+                self._end_epoch(evals)
             if deadline is not None and time.perf_counter() >= deadline:
                 break
         self.elapsed += time.perf_counter() - t0
         if self.status == "running" and self.step >= self.total_steps:
             self.status = "finished"
         return records, evals
+
+    def _next_batch(self) -> tuple[int, int]:
+        """Point the closure at the next batch (a new epoch's batches when this one is used up); returns
+        the batch's position in its epoch and its size. Problems without data: (the step, 1)."""
+        if self.sampler is None:
+            return self.step, 1
+        if self._pos >= len(self._batches):
+            self._batches = self.sampler.epoch()
+            self._pos = 0
+        self._idx = self._batches[self._pos]
+        self._pos += 1
+        return self._pos - 1, self.sampler.size(self._idx)
+
+    def _update(self):
+        """Forward, backward and update on the current batch (the closure writes .grad at the parameters
+        the optimizer chooses), then the schedule's step; returns the batch loss."""
+        batch_loss = self.optimizer.step(self._closure)
+        if not self.problem.is_2d:
+            self._watch(batch_loss)
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return batch_loss
+
+    def _watch(self, batch_loss) -> None:
+        """Watch every batch loss, not only the logged ones, without a CPU-GPU sync: a running maximum on
+        the device (NaN propagates), read at the next log point or the budget's end, so a blow-up between
+        log points (after which a network may die and look finite) is seen."""
+        import torch
+
+        loss = torch.as_tensor(batch_loss)
+        self._peak = loss if self._peak is None else torch.maximum(self._peak, loss)
+
+    def _log_due(self, pos_in_epoch: int) -> bool:
+        """2-D problems log the full objective at the new point every ``log_every`` steps and at the end;
+        datasets log the batch loss as the lecture does (``batch % log_every == 0`` within an epoch)."""
+        if self.problem.is_2d:
+            return self.step % self.log_every == 0 or self.step == self.total_steps
+        return pos_in_epoch % self.log_every == 0
+
+    def _record(self, batch_loss, lr: float, elapsed: float) -> Record:
+        """The record of the step just taken; ends the run ``diverged`` (a non-finite loss or point, a
+        loss above max_loss, a blow-up since the last record) or ``converged`` (‖∇‖ below tolerance)."""
+        p = self.problem
+        loss = p.logged_loss(batch_loss)  # note: a CPU-GPU sync point on accelerators
+        gnorm = p.grad_norm()
+        epoch_no = (self.epoch + 1) if self.sampler is not None else None
+        if p.is_2d:
+            x, y = p.point()
+            rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm, x, y)
+            bad = not (math.isfinite(x) and math.isfinite(y))
+        else:
+            rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm)
+            bad = self._peak_diverged()
+        self._note_loss(loss)
+        if bad or not math.isfinite(loss) or abs(loss) > self.max_loss:
+            self._diverged()
+        elif self.tolerance is not None and gnorm < self.tolerance:
+            self.status = "converged"
+        return rec
+
+    def _diverged(self) -> None:
+        self.status = "diverged"
+        self.result.diverged_step = self.step
+
+    def _end_epoch(self, evals: list[EvalRecord]) -> None:
+        """An epoch is complete: evaluate on the test set when the objective has one (and wants it)."""
+        self.epoch += 1
+        p = self.problem
+        if getattr(p, "has_test", False) and self.spec.objective_options.get("eval_every_epoch", True):
+            ev = p.evaluate()
+            if ev is not None:
+                evals.append(EvalRecord(self.epoch, self.samples, ev[0], ev[1]))
 
     def _peak_diverged(self) -> bool:
         """Whether a batch loss since the last check was non-finite or above ``max_loss`` (reads and resets
@@ -404,31 +368,32 @@ class Runner:
         return out
 
 
-def run_to_end(
-    spec: RunSpec,
-    on_chunk: Callable[[Runner, list[Record], list[EvalRecord]], None] | None = None,
+def drive(
+    runner: Runner,
     control: Control | None = None,
-    chunk_steps: int = 2000,
-) -> tuple[Runner | None, RunResult]:
-    """Build and run one spec to its end (headless). Exceptions from the run become status ``error``;
-    SetupError propagates (the caller reports it as bad input)."""
-    runner = Runner(spec)
-    if runner.initial_record is not None and on_chunk is not None:
-        on_chunk(runner, [runner.initial_record], [])
+    on_chunk: Callable[[Runner, list[Record], list[EvalRecord]], None] | None = None,
+    chunk_seconds: float = 0.25,
+) -> RunResult:
+    """Advance ``runner`` to its end in chunks of about ``chunk_seconds``, calling ``on_chunk`` after each
+    with the records and evaluations it logged: the loop of a run without a UI (the headless replay, the
+    tests; the app's worker paces its runs itself). An exception inside the run becomes status ``error``
+    with its message, Ctrl+C (KeyboardInterrupt) status ``stopped``, and ``control`` stops, pauses and
+    resumes it; a diverged run is a result. The runner's initial record is the caller's to use."""
     while not runner.done:
-        if control is not None and control.stopped:
+        try:
+            records, evals = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
+        except KeyboardInterrupt:
+            if control is not None:
+                control.stop()
             runner.stop()
             break
-        try:
-            records, evals = runner.advance(chunk_steps, control)
-        except (KeyboardInterrupt, SystemExit):
-            runner.stop()
-            raise
         except Exception as e:  # a bug or a numerical failure inside torch: a result, not a crash
             runner.fail(f"{type(e).__name__}: {e}")
-            records, evals = [], []
-        if on_chunk is not None and (records or evals):
+            break
+        if on_chunk is not None:
             on_chunk(runner, records, evals)
-        if runner.status == "paused" and control is not None:
+        if control is not None and control.stopped:
+            runner.stop()
+        elif runner.status == "paused" and control is not None:
             control.wait(0.1)
-    return runner, runner.final_result()
+    return runner.final_result()
