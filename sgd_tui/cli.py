@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from typing import Sequence
@@ -53,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=int, metavar="N", help="run N optimizer steps (overrides the budget)")
     budget.add_argument("--epochs", type=int, metavar="N", help="run N epochs (overrides the budget)")
     p.add_argument("--monochrome", action="store_true", help="the app without colours")
+    sweep = p.add_argument_group("sweeps (a scenario with a [sweep] table)")
+    sweep.add_argument("--workers", type=int, metavar="N",
+                       help="run the trials in N worker processes (default: the cores / threads per trial)")
+    sweep.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                       help="run the trials as Ray tasks: on a new local Ray instance, or on the cluster at "
+                            "ADDRESS (or $RAY_ADDRESS); needs pip install 'sgd-tui[ray]'")
+    sweep.add_argument("--max-trials", type=int, metavar="N",
+                       help="allow a sweep of up to N trials (overrides the scenario's max_trials)")
     lists = p.add_mutually_exclusive_group()
     lists.add_argument("--list-scenarios", action="store_true", help="list the scenarios with their titles")
     lists.add_argument("--list-objectives", action="store_true", help="list the objectives and their options")
@@ -106,8 +115,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _list_objectives()
     if args.list_optimizers:
         return _list_optimizers()
+    if args.max_trials is not None and args.max_trials < 1:
+        raise BadInput("--max-trials takes a number >= 1")
     if args.validate:
-        return _validate(args.validate)
+        return _validate(args.validate, args.max_trials)
     if args.download_data:
         from .core.data import download_fashion_mnist, resolve_data_dir
 
@@ -117,9 +128,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
     scenario = _scenario(args)
+    _check_sweep_options(args, scenario)
     if args.headless:
         from .headless import replay
 
+        if scenario.sweep is not None:
+            return replay(scenario, args.out, workers=args.workers, ray_address=args.ray)
         return replay(scenario, args.out)
     return _interactive(scenario, args.monochrome)
 
@@ -140,10 +154,25 @@ def _scenario(args: argparse.Namespace):
         raise BadInput("--out is for --headless replays")
     from .core.scenario import load_scenario, with_overrides
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, max_trials=args.max_trials)
     if any(v is not None for v in overrides.values()):
-        scenario = with_overrides(scenario, **overrides)
+        scenario = with_overrides(scenario, **overrides, max_trials=args.max_trials)
     return scenario
+
+
+def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
+    """--workers and --ray are for headless sweeps; one of them at a time."""
+    given = [o for o, v in (("--workers", args.workers), ("--ray", args.ray)) if v is not None]
+    if given and (scenario is None or scenario.sweep is None):
+        raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for sweep scenarios "
+                       "(a [sweep] table); this scenario has none" if scenario is not None
+                       else f"{', '.join(given)} need --scenario NAME|PATH --headless")
+    if given and not args.headless:
+        raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for --headless replays")
+    if len(given) == 2:
+        raise BadInput("--workers is for local worker processes and --ray for Ray tasks: give one of them")
+    if args.workers is not None and args.workers < 1:
+        raise BadInput("--workers takes a number >= 1")
 
 
 def _missing(e: ImportError, module: str, instead: str) -> int:
@@ -179,9 +208,27 @@ def _list_scenarios() -> int:
         print(f"no scenarios in {scenarios_dir()}")
         return exit_codes.OK
     width = max(len(n) for n, _, _ in found)
-    for name, _, title in found:
-        print(f"{name:<{width}}  {title}")
+    for name, path, title in found:
+        mark = _sweep_mark(path)
+        print(f"{name:<{width}}  {title}" + (f"  [{mark}]" if mark else ""))
     return exit_codes.OK
+
+
+def _sweep_mark(path) -> str:
+    """``sweep, N trials`` for a sweep scenario (the validator is loaded only for those)."""
+    try:
+        if not re.search(r"(?m)^\s*\[\s*sweep\s*\]", path.read_text(encoding="utf-8")):
+            return ""
+    except (OSError, UnicodeDecodeError):
+        return ""
+    from .core.errors import ScenarioError
+    from .core.scenario import load_scenario
+
+    try:
+        n = len(load_scenario(path).sweep.trials)
+    except ScenarioError:
+        return "sweep"
+    return f"sweep, {n} trial{'s' if n != 1 else ''}"
 
 
 def _param_lines(params, indent: str = "    ") -> list[str]:
@@ -218,17 +265,20 @@ def _list_optimizers() -> int:
     return exit_codes.OK
 
 
-def _validate(paths: list[str]) -> int:
+def _validate(paths: list[str], max_trials: int | None = None) -> int:
     from .core.errors import ScenarioError
     from .core.scenario import load_scenario
 
     code = exit_codes.OK
     for path in paths:
         try:
-            s = load_scenario(path)
+            s = load_scenario(path, max_trials=max_trials)
         except ScenarioError as e:
             print(str(e), file=sys.stderr)
             code = exit_codes.BAD_INPUT
+            continue
+        if s.sweep is not None:
+            print(f"{path}: ok (sweep: {s.sweep.describe()}: {s.title})")
             continue
         print(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {s.title})")
     return code

@@ -171,12 +171,19 @@ _STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (no
 
 
 def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = _STDERR,
-           chunk_seconds: float = 0.25, control: Control | None = None) -> int:
+           chunk_seconds: float = 0.25, control: Control | None = None, workers: int | None = None,
+           ray_address: str | None = None) -> int:
     """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
     0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``),
-    130 interrupted, 1 a run ended in an internal error. ``progress=None`` is silent."""
+    130 interrupted, 1 a run ended in an internal error. ``progress=None`` is silent. A sweep scenario
+    runs its trials with :func:`sgd_tui.sweep_headless.replay_sweep` (``workers``, ``ray_address``)."""
     if progress is _STDERR:
         progress = sys.stderr
+    if scenario.sweep is not None:
+        from .sweep_headless import replay_sweep
+
+        return replay_sweep(scenario, out_dir, progress=progress, workers=workers, ray_address=ray_address,
+                            control=control)
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
         from .core.devices import set_training_threads
 
@@ -238,8 +245,9 @@ def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: i
     drive(runner, control, on_chunk, chunk_seconds)
 
 
-def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
-                   writer: _Writer, code: int) -> None:
+def environment(s: Scenario, device: Any) -> dict[str, Any]:
+    """summary.json's environment: Python, platform, torch, sgd-tui, the device (a torch.device is
+    described with its name and threads) and the seed."""
     env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
     try:
         import torch
@@ -247,12 +255,18 @@ def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[
         from .core.devices import device_description
 
         env["torch"] = torch.__version__
-        env["device"] = device_description(runners[0].device) if runners else s.device
+        env["device"] = device_description(device) if isinstance(device, torch.device) else device
     except ImportError:
         env["torch"] = None
     from . import __version__
 
     env["sgd_tui"] = __version__
+    return env
+
+
+def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
+                   writer: _Writer, code: int) -> None:
+    env = environment(s, runners[0].device if runners else s.device)
     runs = []
     for meta, r in results:
         d = {**r.to_dict(), **meta}

@@ -10,6 +10,8 @@ A scenario names an objective, a budget, shared optimizer settings and a list of
     [[runs]]     each overrides [optimizer] keys; ``name`` picks another optimizer (then only the
                  hyperparameters it also has carry over); an ``objective`` table overrides the
                  scenario's objective options for that run (its ``name`` another objective, same rule)
+    [sweep]      optional: lists of values and seeds; every run x grid point x seed is a trial
+                 (see :mod:`sgd_tui.core.sweep`)
 
 A scenario without ``[[runs]]`` is one run of its ``[optimizer]`` settings.
 
@@ -39,6 +41,7 @@ from .params import Param, ParamError
 from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
+from .sweep import Sweep, build_sweep
 from .toml_lines import line_of, locate_keys
 
 __all__ = [
@@ -46,7 +49,8 @@ __all__ = [
     "scenario_to_toml", "scenario_from_runs", "with_overrides", "scenarios_dir",
 ]
 
-TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs")
+TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
+            "sweep")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
 
@@ -66,6 +70,7 @@ class Scenario:
     budget: dict[str, Any]
     optimizer: dict[str, Any]  # the raw [optimizer] table
     runs: list[RunSpec] = field(default_factory=list)
+    sweep: Sweep | None = None  # a [sweep] table: its trials are what a replay runs
 
 
 # ============================================================================ where scenarios live
@@ -92,8 +97,9 @@ def find_scenarios() -> list[tuple[str, Path, str]]:
     return out
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a scenario by NAME (``scenarios/NAME.toml``) or by PATH (contains ``/`` or ends ``.toml``)."""
+def load_scenario(name_or_path: str | Path, *, max_trials: int | None = None) -> Scenario:
+    """Load a scenario by NAME (``scenarios/NAME.toml``) or by PATH (contains ``/`` or ends ``.toml``);
+    ``max_trials`` overrides a sweep's maximum number of trials."""
     text_arg = str(name_or_path)
     if isinstance(name_or_path, Path) or "/" in text_arg or os.sep in text_arg or text_arg.endswith(".toml"):
         path = Path(name_or_path)
@@ -111,7 +117,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError([ScenarioIssue(str(path), None, "", "no such file")]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError([ScenarioIssue(str(path), None, "", f"cannot read the file: {e}")]) from None
-    return parse_scenario(text, path)
+    return parse_scenario(text, path, max_trials=max_trials)
 
 
 # ============================================================================ parsing and validation
@@ -159,7 +165,7 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def parse_scenario(text: str, path: str | Path = "<string>") -> Scenario:
+def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int | None = None) -> Scenario:
     """Parse and validate a scenario; raise :class:`ScenarioError` listing every problem."""
     file = str(path)
     try:
@@ -217,11 +223,23 @@ def parse_scenario(text: str, path: str | Path = "<string>") -> Scenario:
         if spec is not None:
             runs.append(spec)
     _check_optimizer_keys(c, optimizer_raw, [r.get("name") for r in runs_raw])
+    sweep = None
+    if "sweep" in data:
+        def resolve(i: int, point: dict) -> RunSpec | None:
+            prefix = "optimizer" if implicit else f"runs[{i + 1}]"
+            return _run(c, runs_raw[i], prefix, optimizer_raw, objective, objective_options, budget, seed,
+                        device, point)
+
+        sweep = build_sweep(c, data["sweep"], runs_raw, optimizer_raw, seed, resolve, max_trials)
     if c.issues:
         raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
-    default_labels(runs)
+    if sweep is not None:
+        for r, label in zip(runs, sweep.run_labels):
+            r.label = r.settings["label"] = label
+    else:
+        default_labels(runs)
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs)
+                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep)
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):
@@ -272,9 +290,10 @@ def _budget(c: _Checker, raw: dict) -> dict[str, Any]:
 
 
 def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | None, objective_options: dict,
-         budget: dict, seed: int, device: str) -> RunSpec | None:
-    """Resolve one run: [optimizer] keys overridden by the run's own; every key checked where it is.
-    Returns None when the run's optimizer or objective is unknown (after checking all it can)."""
+         budget: dict, seed: int, device: str, point: dict | None = None) -> RunSpec | None:
+    """Resolve one run: [optimizer] keys overridden by the run's own, then by a sweep's grid ``point``
+    (only the keys this run's optimizer takes); every key checked where it is. Returns None when the
+    run's optimizer or objective is unknown (after checking all it can)."""
     opt_name, name_key = _run_optimizer(c, raw, shared, prefix)
     info = get_optimizer(opt_name) if opt_name else None
     hyper_names = [p.name for p in info.params] if info else []
@@ -293,11 +312,11 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
     # merge: [optimizer] first (its hyperparameters only if this optimizer has them), then the run
     sources: dict[str, str] = {}
     values: dict[str, Any] = {}
-    for table, where in ((shared, "optimizer"), (raw, prefix)):
+    for table, where in ((shared, "optimizer"), (raw, prefix), (point or {}, "sweep")):
         for k, v in table.items():
             if k == "name" or (k == "objective" and table is raw):
                 continue
-            if table is shared and where != prefix and k not in RUN_KEYS and k not in hyper_names:
+            if table is not raw and where != prefix and k not in RUN_KEYS and k not in hyper_names:
                 continue  # another optimizer's hyperparameter: checked against that optimizer
             values[k] = v
             sources[k] = f"{where}.{k}"
@@ -359,7 +378,8 @@ def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
 
 # ============================================================================ building and writing
 def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None = None, steps: int | None = None,
-                   epochs: int | None = None, data_dir: str | None = None) -> Scenario:
+                   epochs: int | None = None, data_dir: str | None = None,
+                   max_trials: int | None = None) -> Scenario:
     """The scenario with command-line overrides applied (and checked like the file's own values)."""
     text = scenario_to_toml(s)
     data = tomllib.loads(text)
@@ -376,7 +396,7 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
             if table and "data_dir" in get_objective(table.get("name", data["objective"]["name"])).defaults:
                 table["data_dir"] = data_dir
     try:
-        out = parse_scenario(toml_text(data), s.path or "<string>")
+        out = parse_scenario(toml_text(data), s.path or "<string>", max_trials=max_trials)
     except ScenarioError as e:
         for issue in e.issues:  # the override, not the file, is wrong: say so
             issue.line = None

@@ -44,6 +44,8 @@ def scenario_to_toml(s: "Scenario") -> str:
         if r.objective != s.objective or r.objective_options != s.objective_options:
             run["objective"] = {"name": r.objective, **_present(r.objective_options)}
         data["runs"].append(run)
+    if s.sweep is not None:
+        data["sweep"] = s.sweep.to_table()
     return toml_text(data)
 
 

@@ -1,0 +1,108 @@
+"""One sweep trial, run to its end in whatever process runs it (this one, a worker process, a Ray task).
+
+:func:`run_trial` builds the trial's :class:`~sgd_tui.core.engine.Runner` from its RunSpec (data sets
+are read from the spec's ``data_dir`` in the process that trains, never pickled), advances it in
+chunks of ``chunk_seconds`` and checks ``should_stop`` between chunks, so a cancelled sweep stops a
+running trial within a chunk and still returns what it did (status ``stopped``). Everything it returns
+is plain picklable data: the logged records, the evaluations and the RunResult.
+
+Threads: a trial's numbers depend on its RunSpec and on torch's intra-op thread count (the order of
+float reductions), never on which process runs it or when. So every trial of a sweep runs with the same
+count, :func:`trial_threads` (``SGD_TUI_THREADS``, else 1: a sweep's parallelism is its trials, one
+per core), whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .devices import THREADS_ENV_VAR
+from .records import EvalRecord, Record, RunResult
+from .runspec import RunSpec
+
+__all__ = ["TrialOutcome", "run_trial", "trial_threads", "default_workers", "init_worker", "run_in_worker"]
+
+@dataclass
+class TrialOutcome:
+    """What a trial returns: its index in the sweep, records, evaluations and result."""
+
+    index: int
+    result: RunResult
+    records: list[Record] = field(default_factory=list)
+    evals: list[EvalRecord] = field(default_factory=list)
+    device: str = ""
+    setup_error: str | None = None  # the trial could not start (bad device, missing data): bad input
+    worker: int = 0  # the process id that ran it
+
+
+def trial_threads() -> int:
+    """torch threads per trial: ``SGD_TUI_THREADS`` if set to N >= 1, else 1."""
+    env = os.environ.get(THREADS_ENV_VAR, "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else 1
+
+
+def default_workers(threads: int | None = None, cores: int | None = None) -> int:
+    """Worker processes that fill the machine without oversubscribing it: cores // threads per trial."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // (threads or trial_threads()))
+
+
+def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
+              chunk_seconds: float = 0.25) -> TrialOutcome:
+    """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``."""
+    from .engine import Runner, SetupError
+
+    try:
+        runner = Runner(spec)
+    except SetupError as e:
+        return TrialOutcome(index, RunResult(spec.label, status="error", message=str(e)), setup_error=str(e),
+                            worker=os.getpid())
+    except Exception as e:  # a bug while building: the trial's result, not the sweep's end
+        return TrialOutcome(index, RunResult(spec.label, status="error", message=f"{type(e).__name__}: {e}"),
+                            worker=os.getpid())
+    out = TrialOutcome(index, RunResult(spec.label), device=str(runner.device), worker=os.getpid())
+    if runner.initial_record is not None:
+        out.records.append(runner.initial_record)
+    while not runner.done:
+        if should_stop is not None and should_stop():
+            runner.stop()
+            break
+        try:
+            records, evals = runner.advance(1 << 62, deadline=time.perf_counter() + chunk_seconds)
+        except Exception as e:  # a numerical failure inside torch or a bug: a result, not a crash
+            runner.fail(f"{type(e).__name__}: {e}")
+            break
+        out.records.extend(records)
+        out.evals.extend(evals)
+    out.result = runner.final_result()
+    return out
+
+
+# ============================================================================ worker processes
+_STOP = None  # the sweep's multiprocessing.Event, set by init_worker
+
+
+def init_worker(threads: int, stop_event) -> None:
+    """Start-up of a worker process, paid once for all the trials it runs: ignore Ctrl+C (the parent
+    handles it and sets ``stop_event``), set torch's thread count, import torch and the engine."""
+    global _STOP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STOP = stop_event
+    from . import engine
+    from .devices import set_training_threads
+
+    set_training_threads(threads)
+    engine.warm_up()  # torch and torch.optim's first-use imports: paid here, not in the first trial
+
+
+def run_in_worker(index: int, spec: RunSpec) -> TrialOutcome:
+    """The task a worker process runs: one trial, stopping when the sweep's stop event is set."""
+    stop = _STOP
+    if stop is not None and stop.is_set():
+        return TrialOutcome(index, RunResult(spec.label, status="stopped", message="not started"),
+                            worker=os.getpid())
+    return run_trial(index, spec, None if stop is None else stop.is_set)

@@ -1,0 +1,146 @@
+"""Where a sweep's trials run: in this process, in a pool of worker processes, or as Ray tasks.
+
+Each executor is a generator of :class:`~sgd_tui.core.trials.TrialOutcome` in the order trials finish;
+the caller (the headless sweep replay) writes them. All take a :class:`~sgd_tui.core.engine.Control`
+whose ``stop()`` (the first Ctrl+C) cancels the trials not yet started and stops the running ones
+within a chunk (they come back ``stopped`` with what they did).
+
+- ``serial``: one trial after another here, with the sweep's thread count.
+- ``pool``: a :class:`concurrent.futures.ProcessPoolExecutor` of N processes, started from a fork
+  server that has imported torch once (``spawn`` where there is no fork server). A worker's start-up
+  (torch, the engine, torch.optim's first-use imports, its thread count) is paid once in its
+  initializer, then it takes trial after trial. Workers ignore SIGINT: the parent sets a shared event.
+- ``ray``: one Ray task per trial (``num_cpus`` = the trial's threads), on a new local Ray instance
+  (no dashboard) or on the cluster at ADDRESS / ``$RAY_ADDRESS``. Tasks get the RunSpec; data sets are
+  read from ``data_dir`` on the node that trains. Cancelling cancels the tasks (running ones are
+  interrupted; they come back with no outcome, i.e. ``stopped``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from typing import Iterator
+
+from .core.engine import Control
+from .core.records import RunResult
+from .core.sweep import Trial
+from .core.trials import TrialOutcome, init_worker, run_in_worker, run_trial
+
+__all__ = ["serial", "pool", "ray_tasks", "RayUnavailable"]
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed or cannot start/connect; the message says what to do."""
+
+
+def _stopped(t: Trial, why: str = "not started") -> TrialOutcome:
+    return TrialOutcome(t.index, RunResult(t.label, status="stopped", message=why))
+
+
+def serial(trials: list[Trial], control: Control, threads: int) -> Iterator[TrialOutcome]:
+    from .core.devices import set_training_threads
+
+    set_training_threads(threads)
+    for t in trials:
+        if control.stopped:
+            yield _stopped(t)
+            continue
+        yield run_trial(t.index, t.spec, lambda: control.stopped)
+
+
+def _context():
+    methods = mp.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["sgd_tui.core.trials", "sgd_tui.core.engine", "torch"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def pool(trials: list[Trial], control: Control, workers: int, threads: int) -> Iterator[TrialOutcome]:
+    ctx = _context()
+    stop = ctx.Event()
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                             initargs=(threads, stop))
+    try:
+        futures = {ex.submit(run_in_worker, t.index, t.spec): t for t in trials}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for f in done:
+                t = futures[f]
+                try:
+                    yield f.result()
+                except CancelledError:
+                    yield _stopped(t)
+                except Exception as e:  # a worker died (out of memory, killed): this trial's result
+                    yield TrialOutcome(t.index, RunResult(t.label, status="error",
+                                                          message=f"worker failed: {type(e).__name__}: {e}"))
+            if control.stopped and not stop.is_set():
+                stop.set()  # running trials stop within a chunk; queued ones are cancelled
+                for f in pending:
+                    f.cancel()
+    finally:
+        stop.set()
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise RayUnavailable("--ray needs Ray: pip install 'sgd-tui[ray]'") from None
+    return ray
+
+
+def ray_tasks(trials: list[Trial], control: Control, address: str | None, threads: int,
+              local_cpus: int | None = None) -> Iterator[TrialOutcome]:
+    """Run the trials as Ray tasks. ``address``: None or "" = $RAY_ADDRESS if set, else a new local
+    instance with ``local_cpus`` CPUs (default: all); anything else = that cluster."""
+    ray = _ray()
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    started = not ray.is_initialized()
+    if started:
+        kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        try:
+            if address:
+                ray.init(address=address, **kwargs)
+            else:
+                ray.init(num_cpus=local_cpus or os.cpu_count() or 1, **kwargs)
+        except Exception as e:
+            where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+            raise RayUnavailable(f"cannot start or reach {where}: {type(e).__name__}: {e}") from None
+    try:
+        task = ray.remote(num_cpus=threads, max_retries=0)(_ray_trial)
+        refs = {task.remote(t.index, t.spec, threads): t for t in trials}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
+            for ref in done:
+                t = refs[ref]
+                try:
+                    yield ray.get(ref)
+                except (ray.exceptions.TaskCancelledError, ray.exceptions.WorkerCrashedError):
+                    yield _stopped(t, "cancelled")
+                except ray.exceptions.RayError as e:
+                    yield TrialOutcome(t.index, RunResult(t.label, status="error",
+                                                          message=f"Ray task failed: {type(e).__name__}: {e}"))
+            if control.stopped and pending:
+                for ref in pending:
+                    ray.cancel(ref, force=False)
+                for ref in pending:
+                    yield _stopped(refs[ref], "cancelled")
+                pending = []
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_trial(index: int, spec, threads: int) -> TrialOutcome:
+    """A Ray task: the trial with the sweep's thread count, in whatever Ray worker runs it."""
+    from .core.devices import set_training_threads
+
+    set_training_threads(threads)
+    return run_trial(index, spec)

@@ -1,0 +1,162 @@
+"""Headless sweeps: the same files whatever runs the trials (this process, 2 worker processes, a real
+local Ray instance), the documented columns, Ctrl+C, a trial that cannot start."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sgd_tui.core.scenario import parse_scenario
+from sgd_tui.core.sweep_stats import BANDS_COLUMNS
+from sgd_tui.sweep_headless import replay_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fashion_sweep(data_dir: Path, seeds: int = 2, epochs: int = 2, lrs: str = "0.01, 30.0") -> str:
+    return textwrap.dedent(f"""\
+        schema = 1
+        title = "tiny fashion sweep"
+        device = "cpu"
+        [objective]
+        name = "fashion_mnist"
+        model = "mlp_small"
+        data_dir = "{data_dir}"
+        [budget]
+        epochs = {epochs}
+        log_every = 2
+        max_loss = 10.0
+        [optimizer]
+        name = "sgd"
+        batch_size = 16
+        [[runs]]
+        [[runs]]
+        name = "adam"
+        [sweep]
+        lr = [{lrs}]
+        seeds = {seeds}
+        """)
+
+
+def rows(path: Path, drop=("time_s",)) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: v for k, v in r.items() if k not in drop} for r in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    from sgd_tui.core.data import write_fashion_like
+
+    root = tmp_path_factory.mktemp("fashion")
+    write_fashion_like(root, n_train=96, n_test=48)
+    return root
+
+
+@pytest.fixture(scope="module")
+def serial_out(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    s = parse_scenario(fashion_sweep(data_dir), "tiny.toml")
+    assert replay_sweep(s, out, workers=1) == 0
+    return out
+
+
+def test_serial_outputs_have_the_documented_columns(serial_out):
+    names = sorted(p.name for p in serial_out.iterdir())
+    assert names == ["bands.csv", "eval.csv", "loss.txt", "metrics.csv", "scenario.toml", "sensitivity.txt",
+                     "summary.json", "sweep.csv"]
+    sweep = rows(serial_out / "sweep.csv", drop=())
+    assert list(sweep[0]) == ["label", "config", "seed", "lr", "status", "steps", "final_loss", "best_loss",
+                              "test_loss", "test_accuracy", "diverged_step", "time_s"]
+    assert [r["label"] for r in sweep] == ["sgd lr=0.01 seed=0", "sgd lr=0.01 seed=1", "sgd lr=30.0 seed=0",
+                                           "sgd lr=30.0 seed=1", "adam lr=0.01 seed=0", "adam lr=0.01 seed=1",
+                                           "adam lr=30.0 seed=0", "adam lr=30.0 seed=1"]
+    by = {r["label"]: r for r in sweep}
+    assert by["sgd lr=0.01 seed=0"]["status"] == "finished" and by["sgd lr=0.01 seed=0"]["steps"] == "12"
+    assert float(by["sgd lr=0.01 seed=0"]["test_accuracy"]) > 0
+    assert by["sgd lr=30.0 seed=0"]["status"] == "diverged" and by["sgd lr=30.0 seed=0"]["diverged_step"]
+    with open(serial_out / "bands.csv", newline="") as f:
+        assert tuple(next(csv.reader(f))) == BANDS_COLUMNS
+    band = [r for r in rows(serial_out / "bands.csv") if r["config"] == "sgd lr=0.01"]
+    assert [int(r["step"]) for r in band] == [1, 3, 5, 7, 9, 11] and {r["n"] for r in band} == {"2"}
+    assert all(float(r["p10"]) <= float(r["median"]) <= float(r["p90"]) for r in band)
+    metrics = rows(serial_out / "metrics.csv")
+    assert {m["run"] for m in metrics} == {r["label"] for r in sweep}
+    summary = json.loads((serial_out / "summary.json").read_text())
+    assert summary["sweep"]["trials"] == 8 and summary["scenario"]["sweep"]["lr"] == [0.01, 30.0]
+    assert len(summary["runs"]) == 8 and summary["environment"]["threads_per_trial"] == 1
+    assert "median over seeds" in (serial_out / "loss.txt").read_text()
+    sens = (serial_out / "sensitivity.txt").read_text()
+    assert "final loss against lr" in sens and "test accuracy against lr" in sens and "diverged" in sens
+
+
+def test_two_worker_processes_write_the_same_numbers_as_one(data_dir, serial_out, tmp_path):
+    s = parse_scenario(fashion_sweep(data_dir), "tiny.toml")
+    assert replay_sweep(s, tmp_path, workers=2) == 0
+    for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
+        assert rows(tmp_path / name) == rows(serial_out / name), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["environment"]["workers"] == 2
+    assert len({r.get("device") for r in summary["runs"]}) == 1
+
+
+def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sgd-tui[ray]')")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    s = parse_scenario(fashion_sweep(data_dir), "tiny.toml")
+    assert replay_sweep(s, tmp_path, ray_address="", ray_cpus=2) == 0
+    assert not ray.is_initialized()  # the instance it started is shut down
+    for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
+        assert rows(tmp_path / name) == rows(serial_out / name), name
+    assert json.loads((tmp_path / "summary.json").read_text())["environment"]["executor"] == "Ray"
+
+
+def test_a_trial_that_cannot_start_is_bad_input(tmp_path):
+    s = parse_scenario(fashion_sweep(tmp_path / "nowhere"), "tiny.toml")
+    assert replay_sweep(s, tmp_path / "out", workers=1) == 2
+    sweep = rows(tmp_path / "out" / "sweep.csv")
+    assert sweep[0]["status"] == "error" and {r["status"] for r in sweep[1:]} == {"stopped"}
+
+
+def test_ctrl_c_cancels_the_rest_and_writes_what_finished(data_dir, tmp_path):
+    path = tmp_path / "long.toml"
+    # the lr=30 trials diverge within a few steps and come first: they finish, the others are cut short
+    path.write_text(fashion_sweep(data_dir, seeds=4, epochs=500, lrs="30.0, 0.01"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "sgd_tui", "--scenario", str(path), "--headless", "--out", str(out),
+           "--workers", "2"]
+    # a new session: SIGINT to the whole group, as a terminal's Ctrl+C reaches the workers too
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+            line.startswith("sgd") for line in _lines(out / "metrics.csv")[1:]):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    sweep = rows(out / "sweep.csv")
+    assert len(sweep) == 16
+    statuses = [r["status"] for r in sweep]
+    assert statuses[:4] == ["diverged"] * 4 and "stopped" in statuses[4:8]
+    assert set(statuses) <= {"finished", "diverged", "stopped"}
+    metrics = rows(out / "metrics.csv")
+    assert {m["run"] for m in metrics} >= {r["label"] for r in sweep[:4]}
+    assert json.loads((out / "summary.json").read_text())["exit_code"] == 130
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
