@@ -235,7 +235,7 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
 
 
 def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
-    from .plots_sweep import band_plot, sensitivity_plot
+    from .plotting.sweepplot import band_plot, sensitivity_plot
 
     sweep = s.sweep
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)

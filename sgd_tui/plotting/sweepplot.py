@@ -1,0 +1,132 @@
+"""Plain-text plots of a sweep (plotext, no colour codes): seed bands and sensitivity.
+
+Band plot: each configuration's median training loss over its seeds drawn with its marker, its p10 and
+p90 curves with ``·`` (the band). Sensitivity plot: a metric against one swept key, one line per run
+through the median over seeds, every seed's own value drawn with ``·`` (the spread), and the trials
+that diverged drawn as ``X`` on a row above the highest value (they have no loss to place there).
+
+Same rules as :mod:`.textplot`: values cleaned (:func:`.prepare.sanitize`), curves thinned per column
+(:func:`.prepare.thin`), a log axis drawn in log10 space with its ticks labelled by their values. The y
+axis is logarithmic when every value is positive over more than two decades; the x axis of a
+sensitivity plot is logarithmic for ``lr`` and for any positive key spanning more than two decades, and
+non-numeric values (``batch_size = "full"``) are placed evenly in the sweep's order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import plotext as plt
+
+from ..core.sweep import value_text
+from ..core.sweep_stats import SensitivitySeries, median
+from .palette import run_marker
+from .prepare import sanitize, thin
+from .scales import tick_labels, value_axis
+from .textplot import _axes, _canvas, _finish, _start
+
+__all__ = ["band_plot", "sensitivity_plot", "Band"]
+
+Band = tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # label, x, med, p10, p90
+
+
+def _log_y(values: np.ndarray) -> bool:
+    return bool(len(values)) and values.min() > 0 and values.max() / values.min() > 100
+
+
+def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "training loss",
+              width: int = 100, height: int = 30) -> str:
+    """Median curves with their p10-p90 bands on shared axes."""
+    curves = [(label, [sanitize(xs, ys) for ys in (med, p10, p90)]) for label, xs, med, p10, p90 in bands]
+    ys_all = np.concatenate([ys for _, cs in curves for _, ys in cs] or [np.empty(0)])
+    if not len(ys_all):
+        return f"{title}\n(no finite loss values to plot)\n"
+    log = _log_y(ys_all)
+    if log:
+        curves = [(label, [(xs, np.log10(ys)) for xs, ys in cs]) for label, cs in curves]
+        ys_all = np.log10(ys_all)
+    xs_all = np.concatenate([xs for _, cs in curves for xs, _ in cs])
+    cols, rows = _canvas(width, height)
+    x = value_axis(float(xs_all.min()), float(xs_all.max()), max(2, cols // 10), snap=False)
+    y = value_axis(float(ys_all.min()), float(ys_all.max()), max(2, rows // 3), log, snap=False)
+    _start(width, height, title, xlabel, ylabel + (" (log scale)" if log else "") + ": median over seeds, "
+           "· = p10-p90")
+    legend = []
+    for i, (label, (med, p10, p90)) in enumerate(curves):
+        for xs, ys in (p10, p90):
+            if len(xs):
+                xs, ys = thin(xs, ys, cols, x.lo, x.hi)
+                plt.plot(xs.tolist(), ys.tolist(), marker="·")
+        if len(med[0]):
+            xs, ys = thin(*med, cols, x.lo, x.hi)
+            plt.plot(xs.tolist(), ys.tolist(), marker=run_marker(i))
+        legend.append((run_marker(i), label + ("" if len(med[0]) else " (no finite median to draw)")))
+    _axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    return _finish(legend)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def sensitivity_plot(series: Sequence[SensitivitySeries], *, title: str, ylabel: str, width: int = 100,
+                     height: int = 26) -> str:
+    """The metric of every series against its swept key (see the module docstring)."""
+    if not series:
+        return f"{title}\n(nothing swept)\n"
+    key = series[0].key
+    names = list(dict.fromkeys(value_text(x) for s in series for x, _, _ in s.points))
+    values = {value_text(x): x for s in series for x, _, _ in s.points}
+    numeric = all(_is_number(values[n]) for n in names)
+    log_x = numeric and all(values[n] > 0 for n in names) and (
+        key == "lr" or max(values[n] for n in names) / min(values[n] for n in names) > 100)
+
+    def pos(v: Any) -> float:
+        if not numeric:
+            return float(names.index(value_text(v)) + 1)
+        return math.log10(v) if log_x else float(v)
+
+    ys_all = np.array([y for s in series for _, ys, _ in s.points for y in ys if y is not None], dtype=float)
+    ys_all = ys_all[np.isfinite(ys_all)]
+    if not len(ys_all) and not any(d for s in series for _, _, d in s.points):
+        return f"{title}\n(no finite values to plot)\n"
+    log = _log_y(ys_all)
+    tf = (lambda v: math.log10(v)) if log else float
+    lo, hi = (tf(float(ys_all.min())), tf(float(ys_all.max()))) if len(ys_all) else (0.0, 1.0)
+    top = hi + 0.08 * max(hi - lo, 1e-9 if not log else 0.1)  # the row of diverged trials
+    cols, rows = _canvas(width, height)
+    _start(width, height, title, key + (" (log scale)" if log_x else ""),
+           ylabel + (" (log scale)" if log else "") + ": median over seeds, · = each seed, X = diverged")
+    legend = []
+    for i, s in enumerate(series):
+        mx, my, dx, dy, div = [], [], [], [], []
+        for v, ys, d in s.points:
+            finite = [y for y in ys if y is not None and math.isfinite(y) and (y > 0 or not log)]
+            dx += [pos(v)] * len(finite)
+            dy += [tf(y) for y in finite]
+            if finite and 2 * d < len(ys):  # the median is a number while fewer than half diverged
+                mx.append(pos(v))
+                my.append(tf(median(finite)))
+            if d:
+                div.append(pos(v))
+        if dx:
+            plt.scatter(dx, dy, marker="·")
+        if mx:
+            plt.plot(mx, my, marker=run_marker(i))
+        if div:
+            plt.scatter(div, [top] * len(div), marker="X")
+        n_div = sum(d for _, _, d in s.points)
+        n_all = sum(len(ys) for _, ys, _ in s.points)
+        legend.append((run_marker(i), s.name + (f" ({n_div} of {n_all} trials diverged)" if n_div else "")))
+    xs = [pos(values[n]) for n in names]
+    if numeric:
+        x = value_axis(min(xs), max(xs), max(2, cols // 10), log_x, snap=False)
+        xlim, xticks, xlabels = (x.lo, x.hi), x.ticks, x.labels
+    else:
+        xlim, xticks, xlabels = (0.5, len(names) + 0.5), xs, names
+    y = value_axis(lo, top, max(2, rows // 3), log, snap=False)
+    _axes(xlim, (y.lo, y.hi), [], y.ticks, y.labels)
+    plt.xticks(xticks, xlabels if not numeric else tick_labels(xticks, log_x))
+    return _finish(legend)
