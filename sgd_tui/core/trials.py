@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -54,7 +53,7 @@ def default_workers(threads: int | None = None, cores: int | None = None) -> int
 def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
               chunk_seconds: float = 0.25) -> TrialOutcome:
     """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``."""
-    from .engine import Runner, SetupError
+    from .engine import Control, Runner, SetupError, drive
 
     try:
         runner = Runner(spec)
@@ -67,18 +66,17 @@ def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None 
     out = TrialOutcome(index, RunResult(spec.label), device=str(runner.device), worker=os.getpid())
     if runner.initial_record is not None:
         out.records.append(runner.initial_record)
-    while not runner.done:
-        if should_stop is not None and should_stop():
-            runner.stop()
-            break
-        try:
-            records, evals = runner.advance(1 << 62, deadline=time.perf_counter() + chunk_seconds)
-        except Exception as e:  # a numerical failure inside torch or a bug: a result, not a crash
-            runner.fail(f"{type(e).__name__}: {e}")
-            break
+    control = Control()
+
+    def keep(_runner, records, evals) -> None:
         out.records.extend(records)
         out.evals.extend(evals)
-    out.result = runner.final_result()
+        if should_stop is not None and should_stop():
+            control.stop()
+
+    if should_stop is not None and should_stop():
+        control.stop()
+    out.result = drive(runner, control, keep, chunk_seconds)
     return out
 
 
