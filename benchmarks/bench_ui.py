@@ -116,10 +116,10 @@ async def in_app(session: Session, seconds: float) -> dict:
                 return built
 
             screen.plots.loss.refresh_if_changed = counting
-            screen.speed = None
-            screen.driver.rate = None
+            screen.playback.speed = None
+            screen.playback.driver.rate = None
             if REST_S is not None:
-                screen.driver.rest_s = REST_S
+                screen.playback.driver.rest_s = REST_S
             screen.action_run_pause()
             await asyncio.sleep(1.5)  # warm up: runners built, first chunks
             # window 1: training and redrawing, no keys -> throughput and plot refresh rate
@@ -144,7 +144,7 @@ async def in_app(session: Session, seconds: float) -> dict:
             await asyncio.sleep(seconds)
             stop.set()
             th.join()
-            screen.pause_all()
+            screen.playback.pause(screen.session)
             await asyncio.sleep(0.3)
     finally:
         MainScreen.action_x_axis = original

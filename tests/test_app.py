@@ -42,7 +42,7 @@ async def choose(pilot, selector: str, prefix: str) -> Select:
 
 async def flat_out(pilot):
     await pilot.press("escape", "f")
-    assert pilot.app.screen.speed is None
+    assert pilot.app.screen.playback.speed is None
 
 
 async def run_to_end(pilot):
@@ -75,7 +75,7 @@ async def test_choose_objective_optimizer_and_bad_value_is_rejected():
         assert runs(pilot)[0].invalid
         await pilot.press("escape", "space")
         await pilot.pause()
-        assert not screen.playing and runs(pilot)[0].progress.step == 0
+        assert not screen.playback.playing and runs(pilot)[0].progress.step == 0
         assert any("Invalid learning rate" in n.message for n in app._notifications)
 
         # fixed: the run takes the new value
@@ -95,7 +95,7 @@ async def test_start_pause_step_reset_and_add_a_second_run():
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await pilot.press("escape", *["minus"] * 3)  # 5 steps per second: the run will not end by itself
-        assert screen.speed == 5
+        assert screen.playback.speed == 5
         await pilot.press("n")  # one step in step mode
         await pilot.pause(0.3)
         r = runs(pilot)[0]
@@ -107,10 +107,10 @@ async def test_start_pause_step_reset_and_add_a_second_run():
         await pilot.pause(0.3)
         assert runs(pilot)[0].progress.step == 2
         await pilot.press("space")
-        assert screen.playing
+        assert screen.playback.playing
         await pilot.pause(1.2)
         await pilot.press("space")  # pause
-        assert not screen.playing
+        assert not screen.playback.playing
         await pilot.pause(0.2)
         paused_at = runs(pilot)[0].progress.step
         assert paused_at >= 3
@@ -176,7 +176,7 @@ class ExplodingRunner:
 async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working():
     app = SgdApp(quadratic_session(steps=20), timings=False)
     async with app.run_test(size=SIZE) as pilot:
-        app.screen.driver.runner_factory = ExplodingRunner
+        app.screen.playback.driver.runner_factory = ExplodingRunner
         await flat_out(pilot)
         await run_to_end(pilot)
         r = runs(pilot)[0]
@@ -185,7 +185,7 @@ async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working()
         # the app goes on: a fresh run works
         from sgd_tui.core.engine import Runner
 
-        app.screen.driver.runner_factory = Runner
+        app.screen.playback.driver.runner_factory = Runner
         await pilot.press("r")
         await run_to_end(pilot)
         assert runs(pilot)[0].progress.status == "finished" and runs(pilot)[0].progress.step == 20
@@ -194,11 +194,11 @@ async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working()
         class NotARunner:
             pass
 
-        app.screen.driver.runner_factory = lambda spec: NotARunner()
+        app.screen.playback.driver.runner_factory = lambda spec: NotARunner()
         await pilot.press("r")
         await run_to_end(pilot)
         assert any(n.title == "driver failed" and "initial_record" in n.message for n in app._notifications)
-        assert not app.screen.playing
+        assert not app.screen.playback.playing
         assert app.is_running
 
 
@@ -299,7 +299,7 @@ async def test_a_bad_shared_setting_is_shown_and_blocks_the_start():
         await type_into(pilot, "#budget #f-epochs", "3")  # steps and epochs both set
         assert "exactly one of steps and epochs" in str(screen.query_one("#shared-error").render())
         await pilot.press("escape", "space")
-        assert not screen.playing and any("exactly one" in n.message for n in app._notifications)
+        assert not screen.playback.playing and any("exactly one" in n.message for n in app._notifications)
         await type_into(pilot, "#options #f-condition", "0.5")  # κ >= 1
         assert "condition" in str(screen.query_one("#options #err-condition").render())
         assert runs(pilot)[0].spec.budget["steps"] == 20  # the runs kept the last valid settings

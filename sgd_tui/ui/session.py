@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.objectives import validate_options
+from ..core.objectives import get_objective, validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
 from ..core.progress import RunProgress
@@ -62,6 +62,11 @@ class Shared:
         if errors:
             raise ParamError(errors[0][1])
         self.options = resolved
+
+    @property
+    def is_2d(self) -> bool:
+        """The shared objective is a surface f(x, y): its runs animate over a heat map."""
+        return get_objective(self.objective).is_2d
 
 
 @dataclass(eq=False)
@@ -202,7 +207,12 @@ class Session:
         return entry
 
     def duplicate(self, entry: RunEntry, change: str) -> RunEntry:
-        """A copy of ``entry`` with one change written ``key=value`` (a hyperparameter or run setting)."""
+        """Add a copy of ``entry`` with one change written ``key=value`` (see :meth:`duplicate_spec`)."""
+        return self.add(self.duplicate_spec(entry, change))
+
+    def duplicate_spec(self, entry: RunEntry, change: str) -> RunSpec:
+        """The spec of a copy of ``entry`` with one change written ``key=value`` (a hyperparameter or run
+        setting), labelled after the change; ParamError when the change is not allowed."""
         key, sep, text = change.partition("=")
         key, text = key.strip(), text.strip()
         if not sep or not key:
@@ -223,7 +233,7 @@ class Session:
             )
         spec = self.make_spec(entry.spec.optimizer, hyper, settings, objective=entry.own_objective)
         spec.label = self.unique_label(f"{entry.spec.label} {key}={text}")
-        return self.add(spec)
+        return spec
 
     def remove(self, entry: RunEntry) -> None:
         if entry.slot is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-__all__ = ["MAIN_BINDINGS", "HELP_INTRO", "SPEEDS", "DEFAULT_SPEED", "next_speed"]
+__all__ = ["MAIN_BINDINGS", "HELP_INTRO"]
 
 
 MAIN_BINDINGS: list[Binding] = [
@@ -43,15 +43,5 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("q", "quit", "quit", id="quit", tooltip="quit (Ctrl+Q works too)"),
 ]
 
-
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
               "Editing the selected run resets it. Ctrl+P opens the command palette.")
-
-SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None = flat out
-DEFAULT_SPEED = 50
-
-
-def next_speed(speed: float | None, direction: int) -> float | None:
-    """The animation speed one notch faster (direction 1) or slower (-1), flat out being the fastest."""
-    i = SPEEDS.index(speed) if speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
-    return SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]

@@ -1,13 +1,14 @@
 """The main view: setup sidebar, plots, teaching aids and the runs table, driven by keys.
 
-Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker and posts
-:class:`~sgd_tui.ui.worker.Progress`; this screen routes each update to its run (the run's series
-grows) and a single 5 Hz timer redraws what changed: plots, table cells, teaching aids, status line.
-Building a preview of the objective (for the heat map) and finding devices import torch, so they run
-in thread workers too (:mod:`sgd_tui.ui.background`), and the first frame never waits for torch.
+Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker (started and
+paced by :class:`~sgd_tui.ui.playback.Playback`) and posts :class:`~sgd_tui.ui.worker.Progress`; this
+screen routes each update to its run (the run's series grows) and a single 5 Hz timer redraws what
+changed: plots, table cells, teaching aids, status line. Building a preview of the objective (for the
+heat map, in :class:`~sgd_tui.ui.widgets.plot_area.PlotArea`) and finding devices import torch, so they
+run in thread workers too (:mod:`sgd_tui.ui.background`), and the first frame never waits for torch.
 
-The screen wires widgets to the :class:`~sgd_tui.ui.session.Session` (which owns the rules: specs from
-form values, copies, resets, saving) and to the driver; its keys are :mod:`sgd_tui.ui.screens.keys`.
+The screen wires the widgets to the :class:`~sgd_tui.ui.session.Session`, which owns the rules (specs
+from form values, copies, resets, saving); its keys are :mod:`sgd_tui.ui.screens.keys`.
 """
 
 from __future__ import annotations
@@ -21,24 +22,23 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
-from ...core.objectives import get_objective
 from ...core.params import ParamError
-from ..background import DevicesFound, SurfaceReady, build_surface, find_devices
+from ..background import DevicesFound, find_devices
+from ..playback import Playback
 from ..session import RunEntry, Session
 from ..widgets.plot_area import PlotArea
 from ..widgets.runs_table import RunsTable
 from ..widgets.setup_panel import SetupPanel
 from ..widgets.status_line import StatusLine
 from ..widgets.teaching import TeachingPanel
-from ..worker import Driver, DriverIdle, Progress
+from ..worker import DriverIdle, Progress
 from .dialogs import AskScreen, HelpScreen
-from .keys import DEFAULT_SPEED, HELP_INTRO, MAIN_BINDINGS, next_speed
+from .keys import HELP_INTRO, MAIN_BINDINGS
 
 __all__ = ["MainScreen"]
 
 REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
-
 
 
 class MainScreen(Screen):
@@ -51,16 +51,11 @@ class MainScreen(Screen):
         self.session = session
         self.monochrome = monochrome
         self.timings = timings
-        self.playing = False
-        self.speed: float | None = DEFAULT_SPEED
-        self.driver = Driver(self.post_message)
-        self._driver_worker: Worker | None = None
-        self._surface_key = ""
+        self.playback = Playback(self.post_message, self.run_worker)
         self._teach_key: tuple = ()
         self._table_at = 0.0
         self._told: set[str] = set()  # run errors already notified (a shared cause fails every run alike)
         self.shared_error = ""  # a shared setting (objective option, budget) that is not allowed
-        self._pending: RunEntry | None = None  # the run a duplicate dialog made
 
     # ----------------------------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -75,25 +70,26 @@ class MainScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(RunsTable).sync(self.session.runs)
+        self.table.sync(self.session.runs)
         await self.load_session(self.session)
-        self.call_after_refresh(self._in_thread, find_devices, "devices")  # torch's import holds the GIL
+        # torch's import holds the GIL: the devices are found after the first frame, in a thread
+        self.call_after_refresh(self.run_worker, partial(find_devices, self.post_message), thread=True,
+                                exit_on_error=False, group="devices", name="find_devices")
         self.set_interval(REDRAW_S, self.refresh_views)
-        self.query_one(RunsTable).focus()
+        self.table.focus()
 
     def on_unmount(self) -> None:
-        self.driver.cancel.set()  # the driver thread ends within one round, whatever ends the app
+        self.playback.stop()  # whatever ends the app
 
     async def load_session(self, session: Session) -> None:
         """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
-        self.pause_all()
+        self.playback.pause(self.session)
         if session is not self.session:
             for r in self.session.runs:
                 r.slot.removed = True
             self._told.clear()
         self.session = session
-        panel = self.query_one(SetupPanel)
-        await panel.load_shared(session.shared)
+        await self.query_one(SetupPanel).load_shared(session.shared)
         self._shared_changed()
         await self._load_selected()
 
@@ -110,66 +106,31 @@ class MainScreen(Screen):
         rid = self.table.selected_id
         return next((r for r in self.session.runs if r.run_id == rid), None)
 
-    def _is_2d(self) -> bool:
-        return get_objective(self.session.shared.objective).is_2d
-
     def _shared_changed(self) -> None:
         """After the objective or the run list changed: plot kind, surface, runs, driver slots."""
-        is_2d = self._is_2d()
+        is_2d = self.session.shared.is_2d
         self.plots.set_kind(is_2d)
         self.set_class(is_2d, "-surface")
-        self._sync_surface()
         self._runs_changed()
-
-    def _sync_surface(self) -> None:
-        """Draw the selected run's surface (runs of a scenario may have objectives of their own) and, over
-        it, the paths of the runs on that objective."""
-        name, options = self.session.objective_of(self.selected())
-        self.plots.surface_objective = name
-        if not get_objective(name).is_2d:
-            return
-        key = f"{name}:{sorted(options.items())}:{self.session.shared.seed}"
-        if key != self._surface_key:
-            self._surface_key = key
-            self.call_after_refresh(self._in_thread, build_surface, "surface", key, name, dict(options),
-                                    self.session.shared.seed)
 
     def _runs_changed(self) -> None:
         self.plots.set_runs(self.session.runs)
-        self.driver.slots = [r.slot for r in self.session.runs if not r.invalid]
-        self.driver.rate = self.speed if self._is_2d() else None
-        if self.playing:
-            for r in self.session.runs:
-                r.slot.control.resume()
-            self._ensure_driver()
+        self.playback.follow(self.session)
         self.table.sync(self.session.runs)
 
     async def _load_selected(self) -> None:
+        """The selected run into the setup form, and its objective's surface under the trajectories."""
         r = self.selected()
-        self._sync_surface()
+        self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed)
         await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
         self._teach_key = ()
 
-    # ----------------------------------------------------------------------------------- workers
-    def _in_thread(self, job, group: str, *args) -> None:
-        """A job of :mod:`~sgd_tui.ui.background` in a thread worker (the newest one of its group wins)."""
-        self.run_worker(partial(job, self.post_message, *args), thread=True, exit_on_error=False, group=group,
-                        exclusive=True, name=job.__name__)
+    async def _select(self, entry: RunEntry) -> None:
+        self._runs_changed()
+        self.table.select(entry.run_id)
+        await self._load_selected()
 
-    def _ensure_driver(self) -> None:
-        if self._driver_worker is None or self._driver_worker.is_finished:
-            self.driver.cancel.clear()
-            self._driver_worker = self.run_worker(self.driver.run, thread=True, exit_on_error=False,
-                                                  group="driver", name="driver")
-
-    def on_surface_ready(self, m: SurfaceReady) -> None:
-        if m.key != self._surface_key:
-            return
-        if m.error:
-            self.notify(f"cannot draw the surface: {m.error}", severity="error")
-            return
-        self.plots.set_surface(m.grid_fn, m.bounds, m.minima)
-
+    # ----------------------------------------------------------------------------------- messages
     def on_devices_found(self, m: DevicesFound) -> None:
         self.query_one(SetupPanel).set_devices(m.devices)
 
@@ -184,14 +145,11 @@ class MainScreen(Screen):
             self.notify(message, title=f"run failed: {', '.join(labels)}", severity="error", timeout=10)
 
     def on_driver_idle(self, _: DriverIdle) -> None:
-        if self.playing and self.session.runnable():
-            self._ensure_driver()  # a run was added just as the driver ran out of work
-        elif self.playing:
-            self.playing = False
+        self.playback.idle(self.session)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.playing = False
+            self.playback.playing = False
             err = event.worker.error
             self.notify(f"{type(err).__name__}: {err}", title=f"{event.worker.name or 'worker'} failed",
                         severity="error", timeout=10)
@@ -199,17 +157,18 @@ class MainScreen(Screen):
     # ----------------------------------------------------------------------------------- redraw
     def refresh_views(self) -> None:
         """The one redraw timer (5 Hz): plots, table cells and texts, each only when changed."""
+        playing = self.playback.playing
         self.plots.refresh_if_changed()
         now = time.monotonic()
-        if not self.playing or now - self._table_at >= TABLE_S:
+        if not playing or now - self._table_at >= TABLE_S:
             self._table_at = now
             self.table.sync(self.session.runs)
         sel = self.selected()
-        key = (id(sel), sel.version if sel else 0, self.playing)
-        if key != self._teach_key and self._is_2d():
+        key = (id(sel), sel.version if sel else 0, playing)
+        if key != self._teach_key and self.session.shared.is_2d:
             self._teach_key = key
-            self.query_one(TeachingPanel).show(sel, self.playing)
-        self.query_one(StatusLine).show(self.session, sel, self.playing, self.speed, self.plots.loss)
+            self.query_one(TeachingPanel).show(sel, playing)
+        self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
 
     # ----------------------------------------------------------------------------------- edits
     async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:
@@ -220,7 +179,7 @@ class MainScreen(Screen):
         if shared is None:
             return  # the runs keep the last valid settings, and cannot start until this is fixed
         shared.title, shared.description = self.session.shared.title, self.session.shared.description
-        self.pause_all()
+        self.playback.pause(self.session)
         self.session.set_shared(shared)
         self._shared_changed()
         await self._load_selected()
@@ -237,12 +196,6 @@ class MainScreen(Screen):
         await self._load_selected()
 
     # ----------------------------------------------------------------------------------- actions
-    def pause_all(self) -> None:
-        self.playing = False
-        for r in self.session.runs:
-            if r.slot is not None:
-                r.slot.control.pause()
-
     def _refuse(self, what: str) -> bool:
         """Say why nothing can run (an invalid form value), or False when all is valid."""
         msg = self.shared_error or self.session.first_invalid()
@@ -251,41 +204,28 @@ class MainScreen(Screen):
         return bool(msg)
 
     def action_run_pause(self) -> None:
-        if self.playing:
-            self.pause_all()
-            return
-        if self._refuse("start"):
-            return
-        runnable = self.session.runnable()
-        if not runnable:
-            self.notify("nothing to run: add a run (a) or reset (r)", severity="warning")
-            return
-        self.playing = True
-        for r in runnable:
-            r.slot.control.resume()
-        self._runs_changed()
+        if self.playback.playing:
+            self.playback.pause(self.session)
+        elif not self._refuse("start"):
+            if self.playback.play(self.session):
+                self._runs_changed()
+            else:
+                self.notify("nothing to run: add a run (a) or reset (r)", severity="warning")
 
     def action_step(self) -> None:
-        if self._refuse("step"):
-            return
-        self.playing = False
-        for r in self.session.runnable():
-            r.slot.control.step(1)
-        self._runs_changed()
-        self._ensure_driver()
+        if not self._refuse("step"):
+            self.playback.step(self.session)
+            self._runs_changed()
 
     async def action_reset(self) -> None:
         self._told.clear()
-        self.pause_all()
+        self.playback.pause(self.session)
         self.session.reset_all()
         self._runs_changed()
 
     async def action_add(self) -> None:
         """A new run with the selected run's settings (or the defaults), selected for editing."""
-        entry = self.session.add_like(self.selected())
-        self._runs_changed()
-        self.table.select(entry.run_id)
-        await self._load_selected()
+        await self._select(self.session.add_like(self.selected()))
 
     def action_duplicate(self) -> None:
         r = self.selected()
@@ -293,32 +233,26 @@ class MainScreen(Screen):
             self.notify("no run selected", severity="warning")
             return
 
-        def check(text: str) -> str:
+        def check(change: str) -> str:
             try:
-                self._pending = self.session.duplicate(r, text)
+                self.session.duplicate_spec(r, change)
             except ParamError as e:
                 return str(e)
             return ""
 
-        async def done(answer: str | None) -> None:
-            entry = getattr(self, "_pending", None)
-            self._pending = None
-            if answer is None or entry is None:
-                return
-            self._runs_changed()
-            self.table.select(entry.run_id)
-            await self._load_selected()
+        async def done(change: str | None) -> None:
+            if change is not None:
+                await self._select(self.session.duplicate(r, change))
 
         self.app.push_screen(AskScreen(f"Duplicate {r.spec.label}", "the change, as key=value (e.g. lr=0.01)",
                                        check=check), done)
 
     async def action_remove(self) -> None:
         r = self.selected()
-        if r is None:
-            return
-        self.session.remove(r)
-        self._runs_changed()
-        await self._load_selected()
+        if r is not None:
+            self.session.remove(r)
+            self._runs_changed()
+            await self._load_selected()
 
     def action_toggle_visible(self) -> None:
         r = self.selected()
@@ -328,13 +262,10 @@ class MainScreen(Screen):
             self.refresh_views()
 
     def action_speed(self, direction: int) -> None:
-        self.speed = next_speed(self.speed, direction)
-        self.driver.rate = self.speed if self._is_2d() else None
+        self.playback.change_speed(self.session, direction)
 
     def action_flat_out(self) -> None:
-        """Toggle between flat out and the default animation speed."""
-        self.speed = DEFAULT_SPEED if self.speed is None else None
-        self.driver.rate = self.speed if self._is_2d() else None
+        self.playback.toggle_flat_out(self.session)
 
     def action_x_axis(self) -> None:
         self.plots.cycle_x()
@@ -361,7 +292,6 @@ class MainScreen(Screen):
         self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
 
     async def action_quit(self) -> None:
-        self.driver.cancel.set()
-        self.pause_all()
+        self.playback.stop()
+        self.playback.pause(self.session)
         self.app.exit()
-

@@ -3,17 +3,23 @@ or test loss and accuracy per epoch (data sets).
 
 The area owns the plot options (x axis, log y, smoothing) and hands every plot the same run list; the
 screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which plots show is a CSS
-class: ``-surface`` or ``-dataset``.
+class: ``-surface`` or ``-dataset``. The surface under the trajectories is built in a thread worker
+(:func:`~sgd_tui.ui.background.build_surface` imports torch), so the first frame never waits for it.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
+from ...core.objectives import get_objective
 from ...plotting.series import X_KEYS
-from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+from ..background import SurfaceReady, build_surface
 from ..session import RunEntry
+from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
 __all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
 
@@ -26,6 +32,7 @@ class PlotArea(Horizontal):
         self.monochrome = monochrome
         self._runs: list[RunEntry] = []
         self._surface_objective = ""
+        self._surface_key = ""  # the objective, options and seed of the surface drawn or being built
 
     @property
     def surface_objective(self) -> str:
@@ -67,8 +74,24 @@ class PlotArea(Horizontal):
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
 
-    def set_surface(self, grid_fn, bounds, minima) -> None:
-        self.trajectory.set_surface(grid_fn, bounds, minima)
+    def show_objective(self, name: str, options: dict[str, Any], seed: int) -> None:
+        """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
+        have objectives of their own); the surface is built off the UI thread, once per objective."""
+        self.surface_objective = name
+        key = f"{name}:{sorted(options.items())}:{seed}"
+        if get_objective(name).is_2d and key != self._surface_key:
+            self._surface_key = key
+            job = partial(build_surface, self.post_message, key, name, dict(options), seed)
+            self.call_after_refresh(self.run_worker, job, thread=True, exit_on_error=False, group="surface",
+                                    exclusive=True, name="build_surface")
+
+    def on_surface_ready(self, m: SurfaceReady) -> None:
+        if m.key != self._surface_key:
+            return  # a late answer for an objective no longer shown
+        if m.error:
+            self.notify(f"cannot draw the surface: {m.error}", severity="error")
+            return
+        self.trajectory.set_surface(m.grid_fn, m.bounds, m.minima)
 
     def cycle_x(self) -> str:
         loss = self.loss

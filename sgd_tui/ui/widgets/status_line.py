@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from ...core.objectives import get_objective
-
 if TYPE_CHECKING:
     from ..session import RunEntry, Session
 
@@ -28,8 +26,7 @@ class StatusLine(Static):
         state = "▶ running" if playing else "⏸ paused"
         if not session.runnable() and session.runs:
             state = "■ done (r resets)"
-        is_2d = get_objective(sh.objective).is_2d
-        speed_text = ("flat out" if speed is None else f"{speed:g} steps/s") if is_2d else "flat out"
+        speed_text = "flat out" if speed is None or not sh.is_2d else f"{speed:g} steps/s"
         own = session.objective_of(selected)[0]
         objective = sh.objective if own == sh.objective else f"{sh.objective} (selected run: {own})"
         text = (f"{sh.title} · {objective} · {len(session.runs)} runs · {state} · speed {speed_text} · "
