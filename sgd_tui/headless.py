@@ -5,10 +5,11 @@ another, in chunks of about a quarter of a second: after each chunk the new rows
 ``metrics.csv`` (and ``eval.csv``) and flushed, so an interrupted replay loses nothing, and the progress
 line on stderr is updated (a bar on a terminal, a plain line every few seconds otherwise).
 
-Output (design §5): metrics.csv, eval.csv (dataset objectives that evaluate), summary.json,
-scenario.toml (the resolved scenario: replaying it gives the same numbers), loss.txt and, for 2-D
-objectives, trajectory.txt. Floats are written with ``repr`` so two replays are identical apart from
-``time_s``.
+Output (design §5): metrics.csv, eval.csv (dataset objectives that evaluate), summary.json (per 2-D run
+also the ``theory`` at its start and end), scenario.toml (the resolved scenario: replaying it gives the
+same numbers), loss.txt and, for 2-D objectives, trajectory.txt; with ``[basins]`` basin.csv and
+basins.txt (:mod:`sgd_tui.headless_theory`). Floats are written with ``repr`` so two replays are
+identical apart from ``time_s``.
 
 Ctrl+C stops the current run within one step (the first SIGINT only asks the runner to stop), writes
 everything with the unfinished runs ``stopped`` and returns 130. Never imports textual.
@@ -38,6 +39,7 @@ from .core.optimizers import get_optimizer
 from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
 from .core.scenario import Scenario, scenario_to_toml
 from .core.settings import effective_batch
+from .headless_theory import theory_end, theory_start, write_basins
 
 __all__ = ["replay", "default_out_dir", "lecture_title"]
 
@@ -218,12 +220,22 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
                 meta["device"] = str(runner.device)
                 if runner.initial_record is not None:
                     writer.write(spec.label, [runner.initial_record], [])
+                start_theory = theory_start(runner)
                 _run(runner, control, writer, bar, i, chunk_seconds)
                 result = runner.final_result()
+                if start_theory is not None:
+                    end_theory = theory_end(runner, writer.series.get(spec.label, []))
+                    meta["theory"] = {"start": start_theory, "end": end_theory}
                 if result.status == "error":
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
                 bar.finished(i, result)
+            if scenario.basins is not None and runners and not control.stopped:
+                bar.note("basin maps ...")
+                maps = write_basins(out, scenario, runners, lambda: control.stopped)
+                for meta, r in results:
+                    if r.label in maps:
+                        meta["basins"] = maps[r.label]
     finally:
         writer.close()
     if control.stopped and code == exit_codes.OK:

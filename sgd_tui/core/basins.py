@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .params import Param
+from .runspec import BASIN_PARAMS
 from .surfaces import make_surface
 
 __all__ = ["Minimum", "BasinMap", "surface_minima", "basin_map", "has_several_minima", "STATUSES",
@@ -38,15 +38,6 @@ __all__ = ["Minimum", "BasinMap", "surface_minima", "basin_map", "has_several_mi
 
 STATUSES = ("converged", "diverged", "not converged")
 CHECK = 25  # steps between checks for a finished grid (and for cancellation)
-# [basins] in a scenario (validated by core.scenario; no torch import needed for that)
-BASIN_PARAMS: tuple[Param, ...] = (
-    Param("resolution", "int", 64, "starts per side of the grid (resolution² starts)", low=2, high=512,
-          label="resolution value"),
-    Param("steps", "int", None, "steps per start (default: the scenario's budget.steps)", low=1,
-          high=100_000, optional=True, label="steps value"),
-    Param("tolerance", "float", None, "distance to a minimum that counts as reaching it (default: 1% of the "
-          "view's width)", low=0.0, low_open=True, optional=True, label="tolerance value"),
-)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,10 @@ class Problem2D(Problem):
         """f on the grid xs × ys as a NumPy array of shape (len(ys), len(xs))."""
         raise NotImplementedError
 
+    def hessian_at(self, x: float, y: float) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The Hessian of the full objective at (x, y), as floats (the theory panel's local model)."""
+        raise NotImplementedError
+
     def logged_loss(self, batch_loss: Any) -> float:
         return self.value(*self.point())
 

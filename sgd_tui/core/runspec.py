@@ -14,7 +14,7 @@ from typing import Any
 
 from .params import Param
 
-__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "SCHEDULES", "SEED", "RunSpec", "default_labels"]
+__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "SCHEDULES", "SEED", "RunSpec", "default_labels"]
 
 SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
 
@@ -32,6 +32,15 @@ RUN_PARAMS: tuple[Param, ...] = (
     Param("decay", "float", 0.01, "inverse_time schedule: α_t = α / (1 + decay·t)", low=0.0, label="decay value"),
     Param("eta_min", "float", 0.0, "cosine schedule: the final learning rate", low=0.0, label="eta_min value"),
     Param("start", "point", None, "2-D objectives: the starting point [x, y]", optional=True),
+)
+
+# [basins] of a scenario: a basin-of-attraction map per run on a surface (core.basins)
+BASIN_PARAMS: tuple[Param, ...] = (
+    Param("resolution", "int", 64, "starts per side of the grid (resolution² starts over the view)", low=2, high=512, label="resolution value"),
+    Param("steps", "int", None, "steps per start (default: the scenario's budget.steps)", low=1,
+          high=100_000, optional=True, label="steps value"),
+    Param("tolerance", "float", None, "distance to a minimum that counts as reaching it (default: 1% of the "
+          "view's width)", low=0.0, low_open=True, optional=True, label="tolerance value"),
 )
 
 BUDGET_PARAMS: tuple[Param, ...] = (

@@ -38,7 +38,7 @@ from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
-from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .runspec import BASIN_PARAMS, BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
@@ -50,9 +50,10 @@ __all__ = [
 ]
 
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
-            "sweep")
+            "sweep", "basins")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
+BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Scenario:
     optimizer: dict[str, Any]  # the raw [optimizer] table
     runs: list[RunSpec] = field(default_factory=list)
     sweep: Sweep | None = None  # a [sweep] table: its trials are what a replay runs
+    basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
 
 
 # ============================================================================ where scenarios live
@@ -231,6 +233,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
                         device, point)
 
         sweep = build_sweep(c, data["sweep"], runs_raw, optimizer_raw, seed, resolve, max_trials)
+    basins = _basins(c, data.get("basins"), runs) if "basins" in data else None
     if c.issues:
         raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     if sweep is not None:
@@ -239,7 +242,22 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
     else:
         default_labels(runs)
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep)
+                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins)
+
+
+def _basins(c: _Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
+    """[basins]: the map's settings, checked; at least one run must be on a surface (others get none)."""
+    table = c.table(raw, "basins")
+    out = {p.name: p.default for p in BASIN_PARAMS}
+    for k, v in table.items():
+        if k not in BASIN_KEYS:
+            c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
+        else:
+            out[k] = c.check(BASIN_KEYS[k], v, f"basins.{k}")
+    if runs and not any(get_objective(r.objective).kind == "surface" for r in runs):
+        c.add("basins", "a basin map needs a run on a surface objective (" + ", ".join(
+            n for n, o in OBJECTIVES.items() if o.kind == "surface") + f"); this scenario has {runs[0].objective}")
+    return out
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):

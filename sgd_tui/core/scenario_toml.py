@@ -33,6 +33,7 @@ def scenario_to_toml(s: "Scenario") -> str:
         "device": s.device,
         "objective": {"name": s.objective, **_present(s.objective_options)},
         "budget": _present(s.budget),
+        **({"basins": _present(s.basins)} if getattr(s, "basins", None) is not None else {}),
         "runs": [],
     }
     for r in s.runs:

@@ -294,7 +294,7 @@ def effective_step(delta, grad) -> tuple[float | None, float | None]:
     out = []
     for d, g in zip(delta, grad):
         ok = g is not None and d is not None and math.isfinite(d) and math.isfinite(g) and abs(g) > 1e-300
-        out.append(-d / g if ok else None)
+        out.append(-d / g + 0.0 if ok else None)  # + 0.0: no "-0.0" for a step of zero
     return out[0], out[1]
 
 
@@ -325,7 +325,7 @@ def dynamics(model: LocalModel, optimizer: str, hyper: dict[str, Any], lr: float
     a_rec = alpha * scale
     lim = limit_alpha_lambda(method, beta)
     if lam_max <= 0:
-        return Dynamics(**base, note=(model.warning or "λmax ≤ 0") + ": every step climbs away")
+        return Dynamics(**base, note=model.warning or "λmax ≤ 0: no step size limit applies")
     positive = [lam for lam in (lam_min, lam_max) if lam > 0]
     out = dict(base, alpha_lambda_max=a_rec * lam_max, limit_alpha_lambda=lim,
                limit_alpha=None if lim is None else lim / (lam_max * scale) if scale > 0 else None,
