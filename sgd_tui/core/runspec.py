@@ -36,7 +36,8 @@ RUN_PARAMS: tuple[Param, ...] = (
 
 # [basins] of a scenario: a basin-of-attraction map per run on a surface (core.basins)
 BASIN_PARAMS: tuple[Param, ...] = (
-    Param("resolution", "int", 64, "starts per side of the grid (resolution² starts over the view)", low=2, high=512, label="resolution value"),
+    Param("resolution", "int", 64, "starts per side of the grid (resolution² starts over the view)", low=2,
+          high=512, label="resolution value"),
     Param("steps", "int", None, "steps per start (default: the scenario's budget.steps)", low=1,
           high=100_000, optional=True, label="steps value"),
     Param("tolerance", "float", None, "distance to a minimum that counts as reaching it (default: 1% of the "
