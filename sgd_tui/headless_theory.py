@@ -14,11 +14,11 @@ from typing import Any, Callable, Sequence
 from .core.basins import BasinMap, basin_map
 from .core.objectives import get_objective
 from .core.theory import theory_of, theory_of_runner
+from .plotting.textplot import basin_plot
 
-__all__ = ["theory_start", "theory_end", "write_basins", "basin_plot"]
+__all__ = ["theory_start", "theory_end", "write_basins"]
 
 BASIN_COLUMNS = ("x0", "y0", "x", "y", "minimum", "status", "steps")
-LETTERS = "ABCDEFGHJKLMNPQRSTUVWYZ"  # one per minimum (cycled); x = diverged, . = not converged
 
 
 def theory_start(runner) -> dict[str, Any] | None:
@@ -72,46 +72,3 @@ def write_basins(out: Path, scenario, runners: list, cancelled: Callable[[], boo
               for spec, b in mapped]
     (out / "basins.txt").write_text("\n".join(panels), encoding="utf-8")
     return {spec.label: b.summary() for spec, b in mapped}
-
-
-def basin_plot(b: BasinMap, *, title: str, width: int = 100, height: int = 34) -> str:
-    """The basin map as text: each plot cell shows the letter of the minimum its nearest start reached
-    (``x`` diverged, ``.`` not converged), ``*`` the minima; the legend gives each letter's share."""
-    import numpy as np
-
-    from .plots_text import _finish, _linear_ticks, _start, plt, short
-
-    (x0, x1), (y0, y1) = (float(b.xs[0]), float(b.xs[-1])), (float(b.ys[0]), float(b.ys[-1]))
-    hx, hy = 0.5 * (b.xs[1] - b.xs[0]), 0.5 * (b.ys[1] - b.ys[0])
-    x0, x1, y0, y1 = x0 - hx, x1 + hx, y0 - hy, y1 + hy
-    nx, ny = max(10, width - 12), max(5, height - 6)
-    cx = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
-    cy = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
-    ix = np.clip(np.round((cx - b.xs[0]) / (2 * hx)).astype(int), 0, len(b.xs) - 1)
-    iy = np.clip(np.round((cy - b.ys[0]) / (2 * hy)).astype(int), 0, len(b.ys) - 1)
-    codes = b.grid()[np.ix_(iy, ix)]  # (ny, nx): the code of the start nearest each plot cell
-    _start(width, height, title, "x", "y")
-    shares = b.shares()
-    legend = []
-    for code in sorted(set(codes.ravel().tolist()), key=lambda c: (c < 0, c)):
-        rows, cols = np.nonzero(codes == code)
-        if code >= 0:
-            marker, label = LETTERS[code % len(LETTERS)], b.minima[code].label
-        else:
-            marker, label = ("x", "diverged") if code == -1 else (".", "not converged")
-        plt.scatter(cx[cols].tolist(), cy[rows].tolist(), marker=marker)
-        legend.append((marker, f"{label}: {100 * shares[label]:.1f}% of the starts"))
-    inside = [m for m in b.minima if x0 <= m.x <= x1 and y0 <= m.y <= y1]
-    if inside:
-        plt.scatter([m.x for m in inside], [m.y for m in inside], marker="*")
-        legend.append(("*", "a minimum"))
-    plt.xlim(x0, x1)
-    plt.ylim(y0, y1)
-    xt, yt = _linear_ticks(x0, x1), _linear_ticks(y0, y1)
-    plt.xticks(xt, [short(t) for t in xt])
-    plt.yticks(yt, [short(t) for t in yt])
-    head = (f"{b.resolution}x{b.resolution} starts, {b.budget} steps each, {b.optimizer} "
-            f"{', '.join(f'{k}={v}' for k, v in b.hyper.items() if k in ('lr', 'momentum', 'betas'))}; "
-            f"a start reached a minimum when it ended within {b.tolerance:.3g} of it")
-    return head + "\n" + _finish(legend)
-

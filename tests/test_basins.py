@@ -83,6 +83,10 @@ def test_steps_status_and_shares():
         m = b.minima[b.minimum[k]]
         far = [t for t, (x, y) in enumerate(path) if math.hypot(x - m.x, y - m.y) > b.tolerance]
         assert b.steps[k] == (far[-1] + 1 if far else 0)
+    assert (b.codes_at(b.xs, b.ys) == b.grid()).all()  # sampled at the starts themselves: the grid
+    assert (b.codes_at(b.xs[::-1], b.ys[::-1]) == b.grid()[::-1, ::-1]).all()
+    (x0, x1), (y0, y1) = b.bounds
+    assert (x0, x1, y0, y1) == pytest.approx((-5.0, 5.0, -5.0, 5.0))
     rows = list(b.rows())
     assert len(rows) == 256 and rows[0][:2] == (b.xs[0], b.ys[0]) and rows[0][5] == "converged"
 

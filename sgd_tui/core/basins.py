@@ -131,6 +131,23 @@ class BasinMap:
         codes = np.where(self.status == 0, self.minimum, np.where(self.status == 1, -1, -2))
         return codes.reshape(len(self.ys), len(self.xs))
 
+    def codes_at(self, xs, ys) -> np.ndarray:
+        """The grid() code of the start nearest each point of xs × ys (shape (len(ys), len(xs))): the map
+        sampled at a picture's cell centres (e.g. plotting.heat.cell_centres; two rows per cell for half
+        blocks)."""
+        hx = (self.xs[-1] - self.xs[0]) / max(1, len(self.xs) - 1)
+        hy = (self.ys[-1] - self.ys[0]) / max(1, len(self.ys) - 1)
+        ix = np.clip(np.round((np.asarray(xs, dtype=float) - self.xs[0]) / hx).astype(int), 0, len(self.xs) - 1)
+        iy = np.clip(np.round((np.asarray(ys, dtype=float) - self.ys[0]) / hy).astype(int), 0, len(self.ys) - 1)
+        return self.grid()[np.ix_(iy, ix)]
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The view the starts cover (cell centres are half a cell inside it)."""
+        hx = 0.5 * (self.xs[-1] - self.xs[0]) / max(1, len(self.xs) - 1)
+        hy = 0.5 * (self.ys[-1] - self.ys[0]) / max(1, len(self.ys) - 1)
+        return (float(self.xs[0] - hx), float(self.xs[-1] + hx)), (float(self.ys[0] - hy), float(self.ys[-1] + hy))
+
     def shares(self) -> dict[str, float]:
         """Fraction of the starts per minimum (by label) and per non-converged status."""
         n = len(self.status)

@@ -1,4 +1,5 @@
-"""Plain-text plots (plotext, no colour codes) for a headless replay's loss.txt and trajectory.txt.
+"""Plain-text plots (plotext, no colour codes) for a headless replay's loss.txt, trajectory.txt and
+basins.txt.
 
 They follow the app's rules, from the same functions: every series is cleaned (:func:`.prepare.sanitize`:
 non-finite points dropped, values <= 0 dropped on a log axis), thinned to at most two points per canvas
@@ -24,7 +25,7 @@ from .palette import run_marker
 from .prepare import clamp_path, sanitize, thin, thin_path
 from .scales import linear_ticks, tick_labels, value_axis
 
-__all__ = ["loss_plot", "trajectory_plot", "Series"]
+__all__ = ["loss_plot", "trajectory_plot", "basin_plot", "Series"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys); None values count as missing
@@ -135,3 +136,38 @@ def trajectory_plot(
     yt = linear_ticks(y0, y1, max(2, rows // 3))
     _axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
     return _finish(legend)
+
+
+BASIN_LETTERS = "ABCDEFGHJKLNPQRTUVWYZ"  # one per minimum (cycled); x = diverged, . = not converged
+
+
+def basin_plot(b, *, title: str, width: int = 100, height: int = 34) -> str:
+    """A basin map (:class:`sgd_tui.core.basins.BasinMap`) as text: each canvas cell shows the letter of the
+    minimum its nearest start reached (``x`` diverged, ``.`` not converged) and ``*`` the minima; the legend
+    gives each letter's minimum and share of the starts."""
+    bounds = b.bounds
+    (x0, x1), (y0, y1) = bounds
+    cols, rows = _canvas(width, height)
+    xs, ys = cell_centres(bounds, cols, rows)
+    codes = b.codes_at(xs, ys)
+    shares = b.shares()
+    _start(width, height, title, "x", "y")
+    legend = []
+    for code in sorted(set(codes.ravel().tolist()), key=lambda c: (c < 0, c)):
+        r, c = np.nonzero(codes == code)
+        if code >= 0:
+            marker, label = BASIN_LETTERS[code % len(BASIN_LETTERS)], b.minima[code].label
+        else:
+            marker, label = ("x", "diverged") if code == -1 else (".", "not converged")
+        plt.scatter(xs[c].tolist(), ys[r].tolist(), marker=marker)
+        legend.append((marker, f"{label}: {100 * shares[label]:.1f}% of the starts"))
+    inside = [m for m in b.minima if x0 <= m.x <= x1 and y0 <= m.y <= y1]
+    if inside:
+        plt.scatter([m.x for m in inside], [m.y for m in inside], marker="*")
+        legend.append(("*", "a minimum"))
+    yt = linear_ticks(y0, y1, max(2, rows // 3))
+    _axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
+    hyper = ", ".join(f"{k}={v}" for k, v in b.hyper.items() if k in ("lr", "momentum", "betas"))
+    head = (f"{b.resolution}x{b.resolution} starts, {b.budget} steps each, {b.optimizer} {hyper}; a start "
+            f"reached a minimum when it ended within {b.tolerance:.3g} of it")
+    return head + "\n" + _finish(legend)
