@@ -10,8 +10,7 @@ from collections import Counter
 
 import pytest
 
-from sgd_tui.core.objectives import validate_options
-from sgd_tui.core.problems import build_problem
+from sgd_tui.core.objectives import get_objective, validate_options
 from sgd_tui.core.scenario import load_scenario, parse_scenario
 from sgd_tui.core.surfaces import make_surface
 from sgd_tui.core.theory import local_model
@@ -89,7 +88,7 @@ def test_basins_scenario(tmp_path):
     # GD at a stable α: α·λmax < 2 at every one of the four minima, and every start converges to one of them
     known = make_surface("himmelblau").minima
     opts, _ = validate_options("himmelblau", {})
-    problem = build_problem("himmelblau", opts)
+    problem = get_objective("himmelblau").build(opts)
     alpha = s.runs[0].hyper["lr"]
     assert all(alpha * local_model(problem, m, "himmelblau", opts).lam_max < 2.0 for m in known)
     assert runs["GD"]["theory"]["end"]["stability"] != "unstable"

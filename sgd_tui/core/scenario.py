@@ -40,7 +40,7 @@ from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
 from .runspec import BASIN_PARAMS, BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
-from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
+from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
 from .toml_lines import line_of, locate_keys
 
@@ -246,17 +246,15 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
 
 
 def _basins(c: _Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
-    """[basins]: the map's settings, checked; at least one run must be on a surface (others get none)."""
-    table = c.table(raw, "basins")
+    """[basins]: the map's settings, each checked; settings.basin_issues says which runs it can map."""
     out = {p.name: p.default for p in BASIN_PARAMS}
-    for k, v in table.items():
-        if k not in BASIN_KEYS:
-            c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
-        else:
+    for k, v in c.table(raw, "basins").items():
+        if k in BASIN_KEYS:
             out[k] = c.check(BASIN_KEYS[k], v, f"basins.{k}")
-    if runs and not any(get_objective(r.objective).kind == "surface" for r in runs):
-        c.add("basins", "a basin map needs a run on a surface objective (" + ", ".join(
-            n for n, o in OBJECTIVES.items() if o.kind == "surface") + f"); this scenario has {runs[0].objective}")
+        else:
+            c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
+    for key, message in basin_issues([get_objective(r.objective) for r in runs]):
+        c.add(key, message)
     return out
 
 

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from typing import Any, Collection
 
-from .objectives import ObjectiveInfo, get_objective
+from .objectives import OBJECTIVES, ObjectiveInfo, get_objective
 from .optimizers import OptimizerInfo
 from .params import Param
 from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "SEED", "RUN_DEFAULTS",
-           "BUDGET_DEFAULTS", "applies", "run_settings_for", "in_effect", "default_budget", "budget_issues",
-           "run_issues", "effective_batch", "total_steps", "log_every", "max_loss"]
+           "BUDGET_DEFAULTS", "applies", "basin_issues", "run_settings_for", "in_effect", "default_budget",
+           "budget_issues", "run_issues", "effective_batch", "total_steps", "log_every", "max_loss"]
 
 DEFAULT_STEPS = 500  # a budget without steps or epochs; a first 2-D run in the app: an animation of 500 steps
 DEFAULT_EPOCHS = 3  # a first data-set run in the app
@@ -93,6 +93,15 @@ def _epochs_issue(obj: ObjectiveInfo) -> list[tuple[str, str]]:
     if obj.has_data:
         return []
     return [("budget.epochs", f"objective {obj.name} has no training set, so it has no epochs: give steps instead")]
+
+
+def basin_issues(objectives: Collection[ObjectiveInfo]) -> list[tuple[str, str]]:
+    """A [basins] table maps the runs on a surface objective (core.basins): at least one run must be."""
+    if not objectives or any(o.kind == "surface" for o in objectives):
+        return []
+    surfaces = ", ".join(o.name for o in OBJECTIVES.values() if o.kind == "surface")
+    return [("basins", f"a basin map needs a run on a surface objective ({surfaces}); this scenario has "
+                       + ", ".join(sorted({o.name for o in objectives})))]
 
 
 def total_steps(budget: dict[str, Any], batches_per_epoch: int) -> int:
