@@ -234,6 +234,8 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
 
         sweep = build_sweep(c, data["sweep"], runs_raw, optimizer_raw, seed, resolve, max_trials)
     basins = _basins(c, data.get("basins"), runs) if "basins" in data else None
+    if basins is not None and sweep is not None:
+        c.add("basins", "a sweep replays many trials, not runs to map: use [basins] in a scenario without [sweep]")
     if c.issues:
         raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     if sweep is not None:
