@@ -99,6 +99,12 @@ class Sampler:
         return self.n if idx is None else int(idx.shape[0])
 
 
+def _optimizer_params(problem) -> list:
+    """What the optimizer updates: ``problem.optimizer_params()`` (FashionMNIST: one flat θ), else its params."""
+    get = getattr(problem, "optimizer_params", None)
+    return get() if get is not None else problem.params
+
+
 class Runner:
     """One run: build it from a RunSpec, then call :meth:`advance` until :attr:`done`.
 
@@ -157,7 +163,7 @@ class Runner:
         self._idx = None
         hessian = (lambda: p.hessian(self._idx)) if self.opt_info.needs_hessian else None
         try:
-            self.optimizer = self.opt_info.build(p.params, dict(self.spec.hyper), hessian=hessian)
+            self.optimizer = self.opt_info.build(_optimizer_params(p), dict(self.spec.hyper), hessian=hessian)
         except ValueError as e:  # torch's own validation, Newton on a large model
             raise SetupError(f"{self.spec.optimizer}: {e}") from None
         self.scheduler = build_scheduler(self.optimizer, self.spec.settings, self.total_steps)

@@ -9,6 +9,8 @@ Training Script"); how it computes it is faster:
 * the model is the lecture's ``NeuralNetwork`` written as plain ``F.linear``/``F.relu`` calls on six leaf
   tensors (W1, b1, W2, b2, W3, b3 -- the order of ``model.parameters()``): the same kernels without the
   ``nn.Module`` call overhead;
+* those tensors, their gradients and the optimizer's state are slices of one flat buffer each
+  (:mod:`sgd_tui.core.flat_params`): the optimizer updates the whole model in one call, one pass;
 * the batch loss stays on the device; it is read back only at logging points (:meth:`logged_loss`).
 
 Models: ``mlp`` = Flatten, Linear(784, 512), ReLU, Linear(512, 512), ReLU, Linear(512, 10) (the lecture's);
@@ -33,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import load_fashion_mnist, resolve_data_dir
+from .flat_params import FlatParams
 from .losses import classification_loss, penalty
 from .problem import Problem
 
@@ -79,13 +82,18 @@ class FashionProblem(Problem):
         self.n_train = int(self.x.shape[0])
         self.n_test = int(self.test_x.shape[0])
         self.model = options.get("model", "mlp")
-        self.params = init_params(MODELS[self.model], seed, self.device)
+        # θ and ∇θ as one flat buffer each; params are views (W1, b1, ...); the optimizer updates θ at once
+        self.flat = FlatParams(init_params(MODELS[self.model], seed, self.device))
+        self.params = self.flat.params
         self.loss_name = options.get("loss", "cross_entropy")
         cw = options.get("class_weights")
         self.class_weights = torch.tensor(cw, dtype=torch.float32, device=self.device) if cw is not None else None
         self.label_smoothing = float(options.get("label_smoothing") or 0.0)
         self.regularization = options.get("regularization", "none")
         self.reg_strength = float(options.get("reg_strength") or 0.0)
+
+    def optimizer_params(self) -> list[torch.Tensor]:
+        return [self.flat.flat]
 
     # ----------------------------------------------------------------------------- the model
     def logits(self, x_u8: torch.Tensor) -> torch.Tensor:
@@ -111,9 +119,9 @@ class FashionProblem(Problem):
 
     # ----------------------------------------------------------------------------- the Problem interface
     def loss_and_grad(self, idx: torch.Tensor | None) -> torch.Tensor:
-        """Batch loss L + λΩ at the current θ, its gradient in ``p.grad``; the loss stays on the device."""
-        for p in self.params:
-            p.grad = None
+        """Batch loss L + λΩ at the current θ, its gradient in ``p.grad`` (slices of the flat ∇θ); the loss
+        stays on the device."""
+        self.flat.zero_grad()  # backward accumulates into the slices of ∇θ
         x = self.x if idx is None else self.x[idx]
         y = self.y if idx is None else self.y[idx]
         reg = penalty(self.regularization, self.reg_strength, self.params)  # 0.0 when there is none

@@ -77,17 +77,21 @@ _FUSED = {
 }
 
 
+_TINY = 64  # a vector of at most this many numbers is a point, not a model
+
+
 def _torch_fast_flags(torch_params: list, cls_name: str = "SGD") -> dict:
     """The fastest exact implementation of torch.optim ``cls_name`` for these parameters.
 
-    Single-tensor problems (2-D objectives) keep the plain single-tensor path. Multi-tensor models use
-    ``fused`` where torch has a fused kernel for the device, else ``foreach`` on accelerators and the
-    single-tensor loop on the CPU. Measured on a 2-core CPU, 1 thread, the lecture's 784-512-512-10 MLP,
+    A single point (2-D objectives: one vector of two numbers) or a batch of points ((n, 2) starts) keeps
+    the plain single-tensor path. Models (many tensors, or one flat vector holding them all) use ``fused``
+    where torch has a fused kernel for the device, else ``foreach`` on accelerators and the single-tensor
+    loop on the CPU. Measured on a 2-core CPU, 1 thread, the lecture's 784-512-512-10 MLP,
     µs per step (fused / foreach / loop): SGD(momentum) 194/344/363, Adam 524/1370/1383,
     AdamW 508/990/915, Adagrad 528/1628/629, RMSprop -/644/657, NAdam -/1015/1002, Adamax -/523/516.
     """
     dev = torch_params[0].device.type
-    if len(torch_params) == 1:
+    if len(torch_params) == 1 and (torch_params[0].dim() > 1 or torch_params[0].numel() <= _TINY):
         return {"foreach": dev != "cpu"}
     if dev in _FUSED.get(cls_name, ()):
         return {"fused": True}

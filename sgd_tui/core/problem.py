@@ -3,7 +3,8 @@
 The engine only talks to this interface (implementations: :mod:`sgd_tui.core.problems` for surfaces and
 regression risks, :mod:`sgd_tui.core.fashion` for FashionMNIST; the objective registry builds them):
 
-* ``params``             leaf tensors the optimizer updates;
+* ``params``             the model's leaf tensors (the optimizer updates ``optimizer_params()``: these,
+                         or one flat tensor whose slices they are);
 * ``n_train``            training examples (``None`` for surfaces, which have no data);
 * ``loss_and_grad(idx)`` loss of the batch ``idx`` (an index tensor, or ``None`` = the whole training set)
                          at the *current* parameters, with the gradient written into ``p.grad``;
@@ -44,6 +45,10 @@ class Problem:
 
     def evaluate(self) -> tuple[float, float] | None:
         return None
+
+    def optimizer_params(self) -> list[torch.Tensor]:
+        """The tensors the optimizer updates: ``params``, or one flat tensor holding them all."""
+        return self.params
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.params)
