@@ -4,7 +4,8 @@
   call, against per-tensor leaves and torch.optim's default per-tensor implementation, step for step;
 * the hand-written forward/backward (``mlp_fast``) against autograd (``F.linear``, ``F.relu``, the loss
   and penalty functions and ``backward()`` on per-tensor leaves), 100 steps in float32, for every loss
-  and penalty it claims to cover, on each model; the cases it does not cover go through autograd.
+  and penalty it claims to cover, on each model: bit for bit; the cases it does not cover go through
+  autograd.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fashion_data import make_fashion_dir
 from sgd_tui.core import fashion
 from sgd_tui.core.flat_params import FlatParams
 from sgd_tui.core.losses import classification_loss, penalty
+from sgd_tui.core.mlp_fast import LOSSES, PENALTIES, covers
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
 
@@ -137,10 +139,68 @@ def test_one_flat_update_is_the_per_tensor_update(root, optimizer, hyper):
     """Against torch.optim's for-loop implementation, tensor by tensor (float32 rounding may differ: fused
     kernels contract a·b + c). kl_div is not covered by the hand-written step: autograd computes ∇θ."""
     p = problem(root, model="mlp_small", loss="kl_div", label_smoothing=0.05)
+    assert p.fast_step is None
     assert_same_run(p, optimizer, hyper, steps=50, batch=32)
 
 
 @pytest.mark.parametrize("optimizer, hyper", [c for c in FLAT_CASES if c[0] != "rmsprop"])
 def test_one_fused_flat_update_is_the_fused_per_tensor_update_bit_for_bit(root, optimizer, hyper):
     p = problem(root, model="mlp", loss="cross_entropy", label_smoothing=0.1)
+    assert p.fast_step is None
     assert_same_run(p, optimizer, hyper, steps=10, batch=16, impl="fused", rtol=0)
+
+
+# ----------------------------------------------------------------------------- the hand-written step
+WEIGHTS = [1.0 + i / 5 for i in range(10)]
+
+
+@pytest.mark.parametrize("reg", PENALTIES)
+@pytest.mark.parametrize("loss, weights", [("cross_entropy", None), ("cross_entropy", WEIGHTS),
+                                           ("nll", None), ("nll", WEIGHTS)])
+def test_hand_written_step_is_autograd_for_every_loss_and_penalty_it_covers(root, loss, weights, reg):
+    """100 steps of batch 16 against autograd with the same optimizer kernel (fused SGD, momentum), so
+    only the forward/backward differs: the losses and the weights are autograd's bit for bit (the issue
+    asks for 1e-5 relative)."""
+    p = problem(root, model="mlp_small", loss=loss, class_weights=weights, regularization=reg, reg_strength=1e-2)
+    assert p.fast_step is not None
+    assert_same_run(p, "sgd", {"lr": 0.02, "momentum": 0.9}, impl="fused", rtol=0)
+
+
+@pytest.mark.parametrize("model, reg", [("mlp", "none"), ("mlp", "l2"), ("logistic", "l1")])
+def test_hand_written_step_on_every_model(root, model, reg):
+    p = problem(root, model=model, regularization=reg, reg_strength=1e-3)
+    assert p.fast_step is not None
+    assert_same_run(p, "adam", {"lr": 1e-3}, impl="fused", rtol=0)
+
+
+def test_hand_written_step_gradient_is_autograds_at_one_point(root):
+    """One step, no optimizer: loss and every gradient slice, for the lecture's model."""
+    p = problem(root, model="mlp", loss="cross_entropy")
+    idx = torch.arange(16)
+    fast = p.loss_and_grad(idx)
+    grads = [g.clone() for g in p.flat.grads]
+    p.fast_step = None
+    slow = p.loss_and_grad(idx)
+    assert float(fast) == pytest.approx(float(slow), rel=1e-6)
+    for a, b in zip(grads, p.flat.grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-8)
+
+
+def test_the_covered_cases():
+    assert all(covers(loss, 0.0, reg) for loss in LOSSES for reg in PENALTIES)
+    assert not covers("cross_entropy", 0.1, "none")  # label smoothing: autograd
+    assert not covers("kl_div", 0.0, "none") and not covers("mse", 0.0, "none")
+    assert not covers("cross_entropy", 0.0, "none", precision="bf16")
+
+
+def test_big_batches_go_through_autograd_in_chunks(root, monkeypatch):
+    p = problem(root, model="mlp_small")
+    fast = p.loss_and_grad(None)  # 512 <= CHUNK: the hand-written step, whole set
+    grads = p.flat.grad.clone()
+    monkeypatch.setattr(fashion, "CHUNK", 100)
+    calls = []
+    monkeypatch.setattr(p, "fast_step", lambda *a: calls.append(a))
+    chunked = p.loss_and_grad(None)
+    assert not calls
+    assert float(chunked) == pytest.approx(float(fast), rel=1e-5)
+    torch.testing.assert_close(p.flat.grad, grads, rtol=1e-4, atol=1e-7)

@@ -11,6 +11,9 @@ Training Script"); how it computes it is faster:
   ``nn.Module`` call overhead;
 * those tensors, their gradients and the optimizer's state are slices of one flat buffer each
   (:mod:`sgd_tui.core.flat_params`): the optimizer updates the whole model in one call, one pass;
+* for the cross-entropy and nll losses (no label smoothing) with any penalty, a hand-written forward and
+  backward pass (:mod:`sgd_tui.core.mlp_fast`) runs the same kernels as autograd into preallocated buffers,
+  without building a graph; autograd computes everything else (other losses, big batches);
 * the batch loss stays on the device; it is read back only at logging points (:meth:`logged_loss`).
 
 Models: ``mlp`` = Flatten, Linear(784, 512), ReLU, Linear(512, 512), ReLU, Linear(512, 10) (the lecture's);
@@ -37,6 +40,7 @@ import torch.nn.functional as F
 from .data import load_fashion_mnist, resolve_data_dir
 from .flat_params import FlatParams
 from .losses import classification_loss, penalty
+from .mlp_fast import MLPFastStep, covers
 from .problem import Problem
 
 __all__ = ["FashionProblem", "MODELS", "init_params"]
@@ -91,6 +95,11 @@ class FashionProblem(Problem):
         self.label_smoothing = float(options.get("label_smoothing") or 0.0)
         self.regularization = options.get("regularization", "none")
         self.reg_strength = float(options.get("reg_strength") or 0.0)
+        # the hand-written step where it computes the same numbers (see mlp_fast), else autograd
+        self.fast_step = None
+        if covers(self.loss_name, self.label_smoothing, self.regularization):
+            self.fast_step = MLPFastStep(self.flat, self.loss_name, self.class_weights, self.regularization,
+                                         self.reg_strength)
 
     def optimizer_params(self) -> list[torch.Tensor]:
         return [self.flat.flat]
@@ -120,7 +129,13 @@ class FashionProblem(Problem):
     # ----------------------------------------------------------------------------- the Problem interface
     def loss_and_grad(self, idx: torch.Tensor | None) -> torch.Tensor:
         """Batch loss L + λΩ at the current θ, its gradient in ``p.grad`` (slices of the flat ∇θ); the loss
-        stays on the device."""
+        stays on the device. The hand-written step when it covers the case, else autograd."""
+        n = self.n_train if idx is None else idx.shape[0]
+        if self.fast_step is not None and n <= CHUNK:
+            return self.fast_step(self.x, self.y, idx)
+        return self._autograd_loss_and_grad(idx)
+
+    def _autograd_loss_and_grad(self, idx: torch.Tensor | None) -> torch.Tensor:
         self.flat.zero_grad()  # backward accumulates into the slices of ∇θ
         x = self.x if idx is None else self.x[idx]
         y = self.y if idx is None else self.y[idx]
