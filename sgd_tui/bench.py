@@ -8,6 +8,7 @@ In one process, for each batch size (16, 64, 256 by default) it measures the tra
   accelerator each batch is moved to the device, as the PyTorch tutorial does;
 * the fast path: :class:`sgd_tui.core.engine.Runner` on the ``fashion_mnist`` objective with the same
   model, loss, optimizer, batch size and batch order (file order), evaluation off;
+* with ``--bf16``, the fast path with ``precision = "bf16"`` (bfloat16 autocast: it changes the numbers);
 
 in alternating windows, several rounds, keeping each one's best window (the least disturbed by other
 processes), alternating also with windows of the matmuls alone. Then it prints the ratios and the
@@ -145,14 +146,15 @@ class LectureLoop:
 class FastLoop:
     """The engine's Runner on the fashion_mnist objective, same model, loss, optimizer, batch and order."""
 
-    def __init__(self, root: Path, batch: int, device):
+    def __init__(self, root: Path, batch: int, device, precision: str = "f32"):
         from .core.engine import Runner
         from .core.objectives import validate_options
         from .core.optimizers import validate_hyperparameters
         from .core.runspec import RunSpec
         from .core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
-        opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False})
+        opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False,
+                                                     "precision": precision})
         hyper, _ = validate_hyperparameters("sgd", {"lr": LR, "momentum": MOMENTUM})
         settings = RUN_DEFAULTS | {"batch_size": batch, "sampling": "sequential"}
         budget = BUDGET_DEFAULTS | {"steps": 10**12, "log_every": LOG_EVERY}
@@ -196,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
     p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
     p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")
+    p.add_argument("--bf16", action="store_true", help='also time the fast path with precision = "bf16" (bfloat16 '
+                   "autocast: faster where the hardware has bf16 units, but it changes the numbers)")
     return p
 
 
@@ -244,11 +248,11 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     try:
         train_data = datasets.FashionMNIST(root=str(root), train=True, download=False, transform=ToTensor())
         loops = {b: (LectureLoop(train_data, b, device), FastLoop(root, b, device), MatmulLoop(widths, b, device))
-                 for b in sizes}
+                 + ((FastLoop(root, b, device, "bf16"),) if args.bf16 else ()) for b in sizes}
         for trio in loops.values():  # warm up (allocator, kernels, first epoch set-up)
             for loop in trio:
                 loop.run(0.05)
-        best = {b: [0.0, 0.0, 0.0] for b in sizes}  # lecture samples/s, fast samples/s, matmul FLOP/s
+        best = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # lecture, fast samples/s, matmul FLOP/s, bf16 samples/s
         for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
             for b, trio in loops.items():
                 for k, loop in enumerate(trio):
@@ -262,14 +266,19 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     print(f"matmul FLOPs per sample (forward + backward): {flops / 1e6:.2f} M; "
           f"{threads} intra-op thread{'s' if threads > 1 else ''}", file=out)
     print("", file=out)
-    print(f"{'batch':>5}  {'lecture loop':>14}  {'fast path':>14}  {'ratio':>6}  {'matmul peak':>12}  {'fast/peak':>9}",
-          file=out)
+    bf16_head = f"  {'bf16 (other numbers)':>22}" if args.bf16 else ""
+    print(f"{'batch':>5}  {'lecture loop':>14}  {'fast path':>14}  {'ratio':>6}  {'matmul peak':>12}  {'fast/peak':>9}"
+          f"{bf16_head}", file=out)
     for b in sizes:
-        lec, fast, peak = best[b]
+        lec, fast, peak, bf16 = best[b]
+        bf16_cell = f"  {bf16:>12,.0f}/s {bf16 / fast:>5.2f}x" if args.bf16 else ""
         print(f"{b:>5}  {lec:>12,.0f}/s  {fast:>12,.0f}/s  {fast / lec:>5.2f}x  {peak / 1e9:>7.1f} GFLOP/s"
-              f"  {fast * flops / peak:>8.0%}", file=out)
+              f"  {fast * flops / peak:>8.0%}{bf16_cell}", file=out)
     print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
           f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+    if args.bf16:
+        print('bf16: the fast path with precision = "bf16" (bfloat16 autocast) and its speed-up over float32; '
+              "it CHANGES THE NUMBERS (not the lecture's float32 results)", file=out)
     return 0
 
 

@@ -34,7 +34,7 @@ from typing import IO, Any
 from . import exit_codes
 from .core.engine import Control, Runner, drive
 from .core.errors import SetupError
-from .core.objectives import get_objective
+from .core.objectives import PRECISIONS, get_objective
 from .core.optimizers import get_optimizer
 from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
 from .core.scenario import Scenario, scenario_to_toml
@@ -203,6 +203,8 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         with _stop_on_sigint(control):
             for i, spec in enumerate(scenario.runs):
                 meta = {"optimizer": spec.optimizer, "objective": spec.objective}
+                if "precision" in spec.objective_options:  # the arithmetic, and whether it is the lecture's
+                    meta["precision"] = PRECISIONS[spec.objective_options["precision"]]
                 if control.stopped:
                     results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
                     continue

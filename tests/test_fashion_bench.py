@@ -33,6 +33,18 @@ def test_bench_quick_runs_both_loops_on_generated_data(tmp_path, monkeypatch):
         assert float(ratio) == pytest.approx(fst / lec, abs=0.01)
 
 
+def test_bench_bf16_column_says_it_changes_the_numbers(tmp_path, monkeypatch):
+    monkeypatch.setenv("SGD_TUI_DATA_DIR", str(tmp_path / "empty"))
+    out = io.StringIO()
+    assert bench.main(["--quick", "--batch-sizes", "64", "--seconds", "0.05", "--bf16"], out=out) == 0
+    text = out.getvalue()
+    row = r"^\s*64\s+([\d,]+)/s\s+([\d,]+)/s\s+[\d.]+x\s+[\d.]+ GFLOP/s\s+\d+%\s+([\d,]+)/s\s+([\d.]+)x"
+    (m,) = re.findall(row, text, re.M)
+    fast, bf16 = float(m[1].replace(",", "")), float(m[2].replace(",", ""))
+    assert bf16 > 0 and float(m[3]) == pytest.approx(bf16 / fast, abs=0.01)
+    assert "CHANGES THE NUMBERS" in text
+
+
 def test_bench_rejects_bad_arguments(capsys):
     assert bench.main(["--batch-sizes", "16,x"]) == 2
     assert "--batch-sizes takes positive integers" in capsys.readouterr().err

@@ -16,6 +16,11 @@ Training Script"); how it computes it is faster:
   without building a graph; autograd computes everything else (other losses, big batches);
 * the batch loss stays on the device; it is read back only at logging points (:meth:`logged_loss`).
 
+Precision: ``f32`` (the default) computes the lecture's float32 numbers. ``bf16`` (opt-in) runs the
+network's layers under ``torch.autocast`` in bfloat16 (CPU or GPU; the loss, the gradients accumulated into
+the weights and the weights stay float32). That changes the numbers (about 3 significant digits per
+product); the app, summary.json and the README say so.
+
 Models: ``mlp`` = Flatten, Linear(784, 512), ReLU, Linear(512, 512), ReLU, Linear(512, 10) (the lecture's);
 ``mlp_small`` = 784-64-10; ``logistic`` = Linear(784, 10) (multinomial logistic regression). Initialisation
 is ``nn.Linear.reset_parameters`` exactly -- W ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform with a=√5),
@@ -95,9 +100,12 @@ class FashionProblem(Problem):
         self.label_smoothing = float(options.get("label_smoothing") or 0.0)
         self.regularization = options.get("regularization", "none")
         self.reg_strength = float(options.get("reg_strength") or 0.0)
+        # opt-in reduced precision: the network's forward under autocast (changes the numbers)
+        self.precision = options.get("precision") or "f32"
+        self.autocast_dtype = torch.bfloat16 if self.precision == "bf16" else None
         # the hand-written step where it computes the same numbers (see mlp_fast), else autograd
         self.fast_step = None
-        if covers(self.loss_name, self.label_smoothing, self.regularization):
+        if covers(self.loss_name, self.label_smoothing, self.regularization, self.precision):
             self.fast_step = MLPFastStep(self.flat, self.loss_name, self.class_weights, self.regularization,
                                          self.reg_strength)
 
@@ -106,7 +114,15 @@ class FashionProblem(Problem):
 
     # ----------------------------------------------------------------------------- the model
     def logits(self, x_u8: torch.Tensor) -> torch.Tensor:
-        """f_θ(x) for uint8 image rows: x/255 (ToTensor), then Linear, ReLU, ..., Linear."""
+        """f_θ(x) for uint8 image rows: x/255 (ToTensor), then Linear, ReLU, ..., Linear. With
+        ``precision = "bf16"`` the layers run under bfloat16 autocast and the logits are cast back to
+        float32 (the loss, its gradient and the weights stay float32)."""
+        if self.autocast_dtype is not None:
+            with torch.autocast(self.device.type, dtype=self.autocast_dtype):
+                return self._logits(x_u8).float()
+        return self._logits(x_u8)
+
+    def _logits(self, x_u8: torch.Tensor) -> torch.Tensor:
         h = torch.div(x_u8, 255)  # uint8 / int -> float32: bit for bit ToTensor's img.float().div(255)
         ps = self.params
         last = len(ps) - 2

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .params import Param, ParamError, check_values
 
-__all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS"]
+__all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS", "PRECISIONS"]
 
 START = Param("start", "point", None, "starting point [x, y] (default: the objective's own)", optional=True)
 NOISE = Param(
@@ -36,6 +36,11 @@ REG_PARAMS = (
     ),
     Param("reg_strength", "float", 1e-4, "λ, the regularization strength", low=0.0, label="reg_strength value"),
 )
+# FashionMNIST's arithmetic: what each choice means, as written in summary.json
+PRECISIONS = {
+    "f32": "float32: the lecture's numbers",
+    "bf16": "bfloat16 autocast: changes the numbers (faster, not the lecture's float32 results)",
+}
 SAMPLES = Param("n_samples", "int", 200, "number of synthetic training examples", low=2, high=1_000_000, label="n_samples value")
 FASHION_TRAIN_SIZE = 60_000  # FashionMNIST's training images
 
@@ -181,6 +186,9 @@ _ENTRIES = [
             Param("test_subset", "int", None, "use only the first N test images", low=1, optional=True,
                   label="test_subset value"),
             Param("eval_every_epoch", "bool", True, "evaluate on the test set after every epoch"),
+            Param("precision", "str", "f32", "f32 = float32, the lecture's numbers; bf16 = the network under "
+                  "bfloat16 autocast: faster where the hardware has bf16 units, but CHANGES THE NUMBERS "
+                  "(losses, weights, accuracy differ from the lecture's)", choices=tuple(PRECISIONS)),
         ),
         "R(θ) = 1/N Σ CE(MLP_θ(x_i), y_i) + λΩ(θ)",
         help="the lecture's training script on FashionMNIST (60k train / 10k test images)",

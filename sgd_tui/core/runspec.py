@@ -88,6 +88,9 @@ class RunSpec:
         bs = self.settings.get("batch_size")
         if bs is not None:
             parts.append(f"bs={bs}")
+        precision = self.objective_options.get("precision")
+        if precision not in (None, "f32"):  # reduced precision changes the numbers: say so in every label
+            parts.append(f"precision={precision}")
         return " ".join(parts)
 
 
