@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 from typing import Sequence
@@ -215,20 +214,19 @@ def _list_scenarios() -> int:
 
 
 def _sweep_mark(path) -> str:
-    """``sweep, N trials`` for a sweep scenario (the validator is loaded only for those)."""
-    try:
-        if not re.search(r"(?m)^\s*\[\s*sweep\s*\]", path.read_text(encoding="utf-8")):
-            return ""
-    except (OSError, UnicodeDecodeError):
-        return ""
-    from .core.errors import ScenarioError
-    from .core.scenario import load_scenario
+    """``sweep: lr × 3 seeds`` for a sweep scenario, from the file alone (--validate counts the trials)."""
+    import tomllib
 
     try:
-        n = len(load_scenario(path).sweep.trials)
-    except ScenarioError:
-        return "sweep"
-    return f"sweep, {n} trial{'s' if n != 1 else ''}"
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("sweep")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    if not isinstance(table, dict):
+        return ""
+    keys = [k for k, v in table.items() if isinstance(v, list) and k != "seeds"]
+    seeds = table.get("seeds")
+    n = len(seeds) if isinstance(seeds, list) else seeds if isinstance(seeds, int) else 1
+    return "sweep: " + " × ".join([*keys, f"{n} seed{'s' if n != 1 else ''}"])
 
 
 def _param_lines(params, indent: str = "    ") -> list[str]:

@@ -238,6 +238,7 @@ def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
     from .plotting.sweepplot import band_plot, sensitivity_plot
 
     sweep = s.sweep
+    name = s.title if len(s.title) <= 50 else s.name  # plotext drops a title wider than the plot
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)
     per_config: dict[str, list] = {}
     for r in band_rows:
@@ -253,7 +254,7 @@ def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
             rs = per_config[c]
             series.append((c, [r.samples if by_samples else r.step for r in rs], [r.median for r in rs],
                            [r.p10 for r in rs], [r.p90 for r in rs]))
-        panels.append(band_plot(series, title=f"{s.title}: {run}, {len(sweep.seeds)} seeds",
+        panels.append(band_plot(series, title=f"{name}: {run}, {len(sweep.seeds)} seeds",
                                 xlabel="# of samples" if by_samples else "step"))
     (out / "loss.txt").write_text("\n".join(panels) or "(no trial logged a loss)\n", encoding="utf-8")
     texts = []
@@ -261,10 +262,10 @@ def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
     accuracy = any(r["test_accuracy"] is not None for r in rows)
     for key in sweep.keys:
         texts.append(sensitivity_plot(sensitivity(sweep, rows, key, metric),
-                                      title=f"{s.title}: {metric.replace('_', ' ')} against {key}",
+                                      title=f"{name}: {metric.replace('_', ' ')} against {key}",
                                       ylabel=metric.replace("_", " ")))
         if accuracy:
             texts.append(sensitivity_plot(sensitivity(sweep, rows, key, "test_accuracy"),
-                                          title=f"{s.title}: test accuracy against {key}", ylabel="test accuracy"))
+                                          title=f"{name}: test accuracy against {key}", ylabel="test accuracy"))
     if texts:
         (out / "sensitivity.txt").write_text("\n".join(texts), encoding="utf-8")

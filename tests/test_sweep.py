@@ -170,7 +170,7 @@ def test_validate_counts_trials_and_the_listing_marks_sweeps(tmp_path):
     assert out.returncode == 2 and "more than the maximum of 10" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run([*env_cmd, "--list-scenarios"], capture_output=True, text=True, env=env)
     lines = dict(line.split(None, 1) for line in out.stdout.splitlines())
-    assert lines["grid"].endswith("[sweep, 12 trials]") and "sweep" not in lines["plain"]
+    assert lines["grid"].endswith("[sweep: lr × 2 seeds]") and "sweep" not in lines["plain"]
     out = subprocess.run([*env_cmd, "--scenario", str(tmp_path / "plain.toml"), "--headless", "--workers", "2"],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 2 and "for sweep scenarios" in out.stderr

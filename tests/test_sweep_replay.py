@@ -95,12 +95,16 @@ def test_serial_outputs_have_the_documented_columns(serial_out):
     assert "final loss against lr" in sens and "test accuracy against lr" in sens and "diverged" in sens
 
 
-def test_two_worker_processes_write_the_same_numbers_as_one(data_dir, serial_out, tmp_path):
-    s = parse_scenario(fashion_sweep(data_dir), "tiny.toml")
-    assert replay_sweep(s, tmp_path, workers=2) == 0
+def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path):
+    from sgd_tui.core.data import write_fashion_like
+
+    # the same data, gzipped only: both workers' first trials extract the same files at once
+    fresh = write_fashion_like(tmp_path / "data", n_train=96, n_test=48)
+    s = parse_scenario(fashion_sweep(fresh), "tiny.toml")
+    assert replay_sweep(s, tmp_path / "out", workers=2) == 0
     for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
-        assert rows(tmp_path / name) == rows(serial_out / name), name
-    summary = json.loads((tmp_path / "summary.json").read_text())
+        assert rows(tmp_path / "out" / name) == rows(serial_out / name), name
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["environment"]["workers"] == 2
     assert len({r.get("device") for r in summary["runs"]}) == 1
 

@@ -102,9 +102,10 @@ def missing_files(root: Path) -> list[str]:
 
 # ----------------------------------------------------------------------------- getting the files
 def _extract(gz_path: Path) -> None:
-    """Gunzip ``x.gz`` to ``x`` through a temporary file (a failed run leaves no half file behind)."""
+    """Gunzip ``x.gz`` to ``x`` through a temporary file of this process (a failed run leaves no half file
+    behind; the trials of a sweep may extract the same file at once: the last complete copy wins)."""
     target = gz_path.with_suffix("")
-    tmp = target.with_name(target.name + ".part")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
         dst = open(tmp, "wb")
     except OSError as e:

@@ -42,6 +42,8 @@ PRECISIONS = {
     "bf16": "bfloat16 autocast: changes the numbers (faster, not the lecture's float32 results)",
 }
 SAMPLES = Param("n_samples", "int", 200, "number of synthetic training examples", low=2, high=1_000_000, label="n_samples value")
+DATA_SEED = Param("data_seed", "int", None, "seed of the synthetic data (default: the run's seed; fix it to "
+                  "vary only the batches over a sweep's seeds)", low=0, optional=True, label="data_seed value")
 FASHION_TRAIN_SIZE = 60_000  # FashionMNIST's training images
 
 
@@ -143,6 +145,7 @@ _ENTRIES = [
         (
             START,
             SAMPLES,
+            DATA_SEED,
             Param("noise", "float", 0.5, "std of the label noise", low=0.0, label="noise value"),
             Param("outliers", "float", 0.0, "fraction of examples made outliers", low=0.0, high=0.5,
                   label="outliers value"),
@@ -158,6 +161,7 @@ _ENTRIES = [
         (
             START,
             SAMPLES,
+            DATA_SEED,
             Param("separation", "float", 1.0, "distance of each class mean from 0", low=0.0,
                   label="separation value"),
             Param("loss", "str", "cross_entropy", "the loss L", choices=("nll", "cross_entropy", "kl_div")),

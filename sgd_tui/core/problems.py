@@ -70,7 +70,8 @@ class RegressionProblem(Problem2D):
     def __init__(self, name: str, options: dict[str, Any], start, seed: int, device: str = "cpu"):
         self.name = name
         self.options = options
-        g = torch.Generator().manual_seed(seed)
+        data_seed = options.get("data_seed")
+        g = torch.Generator().manual_seed(seed if data_seed is None else int(data_seed))
         n = int(options["n_samples"])
         self.n_train = n
         dt = torch.float64

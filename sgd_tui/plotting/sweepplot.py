@@ -51,8 +51,7 @@ def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "
     cols, rows = _canvas(width, height)
     x = value_axis(float(xs_all.min()), float(xs_all.max()), max(2, cols // 10), snap=False)
     y = value_axis(float(ys_all.min()), float(ys_all.max()), max(2, rows // 3), log, snap=False)
-    _start(width, height, title, xlabel, ylabel + (" (log scale)" if log else "") + ": median over seeds, "
-           "· = p10-p90")
+    _start(width, height, title, xlabel, ylabel + (" (log scale)" if log else ""))
     legend = []
     for i, (label, (med, p10, p90)) in enumerate(curves):
         for xs, ys in (p10, p90):
@@ -62,7 +61,9 @@ def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "
         if len(med[0]):
             xs, ys = thin(*med, cols, x.lo, x.hi)
             plt.plot(xs.tolist(), ys.tolist(), marker=run_marker(i))
-        legend.append((run_marker(i), label + ("" if len(med[0]) else " (no finite median to draw)")))
+        legend.append((run_marker(i), label + (": median over seeds" if len(med[0]) else
+                                                ": no finite median to draw")))
+    legend.append(("·", "p10 and p90 over seeds (the band)"))
     _axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
     return _finish(legend)
 
@@ -97,8 +98,7 @@ def sensitivity_plot(series: Sequence[SensitivitySeries], *, title: str, ylabel:
     lo, hi = (tf(float(ys_all.min())), tf(float(ys_all.max()))) if len(ys_all) else (0.0, 1.0)
     top = hi + 0.08 * max(hi - lo, 1e-9 if not log else 0.1)  # the row of diverged trials
     cols, rows = _canvas(width, height)
-    _start(width, height, title, key + (" (log scale)" if log_x else ""),
-           ylabel + (" (log scale)" if log else "") + ": median over seeds, · = each seed, X = diverged")
+    _start(width, height, title, key + (" (log scale)" if log_x else ""), ylabel + (" (log scale)" if log else ""))
     legend = []
     for i, s in enumerate(series):
         mx, my, dx, dy, div = [], [], [], [], []
@@ -119,7 +119,9 @@ def sensitivity_plot(series: Sequence[SensitivitySeries], *, title: str, ylabel:
             plt.scatter(div, [top] * len(div), marker="X")
         n_div = sum(d for _, _, d in s.points)
         n_all = sum(len(ys) for _, ys, _ in s.points)
-        legend.append((run_marker(i), s.name + (f" ({n_div} of {n_all} trials diverged)" if n_div else "")))
+        legend.append((run_marker(i), s.name + ": median over seeds"
+                       + (f" ({n_div} of {n_all} trials diverged)" if n_div else "")))
+    legend += [("·", "one seed's value"), ("X", "diverged (no loss to place: drawn at the top)")]
     xs = [pos(values[n]) for n in names]
     if numeric:
         x = value_axis(min(xs), max(xs), max(2, cols // 10), log_x, snap=False)
