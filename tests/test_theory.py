@@ -186,3 +186,19 @@ def test_scheduled_lr_is_the_current_one():
     t = theory_of_runner(runner)
     assert t.dynamics.alpha == pytest.approx(0.1 * 0.5**10)
     assert t.dynamics.alpha_lambda_max == pytest.approx(0.1 * 0.5**10 * 10.0)
+
+
+@pytest.mark.parametrize("optimizer", ["polyak", "nesterov", "sgd"])
+@pytest.mark.parametrize("beta", [1.0, 1.5])
+def test_momentum_of_one_or_more(optimizer, beta):
+    """The registry allows β ≥ 1: heavy ball is then never stable; Nesterov keeps its upper limit, and its
+    rate still says whether (α, β) contracts (|D| < 1 also needs αλmin > 1 − 1/β)."""
+    m = model(1.5)
+    d = dynamics(m, optimizer, {"lr": 0.5, "momentum": beta})
+    if d.method == "heavy_ball":
+        assert d.limit_alpha is None and d.stability == "unstable" and "no step size is stable" in d.note
+    else:
+        assert d.limit_alpha == pytest.approx((2 + 2 * beta) / (1 + 2 * beta) / 1.5)
+        want = max(abs(np.linalg.eigvals(state_matrix("nesterov", 0.5, beta, lam))).max() for lam in (1.0, 1.5))
+        assert d.rate == pytest.approx(want)
+        assert (d.stability == "unstable") == (want >= 1)

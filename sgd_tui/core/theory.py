@@ -196,8 +196,8 @@ def limit_alpha_lambda(method: str, beta: float = 0.0) -> float | None:
         return 2.0
     if method == "heavy_ball":
         return 2.0 * (1.0 + beta) if 0.0 <= beta < 1.0 else None
-    if method == "nesterov":
-        return (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta) if 0.0 <= beta < 1.0 else None
+    if method == "nesterov":  # for β > 1 also αλmin > 1 − 1/β (from |D| < 1)
+        return (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta) if beta >= 0.0 else None
     if method == "newton":
         return 2.0
     return None
@@ -330,17 +330,20 @@ def dynamics(model: LocalModel, optimizer: str, hyper: dict[str, Any], lr: float
     out = dict(base, alpha_lambda_max=a_rec * lam_max, limit_alpha_lambda=lim,
                limit_alpha=None if lim is None else lim / (lam_max * scale) if scale > 0 else None,
                stability=classify(method, a_rec, beta, positive), effective_step=eff)
+    notes = []
     if lim is None:
-        out["note"] = f"β = {beta:g} ≥ 1: no step size is stable"
+        notes.append(f"β = {beta:g} ≥ 1: no step size is stable")
+    elif method == "nesterov" and beta > 1:
+        notes.append(f"β = {beta:g} > 1: stable only if also αλmin > 1 − 1/β")
     if lam_min <= 0:
-        return Dynamics(**out, note=(model.warning or "") + "; the limit uses λmax only")
+        return Dynamics(**out, note="; ".join([model.warning or "", "the limit uses λmax only", *notes]))
     opt = optimum(method, lam_min, lam_max)
     assert opt is not None
     a_opt, b_opt, r_opt = opt
+    notes.append("exact: the model is the objective" if model.kind == "exact" else "local: valid near this point")
     return Dynamics(**out, applies=True, alpha_opt=a_opt / scale if scale > 0 else None,
                     beta_opt=b_opt, rate_opt=r_opt, rate=float(rate(method, a_rec, beta, (lam_min, lam_max))),
-                    note=out.get("note", "") or ("exact: the model is the objective" if model.kind == "exact"
-                                                 else "local: valid near this point"))
+                    note="; ".join(notes))
 
 
 @dataclass(frozen=True)
