@@ -6,6 +6,7 @@ from sgd_tui.core.engine import Runner, drive
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import validate_hyperparameters
 from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
+from sgd_tui.core.settings import BUDGET_DEFAULTS
 
 
 def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_options=None, seed=0, label=None,
@@ -23,7 +24,7 @@ def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_optio
     assert not errors, errors
     opts, errors = validate_options(objective, objective_options or {})
     assert not errors, errors
-    budget = {"steps": steps, "log_every": log_every, "tolerance": tolerance, "max_loss": 1e12}
+    budget = {**BUDGET_DEFAULTS, "steps": steps, "log_every": log_every, "tolerance": tolerance}
     return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
 
 
