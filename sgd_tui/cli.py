@@ -200,7 +200,7 @@ def _bench(argv: list[str]) -> int:
 
 # ============================================================================ listings
 def _list_scenarios() -> int:
-    from .core.scenario import find_scenarios, scenarios_dir
+    from .core.scenario_files import find_scenarios, scenarios_dir
 
     found = find_scenarios()
     if not found:

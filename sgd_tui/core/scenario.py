@@ -39,6 +39,7 @@ from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
 from .runspec import BASIN_PARAMS, BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .scenario_files import find_scenarios, scenarios_dir
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
@@ -75,30 +76,7 @@ class Scenario:
     basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
 
 
-# ============================================================================ where scenarios live
-def scenarios_dir() -> Path:
-    """The scenario directory: $SGD_TUI_SCENARIOS, else ``scenarios/`` at the project root."""
-    env = os.environ.get("SGD_TUI_SCENARIOS")
-    if env:
-        return Path(env)
-    import sgd_tui
-
-    return Path(sgd_tui.__file__).resolve().parent.parent / "scenarios"
-
-
-def find_scenarios() -> list[tuple[str, Path, str]]:
-    """(name, path, title) of every scenario file, sorted by name. A file that does not parse is listed
-    with a title saying so (``--validate`` tells why)."""
-    out = []
-    for path in sorted(scenarios_dir().glob("*.toml")):
-        try:
-            title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            title = "(unreadable: run sgd-tui --validate on it)"
-        out.append((path.stem, path, title))
-    return out
-
-
+# ============================================================================ loading by name or path
 def load_scenario(name_or_path: str | Path, *, max_trials: int | None = None) -> Scenario:
     """Load a scenario by NAME (``scenarios/NAME.toml``) or by PATH (contains ``/`` or ends ``.toml``);
     ``max_trials`` overrides a sweep's maximum number of trials."""

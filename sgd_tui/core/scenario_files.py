@@ -1,0 +1,33 @@
+"""Where scenario files live and what they are called: the directory and its listing, without the
+validator (``--list-scenarios`` answers from here, fast). No torch import."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+__all__ = ["scenarios_dir", "find_scenarios"]
+
+
+def scenarios_dir() -> Path:
+    """The scenario directory: $SGD_TUI_SCENARIOS, else ``scenarios/`` at the project root."""
+    env = os.environ.get("SGD_TUI_SCENARIOS")
+    if env:
+        return Path(env)
+    import sgd_tui
+
+    return Path(sgd_tui.__file__).resolve().parent.parent / "scenarios"
+
+
+def find_scenarios() -> list[tuple[str, Path, str]]:
+    """(name, path, title) of every scenario file, sorted by name. A file that does not parse is listed
+    with a title saying so (``--validate`` tells why)."""
+    out = []
+    for path in sorted(scenarios_dir().glob("*.toml")):
+        try:
+            title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            title = "(unreadable: run sgd-tui --validate on it)"
+        out.append((path.stem, path, title))
+    return out
