@@ -263,15 +263,20 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
     """summary.json's environment: Python, platform, torch, sgd-tui, the device (a torch.device is
     described with its name and threads) and the seed."""
     env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")  # a sweep's parent process need not import it (its workers did)
+    if torch is not None:
         from .core.devices import device_description
 
         env["torch"] = torch.__version__
         env["device"] = device_description(device) if isinstance(device, torch.device) else device
-    except ImportError:
-        env["torch"] = None
+    else:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            env["torch"] = version("torch")
+        except PackageNotFoundError:
+            env["torch"] = None
+        env["device"] = str(device)
     from . import __version__
 
     env["sgd_tui"] = __version__

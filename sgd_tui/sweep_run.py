@@ -54,7 +54,7 @@ def _context():
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sgd_tui.core.trials", "sgd_tui.core.engine", "torch"])
+        ctx.set_forkserver_preload(["sgd_tui.core.trials", "sgd_tui.core.warm"])
         return ctx
     return mp.get_context("spawn")
 
