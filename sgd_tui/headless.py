@@ -259,6 +259,19 @@ def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: i
     drive(runner, control, on_chunk, chunk_seconds)
 
 
+def scenario_summary(s: Scenario) -> dict[str, Any]:
+    """summary.json's ``scenario``: the resolved scenario's metadata and runs (and a sweep's table)."""
+    out = {
+        "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
+        "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
+        "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
+                  "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings} for r in s.runs],
+    }
+    if s.sweep is not None:
+        out["sweep"] = s.sweep.to_table()
+    return out
+
+
 def environment(s: Scenario, device: Any) -> dict[str, Any]:
     """summary.json's environment: Python, platform, torch, sgd-tui, the device (a torch.device is
     described with its name and threads) and the seed."""
@@ -294,12 +307,7 @@ def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[
             d["test_loss"], d["test_accuracy"] = evals[-1].test_loss, evals[-1].test_accuracy
         runs.append(d)
     summary = {
-        "scenario": {
-            "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
-            "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
-            "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
-                      "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings} for r in s.runs],
-        },
+        "scenario": scenario_summary(s),
         "environment": env,
         "exit_code": code,
         "runs": runs,

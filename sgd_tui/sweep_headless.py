@@ -31,7 +31,7 @@ from .core.records import EVAL_COLUMNS, METRICS_COLUMNS
 from .core.scenario import Scenario, scenario_to_toml
 from .core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from .core.trials import TrialOutcome, default_workers, trial_threads
-from .headless import _json_safe, _num, _stop_on_sigint, default_out_dir, environment
+from .headless import _json_safe, _num, _stop_on_sigint, default_out_dir, environment, scenario_summary
 
 __all__ = ["replay_sweep"]
 
@@ -217,13 +217,7 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
             d["test_loss"], d["test_accuracy"] = row["test_loss"], row["test_accuracy"]
         runs.append(d)
     summary = {
-        "scenario": {
-            "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
-            "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
-            "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
-                      "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings} for r in s.runs],
-            "sweep": sweep.to_table(),
-        },
+        "scenario": scenario_summary(s),
         "environment": env,
         "exit_code": code,
         "sweep": {"trials": len(sweep.trials), "configurations": sweep.configs(), "seeds": sweep.seeds,
