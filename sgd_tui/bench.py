@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
     p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
     p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")
+    p.add_argument("--cpu-time", action="store_true", help="also the table per second of the training thread's "
+                   "CPU time (--threads 1): steadier than wall time on a machine others are using")
     p.add_argument("--bf16", action="store_true", help='also time the fast path with precision = "bf16" (bfloat16 '
                    "autocast: faster where the hardware has bf16 units, but it changes the numbers)")
     return p
@@ -253,11 +255,15 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
             for loop in trio:
                 loop.run(0.05)
         best = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # lecture, fast samples/s, matmul FLOP/s, bf16 samples/s
+        best_cpu = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # the same per second of this thread's CPU time
         for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
             for b, trio in loops.items():
                 for k, loop in enumerate(trio):
+                    c0 = time.thread_time()
                     n, dt = loop.run(args.seconds)
+                    cpu = time.thread_time() - c0
                     best[b][k] = max(best[b][k], n / dt)
+                    best_cpu[b][k] = max(best_cpu[b][k], n / max(cpu, 1e-9))
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -265,21 +271,32 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     flops = mlp_flops_per_sample(widths)
     print(f"matmul FLOPs per sample (forward + backward): {flops / 1e6:.2f} M; "
           f"{threads} intra-op thread{'s' if threads > 1 else ''}", file=out)
-    print("", file=out)
-    bf16_head = f"  {'bf16 (other numbers)':>22}" if args.bf16 else ""
-    print(f"{'batch':>5}  {'lecture loop':>14}  {'fast path':>14}  {'ratio':>6}  {'matmul peak':>12}  {'fast/peak':>9}"
-          f"{bf16_head}", file=out)
-    for b in sizes:
-        lec, fast, peak, bf16 = best[b]
-        bf16_cell = f"  {bf16:>12,.0f}/s {bf16 / fast:>5.2f}x" if args.bf16 else ""
-        print(f"{b:>5}  {lec:>12,.0f}/s  {fast:>12,.0f}/s  {fast / lec:>5.2f}x  {peak / 1e9:>7.1f} GFLOP/s"
-              f"  {fast * flops / peak:>8.0%}{bf16_cell}", file=out)
+    _table(best, sizes, flops, args.bf16, out)
     print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
           f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+    if args.cpu_time:
+        if threads == 1 and device.type == "cpu":
+            _table(best_cpu, sizes, flops, args.bf16, out)
+            print("\nthe same per second of CPU time of the training thread (best window): what an idle core "
+                  "would do, whatever else runs on the machine", file=out)
+        else:
+            print("\n--cpu-time needs --threads 1 on the CPU (other threads' time is not counted)", file=out)
     if args.bf16:
         print('bf16: the fast path with precision = "bf16" (bfloat16 autocast) and its speed-up over float32; '
               "it CHANGES THE NUMBERS (not the lecture's float32 results)", file=out)
     return 0
+
+
+def _table(best: dict, sizes: list[int], flops: int, bf16: bool, out) -> None:
+    print("", file=out)
+    bf16_head = f"  {'bf16 (other numbers)':>22}" if bf16 else ""
+    print(f"{'batch':>5}  {'lecture loop':>14}  {'fast path':>14}  {'ratio':>6}  {'matmul peak':>12}  {'fast/peak':>9}"
+          f"{bf16_head}", file=out)
+    for b in sizes:
+        lec, fast, peak, b16 = best[b]
+        bf16_cell = f"  {b16:>12,.0f}/s {b16 / fast:>5.2f}x" if bf16 else ""
+        print(f"{b:>5}  {lec:>12,.0f}/s  {fast:>12,.0f}/s  {fast / lec:>5.2f}x  {peak / 1e9:>7.1f} GFLOP/s"
+              f"  {fast * flops / peak:>8.0%}{bf16_cell}", file=out)
 
 
 if __name__ == "__main__":

@@ -33,16 +33,19 @@ def test_bench_quick_runs_both_loops_on_generated_data(tmp_path, monkeypatch):
         assert float(ratio) == pytest.approx(fst / lec, abs=0.01)
 
 
-def test_bench_bf16_column_says_it_changes_the_numbers(tmp_path, monkeypatch):
+def test_bench_bf16_column_and_cpu_time_table(tmp_path, monkeypatch):
     monkeypatch.setenv("SGD_TUI_DATA_DIR", str(tmp_path / "empty"))
     out = io.StringIO()
-    assert bench.main(["--quick", "--batch-sizes", "64", "--seconds", "0.05", "--bf16"], out=out) == 0
+    argv = ["--quick", "--batch-sizes", "64", "--seconds", "0.05", "--bf16", "--cpu-time", "--threads", "1"]
+    assert bench.main(argv, out=out) == 0
     text = out.getvalue()
     row = r"^\s*64\s+([\d,]+)/s\s+([\d,]+)/s\s+[\d.]+x\s+[\d.]+ GFLOP/s\s+\d+%\s+([\d,]+)/s\s+([\d.]+)x"
-    (m,) = re.findall(row, text, re.M)
-    fast, bf16 = float(m[1].replace(",", "")), float(m[2].replace(",", ""))
-    assert bf16 > 0 and float(m[3]) == pytest.approx(bf16 / fast, abs=0.01)
-    assert "CHANGES THE NUMBERS" in text
+    wall, cpu = re.findall(row, text, re.M)  # a table by wall time, then one by CPU time
+    for m in (wall, cpu):
+        fast, bf16 = float(m[1].replace(",", "")), float(m[2].replace(",", ""))
+        assert bf16 > 0 and float(m[3]) == pytest.approx(bf16 / fast, abs=0.01)
+    assert float(cpu[1].replace(",", "")) >= 0.9 * float(wall[1].replace(",", ""))  # CPU time <= wall time
+    assert "CHANGES THE NUMBERS" in text and "per second of CPU time" in text
 
 
 def test_bench_rejects_bad_arguments(capsys):
