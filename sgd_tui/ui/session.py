@@ -82,6 +82,7 @@ class RunEntry:
     invalid: str = ""  # a form value that is not allowed: the run cannot start
     progress: RunProgress = field(default_factory=RunProgress)
     state: dict[str, Any] | None = None
+    theory: Any = None  # core.theory.Theory at the run's latest point (2-D objectives; from the driver)
     version: int = 0  # bumps whenever a table cell may have changed
     own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
 
@@ -97,7 +98,7 @@ class RunEntry:
             self.spec = spec
         self.slot = Slot(self.run_id, self.spec)
         self.series = RunSeries()
-        self.progress, self.state = RunProgress(), None
+        self.progress, self.state, self.theory = RunProgress(), None, None
         self.version += 1
 
     def apply(self, u: RunUpdate) -> bool:
@@ -113,6 +114,8 @@ class RunEntry:
         self.progress = u.progress
         if u.state is not None:
             self.state = u.state
+        if u.theory is not None:
+            self.theory = u.theory
         self.version += 1
         return True
 

@@ -34,6 +34,7 @@ from ..core.errors import SetupError
 from ..core.progress import RunProgress
 from ..core.records import EvalRecord, Record
 from ..core.runspec import RunSpec
+from ..core.theory import theory_of_runner
 
 __all__ = ["Slot", "Driver", "RunUpdate", "Progress", "DriverIdle"]
 
@@ -75,6 +76,7 @@ class RunUpdate:
     progress: RunProgress
     n_train: int | None = None
     state: dict[str, Any] | None = field(default=None, repr=False)
+    theory: Any = field(default=None, repr=False)  # core.theory.Theory at the run's point (2-D runs)
 
 
 class Progress(Message):
@@ -178,6 +180,8 @@ class Driver:
             status = "ready"  # built (its start point shown) but not started
         changed = status != slot.progress.status
         slot.progress = _progress(runner, status, records[-1] if records else None, slot.progress)
+        # the theory before inspect(): the adaptive methods' effective step reads the gradient of the step
+        theory = _theory(runner, w_before if taken == 1 else None) if w_before is not None and (taken or first) else None
         state = None
         if taken:
             slot._state_sent = False
@@ -186,7 +190,7 @@ class Driver:
             slot._state_sent = True
         if not (first or records or evals or changed or state):
             return None
-        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state)
+        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory)
 
 
 def _progress(runner: Runner, status: str, last: Record | None, before: RunProgress) -> RunProgress:
@@ -197,6 +201,16 @@ def _progress(runner: Runner, status: str, last: Record | None, before: RunProgr
     grad_norm = last.grad_norm if last is not None and last.grad_norm is not None else before.grad_norm
     return RunProgress(status, runner.step, runner.samples, runner.elapsed, runner.last_loss, runner.best_loss,
                        grad_norm, runner.result.diverged_step, runner.result.message)
+
+
+def _theory(runner: Runner, previous) -> Any:
+    """The theory panel's numbers at the runner's point (core.theory; computed here, in the driver
+    thread, once per round that moved the run, so the UI thread never builds a Hessian). ``previous``:
+    the point before a single step (the adaptive methods' effective step), else None."""
+    try:
+        return theory_of_runner(runner, previous)
+    except Exception:  # noqa: BLE001 - a model that cannot be built is no reason to stop the run
+        return None
 
 
 def _teaching_state(runner: Runner, w_before, taken: int) -> dict[str, Any]:

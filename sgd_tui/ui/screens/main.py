@@ -31,6 +31,7 @@ from ..widgets.runs_table import RunsTable
 from ..widgets.setup_panel import SetupPanel
 from ..widgets.status_line import StatusLine
 from ..widgets.teaching import TeachingPanel
+from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
 from .dialogs import AskScreen, HelpScreen
 from .keys import HELP_INTRO, MAIN_BINDINGS
@@ -66,6 +67,7 @@ class MainScreen(Screen):
                 yield StatusLine(id="status")
                 yield PlotArea(monochrome=self.monochrome, id="plots")
                 yield TeachingPanel("", id="teaching")
+                yield TheoryPanel(monochrome=self.monochrome, id="theory")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
         yield Footer()
 
@@ -168,6 +170,8 @@ class MainScreen(Screen):
         if key != self._teach_key and self.session.shared.is_2d:
             self._teach_key = key
             self.query_one(TeachingPanel).show(sel, playing)
+        if sel is not None and self.has_class("-theory-shown") and self.session.shared.is_2d:
+            self.query_one(TheoryPanel).show(sel.spec.label, sel.theory)  # computed by the driver
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
 
     # ----------------------------------------------------------------------------------- edits
@@ -267,23 +271,20 @@ class MainScreen(Screen):
     def action_flat_out(self) -> None:
         self.playback.toggle_flat_out(self.session)
 
-    def action_x_axis(self) -> None:
-        self.plots.cycle_x()
+    def action_plot_view(self, change: str) -> None:
+        """t, l, e: the loss plot's x axis, log y, smoothing (PlotArea's cycle_x, toggle_log, cycle_smoothing)."""
+        getattr(self.plots, change)()
         self.refresh_views()  # a key shows its effect now, not at the next tick
-
-    def action_log_y(self) -> None:
-        self.plots.toggle_log()
-        self.refresh_views()
-
-    def action_smoothing(self) -> None:
-        self.plots.cycle_smoothing()
-        self.refresh_views()
 
     def action_toggle_setup(self) -> None:
         self.toggle_class("-setup-hidden" if self.has_class("-wide") else "-setup-shown")
 
     def action_toggle_teaching(self) -> None:
         self.toggle_class("-teaching-hidden")
+
+    def action_toggle_theory(self) -> None:
+        self.toggle_class("-theory-shown")
+        self.refresh_views()
 
     def action_focus_runs(self) -> None:
         self.table.focus()

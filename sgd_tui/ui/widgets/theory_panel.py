@@ -1,0 +1,152 @@
+"""The theory panel: the lecture's step-size theory for the selected run, live (2-D objectives).
+
+The numbers are :class:`sgd_tui.core.theory.Theory` of the run at its latest point, computed in the
+driver thread each round that moved the run (:mod:`sgd_tui.ui.worker`) — this widget only formats them:
+
+* the local quadratic model: the Hessian H, λmin ≤ λmax, κ = λmax/λmin, "exact" or "local", and the
+  saddle / maximum warning (the closed forms do not apply);
+* the optimizer's recurrence, its α (after the schedule) and β, the stability limit in α, the
+  closed-form optimum α*, β*, the rate ρ at (α, β) and ρ* at the optimum;
+* a stability meter α·λmax against the method's limit, coloured by the CSS classes ``-stable``,
+  ``-oscillating`` and ``-unstable`` and spelled out in words (readable without colour);
+* for momentum methods (GD too, on the heavy-ball map: GD is β = 0) the (α, β) map of ρ
+  (:mod:`sgd_tui.plotting.ratemap`), with the run's (α, β) ● and the optimum ★;
+* for adaptive methods: no closed form, and the effective per-coordinate step −Δw_i/g_i of the last update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from ...core.theory import rate_map_grid
+from ...plotting.ratemap import CURRENT, OPTIMUM, rate_cells
+from .runs_table import fmt_num
+
+__all__ = ["TheoryPanel", "theory_lines", "meter_text", "cells_text", "MAP_COLS", "MAP_ROWS"]
+
+MAP_COLS, MAP_ROWS = 34, 6  # the (α, β) map in terminal cells (12 β rows)
+METER = 24
+STABILITY_WORDS = {"stable": "stable", "oscillating": "oscillating (a negative root: zig-zag)",
+                   "unstable": "UNSTABLE (ρ ≥ 1: diverges)"}
+
+
+def theory_lines(theory) -> list[str]:
+    """The panel's text: model, recurrence, hyperparameters and the closed forms, one idea per line."""
+    m, d = theory.model, theory.dynamics
+    (a, b), (_, c) = m.hessian
+    lines = [f"H = [[{fmt_num(a)}, {fmt_num(b)}], [{fmt_num(b)}, {fmt_num(c)}]] at w = "
+             f"({fmt_num(m.point[0])}, {fmt_num(m.point[1])}), {m.kind} model",
+             f"λmin = {fmt_num(m.lam_min)}  λmax = {fmt_num(m.lam_max)}  κ = "
+             + (fmt_num(m.condition) if m.lam_min > 0 else "none (λmin ≤ 0)")]
+    if m.warning:
+        lines.append(f"⚠ {m.warning}")
+    lines.append(d.form)
+    if d.method == "adaptive":
+        eff = d.effective_step
+        lines.append(f"α = {fmt_num(d.alpha)}: no closed form applies")
+        lines.append("effective step −Δw/g = " + (f"({fmt_num(eff[0])}, {fmt_num(eff[1])})" if eff
+                                                   else "– (take one step: n)"))
+        return lines
+    if d.method == "newton":
+        lines.append(f"η = {fmt_num(d.alpha)}  stable for 0 < η < 2  η* = 1 (one step on a quadratic)  "
+                     f"ρ = {fmt_num(d.rate)}")
+        return lines
+    hyper = f"α = {fmt_num(d.alpha)}" + (f"  β = {fmt_num(d.beta)}" if d.beta is not None else "")
+    limit = (f"  limit α < {fmt_num(d.limit_alpha)} (αλmax < {fmt_num(d.limit_alpha_lambda)})"
+             if d.limit_alpha is not None else "")
+    lines.append(hyper + limit)
+    if d.alpha_opt is not None:
+        best = f"α* = {fmt_num(d.alpha_opt)}" + (f"  β* = {fmt_num(d.beta_opt)}" if d.beta_opt is not None else "")
+        lines.append(f"{best}  ρ = {fmt_num(d.rate)}  ρ* = {fmt_num(d.rate_opt)}")
+    note = d.note.replace(m.warning, "").strip("; ") if m.warning else d.note  # the warning is shown above
+    if note:
+        lines.append(note)
+    return lines
+
+
+def meter_text(dyn) -> str:
+    """``[■■■■───|──] αλmax = 0.98 / limit 2: stable``: the bar spans 0 … 1.25 × limit, ``|`` at the limit."""
+    if dyn.alpha_lambda_max is None or dyn.limit_alpha_lambda is None or dyn.stability is None:
+        return ""
+    span = 1.25 * dyn.limit_alpha_lambda
+    filled = int(round(min(max(dyn.alpha_lambda_max / span, 0.0), 1.0) * METER))
+    at = int(round(METER / 1.25))
+    bar = "".join("|" if i == at else ("■" if i < filled else "─") for i in range(METER + 1))
+    name = "η" if dyn.method == "newton" else "αλmax"
+    return (f"[{bar}] {name} = {fmt_num(dyn.alpha_lambda_max)} / limit {fmt_num(dyn.limit_alpha_lambda)}: "
+            f"{STABILITY_WORDS[dyn.stability]}")
+
+
+def cells_text(chars, fgs, bgs) -> Text:
+    """Rich text of a cell grid (a character and optional fg / bg colours per cell)."""
+    text = Text()
+    for r, row in enumerate(chars):
+        if r:
+            text.append("\n")
+        for ch, fg, bg in zip(row, fgs[r], bgs[r]):
+            text.append(ch, Style(color=None if fg is None else f"rgb{tuple(fg)}",
+                                  bgcolor=None if bg is None else f"rgb{tuple(bg)}"))
+    return text
+
+
+def map_text(theory, monochrome: bool, cols: int = MAP_COLS, rows: int = MAP_ROWS) -> Text | None:
+    """The (α, β) map with its axes, or None without a closed form (adaptive, Newton, a saddle's λmin)."""
+    rmap = rate_map_grid(theory.dynamics, theory.model, cols, 2 * rows)
+    if rmap is None:
+        return None
+    text = Text("β→1\n" if monochrome else "β ≈ 1\n", style="dim")
+    text.append_text(cells_text(*rate_cells(rmap, monochrome)))
+    text.append(f"\nβ=0  α → {fmt_num(float(rmap.alphas[-1]))}\n", style="dim")
+    text.append(f"{CURRENT} run  {OPTIMUM} optimum  ", style="bold")
+    text.append("dark = fast" if not monochrome else "█ fast ░ slow, blank: ρ ≥ 1", style="dim")
+    return text
+
+
+class TheoryPanel(Horizontal):
+    """Text and meter on the left, the (α, β) map on the right; shown for 2-D objectives on a key."""
+
+    def __init__(self, *, monochrome: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.monochrome = monochrome
+        self._shown: Any = ()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="theory-left"):
+            yield Static("", id="theory-text")
+            yield Static("", id="theory-meter")
+        yield Static("", id="theory-map")
+
+    def show(self, label: str, theory) -> None:
+        """Show ``theory`` (None: not yet computed) of the run ``label``; nothing when unchanged."""
+        key = (label, id(theory))
+        if key == self._shown:
+            return
+        self._shown = key
+        text, meter, picture = self.query_one("#theory-text", Static), self.query_one("#theory-meter", Static), \
+            self.query_one("#theory-map", Static)
+        if theory is None:
+            text.update(Text(f"{label}: theory after the first step (n) or play (space)", style="dim"))
+            meter.update("")
+            picture.update("")
+            picture.display = False
+            self._meter_class(meter, None)
+            return
+        body = Text(f"{label}  ", style="bold")
+        body.append("\n".join(theory_lines(theory)))
+        text.update(body)
+        meter.update(meter_text(theory.dynamics))
+        self._meter_class(meter, theory.dynamics.stability)
+        pic = map_text(theory, self.monochrome)
+        picture.display = pic is not None
+        picture.update(pic or "")
+
+    @staticmethod
+    def _meter_class(meter: Static, stability: str | None) -> None:
+        for name in ("stable", "oscillating", "unstable"):
+            meter.set_class(stability == name, f"-{name}")
