@@ -36,17 +36,15 @@ size divides 10,000 (16 does), and differs only by the weight of the last partia
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from .data import load_fashion_mnist, resolve_data_dir
 from .flat_params import FlatParams
 from .losses import classification_loss, penalty
 from .mlp_fast import MLPFastStep, covers
-from .problem import Problem
+from .network import MLPProblem, init_params, mlp_forward
 
 __all__ = ["FashionProblem", "MODELS", "init_params"]
 
@@ -61,22 +59,7 @@ MODELS = {
 CHUNK = 10_000
 
 
-def init_params(widths: tuple[int, ...], seed: int, device: torch.device | str = "cpu") -> list[torch.Tensor]:
-    """[W1, b1, W2, b2, ...] as ``nn.Linear(fan_in, fan_out)`` initialises them, drawn in that order from a
-    CPU generator seeded with ``seed`` (the global RNG is untouched), then moved to ``device``."""
-    g = torch.Generator().manual_seed(seed)
-    params: list[torch.Tensor] = []
-    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        w = torch.empty(fan_out, fan_in)
-        torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
-        bound = 1.0 / math.sqrt(fan_in)
-        b = torch.empty(fan_out)
-        torch.nn.init.uniform_(b, -bound, bound, generator=g)
-        params += [w, b]
-    return [p.to(device).requires_grad_() for p in params]
-
-
-class FashionProblem(Problem):
+class FashionProblem(MLPProblem):
     """One run's model on FashionMNIST (see the module docstring for what is computed)."""
 
     has_test = True
@@ -123,14 +106,16 @@ class FashionProblem(Problem):
         return self._logits(x_u8)
 
     def _logits(self, x_u8: torch.Tensor) -> torch.Tensor:
-        h = torch.div(x_u8, 255)  # uint8 / int -> float32: bit for bit ToTensor's img.float().div(255)
-        ps = self.params
-        last = len(ps) - 2
-        for i in range(0, len(ps), 2):
-            h = F.linear(h, ps[i], ps[i + 1])
-            if i < last:
-                h = F.relu(h)
-        return h
+        # uint8 / int -> float32: bit for bit ToTensor's img.float().div(255); then Linear, ReLU, ..., Linear
+        return mlp_forward(self.params, torch.div(x_u8, 255), "relu")
+
+    # the MLPProblem interface (the curvature and the landscape slice use it)
+    def inputs(self, idx: torch.Tensor | None) -> torch.Tensor:
+        x = self.x if idx is None else self.x[idx]
+        return torch.div(x, 255)  # uint8 / int -> float32: bit for bit ToTensor's img.float().div(255)
+
+    def targets(self, idx: torch.Tensor | None) -> torch.Tensor:
+        return self.y if idx is None else self.y[idx]
 
     def data_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return classification_loss(self.loss_name, logits, y, self.class_weights, self.label_smoothing)

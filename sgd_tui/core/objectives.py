@@ -5,7 +5,8 @@ Three kinds of objective:
 * ``surface``     a 2-D test function with exact gradient and Hessian (:mod:`sgd_tui.core.surfaces`);
 * ``regression``  an empirical risk with exactly two parameters (a slope and an intercept), so the risk
                   is a 2-D surface the app can draw; trained on seeded synthetic data with batches;
-* ``dataset``     FashionMNIST with the lecture's MLP (:mod:`sgd_tui.core.fashion`).
+* ``dataset``     a network trained on data: FashionMNIST with the lecture's MLP (:mod:`sgd_tui.core.fashion`),
+                  a one-hidden-layer network fitting a 1-D curve (:mod:`sgd_tui.core.network`).
 
 The registry holds only descriptions (no torch import). What callers need to know of an objective is
 here, so none branches on its name: :meth:`ObjectiveInfo.build` turns an entry and its options into the
@@ -58,6 +59,12 @@ def _regression_problem(name: str, options: dict[str, Any], start, seed: int, de
     from .problems import RegressionProblem
 
     return RegressionProblem(name, options, start, seed, device)
+
+
+def _mlp_regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
+    from .network import MLPRegressionProblem  # a network has no start point
+
+    return MLPRegressionProblem(options, seed=seed, device=device)
 
 
 def _fashion_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
@@ -198,6 +205,25 @@ _ENTRIES = [
         help="the lecture's training script on FashionMNIST (60k train / 10k test images)",
         default_batch=64, problem=_fashion_problem, size_option="train_subset", full_size=FASHION_TRAIN_SIZE,
         classes=10,
+    ),
+    ObjectiveInfo(
+        "mlp_regression", "1-D regression with a small network", "dataset",
+        (
+            Param("n_samples", "int", 64, "training points x_i, evenly spaced on [-1, 1]", low=2, high=10_000,
+                  label="n_samples value"),
+            Param("target", "str", "chebyshev", "the curve to fit: chebyshev = T_degree(x), sine = sin(π·frequency·x)",
+                  choices=("chebyshev", "sine")),
+            Param("degree", "int", 3, "degree d of the Chebyshev target T_d", low=0, high=50, label="degree value"),
+            Param("frequency", "float", 1.0, "k of the sine target sin(πkx)", low=0.0, label="frequency value"),
+            Param("noise", "float", 0.0, "std of the Gaussian label noise", low=0.0, label="noise value"),
+            Param("hidden", "int", 32, "hidden units H of the network 1-H-1", low=1, high=4096, label="hidden value"),
+            Param("activation", "str", "tanh", "the hidden layer's activation σ", choices=("tanh", "relu")),
+            *REG_PARAMS,
+        ),
+        "R(θ) = 1/(2N) Σ (W2 σ(W1 x_i + b1) + b2 - y_i)² + λΩ(θ)",
+        help="a one-hidden-layer network fits a Chebyshev polynomial or a sine on [-1, 1] (½·MSE); "
+             "small enough to show curvature and loss landscapes in seconds",
+        default_batch="full", problem=_mlp_regression_problem, size_option="n_samples",
     ),
 ]
 

@@ -170,4 +170,3 @@ class RegressionProblem(Problem2D):
     @property
     def min_value(self) -> float:
         return self._solve()[1]
-
