@@ -36,7 +36,8 @@ from .core.engine import Control, Runner, drive
 from .core.errors import SetupError
 from .core.objectives import PRECISIONS, get_objective
 from .core.optimizers import get_optimizer
-from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, EvalRecord, Record, RunResult
+from .core.records import (EVAL_COLUMNS, METRICS_COLUMNS, SHARPNESS_COLUMNS, EvalRecord, Record, RunResult,
+                           SharpnessRecord)
 from .core.scenario import Scenario, scenario_to_toml
 from .core.settings import effective_batch
 from .headless_theory import theory_end, theory_start, write_basins
@@ -76,8 +77,11 @@ class _Writer:
         self.metrics.writerow(METRICS_COLUMNS)
         self._eval: IO[str] | None = None
         self.eval = None
+        self._sharp: IO[str] | None = None
+        self.sharp = None
         self.series: dict[str, list[Record]] = {}
         self.evals: dict[str, list[EvalRecord]] = {}
+        self.sharpness: dict[str, list[SharpnessRecord]] = {}
 
     def write(self, label: str, records: list[Record], evals: list[EvalRecord]) -> None:
         rows = self.series.setdefault(label, [])
@@ -96,10 +100,24 @@ class _Writer:
             self.evals.setdefault(label, []).extend(evals)
             self._eval.flush()
 
+    def write_sharpness(self, label: str, rows: list[SharpnessRecord]) -> None:
+        """sharpness.csv (run,step,samples,lambda_max,limit), opened at the first measurement."""
+        if not rows:
+            return
+        if self.sharp is None:
+            self._sharp = open(self.out / "sharpness.csv", "w", newline="", encoding="utf-8")
+            self.sharp = csv.writer(self._sharp, lineterminator="\n")
+            self.sharp.writerow(SHARPNESS_COLUMNS)
+        for r in rows:
+            self.sharp.writerow((label, r.step, r.samples, _num(r.lambda_max), _num(r.limit)))
+        self.sharpness.setdefault(label, []).extend(rows)
+        self._sharp.flush()
+
     def close(self) -> None:
         self._metrics.close()
-        if self._eval is not None:
-            self._eval.close()
+        for f in (self._eval, self._sharp):
+            if f is not None:
+                f.close()
 
 
 class _Progress:
@@ -256,7 +274,10 @@ def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: i
         writer.write(r.spec.label, records, evals)
         bar.update(i, r)
 
-    drive(runner, control, on_chunk, chunk_seconds)
+    def on_sharpness(r: Runner, rows: list[SharpnessRecord]) -> None:
+        writer.write_sharpness(r.spec.label, rows)
+
+    drive(runner, control, on_chunk, chunk_seconds, on_sharpness)
 
 
 def scenario_summary(s: Scenario) -> dict[str, Any]:

@@ -28,13 +28,13 @@ def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_optio
     return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
 
 
-def run_to_end(spec: RunSpec, on_chunk=None, control=None):
+def run_to_end(spec: RunSpec, on_chunk=None, control=None, on_sharpness=None):
     """Build ``spec`` and drive it to its end with the engine's loop: (runner, result); ``on_chunk``
-    sees the initial record first, as the replay writes it."""
+    sees the initial record first, as the replay writes it; ``on_sharpness`` the curvature measured."""
     runner = Runner(spec)
     if runner.initial_record is not None and on_chunk is not None:
         on_chunk(runner, [runner.initial_record], [])
-    return runner, drive(runner, control, on_chunk)
+    return runner, drive(runner, control, on_chunk, on_sharpness=on_sharpness)
 
 
 def trajectory(spec: RunSpec) -> list[tuple[float, float]]:

@@ -118,10 +118,10 @@ def test_learning_rate_schedules(schedule, extra, expected):
 def test_control_pause_step_and_stop_take_effect_within_one_step():
     control = Control(paused=True)
     runner = Runner(make_spec("quadratic", "sgd", steps=10**7, lr=1e-6))
-    recs, _ = runner.advance(100, control)
+    recs, _, _ = runner.advance(100, control)
     assert runner.step == 0 and runner.status == "paused"
     control.step()
-    recs, _ = runner.advance(100, control)
+    recs, _, _ = runner.advance(100, control)
     assert runner.step == 1 and [r.step for r in recs] == [1]
     control.step(3)
     runner.advance(100, control)

@@ -23,7 +23,7 @@ from .control import Control
 from .errors import DeviceError, SetupError
 from .objectives import get_objective
 from .optimizers import get_optimizer
-from .records import EvalRecord, Record, RunResult
+from .records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
 from .runspec import RunSpec
 from .settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 
@@ -168,6 +168,14 @@ class Runner:
             raise SetupError(f"{self.spec.optimizer}: {e}") from None
         self.scheduler = build_scheduler(self.optimizer, self.spec.settings, self.total_steps)
         self._closure = lambda: p.loss_and_grad(self._idx)
+        # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
+        budget = self.spec.budget
+        self.sharpness_every = budget.get("sharpness_every")
+        self.sharpness_meter = None
+        if self.sharpness_every:
+            from .sharpness import SharpnessMeter
+
+            self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
 
     def _start(self) -> None:
         """Step 0: the counters, and for 2-D problems the record of the start point."""
@@ -182,6 +190,7 @@ class Runner:
         self.result = RunResult(label=self.spec.label)
         self.last_loss: float | None = None
         self.best_loss: float | None = None
+        self._measured_at: int | None = None  # the step of the last curvature measurement
         # datasets: the largest batch loss since the last check, kept on the device (see _watch)
         self._peak = None
         self.initial_record = None
@@ -212,16 +221,19 @@ class Runner:
         max_steps: int,
         control: Control | None = None,
         deadline: float | None = None,
-    ) -> tuple[list[Record], list[EvalRecord]]:
+    ) -> Chunk:
         """Take up to ``max_steps`` steps (fewer at the budget's end, a deadline on ``time.perf_counter``,
-        a pause or a stop). Returns the records logged and the evaluations made."""
+        a pause or a stop). Returns the records logged, the evaluations made and the curvature measured."""
         if self.done:
-            return [], []
+            return Chunk([], [], [])
         records: list[Record] = []
         evals: list[EvalRecord] = []
+        sharp: list[SharpnessRecord] = []
         t0 = time.perf_counter()
         self.status = "running"
         taken = 0
+        if self.sharpness_meter is not None and self.step == 0 and self._measured_at is None:
+            sharp.append(self._measure_sharpness(t0))  # the start, before the first step
         while taken < max_steps and self.step < self.total_steps:
             if control is not None and not control.may_step():
                 self.status = "stopped" if control.stopped else "paused"
@@ -239,6 +251,8 @@ class Runner:
                 self._diverged()
             if self.status != "running":
                 break
+            if self.sharpness_meter is not None and self.step % self.sharpness_every == 0:
+                sharp.append(self._measure_sharpness(t0))
             if epoch_end:
                 self._end_epoch(evals)
             if deadline is not None and time.perf_counter() >= deadline:
@@ -246,7 +260,17 @@ class Runner:
         self.elapsed += time.perf_counter() - t0
         if self.status == "running" and self.step >= self.total_steps:
             self.status = "finished"
-        return records, evals
+        return Chunk(records, evals, sharp)
+
+    def _measure_sharpness(self, t0: float) -> SharpnessRecord:
+        """λmax now (between steps; its time counts in the run's) with the limit at the step's α."""
+        from .sharpness import stability_limit
+
+        lam = self.sharpness_meter.measure()
+        self._measured_at = self.step
+        limit = stability_limit(self.spec.optimizer, self.spec.hyper, self.lr)
+        elapsed = self.elapsed + (time.perf_counter() - t0)
+        return SharpnessRecord(self.step, self.samples, elapsed, lam, limit, self.sharpness_meter.products)
 
     def _next_batch(self) -> tuple[int, int]:
         """Point the closure at the next batch (a new epoch's batches when this one is used up); returns
@@ -379,15 +403,17 @@ def drive(
     control: Control | None = None,
     on_chunk: Callable[[Runner, list[Record], list[EvalRecord]], None] | None = None,
     chunk_seconds: float = 0.25,
+    on_sharpness: Callable[[Runner, list[SharpnessRecord]], None] | None = None,
 ) -> RunResult:
     """Advance ``runner`` to its end in chunks of about ``chunk_seconds``, calling ``on_chunk`` after each
     with the records and evaluations it logged: the loop of a run without a UI (the headless replay, the
     tests; the app's worker paces its runs itself). An exception inside the run becomes status ``error``
     with its message, Ctrl+C (KeyboardInterrupt) status ``stopped``, and ``control`` stops, pauses and
-    resumes it; a diverged run is a result. The runner's initial record is the caller's to use."""
+    resumes it; a diverged run is a result. The runner's initial record is the caller's to use.
+    ``on_sharpness`` receives the curvature measurements of each chunk (budget ``sharpness_every``)."""
     while not runner.done:
         try:
-            records, evals = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
+            records, evals, sharpness = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
         except KeyboardInterrupt:
             if control is not None:
                 control.stop()
@@ -398,6 +424,8 @@ def drive(
             break
         if on_chunk is not None:
             on_chunk(runner, records, evals)
+        if on_sharpness is not None and sharpness:
+            on_sharpness(runner, sharpness)
         if control is not None and control.stopped:
             runner.stop()
         elif runner.status == "paused" and control is not None:

@@ -112,6 +112,11 @@ class RegressionProblem(Problem2D):
             data = classification_loss(o["loss"], logits, y, self.class_weights, o["label_smoothing"])
         return data + penalty(o["regularization"], o["reg_strength"], [v])
 
+    def training_loss(self, params, idx: torch.Tensor | None) -> torch.Tensor:
+        """R(w, b) on the examples ``idx`` at the parameters ``params[0]`` (the curvature meter and the
+        landscape slice call it at weights other than the run's)."""
+        return self._risk(params[0], idx)
+
     def loss_and_grad(self, idx):
         w = self.params[0]
         w.grad = None

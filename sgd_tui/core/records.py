@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
-__all__ = ["Record", "EvalRecord", "RunResult", "STATUSES", "METRICS_COLUMNS", "EVAL_COLUMNS"]
+__all__ = ["Record", "EvalRecord", "SharpnessRecord", "Chunk", "RunResult", "STATUSES", "METRICS_COLUMNS",
+           "EVAL_COLUMNS", "SHARPNESS_COLUMNS"]
 
 STATUSES = ("ready", "running", "paused", "finished", "converged", "diverged", "stopped", "error")
 METRICS_COLUMNS = ("run", "step", "epoch", "samples", "time_s", "loss", "lr", "grad_norm", "x", "y")
 EVAL_COLUMNS = ("run", "epoch", "samples", "test_loss", "test_accuracy")
+SHARPNESS_COLUMNS = ("run", "step", "samples", "lambda_max", "limit")
 
 
 class Record(NamedTuple):
@@ -41,6 +43,31 @@ class EvalRecord(NamedTuple):
     samples: int
     test_loss: float
     test_accuracy: float
+
+
+class SharpnessRecord(NamedTuple):
+    """One curvature measurement (:mod:`sgd_tui.core.sharpness`), taken between steps.
+
+    step, samples: as in Record (step 0 = the start, before any step); lambda_max: the largest eigenvalue
+    of the training loss's Hessian on the fixed subset; limit: the stability limit of the run's optimizer
+    at the step's learning rate (2/α for GD), None when it has none; products: Hessian-vector products
+    spent; time_s: the run's time when it was taken (measuring counts in the run's time).
+    """
+
+    step: int
+    samples: int
+    time_s: float
+    lambda_max: float
+    limit: float | None
+    products: int = 0
+
+
+class Chunk(NamedTuple):
+    """What ``Runner.advance`` returns: the records logged, the evaluations and the curvature measured."""
+
+    records: list[Record]
+    evals: list[EvalRecord]
+    sharpness: list[SharpnessRecord]
 
 
 @dataclass

@@ -54,6 +54,11 @@ BUDGET_PARAMS: tuple[Param, ...] = (
           low=0.0, low_open=True, optional=True, label="tolerance value"),
     Param("max_loss", "float", 1e12, "a loss above this (or NaN/inf) ends the run 'diverged'", low=0.0,
           low_open=True, label="max_loss value"),
+    Param("sharpness_every", "int", None, "measure λmax, the largest eigenvalue of the training loss's Hessian, "
+          "every this many steps (and at the start); off when unset", low=1, optional=True,
+          label="sharpness_every value"),
+    Param("sharpness_subset", "int", 1000, "training examples λmax is measured on (a fixed seeded subset; "
+          "all of them when the set is smaller)", low=1, high=10_000, label="sharpness_subset value"),
 )
 
 SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")

@@ -32,7 +32,7 @@ from textual.message import Message
 from ..core.engine import Control, Runner
 from ..core.errors import SetupError
 from ..core.progress import RunProgress
-from ..core.records import EvalRecord, Record
+from ..core.records import EvalRecord, Record, SharpnessRecord
 from ..core.runspec import RunSpec
 from ..core.theory import theory_of_runner
 
@@ -77,6 +77,7 @@ class RunUpdate:
     n_train: int | None = None
     state: dict[str, Any] | None = field(default=None, repr=False)
     theory: Any = field(default=None, repr=False)  # core.theory.Theory at the run's point (2-D runs)
+    sharpness: list[SharpnessRecord] = field(default_factory=list)  # λmax measured (budget sharpness_every)
 
 
 class Progress(Message):
@@ -165,9 +166,10 @@ class Driver:
         w_before = runner.problem.point() if runner.problem.is_2d else None
         records: list[Record] = []
         evals: list[EvalRecord] = []
+        sharpness: list[SharpnessRecord] = []
         if max_steps > 0:
             try:
-                records, evals = runner.advance(max_steps, slot.control, deadline)
+                records, evals, sharpness = runner.advance(max_steps, slot.control, deadline)
             except Exception as e:  # a numerical failure or a bug inside torch: the run ends, the app goes on
                 runner.fail(_message(e))
         taken = runner.step - before
@@ -188,9 +190,9 @@ class Driver:
         if w_before is not None and slot.control.paused and not slot._state_sent:
             state = _teaching_state(runner, w_before if taken else None, taken)
             slot._state_sent = True
-        if not (first or records or evals or changed or state):
+        if not (first or records or evals or sharpness or changed or state):
             return None
-        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory)
+        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness)
 
 
 def _progress(runner: Runner, status: str, last: Record | None, before: RunProgress) -> RunProgress:
