@@ -260,7 +260,10 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         writer.close()
     if control.stopped and code == exit_codes.OK:
         code = exit_codes.INTERRUPTED
-    _write_summary(out, scenario, runners, results, writer, code)
+    landscape = None
+    if scenario.landscape is not None and runners and code != exit_codes.BAD_INPUT:
+        landscape = _write_landscape(out, scenario, runners, bar)
+    _write_summary(out, scenario, runners, results, writer, code, landscape)
     _write_plots(out, scenario, runners, writer)
     if runners:
         bar.note(f"results in {out}")
@@ -290,7 +293,72 @@ def scenario_summary(s: Scenario) -> dict[str, Any]:
     }
     if s.sweep is not None:
         out["sweep"] = s.sweep.to_table()
+    if getattr(s, "landscape", None) is not None:
+        out["landscape"] = dict(s.landscape)
     return out
+
+
+def _write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: "_Progress") -> dict | None:
+    """landscape.csv (a,b,loss), landscape_paths.csv (run,step,a,b,off_plane) and landscape.txt (the slice's
+    contours with the paths); returns what summary.json records of it (None when no plane could be made)."""
+    from .core.landscape import PlaneError, compute_landscape
+    from .plotting.textplot import trajectory_plot
+
+    spec = s.landscape
+    try:
+        land = compute_landscape(runners, mode=spec["mode"], runs=spec["runs"], resolution=spec["resolution"],
+                                 subset=spec["subset"], margin=spec["margin"], radius=spec["radius"], seed=s.seed)
+    except PlaneError as e:
+        bar.note(f"sgd-tui: no loss landscape: {e}")
+        return {"error": str(e)}
+    sl = land.slice
+    with open(out / "landscape.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("a", "b", "loss"))
+        for a, b, loss in sl.rows():
+            w.writerow((_num(a), _num(b), _num(loss)))
+    with open(out / "landscape_paths.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("run", "step", "a", "b", "off_plane"))
+        for label, points in land.paths.items():
+            for p in points:
+                w.writerow((label, p.step, _num(p.a), _num(p.b), _num(p.off_plane)))
+    a0, a1, b0, b1 = sl.a_values[0], sl.a_values[-1], sl.b_values[0], sl.b_values[-1]
+
+    def nearest(xs, ys):
+        import numpy as np
+
+        grid = np.asarray(sl.loss, dtype=float)
+        ia = np.clip(np.rint((np.asarray(xs) - a0) / (a1 - a0) * (len(sl.a_values) - 1)), 0, len(sl.a_values) - 1)
+        ib = np.clip(np.rint((np.asarray(ys) - b0) / (b1 - b0) * (len(sl.b_values) - 1)), 0, len(sl.b_values) - 1)
+        return grid[np.ix_(ib.astype(int), ia.astype(int))]
+
+    anchors = ", ".join(f"{name} at ({a:g}, {b:g})" for name, a, b in sl.plane.anchors)
+    if sl.plane.kind == "three_points":
+        title = "Training loss on a plane through three weights"
+        about = f"θ(a, b) = start + a·({sl.plane.anchors[1][0]} - start) + b·({sl.plane.anchors[2][0]} - start)"
+        xl, yl = f"a (towards {sl.plane.anchors[1][0]})", f"b (towards {sl.plane.anchors[2][0]})"
+    else:
+        title = "Training loss around one run (random directions)"
+        about = f"θ(a, b) = {sl.plane.anchors[0][0]} + a·d + b·e, d and e filter-normalised (Li et al. 2018)"
+        xl, yl = "a (direction d)", "b (direction e)"
+    paths = [(label, [p.a for p in pts], [p.b for p in pts]) for label, pts in land.paths.items()]
+    text = trajectory_plot(paths, bounds=((a0, a1), (b0, b1)), grid=nearest, start=(0.0, 0.0), title=title,
+                           xlabel=xl, ylabel=yl)
+    lines = [text, about, "anchors: " + anchors + "; loss there: "
+             + ", ".join(f"{sl.at(a, b):.4g}" for _, a, b in sl.plane.anchors),
+             f"grid {len(sl.a_values)} x {len(sl.b_values)}, loss from {min(v for *_, v in sl.rows()):.4g} "
+             f"to {max(v for *_, v in sl.rows()):.4g}", "",
+             "distance off the plane (largest along the path, at the end):"]
+    for label, pts in land.paths.items():
+        offs = [p.off_plane for p in pts]
+        lines.append(f"  {label}: {max(offs):.4g}, {offs[-1]:.4g}" if offs else f"  {label}: no snapshots")
+    (out / "landscape.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    finite = [v for _, _, v in sl.rows() if math.isfinite(v)]
+    return {"mode": spec["mode"], "runs": spec["runs"], "resolution": spec["resolution"],
+            "anchors": [{"name": n, "a": a, "b": b, "loss": sl.at(a, b)} for n, a, b in sl.plane.anchors],
+            "min_loss": min(finite) if finite else None, "max_loss": max(finite) if finite else None,
+            "seconds": land.seconds}
 
 
 def environment(s: Scenario, device: Any) -> dict[str, Any]:
@@ -318,7 +386,7 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
 
 
 def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
-                   writer: _Writer, code: int) -> None:
+                   writer: _Writer, code: int, landscape: dict | None = None) -> None:
     env = environment(s, runners[0].device if runners else s.device)
     runs = []
     for meta, r in results:
@@ -333,6 +401,8 @@ def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[
         "exit_code": code,
         "runs": runs,
     }
+    if landscape is not None:
+        summary["landscape"] = landscape
     (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2) + "\n", encoding="utf-8")
 
 

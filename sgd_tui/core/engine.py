@@ -176,6 +176,14 @@ class Runner:
             from .sharpness import SharpnessMeter
 
             self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
+        # the weights every `snapshot_every` steps (bounded memory), for the paths on a loss-landscape slice
+        self.snapshots = None
+        if budget.get("snapshot_every") and p.n_train is not None:
+            from .landscape import SnapshotLog
+
+            self.snapshots = SnapshotLog(budget["snapshot_every"], n_params=p.n_params(),
+                                         element_size=p.params[0].element_size())
+            self.snapshots.offer(0, p.params)
 
     def _start(self) -> None:
         """Step 0: the counters, and for 2-D problems the record of the start point."""
@@ -244,6 +252,8 @@ class Runner:
             self.step += 1
             self.samples += n_batch
             taken += 1
+            if self.snapshots is not None:
+                self.snapshots.offer(self.step, self.problem.params)
             epoch_end = self.sampler is not None and self._pos >= len(self._batches)
             if self._log_due(pos_in_epoch):
                 records.append(self._record(batch_loss, lr, self.elapsed + (time.perf_counter() - t0)))

@@ -16,7 +16,8 @@ and the loss-landscape slice (:mod:`sgd_tui.core.landscape`) evaluate it at weig
     R(θ) = 1/(2N) Σ_i (f_θ(x_i) - y_i)² + λΩ(θ)        (½·MSE),
 
 f_θ = Linear(1, H) → σ → Linear(H, 1), initialised as ``nn.Linear`` (:func:`init_params`) from the run's
-seed; the noise is drawn from a generator with the same seed, so all runs of a scenario see the same data
+seed, every weight then multiplied by ``init_scale`` s (at s < 1 the start is flatter: the Hessian's top
+eigenvalue at the start, dominated by Σ_j h_j(x)² over the hidden features, shrinks like s²); the noise is drawn from a generator with the same seed, so all runs of a scenario see the same data
 and start from the same weights. Weights are float64 (float32 on MPS, which has no float64): the network
 is tiny, and the Hessian's eigenvalues come out to many digits.
 """
@@ -131,6 +132,11 @@ class MLPRegressionProblem(MLPProblem):
         self.regularization = options["regularization"]
         self.reg_strength = float(options["reg_strength"])
         self.params = init_params((1, int(options["hidden"]), 1), seed, self.device, self.dtype)
+        scale = float(options.get("init_scale", 1.0))
+        if scale != 1.0:
+            with torch.no_grad():
+                for q in self.params:
+                    q.mul_(scale)
 
     def inputs(self, idx):
         return self.x if idx is None else self.x[idx]

@@ -218,6 +218,8 @@ _ENTRIES = [
             Param("noise", "float", 0.0, "std of the Gaussian label noise", low=0.0, label="noise value"),
             Param("hidden", "int", 32, "hidden units H of the network 1-H-1", low=1, high=4096, label="hidden value"),
             Param("activation", "str", "tanh", "the hidden layer's activation σ", choices=("tanh", "relu")),
+            Param("init_scale", "float", 1.0, "s: the initial weights are nn.Linear's times s (small s: a flat start "
+                  "that training sharpens)", low=0.0, low_open=True, high=10.0, label="init_scale value"),
             *REG_PARAMS,
         ),
         "R(θ) = 1/(2N) Σ (W2 σ(W1 x_i + b1) + b2 - y_i)² + λΩ(θ)",

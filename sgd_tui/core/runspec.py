@@ -14,7 +14,8 @@ from typing import Any
 
 from .params import Param
 
-__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "SCHEDULES", "SEED", "RunSpec", "default_labels"]
+__all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "LANDSCAPE_PARAMS", "SCHEDULES", "SEED", "RunSpec",
+           "default_labels"]
 
 SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
 
@@ -57,11 +58,30 @@ BUDGET_PARAMS: tuple[Param, ...] = (
     Param("sharpness_every", "int", None, "measure λmax, the largest eigenvalue of the training loss's Hessian, "
           "every this many steps (and at the start); off when unset", low=1, optional=True,
           label="sharpness_every value"),
+    Param("snapshot_every", "int", None, "keep the weights every this many steps for the paths on a loss-landscape "
+          "slice (thinned to bounded memory as the run goes on); off when unset", low=1, optional=True,
+          label="snapshot_every value"),
     Param("sharpness_subset", "int", 1000, "training examples λmax is measured on (a fixed seeded subset; "
           "all of them when the set is smaller)", low=1, high=10_000, label="sharpness_subset value"),
 )
 
 SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")
+
+
+# The [landscape] table of a scenario (besides ``runs``, a list of run labels): a 2-D slice of the training
+# loss written by the headless replay (sgd_tui.core.landscape).
+LANDSCAPE_PARAMS: tuple[Param, ...] = (
+    Param("mode", "str", "plane", "plane = through the shared start and the final weights of two runs; random = "
+          "Li et al.'s filter-normalised random directions around one run's final weights",
+          choices=("plane", "random")),
+    Param("resolution", "int", 21, "grid points per axis", low=5, high=201, label="resolution value"),
+    Param("subset", "int", 1000, "training examples the slice is computed on (a fixed seeded subset)", low=1,
+          high=10_000, label="subset value"),
+    Param("margin", "float", 0.5, "plane: how far the grid reaches past the anchors (1 = the anchors' distance)",
+          low=0.0, high=5.0, label="margin value"),
+    Param("radius", "float", 1.0, "random: the grid covers [-radius, radius]² in filter-normalised units",
+          low=0.0, low_open=True, label="radius value"),
+)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .params import Param, ParamError
-from .runspec import BASIN_PARAMS, BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .runspec import BASIN_PARAMS, BUDGET_PARAMS, LANDSCAPE_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_files import find_scenarios, scenarios_dir
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
-            "sweep", "basins")
+            "sweep", "basins", "landscape")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
 BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
@@ -74,6 +74,7 @@ class Scenario:
     runs: list[RunSpec] = field(default_factory=list)
     sweep: Sweep | None = None  # a [sweep] table: its trials are what a replay runs
     basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
+    landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
 
 
 # ============================================================================ loading by name or path
@@ -221,8 +222,13 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
             r.label = r.settings["label"] = label
     else:
         default_labels(runs)
+    landscape = None
+    if "landscape" in data:
+        landscape = _landscape(c, c.table(data["landscape"], "landscape"), runs)
+        if c.issues:
+            raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins)
+                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape)
 
 
 def _basins(c: _Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
@@ -235,6 +241,52 @@ def _basins(c: _Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
             c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
     for key, message in basin_issues([get_objective(r.objective) for r in runs]):
         c.add(key, message)
+    return out
+
+
+def _landscape(c: _Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any]:
+    """The [landscape] table: LANDSCAPE_PARAMS and ``runs`` (labels of the runs the plane goes through, or
+    the one run the random directions are centred on). The runs must share objective and options (one
+    start, one parameter space) and have a training set; every run then keeps weight snapshots for its
+    path (budget.snapshot_every, 1 unless set: thinned to bounded memory)."""
+    known = {p.name: p for p in LANDSCAPE_PARAMS}
+    out: dict[str, Any] = {p.name: p.default for p in LANDSCAPE_PARAMS}
+    for k, v in raw.items():
+        if k == "runs":
+            continue
+        if k not in known:
+            c.unknown(f"landscape.{k}", ["runs", *known], "[landscape]")
+            continue
+        out[k] = c.check(known[k], v, f"landscape.{k}")
+    labels = [r.label for r in runs]
+    want = 2 if out["mode"] == "plane" else 1
+    names = raw.get("runs")
+    if names is None:
+        names = labels[:want]
+    elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        c.add("landscape.runs", f"must be a list of run labels, e.g. {json.dumps(labels[:want])}")
+        names = labels[:want]
+    if len(names) != want:
+        c.add("landscape.runs", f"mode \"{out['mode']}\" needs {want} run label{'s' if want > 1 else ''} "
+                                f"({'the plane goes through the start and their weights' if want > 1 else 'the directions are centred on its weights'}); "
+                                f"got {len(names)}")
+    for n in names:
+        if n not in labels:
+            hint = difflib.get_close_matches(n, labels, n=1)
+            c.add("landscape.runs", f"no run labelled {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                  + "; runs: " + ", ".join(labels))
+    out["runs"] = list(names)
+    for r in runs:
+        if not get_objective(r.objective).has_data:
+            c.add("landscape", f"a loss-landscape slice needs a training set; {r.objective} has none")
+            break
+    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
+    if len(keys) > 1:
+        c.add("landscape", "every run must train the same objective with the same options (one start, "
+                           "one weight space) to share a slice")
+    for r in runs:
+        if r.budget.get("snapshot_every") is None:
+            r.budget["snapshot_every"] = 1
     return out
 
 

@@ -47,6 +47,8 @@ def scenario_to_toml(s: "Scenario") -> str:
         data["runs"].append(run)
     if s.sweep is not None:
         data["sweep"] = s.sweep.to_table()
+    if getattr(s, "landscape", None) is not None:
+        data["landscape"] = dict(s.landscape)
     return toml_text(data)
 
 

@@ -22,9 +22,12 @@ from ...core.params import Param
 from ...core.runspec import BUDGET_PARAMS, SEED, RunSpec
 from ...core.settings import budget_issues, default_budget, run_settings_for
 from ..session import Shared
+
 from .param_form import ParamForm
 
 __all__ = ["SetupPanel"]
+
+NOT_IN_FORM = ("sharpness_every", "sharpness_subset", "snapshot_every")  # shown once the app draws them
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
@@ -79,7 +82,9 @@ class SetupPanel(VerticalScroll):
         self.query_one("#objective-help", Static).update(f"{info.formula}\n{info.help}")
         await self._replace("#options-box", ParamForm(info.params, shared.options, title="options", id="options"))
         budget = dict(shared.budget, seed=shared.seed)
-        await self._replace("#budget-box", ParamForm((*BUDGET_PARAMS, SEED), budget, title="budget", id="budget"))
+        # the curvature and landscape keys stay out of the form until the app draws what they measure
+        shown = tuple(p for p in BUDGET_PARAMS if p.name not in NOT_IN_FORM)
+        await self._replace("#budget-box", ParamForm((*shown, SEED), budget, title="budget", id="budget"))
 
     async def load_run(self, spec: RunSpec | None, invalid: str = "") -> None:
         """Show the selected run's settings (or nothing when there is no run) without posting edits."""
