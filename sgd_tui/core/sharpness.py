@@ -37,27 +37,10 @@ __all__ = ["stability_limit", "lanczos_top", "hessian_vector_product", "fixed_su
 
 def stability_limit(optimizer: str, hyper: dict[str, Any], lr: float) -> float | None:
     """The largest λmax at which ``optimizer`` with ``hyper`` and step ``lr`` is stable on a quadratic
-    (see the module docstring); None when the optimizer has no such limit (Adam, ...) or it is infinite."""
-    if lr <= 0 or hyper.get("maximize"):
-        return None
-    beta = float(hyper.get("momentum", 0.0) or 0.0)
-    if optimizer in ("gd", "polyak"):
-        c = 2.0 * (1.0 + beta)
-    elif optimizer == "nesterov":
-        c = (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta)
-    elif optimizer == "sgd":
-        damp = float(hyper.get("dampening", 0.0) or 0.0)
-        if hyper.get("nesterov"):
-            c = (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta)
-        elif beta == 0.0:
-            c = 2.0  # torch ignores dampening without momentum
-        elif damp >= 1.0:
-            return None
-        else:
-            c = 2.0 * (1.0 + beta) / (1.0 - damp)
-    else:
-        return None
-    return c / lr - float(hyper.get("weight_decay", 0.0) or 0.0)
+    (the module docstring; derived in :mod:`sgd_tui.core.theory`); None when it has no such limit (Adam, ...)."""
+    from .theory import lambda_limit
+
+    return lambda_limit(optimizer, hyper, lr)
 
 
 def fixed_subset(n: int, size: int | None, seed: int, device: torch.device | str = "cpu") -> torch.Tensor | None:

@@ -48,7 +48,7 @@ import numpy as np
 
 __all__ = [
     "LocalModel", "Dynamics", "Theory", "RateMap", "eigen_2x2", "model_from_hessian", "local_model", "model_kind",
-    "char_poly", "spectral_radius", "rate", "classify", "limit_alpha_lambda", "optimum", "dynamics",
+    "char_poly", "spectral_radius", "rate", "classify", "limit_alpha_lambda", "lambda_limit", "optimum", "dynamics",
     "rate_map", "rate_map_grid", "theory_of", "theory_of_runner", "effective_step", "METHODS",
 ]
 
@@ -201,6 +201,17 @@ def limit_alpha_lambda(method: str, beta: float = 0.0) -> float | None:
     if method == "newton":
         return 2.0
     return None
+
+
+def lambda_limit(optimizer: str, hyper: dict[str, Any], lr: float) -> float | None:
+    """The largest λmax at which ``optimizer`` with ``hyper`` and step ``lr`` is stable on a quadratic:
+    limit_alpha_lambda / (lr·scale) − shift (2/α for GD, 2(1+β)/α for heavy ball, ...); None for adaptive
+    methods, Newton (no step-size limit on λ) and maximize."""
+    method, beta, scale, shift, _ = _method(optimizer, hyper)
+    c = limit_alpha_lambda(method, beta) if method in ("gd", "heavy_ball", "nesterov") else None
+    if c is None or lr <= 0 or scale <= 0:
+        return None
+    return c / (lr * scale) - shift
 
 
 def optimum(method: str, lam_min: float, lam_max: float) -> tuple[float, float | None, float] | None:
