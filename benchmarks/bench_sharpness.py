@@ -6,7 +6,8 @@ Synthetic images in FashionMNIST's file format (sgd_tui.core.data.write_fashion_
 directory; the lecture's 784-512-512-10 MLP trained by a Runner with SGD (lr 0.01, batch 64) and
 ``sharpness_every`` = ``--steps``, so each estimate after the first is warm-started from the previous
 eigenvector, as in a run. Figures: the cold first estimate, then each warm estimate (time and
-Hessian-vector products) over ``--repeats`` measurements. Target: a warm estimate <= 1 s on this CPU.
+Hessian-vector products) over ``--repeats`` measurements, in wall time and in the process's CPU time (with one
+thread, what an idle core would take). Target: a warm estimate <= 1 s on this CPU.
 This is a benchmark, not a test: it prints figures and marks the ones that miss their target.
 """
 
@@ -58,19 +59,21 @@ def main() -> int:
         lam = meter.measure()
         cold = time.perf_counter() - t0
         print(f"cold estimate: λmax {lam:.4g} in {cold:.3f} s ({meter.products} Hessian-vector products)")
-        warm = []
+        warm, cpu = [], []
         for _ in range(args.repeats):
             runner.advance(args.steps - 1)  # the step that would measure is timed below, alone
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             lam = meter.measure()
             warm.append(time.perf_counter() - t0)
-            print(f"  warm estimate after {runner.step} steps: λmax {lam:.4g} in {warm[-1]:.3f} s "
-                  f"({meter.products} products)")
+            cpu.append(time.process_time() - c0)
+            print(f"  warm estimate after {runner.step} steps: λmax {lam:.4g} in {warm[-1]:.3f} s wall, "
+                  f"{cpu[-1]:.3f} s CPU ({meter.products} products)")
             runner.advance(1)
     med, worst = statistics.median(warm), max(warm)
     ok = med <= TARGET_S
-    print(f"warm estimate, 1,000 images, lecture MLP, {args.threads} thread(s): median {med:.3f} s, "
-          f"max {worst:.3f} s (target <= {TARGET_S:g} s){'' if ok else '  MISSED'}")
+    print(f"warm estimate, 1,000 images, lecture MLP, {args.threads} thread(s): median {med:.3f} s wall, "
+          f"max {worst:.3f} s (target <= {TARGET_S:g} s){'' if ok else '  MISSED'}; CPU time median "
+          f"{statistics.median(cpu):.3f} s, max {max(cpu):.3f} s (with one thread: what an idle core takes)")
     return 0 if ok else 1
 
 
