@@ -229,25 +229,16 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
 
 
 def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
-    from .plotting.sweepplot import band_plot, sensitivity_plot
+    from .plotting.sweepplot import band_plot, band_series, sensitivity_plot
 
     sweep = s.sweep
     name = s.title if len(s.title) <= 50 else s.name  # plotext drops a title wider than the plot
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)
-    per_config: dict[str, list] = {}
-    for r in band_rows:
-        per_config.setdefault(r.config, []).append(r)
     panels = []
     for run in sweep.run_labels:
-        configs = [c for c in sweep.configs() if c in per_config and any(
-            t.config == c and t.run == run for t in sweep.trials)]
-        if not configs:
+        series = band_series(sweep, band_rows, run, "samples" if by_samples else "step")
+        if not series:
             continue
-        series = []
-        for c in configs:
-            rs = per_config[c]
-            series.append((c, [r.samples if by_samples else r.step for r in rs], [r.median for r in rs],
-                           [r.p10 for r in rs], [r.p90 for r in rs]))
         panels.append(band_plot(series, title=f"{name}: {run}, {len(sweep.seeds)} seeds",
                                 xlabel="# of samples" if by_samples else "step"))
     (out / "loss.txt").write_text("\n".join(panels) or "(no trial logged a loss)\n", encoding="utf-8")

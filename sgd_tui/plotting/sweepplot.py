@@ -27,9 +27,26 @@ from .prepare import sanitize, thin
 from .scales import tick_labels, value_axis
 from .textplot import _axes, _canvas, _finish, _start
 
-__all__ = ["band_plot", "sensitivity_plot", "Band"]
+__all__ = ["band_plot", "sensitivity_plot", "band_series", "Band"]
 
 Band = tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # label, x, med, p10, p90
+
+
+def band_series(sweep: Any, band_rows: Sequence[Any], run: str, x: str = "step") -> list[Band]:
+    """The bands of one run of the sweep (its configurations in the sweep's order), ready for
+    :func:`band_plot`: x is the rows' ``step``, ``samples`` or ``epoch`` (rows without it are left out)."""
+    per_config: dict[str, list] = {}
+    for r in band_rows:
+        per_config.setdefault(r.config, []).append(r)
+    of_run = {t.config for t in sweep.trials if t.run == run}
+    out: list[Band] = []
+    for c in sweep.configs():
+        if c not in of_run or c not in per_config:
+            continue
+        rs = [r for r in per_config[c] if getattr(r, x) is not None]
+        out.append((c, [getattr(r, x) for r in rs], [r.median for r in rs], [r.p10 for r in rs],
+                    [r.p90 for r in rs]))
+    return out
 
 
 def _log_y(values: np.ndarray) -> bool:

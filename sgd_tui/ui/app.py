@@ -27,14 +27,26 @@ class SgdApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "sgd-tui"
 
-    def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True):
+    def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True,
+                 sweep=None):
         super().__init__()
         self.initial = session or default_session()
+        self.initial_sweep = sweep  # a Scenario with a [sweep]: its sweep view opens over the main view
+        self.sweep_workers: int | None = None  # worker processes of a sweep (None: fill the cores; 0: in-process)
         self.monochrome = monochrome
         self.timings = timings  # False hides wall-clock figures (reproducible screenshots)
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.initial, monochrome=self.monochrome, timings=self.timings))
+        if self.initial_sweep is not None:
+            self.open_sweep(self.initial_sweep)
+
+    def open_sweep(self, scenario, **kwargs) -> None:
+        """Push the sweep view of a scenario with a ``[sweep]`` table (it starts the trials)."""
+        from .screens.sweep import SweepScreen
+
+        kwargs.setdefault("workers", self.sweep_workers)
+        self.push_screen(SweepScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
 
     @property
     def main(self) -> MainScreen:
@@ -64,12 +76,16 @@ class SgdApp(App):
         from ..core.scenario import ScenarioError, load_scenario
 
         try:
-            session = session_from_scenario(load_scenario(name))
+            scenario = load_scenario(name)
+            session = session_from_scenario(scenario)
         except ScenarioError as e:
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
             return False
-        await self.main.load_session(session)
-        self.notify(session.shared.title, title="scenario loaded")
+        await self.main.load_session(session)  # a sweep's runs before the grid: the view under the sweep's
+        if scenario.sweep is not None:
+            self.open_sweep(scenario)
+        else:
+            self.notify(session.shared.title, title="scenario loaded")
         return True
 
     def save_to(self, path: str | Path) -> Path:
@@ -101,7 +117,12 @@ def run_app(scenario=None, monochrome: bool = False) -> int:
     """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.Scenario`); the exit code."""
     if monochrome:
         os.environ["NO_COLOR"] = "1"
+    import multiprocessing.resource_tracker
+
+    # a sweep's worker processes need it started before Textual captures stderr ("bad value(s) in fds_to_keep")
+    multiprocessing.resource_tracker.ensure_running()
     session = session_from_scenario(scenario) if scenario is not None else None
-    app = SgdApp(session, monochrome=monochrome)
+    sweep = scenario if scenario is not None and scenario.sweep is not None else None
+    app = SgdApp(session, monochrome=monochrome, sweep=sweep)
     app.run()
     return app.return_code or 0

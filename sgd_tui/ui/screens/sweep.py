@@ -1,0 +1,285 @@
+"""The sweep view: opening a scenario with a ``[sweep]`` table pushes it over the main view.
+
+Top to bottom: one progress line (trials done / total, diverged, failed, elapsed, ETA from the mean time
+per finished trial and the workers in use), the trials table (one row per trial in the sweep's order:
+label, status, steps, final and best training loss, test accuracy, time), then the seed bands of one run
+(median and p10-p90 over seeds per configuration, x = step / samples / epoch) beside the sensitivity plot
+(a metric against one swept key, log x for lr, diverged trials at the top, every seed's value). Both plots
+are the headless replay's (:mod:`sgd_tui.plotting.sweepplot`), computed by :mod:`sgd_tui.core.sweep_stats`.
+
+The trials run in worker processes (:mod:`sgd_tui.ui.sweep_job`); the screen only collects finished
+trials and redraws, at most every ``REDRAW_S``. Leaving the view or quitting stops the sweep without
+waiting for it: the pool stops its running trials within a chunk in the background.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...core.engine import Control
+from ...core.scenario import Scenario
+from ...core.sweep_stats import bands, sensitivity, sweep_rows
+from ...core.trials import TrialOutcome, default_workers, trial_threads
+from ...plotting.sweepplot import band_plot, band_series, sensitivity_plot
+from ..sweep_job import Mailbox, SweepEnded, TrialsFinished, run_sweep
+from ..widgets.sweep_plots import SweepTextPlot
+from .dialogs import HelpScreen
+
+__all__ = ["SweepScreen", "SWEEP_BINDINGS"]
+
+REDRAW_S = 0.5
+X_AXES = ("step", "samples", "epoch")
+COLUMNS = (("label", "trial"), ("status", "status"), ("steps", "steps"), ("final_loss", "final loss"),
+           ("best_loss", "best loss"), ("test_accuracy", "test acc"), ("time_s", "time"))
+
+SWEEP_BINDINGS: list[Binding] = [
+    Binding("space", "start_stop", "start/stop", id="sweep_start_stop",
+            tooltip="start the trials not finished yet / stop the sweep (running trials stop within a chunk)"),
+    Binding("b", "band_run", "bands of", id="sweep_band_run", tooltip="seed bands: the next run of the scenario"),
+    Binding("t", "x_axis", "x axis", id="sweep_x_axis", tooltip="seed bands x axis: step, samples, epoch"),
+    Binding("k", "key", "swept key", id="sweep_key", tooltip="sensitivity: the next swept hyperparameter"),
+    Binding("m", "metric", "final/best", id="sweep_metric",
+            tooltip="sensitivity: final loss, best loss, test accuracy (where there is a test split)"),
+    Binding("escape", "back", "back", id="sweep_back", tooltip="back to the main view (stops the sweep)"),
+    Binding("question_mark", "help", "help", id="sweep_help", tooltip="this help"),
+    Binding("q", "quit", "quit", id="sweep_quit", tooltip="quit (stops the sweep at once)"),
+]
+HELP_INTRO = ("The sweep's trials run in worker processes; the table and the plots follow as they finish.\n"
+              "The plots are the headless replay's loss.txt (bands) and sensitivity.txt.")
+
+
+def _cell(v) -> str:
+    if v is None or v == "":
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+class SweepScreen(Screen):
+    """Run a sweep scenario's trials and show them live (see the module docstring)."""
+
+    BINDINGS = SWEEP_BINDINGS
+    DEFAULT_CSS = """
+    SweepScreen { layout: vertical; }
+    #sweep-progress { height: 1; padding: 0 1; background: $panel; }
+    #sweep-trials { height: 1fr; min-height: 4; }
+    #sweep-plots { height: 2fr; min-height: 10; }
+    #sweep-bands { border-right: solid $panel-lighten-2; }
+    """
+
+    def __init__(self, scenario: Scenario, *, workers: int | None = None, autostart: bool = True,
+                 monochrome: bool = False, timings: bool = True) -> None:
+        super().__init__()
+        assert scenario.sweep is not None, "SweepScreen needs a scenario with a [sweep] table"
+        self.scenario = scenario
+        self.sweep = scenario.sweep
+        self.threads = trial_threads()
+        n = len(self.sweep.trials)
+        # workers: processes (0 = in the sweep's thread, for tests); default fills the cores
+        self.n_workers = min(n, default_workers(self.threads)) if workers is None else min(workers, n)
+        self.autostart = autostart
+        self.monochrome = monochrome
+        self.timings = timings
+        self.outcomes: dict[int, TrialOutcome] = {}
+        self.control: Control | None = None
+        self.running = False
+        self.message = ""
+        self.t0 = self.elapsed = 0.0
+        self.band_run = 0
+        self.x_axis = "samples"  # the first of X_AXES the trials log, if not this
+        self.axes: list[str] = ["step"]
+        self.key_index = 0
+        self.metric = self.sweep.metric
+        self._dirty = True
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sweep-progress")
+        yield DataTable(id="sweep-trials", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="sweep-plots"):
+            yield SweepTextPlot(monochrome=self.monochrome, id="sweep-bands")
+            yield SweepTextPlot(monochrome=self.monochrome, id="sweep-sensitivity")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.scenario.title
+        table = self.query_one(DataTable)
+        for key, title in COLUMNS:
+            table.add_column(title, key=key)
+        for t in self.sweep.trials:
+            table.add_row(t.label, "queued", "", "", "", "", "", key=str(t.index))
+        self.set_interval(REDRAW_S, self._redraw)
+        self._redraw()
+        if self.autostart:
+            self.call_after_refresh(self.start)
+
+    def on_unmount(self) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ running
+    def start(self) -> None:
+        """Run every trial without a finished outcome (all of them at first; after a stop, the rest)."""
+        if self.running:
+            return
+        for i in [i for i, o in self.outcomes.items() if o.result.status == "stopped"]:
+            del self.outcomes[i]
+        todo = [t for t in self.sweep.trials if t.index not in self.outcomes]
+        if not todo:
+            return
+        self.control = Control()
+        self.running, self.message = True, ""
+        self.t0 = time.monotonic() - self.elapsed
+        box = Mailbox(self.post_message)
+        self._box = box
+        workers = min(self.n_workers, len(todo))
+        self.run_worker(partial(run_sweep, box, self.post_message, todo, self.control, workers, self.threads),
+                        thread=True, exit_on_error=False, group="sweep")
+        for t in todo:
+            self._set_row(t.index, "queued")
+        self._dirty = True
+
+    def stop(self) -> None:
+        """Stop the sweep; the pool finishes stopping in the background (nothing here waits for it)."""
+        if self.control is not None:
+            self.control.stop()
+
+    def on_trials_finished(self, _message: TrialsFinished) -> None:
+        for o in self._box.take():
+            self.outcomes[o.index] = o
+            self._set_row(o.index)
+        self._dirty = True
+
+    def on_sweep_ended(self, message: SweepEnded) -> None:
+        self.on_trials_finished(TrialsFinished())
+        self.running = False
+        self.elapsed = time.monotonic() - self.t0
+        self.message = f"failed: {message.error}" if message.error else ""
+        if message.error:
+            self.notify(message.error, title="the sweep failed", severity="error", timeout=10)
+        self._dirty = True
+        self._redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def _set_row(self, index: int, status: str | None = None) -> None:
+        table = self.query_one(DataTable)
+        o = self.outcomes.get(index)
+        if o is None:
+            values = {"status": status or "queued"}
+        else:
+            row = sweep_rows(self.sweep, {index: o})[index]
+            values = {k: _cell(row[k]) for k, _ in COLUMNS[1:]}
+            values["time_s"] = f"{row['time_s']:.1f}s" if self.timings else "-"
+        for k, v in values.items():
+            table.update_cell(str(index), k, v)
+
+    def progress_text(self) -> str:
+        statuses = [o.result.status for o in self.outcomes.values()]
+        n, done = len(self.sweep.trials), sum(s != "stopped" for s in statuses)
+        counts = "".join(f", {statuses.count(s)} {s}" for s in ("diverged", "error", "stopped") if s in statuses)
+        state = "running" if self.running else ("finished" if done == n else "stopped")
+        text = f"{state}: {done}/{n} trials done{counts}"
+        text += (f" on {self.n_workers} worker process{'es' if self.n_workers != 1 else ''}" if self.n_workers
+                 else " in this process") + f" × {self.threads} thread{'s' if self.threads != 1 else ''}"
+        if self.timings:
+            elapsed = time.monotonic() - self.t0 if self.running else self.elapsed
+            text += f", {elapsed:.0f}s"
+            if self.running and done:
+                text += f", ETA {elapsed / done * (n - done):.0f}s"
+        if self.message:
+            text += f"  {self.message}"
+        return text
+
+    def _redraw(self) -> None:
+        self.query_one("#sweep-progress", Static).update(self.progress_text())
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.draw_plots()
+
+    def metrics(self) -> list[str]:
+        out = list(dict.fromkeys([self.sweep.metric, "final_loss", "best_loss"]))
+        if any(o.evals for o in self.outcomes.values()):
+            out.append("test_accuracy")
+        return out
+
+    @staticmethod
+    def x_axes(band_rows) -> list[str]:
+        """step, and samples and epoch where the trials have data sets (a 2-D objective has no samples)."""
+        data = any(r.epoch is not None for r in band_rows)
+        return [x for x in X_AXES if data or x == "step"]
+
+    def draw_plots(self) -> None:
+        """Recompute the bands and the sensitivity series from the finished trials and hand both plots
+        their pictures (they draw them at their size)."""
+        sweep, title = self.sweep, self.scenario.title
+        done = {i: o for i, o in self.outcomes.items()}
+        version = (len(done), tuple(sorted(done)))
+        statuses = {i: o.result.status for i, o in done.items()}
+        band_rows = bands(sweep, {i: o.records for i, o in done.items()}, statuses) if done else []
+        self.axes = axes = self.x_axes(band_rows)
+        x = self.x_axis = self.x_axis if self.x_axis in axes else axes[0]
+        run = sweep.run_labels[self.band_run % len(sweep.run_labels)]
+        series = band_series(sweep, band_rows, run, x)
+        n_seeds = len(sweep.seeds)
+        if series:
+            self.query_one("#sweep-bands", SweepTextPlot).show(
+                ("bands", version, run, x),
+                lambda w, h, s=series: band_plot(s, title=f"{run}: {n_seeds} seeds", xlabel=x,
+                                                 width=w, height=max(8, h - len(s) - 1)))
+        rows = sweep_rows(sweep, done)
+        if sweep.keys and done:
+            key = sweep.keys[self.key_index % len(sweep.keys)]
+            metric = self.metric if self.metric in self.metrics() else self.metrics()[0]
+            sens = sensitivity(sweep, rows, key, metric)
+            label = metric.replace("_", " ")
+            self.query_one("#sweep-sensitivity", SweepTextPlot).show(
+                ("sens", version, key, metric),
+                lambda w, h, s=sens: sensitivity_plot(s, title=f"{label} against {key}", ylabel=label,
+                                                      width=w, height=max(8, h - len(s) - 2)))
+
+    # ------------------------------------------------------------------ keys
+    def action_start_stop(self) -> None:
+        if self.running:
+            self.stop()
+        else:
+            self.start()
+
+    def _changed(self) -> None:
+        self._dirty = True
+        self._redraw()
+
+    def action_band_run(self) -> None:
+        self.band_run = (self.band_run + 1) % len(self.sweep.run_labels)
+        self._changed()
+
+    def action_x_axis(self) -> None:
+        axes = self.axes
+        self.x_axis = axes[(axes.index(self.x_axis) + 1) % len(axes)]
+        self._changed()
+
+    def action_key(self) -> None:
+        self.key_index = (self.key_index + 1) % max(1, len(self.sweep.keys))
+        self._changed()
+
+    def action_metric(self) -> None:
+        ms = self.metrics()
+        self.metric = ms[(ms.index(self.metric) + 1) % len(ms)] if self.metric in ms else ms[0]
+        self._changed()
+
+    def action_back(self) -> None:
+        self.stop()
+        self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
+
+    def action_quit(self) -> None:
+        self.stop()
+        self.app.exit()
