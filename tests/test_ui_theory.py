@@ -112,3 +112,34 @@ def test_rate_map_marks_the_run_and_the_optimum_where_rho_says():
         for c in range(40):
             if mono[r][c] not in (CURRENT, OPTIMUM):
                 assert (mono[r][c] == " ") == bool(rho[2 * r, c] >= 1)
+
+
+async def test_b_draws_the_basins_of_the_selected_run_under_the_paths_and_recomputes_on_an_edit():
+    from sgd_tui.core.basins import basin_map
+    from sgd_tui.plotting.basinpaint import BASIN_COLORS, basin_legend
+    from sgd_tui.ui.widgets.plot_area import PlotArea
+
+    s = Session(Shared("himmelblau", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
+    s.add(s.make_spec("gd", {"lr": 0.01}, {}))
+    app = SgdApp(s, timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        area = app.screen.query_one(PlotArea)
+        await pilot.press("escape", "b")
+        assert area.basins_on
+        await until(pilot, lambda: area.trajectory.basins is not None, timeout=60)
+        got = area.trajectory.basins
+        spec = s.runs[0].spec
+        ref = basin_map(spec.objective, spec.objective_options, spec.optimizer, spec.hyper, settings=spec.settings,
+                        seed=spec.seed)
+        assert got.shares() == ref.shares() and got.optimizer == "gd"
+        legend = "  ".join(text for text, _ in area.trajectory.legend())
+        assert all(text in legend for text, _ in basin_legend(ref))
+        bg, _ = area.trajectory._overlay(40, 12)
+        assert {c for row in bg for c in row} <= set(BASIN_COLORS[:len(ref.minima)]) | {(72, 72, 72), (36, 36, 36)}
+        # an edit of the selected run's hyperparameters recomputes the map for the new settings
+        s.edit(s.runs[0], "gd", {"lr": 0.02}, s.runs[0].spec.settings, s.runs[0].spec.label, "")
+        await until(pilot, lambda: area.trajectory.basins is not None and area.trajectory.basins.hyper["lr"] == 0.02,
+                    timeout=60)
+        await pilot.press("b")
+        assert not area.basins_on and area.trajectory.basins is None
+        await pilot.press("q")

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-__all__ = ["SurfaceReady", "DevicesFound", "build_surface", "find_devices"]
+__all__ = ["SurfaceReady", "DevicesFound", "BasinsReady", "build_surface", "find_devices", "compute_basins"]
 
 
 class SurfaceReady(Message):
@@ -48,6 +48,36 @@ def build_surface(post: Callable[[Message], Any], key: str, objective: str, opti
         post(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
     except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
         post(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))
+
+
+class BasinsReady(Message):
+    """A basin map (core.basins.BasinMap) for the run settings ``key``, or an error; a cancelled job posts
+    nothing."""
+
+    def __init__(self, key: tuple, basins, error: str = "") -> None:
+        super().__init__()
+        self.key = key
+        self.basins = basins
+        self.error = error
+
+
+def compute_basins(post: Callable[[Message], Any], key: tuple, spec, cancelled: Callable[[], bool]) -> None:
+    """The basin map of the run ``spec`` (its objective, optimizer, hyperparameters, schedule and seed):
+    64 x 64 starts x 500 steps through the run's own optimizer code; ``cancelled()`` (a newer request
+    came) stops it within 25 steps."""
+    from ..core.basins import basin_map, has_several_minima
+
+    try:
+        if not has_several_minima(spec.objective, spec.objective_options):
+            post(BasinsReady(key, None, f"{spec.objective} has a single minimum here: no basins to tell apart"))
+            return
+        bmap = basin_map(spec.objective, spec.objective_options, spec.optimizer, spec.hyper,
+                         settings=spec.settings, seed=spec.seed, cancelled=cancelled)
+    except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
+        post(BasinsReady(key, None, f"{type(e).__name__}: {e}"))
+        return
+    if bmap is not None:
+        post(BasinsReady(key, bmap))
 
 
 def find_devices(post: Callable[[Message], Any]) -> None:

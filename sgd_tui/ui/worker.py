@@ -183,7 +183,9 @@ class Driver:
         changed = status != slot.progress.status
         slot.progress = _progress(runner, status, records[-1] if records else None, slot.progress)
         # the theory before inspect(): the adaptive methods' effective step reads the gradient of the step
-        theory = _theory(runner, w_before if taken == 1 else None) if w_before is not None and (taken or first) else None
+        theory = None
+        if w_before is not None and (taken or first):
+            theory = _theory(runner, w_before if taken == 1 else None)
         state = None
         if taken:
             slot._state_sent = False

@@ -36,6 +36,9 @@ MAIN_BINDINGS: list[Binding] = [
             tooltip="show / hide the teaching aids (2-D objectives)"),
     Binding("m", "toggle_theory", "theory", id="toggle_theory",
             tooltip="show / hide the theory panel: local model, step-size limits, optimum, (α, β) map (2-D)"),
+    Binding("b", "toggle_basins", "basins", id="toggle_basins",
+            tooltip="basins of attraction of the selected run's optimizer in place of the heat map (surfaces "
+                    "with several minima; recomputed when its hyperparameters change)"),
     Binding("o", "app.open_scenario", "open", id="open_scenario", show=False, tooltip="open a scenario file"),
     Binding("w", "app.save_scenario", "save", id="save_scenario", show=False,
             tooltip="save as a scenario file (--headless replays it)"),

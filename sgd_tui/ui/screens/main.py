@@ -7,8 +7,7 @@ changed: plots, table cells, teaching aids, status line. Building a preview of t
 heat map, in :class:`~sgd_tui.ui.widgets.plot_area.PlotArea`) and finding devices import torch, so they
 run in thread workers too (:mod:`sgd_tui.ui.background`), and the first frame never waits for torch.
 
-The screen wires the widgets to the :class:`~sgd_tui.ui.session.Session`, which owns the rules (specs
-from form values, copies, resets, saving); its keys are :mod:`sgd_tui.ui.screens.keys`.
+The screen wires the widgets to the :class:`~sgd_tui.ui.session.Session` (the rules); keys: :mod:`.keys`.
 """
 
 from __future__ import annotations
@@ -80,8 +79,8 @@ class MainScreen(Screen):
         self.set_interval(REDRAW_S, self.refresh_views)
         self.table.focus()
 
-    def on_unmount(self) -> None:
-        self.playback.stop()  # whatever ends the app
+    def on_unmount(self) -> None:  # whatever ends the app
+        self.playback.stop()
 
     async def load_session(self, session: Session) -> None:
         """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
@@ -170,8 +169,8 @@ class MainScreen(Screen):
         if key != self._teach_key and self.session.shared.is_2d:
             self._teach_key = key
             self.query_one(TeachingPanel).show(sel, playing)
-        if sel is not None and self.has_class("-theory-shown") and self.session.shared.is_2d:
-            self.query_one(TheoryPanel).show(sel.spec.label, sel.theory)  # computed by the driver
+        self.plots.follow_basins(sel)
+        self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
 
     # ----------------------------------------------------------------------------------- edits
@@ -259,8 +258,7 @@ class MainScreen(Screen):
             await self._load_selected()
 
     def action_toggle_visible(self) -> None:
-        r = self.selected()
-        if r is not None:
+        if (r := self.selected()) is not None:
             r.visible = not r.visible
             self.plots.set_runs(self.session.runs)
             self.refresh_views()
@@ -281,6 +279,9 @@ class MainScreen(Screen):
 
     def action_toggle_teaching(self) -> None:
         self.toggle_class("-teaching-hidden")
+
+    def action_toggle_basins(self) -> None:
+        self.plots.toggle_basins(self.selected())
 
     def action_toggle_theory(self) -> None:
         self.toggle_class("-theory-shown")

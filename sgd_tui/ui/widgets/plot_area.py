@@ -9,6 +9,7 @@ class: ``-surface`` or ``-dataset``. The surface under the trajectories is built
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,7 @@ from textual.containers import Horizontal
 
 from ...core.objectives import get_objective
 from ...plotting.series import X_KEYS
-from ..background import SurfaceReady, build_surface
+from ..background import BasinsReady, SurfaceReady, build_surface, compute_basins
 from ..session import RunEntry
 from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
@@ -33,6 +34,9 @@ class PlotArea(Horizontal):
         self._runs: list[RunEntry] = []
         self._surface_objective = ""
         self._surface_key = ""  # the objective, options and seed of the surface drawn or being built
+        self.basins_on = False  # the b key: basins of the selected run in place of the heat map
+        self._basins_key: tuple = ()  # the run settings of the map drawn or being computed
+        self._basins_cancel = threading.Event()
 
     @property
     def surface_objective(self) -> str:
@@ -92,6 +96,41 @@ class PlotArea(Horizontal):
             self.notify(f"cannot draw the surface: {m.error}", severity="error")
             return
         self.trajectory.set_surface(m.grid_fn, m.bounds, m.minima)
+
+    def toggle_basins(self, entry: RunEntry | None) -> bool:
+        """Basins of the selected run's optimizer under the paths, or the heat map again."""
+        self.basins_on = not self.basins_on
+        self._basins_key = ()
+        self.trajectory.set_basins(None)
+        self.follow_basins(entry)
+        return self.basins_on
+
+    def follow_basins(self, entry: RunEntry | None) -> None:
+        """While basins show: recompute (off the UI thread, cancelling an older job) when the selected run's
+        objective, optimizer, hyperparameters, schedule or seed changed. Cheap when nothing changed."""
+        if not self.basins_on or entry is None:
+            return
+        spec = entry.spec
+        key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
+               repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), spec.seed)
+        if key == self._basins_key or not get_objective(spec.objective).is_2d:
+            return
+        self._basins_key = key
+        self._basins_cancel.set()  # an older job stops within 25 of its steps
+        self._basins_cancel = cancel = threading.Event()
+        self.trajectory.border_subtitle = "computing basins…"
+        job = partial(compute_basins, self.post_message, key, spec, cancel.is_set)
+        self.run_worker(job, thread=True, exit_on_error=False, group="basins", name="basins")
+
+    def on_basins_ready(self, m: BasinsReady) -> None:
+        if m.key != self._basins_key or not self.basins_on:
+            return  # a late answer for settings no longer shown
+        self.trajectory.border_subtitle = ""
+        if m.error:
+            self.notify(m.error, title="basins", severity="warning")
+            self.basins_on = False
+            return
+        self.trajectory.set_basins(m.basins)
 
     def cycle_x(self) -> str:
         loss = self.loss

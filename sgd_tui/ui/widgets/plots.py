@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...plotting.basinpaint import basin_legend, basin_overlay
 from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid
 from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
 from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
@@ -195,6 +196,12 @@ class TrajectoryPlot(_RunsPlot):
         self._surface_version = 0
         self._heat_key: tuple | None = None
         self._heat: np.ndarray | None = None
+        self.basins = None  # a core.basins.BasinMap drawn in place of the heat map (the b key), or None
+
+    def set_basins(self, bmap) -> None:
+        """Draw ``bmap`` (None: the heat map again) under the paths."""
+        self.basins = bmap
+        self._surface_version += 1
 
     def set_surface(self, grid_fn: Callable, bounds, minima: Sequence[tuple[float, float]] = ()) -> None:
         """grid_fn(xs, ys) -> array (len(ys), len(xs)) of f (the problem's ``grid``); bounds ((x0, x1), (y0, y1))."""
@@ -212,6 +219,8 @@ class TrajectoryPlot(_RunsPlot):
 
     def legend(self) -> list[LegendItem]:
         items = self.run_legend()
+        if self.basins is not None:  # first: the runs are named on the loss plot too
+            items = [(f"basins of {self.basins.optimizer}:", None), *basin_legend(self.basins, self.monochrome), *items]
         return items + [(f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]", None)]
 
     def _bands(self, cols: int, rows: int) -> np.ndarray | None:
@@ -225,6 +234,8 @@ class TrajectoryPlot(_RunsPlot):
         return self._heat
 
     def _overlay(self, cols: int, rows: int):
+        if self.basins is not None:
+            return basin_overlay(self.basins, self._bounds, cols, rows, self.monochrome)
         bands = self._bands(cols, rows)
         if bands is None:
             return [[None] * cols for _ in range(rows)], None

@@ -31,7 +31,7 @@ from .runs_table import fmt_num
 __all__ = ["TheoryPanel", "theory_lines", "meter_text", "cells_text", "MAP_COLS", "MAP_ROWS"]
 
 MAP_COLS, MAP_ROWS = 34, 6  # the (α, β) map in terminal cells (12 β rows)
-METER = 24
+METER = 16
 STABILITY_WORDS = {"stable": "stable", "oscillating": "oscillating (a negative root: zig-zag)",
                    "unstable": "UNSTABLE (ρ ≥ 1: diverges)"}
 
@@ -71,7 +71,7 @@ def theory_lines(theory) -> list[str]:
 
 
 def meter_text(dyn) -> str:
-    """``[■■■■───|──] αλmax = 0.98 / limit 2: stable``: the bar spans 0 … 1.25 × limit, ``|`` at the limit."""
+    """``[■■■■───|──] αλmax = 0.98 / limit 2: stable``: the bar spans 0 … 1.25 × limit, ``|`` marks it."""
     if dyn.alpha_lambda_max is None or dyn.limit_alpha_lambda is None or dyn.stability is None:
         return ""
     span = 1.25 * dyn.limit_alpha_lambda
@@ -118,9 +118,15 @@ class TheoryPanel(Horizontal):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="theory-left"):
+            yield Static("", id="theory-meter")  # first: the thing to point at
             yield Static("", id="theory-text")
-            yield Static("", id="theory-meter")
         yield Static("", id="theory-map")
+
+    def follow(self, entry, shown: bool) -> None:
+        """Show the theory of ``entry`` (a RunEntry; its Theory comes from the driver) when ``shown`` (the
+        panel is on and the objective is 2-D); else nothing to do."""
+        if entry is not None and shown:
+            self.show(entry.spec.label, entry.theory)
 
     def show(self, label: str, theory) -> None:
         """Show ``theory`` (None: not yet computed) of the run ``label``; nothing when unchanged."""
@@ -137,10 +143,11 @@ class TheoryPanel(Horizontal):
             picture.display = False
             self._meter_class(meter, None)
             return
-        body = Text(f"{label}  ", style="bold")
-        body.append("\n".join(theory_lines(theory)))
-        text.update(body)
-        meter.update(meter_text(theory.dynamics))
+        text.update("\n".join(theory_lines(theory)))
+        head = Text(f"{label}  ", style="bold")
+        head.append(meter_text(theory.dynamics) or "no stability limit applies", style="" if
+                    theory.dynamics.stability else "dim")
+        meter.update(head)
         self._meter_class(meter, theory.dynamics.stability)
         pic = map_text(theory, self.monochrome)
         picture.display = pic is not None

@@ -1,0 +1,48 @@
+"""A basin-of-attraction map (core.basins.BasinMap) as the trajectory plot's background.
+
+Each canvas cell takes the code of the start nearest its centre (``BasinMap.codes_at`` at
+:func:`~sgd_tui.plotting.heat.cell_centres`): its own dark colour per minimum (``BASIN_COLORS``, dark
+enough that run paths stay readable), two neutral greys for ``diverged`` and ``not converged``. Without
+colour a fill character per minimum (``BASIN_MARKS``) where plotext leaves a blank, ``?`` for not
+converged and a blank for diverged. The legend gives each minimum's share of the starts.
+"""
+
+from __future__ import annotations
+
+from .heat import cell_centres
+
+__all__ = ["BASIN_COLORS", "BASIN_MARKS", "DIVERGED", "NOT_CONVERGED", "basin_overlay", "basin_legend"]
+
+BASIN_COLORS = [(30, 60, 120), (20, 96, 60), (112, 78, 20), (96, 36, 92), (24, 96, 110), (100, 96, 30),
+                (120, 50, 40), (60, 40, 130)]
+DIVERGED, NOT_CONVERGED = (72, 72, 72), (36, 36, 36)
+BASIN_MARKS = "·:-=+~^'"
+
+
+def basin_overlay(bmap, bounds, cols: int, rows: int, monochrome: bool = False):
+    """(background, fill) grids of cols x rows cells (top row first) for a CanvasOverlay."""
+    xs, ys = cell_centres(bounds, cols, rows)
+    codes = bmap.codes_at(xs, ys).tolist()  # ys from cell_centres run top to bottom: row 0 on top
+    if monochrome:
+        fill = [[BASIN_MARKS[c % len(BASIN_MARKS)] if c >= 0 else (" " if c == -1 else "?") for c in row]
+                for row in codes]
+        return [[None] * cols for _ in range(rows)], fill
+    bg = [[BASIN_COLORS[c % len(BASIN_COLORS)] if c >= 0 else (DIVERGED if c == -1 else NOT_CONVERGED)
+           for c in row] for row in codes]
+    return bg, None
+
+
+def basin_legend(bmap, monochrome: bool = False) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """Legend items: ``█(3, 2) 31%`` per minimum (its mark in monochrome), then diverged / not converged."""
+    shares = bmap.shares()
+    items = []
+    for i, m in enumerate(bmap.minima):
+        mark = BASIN_MARKS[i % len(BASIN_MARKS)] if monochrome else "█"
+        color = None if monochrome else BASIN_COLORS[i % len(BASIN_COLORS)]
+        items.append((f"{mark}({m.x:.2g}, {m.y:.2g}) {shares[m.label]:.0%}", color))
+    for name, color, mark in (("diverged", DIVERGED, "blank"), ("not converged", NOT_CONVERGED, "?")):
+        if shares[name] > 0:
+            items.append((f"{mark if monochrome else '█'}{name} {shares[name]:.0%}", None if monochrome else color))
+    return items
+
+
