@@ -1,10 +1,13 @@
 """The theory panel's (α, β) rate map and the basin-of-attraction map: wall time on this machine.
 
-    python benchmarks/bench_theory.py [--repeats 20] [--what rate|basins|all]
+    python benchmarks/bench_theory.py [--repeats 20] [--what rate|draw|basins|all]
 
 1. Rate map: ``rate_map_grid`` at 120x40 cells for heavy ball and Nesterov on the quadratic (κ = 100),
    the local model and the dynamics included (what the panel recomputes when α or β changes).
    Target: <= 20 ms.
+   ``--what draw``: what the app's theory panel does with it: the map at 120x40 cells (two β rows per
+   cell: 120x80 ρ values), its half-block cells and the Rich Text, rendered to segments by a Console
+   (the panel's own size, 34x6 cells, too). Target: <= 20 ms at 120x40.
 2. Basin map: ``basin_map`` on Himmelblau, 64x64 starts x 500 steps as one (4096, 2) parameter tensor
    through the run's own optimizer class, per optimizer. Target: <= 300 ms.
 Figures: median and minimum of ``--repeats`` timings (the machine may be shared: look at the minimum).
@@ -60,6 +63,30 @@ def bench_rate(repeats: int) -> None:
               f"(target {RATE_TARGET_MS:g} ms){mark}")
 
 
+def bench_draw(repeats: int) -> None:
+    from rich.console import Console
+
+    from sgd_tui.core.theory import Theory
+    from sgd_tui.ui.widgets.theory_panel import MAP_COLS, MAP_ROWS, map_text
+
+    opts, _ = validate_options("quadratic", {"condition": 100.0, "angle": 30.0})
+    problem = get_objective("quadratic").build(opts)
+    console = Console(width=200, color_system="truecolor", file=open(os.devnull, "w"))
+    for name in ("polyak", "nesterov"):
+        hyper, _ = validate_hyperparameters(name, {"lr": 0.01, "momentum": 0.9})
+        for cols, rows in ((120, 40), (MAP_COLS, MAP_ROWS)):
+            for mono in (False, True):
+                def once():
+                    m = local_model(problem, (1.0, 2.0), "quadratic", opts)
+                    text = map_text(Theory(m, dynamics(m, name, hyper)), mono, cols, rows)
+                    return console.render_lines(text, console.options.update_width(cols + 2))
+
+                med, best, cpu = timed(once, repeats)
+                mark = "" if med <= RATE_TARGET_MS else "   MISSES the target"
+                print(f"panel map {cols}x{rows} {'mono ' if mono else 'color'} {name:9s} median {med:7.3f} ms  "
+                      f"min {best:7.3f} ms  cpu {cpu:7.3f} ms  (target {RATE_TARGET_MS:g} ms){mark}")
+
+
 def bench_basins(repeats: int) -> None:
     from sgd_tui.core.basins import basin_map
 
@@ -76,13 +103,15 @@ def bench_basins(repeats: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--what", choices=("rate", "basins", "all"), default="all")
+    ap.add_argument("--what", choices=("rate", "draw", "basins", "all"), default="all")
     args = ap.parse_args()
     import torch
 
     print(f"torch {torch.__version__}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.what in ("rate", "all"):
         bench_rate(args.repeats)
+    if args.what in ("draw", "all"):
+        bench_draw(args.repeats)
     if args.what in ("basins", "all"):
         bench_basins(max(3, args.repeats // 4))
 

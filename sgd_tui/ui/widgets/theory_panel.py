@@ -16,8 +16,10 @@ driver thread each round that moved the run (:mod:`sgd_tui.ui.worker`) — this 
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -84,14 +86,21 @@ def meter_text(dyn) -> str:
 
 
 def cells_text(chars, fgs, bgs) -> Text:
-    """Rich text of a cell grid (a character and optional fg / bg colours per cell)."""
+    """Rich text of a cell grid (a character and optional fg / bg colours per cell): one span per run of
+    equal colours, each style built once (a Style per cell costs ~100 ms at 120x40)."""
+    styles: dict[tuple, Style] = {}
     text = Text()
     for r, row in enumerate(chars):
         if r:
             text.append("\n")
-        for ch, fg, bg in zip(row, fgs[r], bgs[r]):
-            text.append(ch, Style(color=None if fg is None else f"rgb{tuple(fg)}",
-                                  bgcolor=None if bg is None else f"rgb{tuple(bg)}"))
+        keys = list(zip(fgs[r], bgs[r]))
+        for key, group in groupby(range(len(row)), key=keys.__getitem__):
+            style = styles.get(key)
+            if style is None:
+                fg, bg = key
+                style = styles[key] = Style(color=None if fg is None else Color.from_rgb(*fg),
+                                            bgcolor=None if bg is None else Color.from_rgb(*bg))
+            text.append("".join(row[c] for c in group), style)
     return text
 
 
