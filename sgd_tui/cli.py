@@ -2,7 +2,7 @@
 
     sgd-tui                                   the app on the default objective
     sgd-tui --scenario NAME|PATH              the app, preloaded with a scenario
-    sgd-tui --scenario NAME|PATH --headless   replay with no UI, results in --out
+    sgd-tui --scenario NAME|PATH --headless   replay with no UI, results in --out (--force: replace them)
     sgd-tui --list-scenarios | --list-objectives | --list-optimizers
     sgd-tui --validate PATH...
 
@@ -22,17 +22,23 @@ import traceback
 from typing import Sequence
 
 from . import exit_codes
+from .core.text import safe_text
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line (no usage dump)."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(exit_codes.BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(exit_codes.BAD_INPUT, safe_text(f"{self.prog}: error: {message} (see {self.prog} --help)\n"))
 
 
 class BadInput(Exception):
     """A user-fixable problem with the command line."""
+
+
+def say(text: object, file=None) -> None:
+    """Print a line that may hold text from a file or the command line, made safe (core.text.safe_text)."""
+    print(safe_text(text), file=sys.stdout if file is None else file)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a scenario: NAME of a file in scenarios/, or a PATH to a .toml file")
     p.add_argument("--headless", action="store_true", help="replay the scenario with no UI and write results")
     p.add_argument("--out", metavar="DIR", help="where --headless writes (default: runs/<name>-<time>/)")
+    p.add_argument("--force", action="store_true",
+                   help="let --headless replace the results already in --out (refused otherwise)")
     p.add_argument("--device", metavar="DEVICE", help="auto | cpu | cuda | cuda:N | mps (overrides the scenario)")
     p.add_argument("--seed", type=int, metavar="N", help="the seed of every run (overrides the scenario)")
     p.add_argument("--data-dir", metavar="DIR", help="the FashionMNIST directory (overrides the scenario)")
@@ -90,10 +98,10 @@ def _guard(action) -> int:
     try:
         return action()
     except ScenarioError as e:
-        print(str(e), file=sys.stderr)
+        say(e, sys.stderr)
         return exit_codes.BAD_INPUT
     except (BadInput, SetupError) as e:
-        print(f"sgd-tui: error: {e}", file=sys.stderr)
+        say(f"sgd-tui: error: {e}", sys.stderr)
         return exit_codes.BAD_INPUT
     except KeyboardInterrupt:
         print("sgd-tui: interrupted", file=sys.stderr)
@@ -103,7 +111,7 @@ def _guard(action) -> int:
         return exit_codes.OK
     except Exception as e:
         traceback.print_exc()
-        print(f"sgd-tui: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        say(f"sgd-tui: internal error: {type(e).__name__}: {e}", sys.stderr)
         return exit_codes.INTERNAL
 
 
@@ -122,7 +130,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .core.data import download_fashion_mnist, resolve_data_dir
 
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
-        print(f"FashionMNIST is in {where}")
+        say(f"FashionMNIST is in {where}")
         return exit_codes.OK
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
@@ -132,8 +140,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .headless import replay
 
         if scenario.sweep is not None:
-            return replay(scenario, args.out, workers=args.workers, ray_address=args.ray)
-        return replay(scenario, args.out)
+            return replay(scenario, args.out, workers=args.workers, ray_address=args.ray, force=args.force)
+        return replay(scenario, args.out, force=args.force)
     return _interactive(scenario, args.monochrome)
 
 
@@ -144,13 +152,12 @@ def _scenario(args: argparse.Namespace):
         given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
         if args.headless:
             raise BadInput("--headless needs --scenario NAME|PATH (see sgd-tui --list-scenarios)")
-        if args.out:
-            given.append("--out")
+        given += [o for o, v in (("--out", args.out), ("--force", args.force)) if v]
         if given:
             raise BadInput(f"{', '.join(given)} need --scenario NAME|PATH")
         return None
-    if args.out and not args.headless:
-        raise BadInput("--out is for --headless replays")
+    if (args.out or args.force) and not args.headless:
+        raise BadInput(f"{'--out' if args.out else '--force'} is for --headless replays")
     from .core.scenario import load_scenario, with_overrides
 
     scenario = load_scenario(args.scenario, max_trials=args.max_trials)
@@ -204,12 +211,13 @@ def _list_scenarios() -> int:
 
     found = find_scenarios()
     if not found:
-        print(f"no scenarios in {scenarios_dir()}")
+        say(f"no scenarios in {scenarios_dir()}")
         return exit_codes.OK
-    width = max(len(n) for n, _, _ in found)
-    for name, path, title in found:
+    names = [safe_text(n, newlines=False) for n, _, _ in found]
+    width = max(len(n) for n in names)
+    for name, (_, path, title) in zip(names, found):
         mark = _sweep_mark(path)
-        print(f"{name:<{width}}  {title}" + (f"  [{mark}]" if mark else ""))
+        say(f"{name:<{width}}  {safe_text(title, newlines=False)}" + (f"  [{mark}]" if mark else ""))
     return exit_codes.OK
 
 
@@ -219,7 +227,7 @@ def _sweep_mark(path) -> str:
 
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("sweep")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return ""
     if not isinstance(table, dict):
         return ""
@@ -272,11 +280,12 @@ def _validate(paths: list[str], max_trials: int | None = None) -> int:
         try:
             s = load_scenario(path, max_trials=max_trials)
         except ScenarioError as e:
-            print(str(e), file=sys.stderr)
+            say(e, sys.stderr)
             code = exit_codes.BAD_INPUT
             continue
+        title = safe_text(s.title, newlines=False)
         if s.sweep is not None:
-            print(f"{path}: ok (sweep: {s.sweep.describe()}: {s.title})")
+            say(f"{path}: ok (sweep: {s.sweep.describe()}: {title})")
             continue
-        print(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {s.title})")
+        say(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {title})")
     return code

@@ -11,8 +11,10 @@ same numbers), loss.txt and, for 2-D objectives, trajectory.txt; with ``[basins]
 basins.txt (:mod:`sgd_tui.headless_theory`). Floats are written with ``repr`` so two replays are
 identical apart from ``time_s``.
 
-Ctrl+C stops the current run within one step (the first SIGINT only asks the runner to stop), writes
-everything with the unfinished runs ``stopped`` and returns 130. Never imports textual.
+Ctrl+C or SIGTERM stops the current run within one step (the first signal only asks the runner to stop),
+writes everything with the unfinished runs ``stopped`` and returns 130. The folder is one replay's
+(:mod:`sgd_tui.results_dir`: refused when it holds results unless ``force``, locked while written, whole
+rows on a full disk, nothing left when the first run cannot start). Never imports textual.
 """
 
 from __future__ import annotations
@@ -36,24 +38,19 @@ from .core.engine import Control, Runner, drive
 from .core.errors import SetupError
 from .core.objectives import PRECISIONS, get_objective
 from .core.optimizers import get_optimizer
-from .core.records import (EVAL_COLUMNS, METRICS_COLUMNS, SHARPNESS_COLUMNS, EvalRecord, Record, RunResult,
-                           SharpnessRecord)
+from .core.records import EvalRecord, Record, RunResult, SharpnessRecord
 from .core.scenario import Scenario, scenario_to_toml
 from .core.settings import effective_batch
 from .headless_theory import theory_end, theory_start, write_basins
+from .core.text import safe_text
+from .results_dir import OutputError, ResultsDir, ResultWriter, _num, open_results_dir, write_whole
 
 __all__ = ["replay", "default_out_dir", "lecture_title"]
-
 
 
 def default_out_dir(s: Scenario) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>/`` under the current directory."""
     return Path("runs") / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _num(v: float | None) -> str:
-    """A float exactly as Python reads it back (repr), or empty for None."""
-    return "" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
 
 
 def _json_safe(v: Any) -> Any:
@@ -65,59 +62,6 @@ def _json_safe(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_json_safe(x) for x in v]
     return v
-
-
-class _Writer:
-    """metrics.csv and eval.csv, appended and flushed per chunk; the series kept for the plots."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        self._metrics = open(out / "metrics.csv", "w", newline="", encoding="utf-8")
-        self.metrics = csv.writer(self._metrics, lineterminator="\n")
-        self.metrics.writerow(METRICS_COLUMNS)
-        self._eval: IO[str] | None = None
-        self.eval = None
-        self._sharp: IO[str] | None = None
-        self.sharp = None
-        self.series: dict[str, list[Record]] = {}
-        self.evals: dict[str, list[EvalRecord]] = {}
-        self.sharpness: dict[str, list[SharpnessRecord]] = {}
-
-    def write(self, label: str, records: list[Record], evals: list[EvalRecord]) -> None:
-        rows = self.series.setdefault(label, [])
-        for r in records:
-            self.metrics.writerow((label, r.step, _num(r.epoch), r.samples, f"{r.time_s:.6f}", _num(r.loss),
-                                   _num(r.lr), _num(r.grad_norm), _num(r.x), _num(r.y)))
-            rows.append(r)
-        self._metrics.flush()
-        if evals:
-            if self.eval is None:
-                self._eval = open(self.out / "eval.csv", "w", newline="", encoding="utf-8")
-                self.eval = csv.writer(self._eval, lineterminator="\n")
-                self.eval.writerow(EVAL_COLUMNS)
-            for e in evals:
-                self.eval.writerow((label, e.epoch, e.samples, _num(e.test_loss), _num(e.test_accuracy)))
-            self.evals.setdefault(label, []).extend(evals)
-            self._eval.flush()
-
-    def write_sharpness(self, label: str, rows: list[SharpnessRecord]) -> None:
-        """sharpness.csv (run,step,samples,lambda_max,limit), opened at the first measurement."""
-        if not rows:
-            return
-        if self.sharp is None:
-            self._sharp = open(self.out / "sharpness.csv", "w", newline="", encoding="utf-8")
-            self.sharp = csv.writer(self._sharp, lineterminator="\n")
-            self.sharp.writerow(SHARPNESS_COLUMNS)
-        for r in rows:
-            self.sharp.writerow((label, r.step, r.samples, _num(r.lambda_max), _num(r.limit)))
-        self.sharpness.setdefault(label, []).extend(rows)
-        self._sharp.flush()
-
-    def close(self) -> None:
-        self._metrics.close()
-        for f in (self._eval, self._sharp):
-            if f is not None:
-                f.close()
 
 
 class _Progress:
@@ -145,7 +89,7 @@ class _Progress:
     def update(self, i: int, runner: Runner) -> None:
         done, total = runner.step, max(1, runner.total_steps)
         loss = "" if runner.last_loss is None else f"  loss {runner.last_loss:.4g}"
-        head = f"run {i + 1}/{self.n} {runner.spec.label}"
+        head = f"run {i + 1}/{self.n} {safe_text(runner.spec.label, newlines=False)}"
         if self.tty:
             width = 24
             fill = int(width * done / total)
@@ -158,33 +102,51 @@ class _Progress:
     def finished(self, i: int, result: RunResult) -> None:
         loss = "" if result.final_loss is None else f", final loss {result.final_loss:.6g}"
         extra = f" at step {result.diverged_step}" if result.diverged_step is not None else ""
-        msg = f": {result.message}" if result.message else ""
-        self._say(("\r\x1b[2K" if self.tty else "") + f"run {i + 1}/{self.n} {result.label}: {result.status}"
+        msg = f": {safe_text(result.message)}" if result.message else ""
+        label = safe_text(result.label, newlines=False)
+        self._say(("\r\x1b[2K" if self.tty else "") + f"run {i + 1}/{self.n} {label}: {result.status}"
                   f"{extra} after {result.steps} steps{loss} ({result.time_s:.2f} s){msg}\n")
         self._last = 0.0
 
     def note(self, text: str) -> None:
-        self._say(("\r\x1b[2K" if self.tty else "") + text + "\n")
+        """A line of text (from a file or the command line: made safe here)."""
+        self._say(("\r\x1b[2K" if self.tty else "") + safe_text(text) + "\n")
+
+
+class _Signals:
+    """Ctrl+C (SIGINT) and SIGTERM during a replay: the first asks the runner to stop within one step (the
+    results are written with the unfinished runs ``stopped``, so a ``nohup`` run killed on a server ends
+    with complete files); a second one while a run steps interrupts the step at once; while the results
+    are being written (``finishing``) further signals are ignored, so the files are whole."""
+
+    def __init__(self, control: Control):
+        self.control = control
+        self.finishing = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.finishing:
+            return
+        if self.control.stopped:
+            raise KeyboardInterrupt
+        self.control.stop()
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
 def _stop_on_sigint(control: Control):
-    """The first Ctrl+C asks the runner to stop (within one step); a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
+    """The replay's signal rule (:class:`_Signals`: SIGINT and SIGTERM) for loops that write as they go."""
+    with _Signals(control):
         yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        if control.stopped:
-            raise KeyboardInterrupt
-        control.stop()
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 _STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (not of import time)
@@ -192,85 +154,137 @@ _STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (no
 
 def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = _STDERR,
            chunk_seconds: float = 0.25, control: Control | None = None, workers: int | None = None,
-           ray_address: str | None = None) -> int:
+           ray_address: str | None = None, force: bool = False) -> int:
     """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
-    0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``),
-    130 interrupted, 1 a run ended in an internal error. ``progress=None`` is silent. A sweep scenario
-    runs its trials with :func:`sgd_tui.sweep_headless.replay_sweep` (``workers``, ``ray_address``)."""
+    0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``) or the
+    results could not be written, 130 interrupted (SIGINT or SIGTERM), 1 a run ended in an internal error.
+    ``progress=None`` is silent. A folder that already holds results is refused unless ``force``
+    (OutputError, as is a folder locked by another replay: see :mod:`sgd_tui.results_dir`). A sweep
+    scenario runs its trials with :func:`sgd_tui.sweep_headless.replay_sweep` (``workers``, ``ray_address``)."""
     if progress is _STDERR:
         progress = sys.stderr
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     if scenario.sweep is not None:
         from .sweep_headless import replay_sweep
 
-        return replay_sweep(scenario, out_dir, progress=progress, workers=workers, ray_address=ray_address,
-                            control=control)
+        folder = open_results_dir(out, force)  # one replay per folder, locked, for sweeps too
+        try:
+            return replay_sweep(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
+                                control=control)
+        finally:
+            folder.release()
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
         from .core.devices import set_training_threads
 
         set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
-    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "scenario.toml").write_text(scenario_to_toml(scenario), encoding="utf-8")
-    control = control or Control()
-    bar = _Progress(progress, len(scenario.runs))
-    writer = _Writer(out)
+    folder = open_results_dir(out, force)
+    try:
+        return _replay(scenario, folder, _Progress(progress, len(scenario.runs)), chunk_seconds,
+                       control or Control())
+    finally:
+        folder.release()
+
+
+def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: float, control: Control) -> int:
+    write_whole(folder.file("scenario.toml"), scenario_to_toml(s))
+    writer = ResultWriter(folder)
     results: list[tuple[dict, RunResult]] = []
     runners: list[Runner] = []
     code = exit_codes.OK
-    try:
-        with _stop_on_sigint(control):
-            for i, spec in enumerate(scenario.runs):
+    failure: OutputError | None = None
+    with _Signals(control) as signals:
+        runner = None
+        try:
+            for i, spec in enumerate(s.runs):
                 meta = {"optimizer": spec.optimizer, "objective": spec.objective}
                 if "precision" in spec.objective_options:  # the arithmetic, and whether it is the lecture's
                     meta["precision"] = PRECISIONS[spec.objective_options["precision"]]
-                if control.stopped:
+                if control.stopped or code != exit_codes.OK:
                     results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
                     continue
+                runner = None
                 try:
                     runner = Runner(spec)
                 except SetupError as e:
                     bar.note(f"sgd-tui: error: run {spec.label!r}: {e}")
+                    results.append((meta, RunResult(spec.label, status="error", message=str(e))))
                     code = exit_codes.BAD_INPUT
-                    break
-                except KeyboardInterrupt:
-                    control.stop()
-                    results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
                     continue
                 runners.append(runner)
+                _warn_big(runner, bar)
                 meta["device"] = str(runner.device)
-                if runner.initial_record is not None:
-                    writer.write(spec.label, [runner.initial_record], [])
                 start_theory = theory_start(runner)
-                _run(runner, control, writer, bar, i, chunk_seconds)
+                try:
+                    if runner.initial_record is not None:
+                        writer.write(spec.label, [runner.initial_record], [])
+                    _run(runner, control, writer, bar, i, chunk_seconds)
+                except OutputError as e:  # the disk is full: what is written stays whole rows
+                    failure = e
+                    control.stop()
+                    runner.stop()
                 result = runner.final_result()
                 if start_theory is not None:
-                    end_theory = theory_end(runner, writer.series.get(spec.label, []))
+                    history = writer.series.get(spec.label)
+                    end_theory = theory_end(runner, history.records() if history is not None else [])
                     meta["theory"] = {"start": start_theory, "end": end_theory}
-                if result.status == "error":
+                if result.status == "error" and code == exit_codes.OK:
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
+                runner = None
                 bar.finished(i, result)
-            if scenario.basins is not None and runners and not control.stopped:
+            if s.basins is not None and runners and not control.stopped and code == exit_codes.OK:
                 bar.note("basin maps ...")
-                maps = write_basins(out, scenario, runners, lambda: control.stopped)
+                maps = write_basins(folder.path, s, runners, lambda: control.stopped)
                 for meta, r in results:
                     if r.label in maps:
                         meta["basins"] = maps[r.label]
-    finally:
-        writer.close()
-    if control.stopped and code == exit_codes.OK:
-        code = exit_codes.INTERRUPTED
-    landscape = None
-    if scenario.landscape is not None and runners and code != exit_codes.BAD_INPUT:
-        landscape = _write_landscape(out, scenario, runners, bar)
-    _write_summary(out, scenario, runners, results, writer, code, landscape)
-    _write_plots(out, scenario, runners, writer)
-    if runners:
-        bar.note(f"results in {out}")
+        except KeyboardInterrupt:  # a second signal outside a step
+            control.stop()
+            if runner is not None:
+                runner.stop()
+                results.append(({"optimizer": runner.spec.optimizer, "objective": runner.spec.objective,
+                                 "device": str(runner.device)}, runner.final_result()))
+            results += [({"optimizer": r.optimizer, "objective": r.objective},
+                         RunResult(r.label, status="stopped", message="not started")) for r in s.runs[len(results):]]
+        finally:
+            signals.finishing = True
+            writer.close()
+        if code == exit_codes.BAD_INPUT and not runners:
+            folder.discard()  # nothing ran: no half-written folder
+            return code
+        if failure is not None:
+            code = exit_codes.BAD_INPUT
+        elif control.stopped and code == exit_codes.OK:
+            code = exit_codes.INTERRUPTED
+        landscape = None
+        try:
+            if s.landscape is not None and runners and code != exit_codes.BAD_INPUT:
+                landscape = _write_landscape(folder.path, s, runners, bar)
+            _write_summary(folder, s, runners, results, writer, code, landscape)
+            _write_plots(folder, s, runners, writer)
+        except OutputError as e:
+            failure = failure or e
+            code = exit_codes.BAD_INPUT
+        if failure is not None:
+            bar.note(f"sgd-tui: error: {failure}")
+        elif runners:
+            bar.note(f"results in {folder.path}")
     return code
 
 
-def _run(runner: Runner, control: Control, writer: _Writer, bar: _Progress, i: int, chunk_seconds: float) -> None:
+BIG_ROWS = 10_000_000  # ~1 GB of metrics.csv
+
+
+def _warn_big(runner: Runner, bar: _Progress) -> None:
+    """Say so when a budget logs more rows than anyone reads (memory stays bounded: see History)."""
+    rows = runner.total_steps // max(1, runner.log_every)
+    if rows > BIG_ROWS:
+        bar.note(f"sgd-tui: warning: run {runner.spec.label!r} logs about {rows:,} rows (~{rows // 10_000_000} GB "
+                 f"of metrics.csv); raise log_every in [budget] to log fewer")
+
+
+def _run(runner: Runner, control: Control, writer: ResultWriter, bar: _Progress, i: int,
+         chunk_seconds: float) -> None:
     """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
 
     def on_chunk(r: Runner, records: list[Record], evals: list[EvalRecord]) -> None:
@@ -353,7 +367,7 @@ def _write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: "_Progr
     for label, pts in land.paths.items():
         offs = [p.off_plane for p in pts]
         lines.append(f"  {label}: {max(offs):.4g}, {offs[-1]:.4g}" if offs else f"  {label}: no snapshots")
-    (out / "landscape.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_whole(out / "landscape.txt", safe_text("\n".join(lines) + "\n"))
     finite = [v for _, _, v in sl.rows() if math.isfinite(v)]
     return {"mode": spec["mode"], "runs": spec["runs"], "resolution": spec["resolution"],
             "anchors": [{"name": n, "a": a, "b": b, "loss": sl.at(a, b)} for n, a, b in sl.plane.anchors],
@@ -371,6 +385,7 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
 
         env["torch"] = torch.__version__
         env["device"] = device_description(device) if isinstance(device, torch.device) else device
+        env["torch_threads"] = torch.get_num_threads()  # 1 vs 2 threads differ by ~2e-7 relative
     else:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -385,9 +400,10 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
     return env
 
 
-def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
-                   writer: _Writer, code: int, landscape: dict | None = None) -> None:
+def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
+                   writer: ResultWriter, code: int, landscape: dict | None = None) -> None:
     env = environment(s, runners[0].device if runners else s.device)
+    env["data"] = _data_used(runners)
     runs = []
     for meta, r in results:
         d = {**r.to_dict(), **meta}
@@ -403,7 +419,20 @@ def _write_summary(out: Path, s: Scenario, runners: list[Runner], results: list[
     }
     if landscape is not None:
         summary["landscape"] = landscape
-    (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2) + "\n", encoding="utf-8")
+    write_whole(folder.file("summary.json"), json.dumps(_json_safe(summary), indent=2) + "\n")
+
+
+def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
+    """The data sets the runs read: folder, real or synthetic, and the files' md5 (core.data.describe_data)."""
+    from .core.data import describe_data, resolve_data_dir
+
+    dirs = []
+    for r in runners:
+        if get_objective(r.spec.objective).kind == "dataset":
+            d = resolve_data_dir(r.spec.objective_options.get("data_dir"))
+            if d not in dirs:
+                dirs.append(d)
+    return [describe_data(d) for d in dirs]
 
 
 def lecture_title(spec) -> str:
@@ -416,17 +445,18 @@ def lecture_title(spec) -> str:
     return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
 
 
-def _write_plots(out: Path, s: Scenario, runners: list[Runner], writer: _Writer) -> None:
+def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: ResultWriter) -> None:
     from .plotting.textplot import loss_plot, trajectory_plot
 
     by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
-    series = [(label, [r.samples if by_samples else r.step for r in recs], [r.loss for r in recs])
-              for label, recs in writer.series.items()]
+    kept = {label: history.records() for label, history in writer.series.items()}
+    series = [(safe_text(label, newlines=False), [r.samples if by_samples else r.step for r in recs],
+               [r.loss for r in recs]) for label, recs in kept.items()]
     one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
     title = lecture_title(runners[0].spec) if one_dataset else s.title
-    text = loss_plot(series, title=title, xlabel="# of samples" if by_samples else "step",
-                     ylabel="training loss" if by_samples else "loss")
-    (out / "loss.txt").write_text(text, encoding="utf-8")
+    text = loss_plot(series, title=safe_text(title, newlines=False),
+                     xlabel="# of samples" if by_samples else "step", ylabel="training loss" if by_samples else "loss")
+    write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls
 
     # trajectories: one panel per distinct 2-D objective (a scenario may compare objectives)
     groups: dict[str, list[Runner]] = {}
@@ -438,11 +468,11 @@ def _write_plots(out: Path, s: Scenario, runners: list[Runner], writer: _Writer)
     for members in groups.values():
         p = members[0].problem
         info = get_objective(members[0].spec.objective)
-        paths = [(r.spec.label, [x.x for x in writer.series.get(r.spec.label, [])],
-                  [x.y for x in writer.series.get(r.spec.label, [])]) for r in members]
+        paths = [(safe_text(r.spec.label, newlines=False), [x.x for x in kept.get(r.spec.label, [])],
+                  [x.y for x in kept.get(r.spec.label, [])]) for r in members]
         xl, yl = ("w (slope)", "b (intercept)") if info.kind == "regression" else ("x", "y")
         panels.append(trajectory_plot(paths, bounds=p.bounds, grid=p.grid, minima=p.minima, start=p.start,
                                       title=f"{info.title} ({info.name}): paths of the runs", xlabel=xl,
                                       ylabel=yl))
     if panels:
-        (out / "trajectory.txt").write_text("\n".join(panels), encoding="utf-8")
+        write_whole(folder.file("trajectory.txt"), safe_text("\n".join(panels)))

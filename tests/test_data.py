@@ -56,7 +56,7 @@ def scenario_file(tmp_path, data_dir=None, device="cpu"):
 def test_writer_produces_idx_gz_files_that_torchvision_reads(tmp_path):
     root = make_fashion_dir(tmp_path, n_train=300, n_test=70, seed=3)
     raw = raw_of(root)
-    assert sorted(p.name for p in raw.iterdir()) == sorted(D.GZ_NAMES)
+    assert sorted(p.name for p in raw.iterdir()) == sorted([*D.GZ_NAMES, D.SYNTHETIC_MARKER])
     with gzip.open(raw / "train-images-idx3-ubyte.gz") as f:
         head = f.read(16)
     assert struct.unpack(">4B3I", head) == (0, 0, 8, 3, 300, 28, 28)  # magic 0x00000803, N, rows, cols

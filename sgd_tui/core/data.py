@@ -49,6 +49,8 @@ __all__ = [
     "load_fashion_mnist",
     "write_idx_gz",
     "write_fashion_like",
+    "describe_data",
+    "SYNTHETIC_MARKER",
 ]
 
 ENV_VAR = "SGD_TUI_DATA_DIR"
@@ -58,6 +60,14 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 GZ_NAMES = tuple(f + ".gz" for pair in FILES.values() for f in pair)
+SYNTHETIC_MARKER = "SYNTHETIC"  # written next to the files by write_fashion_like
+# torchvision's published md5 of the real files (torchvision.datasets.FashionMNIST.resources)
+PUBLISHED_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
 N_CLASSES = 10
 SIDE = 28
 
@@ -292,8 +302,38 @@ def write_fashion_like(root: Path, n_train: int = 60_000, n_test: int = 10_000, 
 
     raw = raw_dir(Path(root))
     raw.mkdir(parents=True, exist_ok=True)
+    (raw / SYNTHETIC_MARKER).write_text(
+        f"Synthetic data written by sgd-tui (write_fashion_like: n_train={n_train}, n_test={n_test}, seed={seed}, "
+        f"noise={noise}), not FashionMNIST. Results on it say data: synthetic in summary.json.\n", encoding="utf-8")
     for name, n in (("train", n_train), ("test", n_test)):
         x, y = split(n)
         write_idx_gz(raw / (FILES[name][0] + ".gz"), x)
         write_idx_gz(raw / (FILES[name][1] + ".gz"), y)
     return Path(root)
+
+
+def describe_data(root: Path) -> dict[str, Any]:
+    """What a run's numbers depend on in a data directory: the folder, ``kind`` (``real`` when all four
+    ``.gz`` files have torchvision's published md5, ``synthetic`` when :func:`write_fashion_like` wrote
+    them, else ``other``) and each file's md5 (of the ``.gz``, or of the extracted file without it)."""
+    import hashlib
+
+    raw = raw_dir(Path(root))
+    files: dict[str, str | None] = {}
+    for gz in GZ_NAMES:
+        path = raw / gz if (raw / gz).is_file() else raw / gz[:-3]
+        try:
+            h = hashlib.md5(usedforsecurity=False)
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            files[path.name] = h.hexdigest()
+        except OSError:
+            files[path.name] = None
+    if all(files.get(gz) == md5 for gz, md5 in PUBLISHED_MD5.items()):
+        kind = "real"
+    elif (raw / SYNTHETIC_MARKER).is_file():
+        kind = "synthetic"
+    else:
+        kind = "other"
+    return {"dir": str(root), "kind": kind, "md5": files}

@@ -11,6 +11,7 @@ import os
 import re
 
 from .errors import DeviceError
+from .text import shorten
 
 __all__ = ["DeviceError", "resolve_device", "available_devices", "DEVICE_PATTERN", "set_training_threads",
            "default_training_threads", "THREADS_ENV_VAR"]
@@ -22,7 +23,7 @@ THREADS_ENV_VAR = "SGD_TUI_THREADS"
 def check_device_name(name: str) -> str | None:
     """A message when ``name`` is not a device name at all (no torch needed)."""
     if not isinstance(name, str) or not DEVICE_PATTERN.match(name):
-        return f"invalid device {name!r}: must be auto, cpu, cuda, cuda:N or mps"
+        return f"invalid device {shorten(repr(name))}: must be auto, cpu, cuda, cuda:N or mps"
     return None
 
 

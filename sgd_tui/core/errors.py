@@ -43,7 +43,10 @@ class ScenarioError(Exception):
 
     def __init__(self, issues: list[ScenarioIssue]):
         self.issues = list(issues)
-        super().__init__("\n".join(str(i) for i in self.issues))
+        super().__init__(self.issues)
+
+    def __str__(self) -> str:  # from the issues as they are now (with_overrides rewrites them)
+        return "\n".join(str(i) for i in self.issues)
 
 
 class SetupError(ValueError):

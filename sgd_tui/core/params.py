@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParamError
+from .text import shorten
 
 __all__ = ["Param", "ParamError", "format_value", "check_values"]
 
@@ -40,12 +41,12 @@ class Param:
     """One setting.
 
     kind is one of:
-      ``float``   a real number (ints are accepted and converted)
+      ``float``   a finite real number (ints are accepted and converted; inf and nan are not)
       ``int``     an integer
       ``bool``    true / false
       ``str``     one of ``choices``
       ``text``    any string (labels)
-      ``pair``    two floats, e.g. ``betas = [0.9, 0.999]``; low/high bound each element
+      ``pair``    two finite floats, e.g. ``betas = [0.9, 0.999]``; low/high bound each element
       ``point``   two finite floats, a point in the plane (``start = [-1.5, 2.0]``)
       ``batch``   an integer >= 1 or the string "full"
       ``floats``  a list of non-negative floats (e.g. class weights)
@@ -129,9 +130,12 @@ class Param:
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self._error(value)
-            value = float(value)
-            if math.isnan(value):
-                raise self._error(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond a float's range (10**400)
+                raise self._error(value, finite=True) from None
+            if not math.isfinite(value):  # inf makes every step's arithmetic inf or nan
+                raise self._error(value, finite=True)
             self._bound(value, value)
             return value
         if kind in ("pair", "point"):
@@ -141,20 +145,19 @@ class Param:
                 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)
             ):
                 raise self._error(value)
-            pair = (float(value[0]), float(value[1]))
-            if kind == "point":
-                if not all(math.isfinite(v) for v in pair):
-                    raise self._error(value)
-            else:
+            try:
+                pair = (float(value[0]), float(value[1]))
+            except OverflowError:
+                raise self._error(value, finite=True) from None
+            if not all(math.isfinite(v) for v in pair):
+                raise self._error(value, finite=True)
+            if kind == "pair":
                 for v in pair:
-                    if math.isnan(v):
-                        raise self._error(value)
                     self._bound(v, value)
             return pair
         if kind == "floats":
             if not isinstance(value, (list, tuple)) or any(
-                isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or not math.isfinite(v)
-                for v in value
+                isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or not _finite(v) for v in value
             ):
                 raise self._error(value)
             return tuple(float(v) for v in value)
@@ -167,10 +170,13 @@ class Param:
         if hi is not None and (v > hi or (self.high_open and v == hi)):
             raise self._error(shown)
 
-    def _error(self, value: Any) -> ParamError:
-        return ParamError(
-            f"Invalid {self.label or self.name}: {format_value(value)} ({self.name} must be {self.allowed()})"
-        )
+    def _error(self, value: Any, finite: bool = False) -> ParamError:
+        """The error for ``value``; ``finite``: it is inf, nan or beyond a float, so say numbers are finite."""
+        shown = shorten(format_value(value))  # a 200,000-number list is not echoed whole
+        allowed = self.allowed()
+        if finite:
+            allowed = allowed.replace("a number", "a finite number").replace("two numbers", "two finite numbers")
+        return ParamError(f"Invalid {self.label or self.name}: {shown} ({self.name} must be {allowed})")
 
     def parse_text(self, text: str) -> Any:
         """Parse what a person typed in a form field, then check it (used by the app)."""
@@ -233,9 +239,18 @@ def check_values(
     return resolved, errors
 
 
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def _num(x: float | None) -> str:
     if x is None:
         return ""
+    if isinstance(x, int):
+        return str(x)
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
     return repr(float(x))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .params import Param
+from .text import unique_labels
 
 __all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "LANDSCAPE_PARAMS", "SCHEDULES", "SEED", "RunSpec",
            "default_labels"]
@@ -45,10 +46,18 @@ BASIN_PARAMS: tuple[Param, ...] = (
           "view's width)", low=0.0, low_open=True, optional=True, label="tolerance value"),
 )
 
+# torch.Generator.manual_seed takes 0 .. 2**64 - 1 (2**64: "Overflow when unpacking long long")
+SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, high=2**64 - 1,
+             label="seed value")
+
+# Budgets beyond these are mistakes (10**9 steps of even a 2-D objective take days): a clear error.
+MAX_STEPS = 10**9
+MAX_EPOCHS = 100_000
+
 BUDGET_PARAMS: tuple[Param, ...] = (
-    Param("steps", "int", None, "optimizer steps to run", low=1, optional=True, label="steps value"),
-    Param("epochs", "int", None, "passes over the training set (dataset objectives)", low=1, optional=True,
-          label="epochs value"),
+    Param("steps", "int", None, "optimizer steps to run", low=1, high=MAX_STEPS, optional=True, label="steps value"),
+    Param("epochs", "int", None, "passes over the training set (dataset objectives)", low=1, high=MAX_EPOCHS,
+          optional=True, label="epochs value"),
     Param("log_every", "int", None, "steps between logged training-loss points (default: 1 for 2-D "
           "objectives, 100 otherwise)", low=1, optional=True, label="log_every value"),
     Param("tolerance", "float", None, "end the run 'converged' when the gradient norm falls below this",
@@ -64,8 +73,6 @@ BUDGET_PARAMS: tuple[Param, ...] = (
     Param("sharpness_subset", "int", 1000, "training examples λmax is measured on (a fixed seeded subset; "
           "all of them when the set is smaller)", low=1, high=10_000, label="sharpness_subset value"),
 )
-
-SEED = Param("seed", "int", 0, "the seed of every run (data, sampling, noise)", low=0, label="seed value")
 
 
 # The [landscape] table of a scenario (besides ``runs``, a list of run labels): a 2-D slice of the training
@@ -128,10 +135,5 @@ def default_labels(runs: list[RunSpec]) -> None:
             r.label = f"{r.optimizer} {r.key_hyper()}"
             if many_objectives:
                 r.label += f" on {r.objective}"
-    seen: dict[str, int] = {}
-    for r in runs:
-        n = seen.get(r.label, 0) + 1
-        seen[r.label] = n
-        if n > 1:
-            r.label = f"{r.label} #{n}"
-        r.settings["label"] = r.label
+    for r, label in zip(runs, unique_labels([r.label for r in runs])):  # one rule with the app's runs
+        r.label = r.settings["label"] = label

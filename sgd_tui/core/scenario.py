@@ -43,6 +43,7 @@ from .scenario_files import find_scenarios, scenarios_dir
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
+from .text import file_stem, shorten
 from .toml_lines import line_of, locate_keys
 
 __all__ = [
@@ -89,7 +90,7 @@ def load_scenario(name_or_path: str | Path, *, max_trials: int | None = None) ->
         if not path.is_file():
             names = [n for n, _, _ in find_scenarios()]
             hint = difflib.get_close_matches(text_arg, names, n=1)
-            msg = f"unknown scenario {text_arg!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            msg = f"unknown scenario {shorten(repr(text_arg))}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
             msg += "; available: " + (", ".join(names) or f"none in {scenarios_dir()}")
             raise ScenarioError([ScenarioIssue(text_arg, None, "", msg)])
     try:
@@ -111,7 +112,7 @@ class _Checker:
         self.issues: list[ScenarioIssue] = []
 
     def add(self, key: str, message: str) -> None:
-        issue = ScenarioIssue(self.file, line_of(self.where, key) if key else None, key, message)
+        issue = ScenarioIssue(self.file, line_of(self.where, key) if key else None, shorten(key), message)
         if not any(i.key == issue.key and i.message == issue.message for i in self.issues):
             self.issues.append(issue)
 
@@ -134,12 +135,13 @@ class _Checker:
 
     def unknown(self, key: str, allowed: list[str], where: str) -> None:
         hint = difflib.get_close_matches(key.split(".")[-1], allowed, n=1)
-        msg = f"unknown key {key.split('.')[-1]!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        msg = f"unknown key {shorten(repr(key.split('.')[-1]))}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
         self.add(key, f"{msg}; {where} takes: " + ", ".join(allowed))
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    """A value echoed in a message, cut to a readable length."""
+    return shorten(json.dumps(value, default=str) if not isinstance(value, str) else repr(value))
 
 
 def _join(prefix: str, key: str) -> str:
@@ -151,6 +153,9 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
     file = str(path)
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses per nesting level: 1,000 `[` in a 1 KB file
+        raise ScenarioError([ScenarioIssue(file, None, "", "TOML syntax error: arrays or tables nested "
+                                                          "too deeply to read")]) from None
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
@@ -419,12 +424,16 @@ def _check_optimizer_keys(c: _Checker, shared: dict, run_names: list) -> None:
     takes = {p.name for n in names for p in get_optimizer(n).params}
     reported = {i.key for i in c.issues}
     for k in shared:
-        if k not in takes and k not in RUN_KEYS and k != "name" and f"optimizer.{k}" not in reported:
+        if k not in takes and k not in RUN_KEYS and k != "name" and shorten(f"optimizer.{k}") not in reported:
             allowed = ["name", *sorted(takes), *RUN_KEYS]
             c.unknown(f"optimizer.{k}", allowed, "[optimizer] (for " + ", ".join(sorted(names)) + ")")
 
 
 # ============================================================================ building and writing
+_OPTIONS = {"seed": "--seed", "device": "--device", "budget.steps": "--steps", "budget.epochs": "--epochs",
+            "budget": "--steps/--epochs", "data_dir": "--data-dir"}
+
+
 def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None = None, steps: int | None = None,
                    epochs: int | None = None, data_dir: str | None = None,
                    max_trials: int | None = None) -> Scenario:
@@ -446,9 +455,10 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
     try:
         out = parse_scenario(toml_text(data), s.path or "<string>", max_trials=max_trials)
     except ScenarioError as e:
-        for issue in e.issues:  # the override, not the file, is wrong: say so
+        for issue in e.issues:  # the override, not the file, is wrong: say so (lines are of the rewritten text)
             issue.line = None
-            issue.message += " (from a command-line option)"
+            option = next((o for k, o in _OPTIONS.items() if issue.key == k or issue.key.endswith("." + k)), None)
+            issue.message += f" (from the command-line option {option})" if option else " (from the command line)"
         raise
     out.name = s.name
     return out
@@ -462,6 +472,6 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     full_budget = dict(BUDGET_DEFAULTS)
     full_budget.update(budget)
     specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
-    name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "scenario"
+    name = file_stem(title)
     return Scenario(name, None, title, description, seed, device, specs[0].objective,
                     dict(specs[0].objective_options), full_budget, {}, specs)

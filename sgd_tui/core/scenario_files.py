@@ -27,7 +27,7 @@ def find_scenarios() -> list[tuple[str, Path, str]]:
     for path in sorted(scenarios_dir().glob("*.toml")):
         try:
             title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):  # 1,000 nested `[`
             title = "(unreadable: run sgd-tui --validate on it)"
         out.append((path.stem, path, title))
     return out

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Iterable
 
 from textual.app import App, SystemCommand
+from textual.markup import escape
 from textual.screen import Screen
 
+from ..core.text import file_stem, safe_text
 from .screens.dialogs import AskScreen, ScenarioPicker
 from .screens.main import MainScreen
 from .session import Session, default_session, session_from_scenario
@@ -48,6 +50,13 @@ class SgdApp(App):
         kwargs.setdefault("workers", self.sweep_workers)
         self.push_screen(SweepScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification of the app: its text may come from a scenario file (a title, a label, an
+        error echoing a value), so it is made safe (core.text.safe_text) and never read as markup."""
+        super().notify(safe_text(message), title=safe_text(title, newlines=False), severity=severity,
+                       timeout=timeout, markup=False)
+
     @property
     def main(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
@@ -60,7 +69,9 @@ class SgdApp(App):
         from ..core.scenario import find_scenarios
 
         for name, _path, title in find_scenarios():
-            yield SystemCommand(f"Scenario: {name}", title, lambda n=name: self.run_worker(self.open_scenario(n)))
+            yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
+                                escape(safe_text(title, newlines=False)),
+                                lambda n=name: self.run_worker(self.open_scenario(n)))
 
     def action_open_scenario(self) -> None:
         from ..core.scenario import find_scenarios
@@ -100,11 +111,16 @@ class SgdApp(App):
     def action_save_scenario(self) -> None:
         from ..core.params import ParamError
 
-        default = f"{self.main.session.shared.title.lower().replace(' ', '-')}.toml"
+        default = f"{file_stem(self.main.session.shared.title)}.toml"  # in the working folder, whatever the title
+        asked: list[Path] = []
 
         def check(path: str) -> str:
+            target = Path(path.strip())
+            if target.exists() and target not in asked:  # a second Enter on the same name overwrites
+                asked.append(target)
+                return f"{target} exists: press Enter again to overwrite it, or change the name"
             try:
-                saved = self.save_to(path.strip())
+                saved = self.save_to(target)
             except (ParamError, OSError, ValueError) as e:
                 return str(e)
             self.notify(f"replay it with: sgd-tui --scenario {saved} --headless", title=f"saved {saved}")

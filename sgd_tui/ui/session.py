@@ -25,6 +25,7 @@ from ..core.progress import RunProgress
 from ..core.runspec import SEED, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
 from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
+from ..core.text import safe_text, unique_label, unique_labels
 from ..plotting.series import RunSeries
 from .worker import RunUpdate, Slot
 
@@ -158,13 +159,8 @@ class Session:
         return spec
 
     def unique_label(self, base: str, exclude: RunEntry | None = None) -> str:
-        taken = {r.spec.label for r in self.runs if r is not exclude}
-        if base not in taken:
-            return base
-        for i in itertools.count(2):
-            if f"{base} #{i}" not in taken:
-                return f"{base} #{i}"
-        raise AssertionError  # unreachable
+        """``base``, or ``base #k`` if another run has it (core.text.unique_label, as scenario files)."""
+        return unique_label(base, {r.spec.label for r in self.runs if r is not exclude})
 
     def add_like(self, entry: RunEntry | None) -> RunEntry:
         """A new run with ``entry``'s optimizer, hyperparameters, settings and objective (a label of its
@@ -287,12 +283,17 @@ class Session:
 
 
 def session_from_scenario(scenario: Scenario) -> Session:
-    """A session holding a loaded scenario's runs, ready to start (specs as the scenario resolved them)."""
+    """A session holding a loaded scenario's runs, ready to start (specs as the scenario resolved them).
+
+    The title, description and labels come from a file: the app holds them made safe to draw
+    (core.text.safe_text: control and bidi characters visible), so its fields, table, legends and a
+    saved scenario all show what the screen shows; labels stay unique."""
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
-                    scenario.device, scenario.title, scenario.description)
+                    scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description))
     session = Session(shared)
-    for spec in scenario.runs:
-        session.add(spec)
+    labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
+    for spec, label in zip(scenario.runs, labels):
+        session.add(replace(spec, label=label, settings={**spec.settings, "label": label}))
     return session
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ...core.text import safe_text
 
 __all__ = ["HelpScreen", "AskScreen", "ScenarioPicker", "KEY_NAMES"]
 
@@ -58,7 +61,7 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Content(safe_text(self.title_text, newlines=False)), classes="dialog-title")
             yield Label(self.prompt, classes="help")
             yield Input(self.value, id="answer")
             yield Static("", id="ask-error", classes="form-error")
@@ -67,7 +70,7 @@ class AskScreen(ModalScreen[str | None]):
         msg = self.check(event.value) if self.check else ""
         if msg:
             err = self.query_one("#ask-error", Static)
-            err.update(msg)
+            err.update(Content(safe_text(msg)))
             err.add_class("-shown")
             return
         self.dismiss(event.value)
@@ -89,7 +92,8 @@ class ScenarioPicker(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Open a scenario", classes="dialog-title")
             if self.scenarios:
-                yield OptionList(*[Option(f"{name}  {title}", id=name) for name, title in self.scenarios])
+                yield OptionList(*[Option(Content(safe_text(f"{name}  {title}", newlines=False)), id=name)
+                                   for name, title in self.scenarios])
             else:
                 yield Label("no scenario files found", classes="help")
 

@@ -13,10 +13,12 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from ...core.params import Param, ParamError, format_value
+from ...core.text import safe_text
 
 __all__ = ["ParamForm"]
 
@@ -28,7 +30,7 @@ def _text(p: Param, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_text(p, v) for v in value)
     if isinstance(value, str):
-        return value
+        return safe_text(value, newlines=False)  # an Input draws its value: never raw control characters
     if isinstance(value, float) and math.isfinite(value):
         short = f"{value:g}"
         return short if float(short) == value else repr(value)
@@ -111,7 +113,7 @@ class ParamForm(Vertical):
     def _show(self, p: Param) -> None:
         msg = self.errors.get(p.name, "")
         err = self.query_one(f"#err-{p.name}", Static)
-        err.update(msg)
+        err.update(Content(safe_text(msg)))  # it echoes what was typed: never markup
         err.set_class(bool(msg), "-shown")
         self.query_one(f"#f-{p.name}").set_class(bool(msg), "-invalid")
 

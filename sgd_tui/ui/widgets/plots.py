@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...core.text import safe_text
 from ...plotting.basinpaint import basin_legend, basin_overlay
 from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid
 from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
@@ -87,7 +88,7 @@ class _RunsPlot(PlotGrid):
         items: list[LegendItem] = []
         for i, run in self._visible():
             mark = run_marker(i) if self.monochrome else "━━"
-            items.append((f"{mark} {run.label}", self.run_rgb(i, run)))
+            items.append((f"{mark} {safe_text(run.label, newlines=False)}", self.run_rgb(i, run)))
         return items
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from ...core.text import safe_text
 from ..session import RunEntry
 
 __all__ = ["RunsTable", "fmt_num"]
@@ -48,7 +49,8 @@ class RunsTable(DataTable):
 
     def _cells(self, r: RunEntry) -> tuple:
         style = "" if self.monochrome else "rgb({},{},{})".format(*r.color)
-        name = Text(("" if r.visible else "◌ ") + r.spec.label, style=style if r.visible else "dim")
+        label = safe_text(r.spec.label, newlines=False)
+        name = Text(("" if r.visible else "◌ ") + label, style=style if r.visible else "dim")
         p = r.progress
         status = Text(r.status_text, style={"diverged": "red", "error": "bold red", "invalid": "red"}.get(
             p.status if not r.invalid else "invalid", ""))

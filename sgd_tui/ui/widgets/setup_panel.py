@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Select, Static
 
@@ -20,6 +21,7 @@ from ...core.objectives import OBJECTIVES, get_objective
 from ...core.optimizers import OPTIMIZERS, get_optimizer
 from ...core.params import Param
 from ...core.runspec import BUDGET_PARAMS, SEED, RunSpec
+from ...core.text import safe_text
 from ...core.settings import budget_issues, default_budget, run_settings_for
 from ..session import Shared
 
@@ -139,7 +141,7 @@ class SetupPanel(VerticalScroll):
 
     def _show_error(self, selector: str, message: str) -> None:
         err = self.query_one(selector, Static)
-        err.update(message)
+        err.update(Content(safe_text(message)))  # it may echo a typed value: never markup
         err.set_class(bool(message), "-shown")
 
     # ------------------------------------------------------------------------------- edits

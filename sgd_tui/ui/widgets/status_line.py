@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.content import Content
 from textual.widgets import Static
+
+from ...core.text import safe_text
 
 if TYPE_CHECKING:
     from ..session import RunEntry, Session
@@ -34,4 +37,4 @@ class StatusLine(Static):
                 f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
         if text != self._text:
             self._text = text
-            self.update(text)
+            self.update(Content(safe_text(text, newlines=False)))  # a title from a file: never markup

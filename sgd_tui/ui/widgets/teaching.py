@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...core.optimizers import get_optimizer
+from ...core.text import safe_text
 from ..session import RunEntry
 from .runs_table import fmt_num
 
@@ -77,7 +78,7 @@ class TeachingPanel(Static):
             return ""
         info = get_optimizer(entry.spec.optimizer)
         text = Text()
-        text.append(f"{entry.spec.label}: ", style="bold")
+        text.append(f"{safe_text(entry.spec.label, newlines=False)}: ", style="bold")
         text.append(info.rule)
         if entry.state and not playing:
             text.append("\n" + "   ".join(describe_state(entry.state)))
