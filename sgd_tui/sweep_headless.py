@@ -29,6 +29,7 @@ from .core.engine import Control
 from .core.objectives import get_objective
 from .core.records import EVAL_COLUMNS, METRICS_COLUMNS
 from .core.scenario import Scenario, scenario_to_toml
+from .core.text import safe_text
 from .core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from .core.trials import TrialOutcome, default_workers, trial_threads
 from .headless import _json_safe, _num, _stop_on_sigint, default_out_dir, environment, scenario_summary
@@ -118,7 +119,7 @@ class _SweepProgress:
             self._say(self.line() + "\n")
 
     def note(self, text: str) -> None:
-        self._say(("\r\x1b[2K" if self.tty else "") + text + "\n")
+        self._say(("\r\x1b[2K" if self.tty else "") + safe_text(text) + "\n")
 
 
 def _clock(seconds: float) -> str:
@@ -232,16 +233,16 @@ def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
     from .plotting.sweepplot import band_plot, band_series, sensitivity_plot
 
     sweep = s.sweep
-    name = s.title if len(s.title) <= 50 else s.name  # plotext drops a title wider than the plot
+    name = safe_text(s.title if len(s.title) <= 50 else s.name, newlines=False)  # plotext drops a wider title
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)
     panels = []
     for run in sweep.run_labels:
         series = band_series(sweep, band_rows, run, "samples" if by_samples else "step")
         if not series:
             continue
-        panels.append(band_plot(series, title=f"{name}: {run}, {len(sweep.seeds)} seeds",
+        panels.append(band_plot(series, title=f"{name}: {safe_text(run, newlines=False)}, {len(sweep.seeds)} seeds",
                                 xlabel="# of samples" if by_samples else "step"))
-    (out / "loss.txt").write_text("\n".join(panels) or "(no trial logged a loss)\n", encoding="utf-8")
+    (out / "loss.txt").write_text(safe_text("\n".join(panels)) or "(no trial logged a loss)\n", encoding="utf-8")
     texts = []
     metric = sweep.metric
     accuracy = any(r["test_accuracy"] is not None for r in rows)
@@ -253,4 +254,4 @@ def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
             texts.append(sensitivity_plot(sensitivity(sweep, rows, key, "test_accuracy"),
                                           title=f"{name}: test accuracy against {key}", ylabel="test accuracy"))
     if texts:
-        (out / "sensitivity.txt").write_text("\n".join(texts), encoding="utf-8")
+        (out / "sensitivity.txt").write_text(safe_text("\n".join(texts)), encoding="utf-8")  # users `cat` it

@@ -126,6 +126,21 @@ def test_headless_progress_and_text_plots_are_safe_and_data_files_exact(tmp_path
     assert "\\u001b" in (out / "summary.json").read_text(encoding="utf-8")  # JSON escapes it
 
 
+def test_a_sweep_replay_prints_and_draws_file_text_made_visible(tmp_path):
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(HOSTILE.read_text(encoding="utf-8").replace("steps = 3", "steps = 5")
+                     + "\n[sweep]\nlr = [0.01, 0.1]\nseeds = 1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cli("--scenario", str(sweep), "--headless", "--out", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert not raw(proc.stderr + proc.stdout)
+    for name in ("loss.txt", "sensitivity.txt"):
+        assert not raw((out / name).read_text(encoding="utf-8")), name
+    assert "A␛]0;pwned-label␇" in (out / "loss.txt").read_text(encoding="utf-8")
+    with open(out / "sweep.csv", newline="", encoding="utf-8") as f:  # data keep the exact text
+        assert any(row["label"].startswith("A\x1b]0;pwned-label\x07") for row in csv.DictReader(f))
+
+
 def test_a_data_error_naming_a_hostile_data_dir_is_made_visible(tmp_path):
     data = tmp_path / "d\x1b]0;data\x07"
     raw_dir = data / "FashionMNIST" / "raw"
