@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,13 +15,7 @@ from sgd_tui.core.params import format_value
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "sgd_tui", *args], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=cwd)
-
-
-def test_list_optimizers_shows_every_hyperparameter_with_default_and_range():
+def test_list_optimizers_shows_every_hyperparameter_with_default_and_range(cli):
     out = cli("--list-optimizers").stdout
     for info in OPTIMIZERS.values():
         block = out.split(f"\n{info.name}: ", 1)[1] if not out.startswith(f"{info.name}: ") else out
@@ -35,7 +26,7 @@ def test_list_optimizers_shows_every_hyperparameter_with_default_and_range():
     assert "batch_size" in out.split("run settings", 1)[1]
 
 
-def test_list_objectives_and_scenarios():
+def test_list_objectives_and_scenarios(cli):
     out = cli("--list-objectives").stdout
     for info in OBJECTIVES.values():
         assert f"{info.name} ({info.kind}): {info.title}" in out
@@ -54,7 +45,7 @@ def test_list_objectives_and_scenarios():
     (["--scenario", "optimizer-race", "--headless", "--steps", "0"], "--steps and --epochs take a number >= 1"),
     (["--validate", "/nonexistent/x.toml"], "no such file"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path):
+def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path, cli):
     proc = cli(*args, "--out", str(tmp_path / "o")) if "--headless" in args else cli(*args)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -63,7 +54,7 @@ def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_headless_with_overrides_writes_to_the_default_directory(tmp_path):
+def test_headless_with_overrides_writes_to_the_default_directory(tmp_path, cli):
     proc = cli("--scenario", str(ROOT / "scenarios" / "optimizer-race.toml"), "--headless", "--steps", "30",
                "--seed", "5", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -76,9 +67,8 @@ def test_headless_with_overrides_writes_to_the_default_directory(tmp_path):
     assert "\r" not in proc.stderr
 
 
-def test_a_diverged_run_still_exits_0(tmp_path):
-    path = tmp_path / "lr10.toml"
-    path.write_text(textwrap.dedent("""\
+def test_a_diverged_run_still_exits_0(tmp_path, cli, scenario_file):
+    path = scenario_file("""\
         schema = 1
         [objective]
         name = "quadratic"
@@ -87,19 +77,18 @@ def test_a_diverged_run_still_exits_0(tmp_path):
         [optimizer]
         name = "gd"
         lr = 10.0
-        """))
+        """)
     proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr
     assert "diverged at step" in proc.stderr
 
 
-def test_an_unavailable_device_is_bad_input(tmp_path):
+def test_an_unavailable_device_is_bad_input(tmp_path, cli, scenario_file):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    path = tmp_path / "gpu.toml"
-    path.write_text(textwrap.dedent(f"""\
+    path = scenario_file(f"""\
         schema = 1
         device = "cuda:0"
         [objective]
@@ -109,7 +98,7 @@ def test_an_unavailable_device_is_bad_input(tmp_path):
         epochs = 1
         [optimizer]
         name = "sgd"
-        """))
+        """)
     proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -4,10 +4,7 @@ CLI exits 2 on it without a traceback, whether validating or replaying."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,12 +21,6 @@ def expectations(path: Path) -> list[tuple[str, int | None]]:
         out.append(("" if key == "-" else key, None if line == "-" else int(line)))
     assert out, f"{path.name} has no '# expect: KEY LINE' comment"
     return out
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "sgd_tui", *args], capture_output=True, text=True, env=env,
-                          timeout=60)
 
 
 def test_the_corpus_is_not_empty():
@@ -50,7 +41,7 @@ def test_every_expected_issue_is_reported_at_its_line(path):
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
-def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path):
+def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path, cli):
     keys = [k for k, _ in expectations(path) if k]
     for args in (("--validate", str(path)), ("--scenario", str(path), "--headless", "--out", str(tmp_path))):
         proc = cli(*args)
@@ -64,7 +55,7 @@ def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path):
     assert not (tmp_path / "metrics.csv").exists()
 
 
-def test_validate_reports_each_file_and_fails_if_any_is_bad():
+def test_validate_reports_each_file_and_fails_if_any_is_bad(cli):
     good = ROOT / "scenarios" / "optimizer-race.toml"
     proc = cli("--validate", str(good), str(CORPUS[0]))
     assert proc.returncode == 2

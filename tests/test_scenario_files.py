@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,10 +26,8 @@ def test_scenario_file_validates(path):
     assert s.runs and len({r.label for r in s.runs}) == len(s.runs)
 
 
-def test_validate_accepts_every_shipped_scenario():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "sgd_tui", "--validate", *map(str, FILES)], capture_output=True,
-                          text=True, env=env, timeout=60)
+def test_validate_accepts_every_shipped_scenario(cli):
+    proc = cli("--validate", *FILES, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count(": ok (") == len(FILES)
 

@@ -1,0 +1,61 @@
+"""Fixtures shared by the test files: scenario files written to a temporary directory, the synthetic
+FashionMNIST data set, and the ``sgd-tui`` command line run as a separate process.
+
+Helpers that are plain functions rather than fixtures live in ``core_helpers.py`` (RunSpecs and runs)
+and ``fashion_data.py`` (the data set's writer, the network block, the in-process CLI).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from fashion_data import make_fashion_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: the synthetic FashionMNIST set the session shares (class templates plus noise, in the real file format)
+FASHION_TRAIN, FASHION_TEST = 512, 256
+
+
+@pytest.fixture
+def scenario_file(tmp_path) -> Callable[..., Path]:
+    """A factory ``scenario_file(text, name="scenario.toml")``: writes the TOML ``text`` (dedented) under
+    this test's tmp_path and returns its path."""
+
+    def write(text: str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def fashion_root(tmp_path_factory) -> Path:
+    """The synthetic FashionMNIST data set (512 training, 256 test images, seed 0), written once a session.
+
+    Tests only read it (the loader extracts the .gz files next to themselves, the same for every reader);
+    a test that corrupts or rewrites files writes its own set with ``make_fashion_dir(tmp_path)``."""
+    return make_fashion_dir(tmp_path_factory.mktemp("fashion"), n_train=FASHION_TRAIN, n_test=FASHION_TEST, seed=0)
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess]:
+    """``cli(*args, cwd=None, timeout=120, env=None)``: ``python -m sgd_tui ARGS`` in a new process with this
+    checkout first on the path; the CompletedProcess has ``returncode``, ``stdout`` and ``stderr``."""
+    return run_sgd_tui
+
+
+def run_sgd_tui(*args: str, cwd: Path | None = None, timeout: float = 120,
+                env: dict | None = None) -> subprocess.CompletedProcess:
+    environ = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sgd_tui", *map(str, args)], capture_output=True, text=True,
+                          env=environ, timeout=timeout, cwd=cwd)
