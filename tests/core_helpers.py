@@ -1,11 +1,14 @@
-"""Small builders shared by the core tests."""
+"""Small builders shared by the core tests: RunSpecs, runs driven to their end, scenario texts."""
 
 from __future__ import annotations
+
+import textwrap
 
 from sgd_tui.core.engine import Runner, drive
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import validate_hyperparameters
 from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
+from sgd_tui.core.scenario import parse_scenario
 from sgd_tui.core.settings import BUDGET_DEFAULTS
 
 
@@ -28,6 +31,21 @@ def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_optio
     return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
 
 
+#: the head of a scenario the scenario tests extend with an [optimizer] table (line numbers matter: steps is line 5)
+SCENARIO_HEAD = """\
+schema = 1
+[objective]
+name = "rosenbrock"
+[budget]
+steps = 20
+"""
+
+
+def parse(text: str):
+    """The scenario in ``text`` (dedented), as read from a file ``t.toml``."""
+    return parse_scenario(textwrap.dedent(text), "t.toml")
+
+
 def run_to_end(spec: RunSpec, on_chunk=None, control=None, on_sharpness=None):
     """Build ``spec`` and drive it to its end with the engine's loop: (runner, result); ``on_chunk``
     sees the initial record first, as the replay writes it; ``on_sharpness`` the curvature measured."""
@@ -48,4 +66,4 @@ def trajectory(spec: RunSpec) -> list[tuple[float, float]]:
     return points
 
 
-__all__ = ["make_spec", "trajectory", "Runner", "run_to_end"]
+__all__ = ["make_spec", "trajectory", "Runner", "run_to_end", "SCENARIO_HEAD", "parse"]

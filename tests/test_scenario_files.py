@@ -1,4 +1,5 @@
-"""Every scenario shipped in scenarios/ (whoever wrote it) validates, through the API and the CLI."""
+"""Scenario files: where they are found (the project directory, $SGD_TUI_SCENARIOS, by name or path), and
+every scenario shipped in scenarios/ (whoever wrote it) validates, through the API and the CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import find_scenarios, load_scenario, scenarios_dir
+from core_helpers import SCENARIO_HEAD as BASE
+from sgd_tui.core.scenario import ScenarioError, find_scenarios, load_scenario, scenarios_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -32,11 +34,15 @@ def test_validate_accepts_every_shipped_scenario(cli):
     assert proc.stdout.count(": ok (") == len(FILES)
 
 
-def test_optimizer_race_runs_every_optimizer_of_the_registry_from_one_start():
-    from sgd_tui.core.optimizers import OPTIMIZERS
-
-    s = load_scenario("optimizer-race")
-    assert sorted(r.optimizer for r in s.runs) == sorted(OPTIMIZERS)
-    assert {r.objective for r in s.runs} == {"rosenbrock"}
-    assert {r.objective_options["start"] for r in s.runs} == {(-1.5, 2.0)}
-    assert s.budget["steps"] >= 2000
+def test_scenarios_are_found_by_name_in_the_directory_of_the_environment(tmp_path, monkeypatch):
+    (tmp_path / "b.toml").write_text(BASE + 'title = "B"\n[optimizer]\nname = "sgd"\n'.replace("title", "#"))
+    (tmp_path / "a.toml").write_text('schema = 1\ntitle = "A"\n' + BASE[10:] + '[optimizer]\nname = "gd"\n')
+    monkeypatch.setenv("SGD_TUI_SCENARIOS", str(tmp_path))
+    assert [(n, t) for n, _, t in find_scenarios()] == [("a", "A"), ("b", "")]
+    assert load_scenario("a").runs[0].optimizer == "gd"
+    assert load_scenario(tmp_path / "b.toml").name == "b"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("aa")
+    assert "unknown scenario 'aa' (did you mean 'a'?)" in str(err.value)
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(str(tmp_path / "missing.toml"))

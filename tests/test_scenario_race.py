@@ -1,4 +1,5 @@
-"""optimizer-race shows what its description says (the full 2,000-step budget: about two seconds)."""
+"""The shipped optimizer-race scenario: every optimizer of the registry from one start, and it shows what its
+description says (the full 2,000-step budget: about two seconds)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def test_optimizer_race_shows_what_its_description_promises(tmp_path):
     assert 1e-2 < final["adagrad"] < final["gd"]
     assert all(1e-5 < final[n] < 2e-2 for n in ("rmsprop", "adamax", "nadam"))
     assert final["adadelta"] == max(final.values())
+
+
+def test_optimizer_race_runs_every_optimizer_of_the_registry_from_one_start():
+    from sgd_tui.core.optimizers import OPTIMIZERS
+
+    s = load_scenario("optimizer-race")
+    assert sorted(r.optimizer for r in s.runs) == sorted(OPTIMIZERS)
+    assert {r.objective for r in s.runs} == {"rosenbrock"}
+    assert {r.objective_options["start"] for r in s.runs} == {(-1.5, 2.0)}
+    assert s.budget["steps"] >= 2000
