@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from sgd_tui.core.objectives import get_objective, validate_options  # noqa: E402
 from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.theory import dynamics, local_model, rate_map_grid  # noqa: E402
+from sgd_tui.core.rate_map import rate_map_grid  # noqa: E402
+from sgd_tui.core.theory import dynamics, local_model  # noqa: E402
 
 RATE_TARGET_MS = 20.0
 BASIN_TARGET_MS = 300.0

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from core_helpers import make_spec, run_to_end, trajectory
-from sgd_tui.core.engine import Control, Runner, Sampler
+from sgd_tui.core.engine import Control, Runner
+from sgd_tui.core.sampler import Sampler
 
 
 def test_lr_10_on_a_quadratic_diverges_with_its_step():

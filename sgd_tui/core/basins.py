@@ -224,7 +224,7 @@ def basin_map(objective: str, options: dict[str, Any], optimizer: str, hyper: di
     ``settings``' schedule) for ``steps`` steps; classify each start. ``cancelled()`` is polled every CHECK (25)
     steps (a UI worker passes its cancel flag); the map is then None."""
     torch = _torch()
-    from .engine import build_scheduler
+    from .sampler import build_scheduler
 
     surface = make_surface(objective, **{k: v for k, v in options.items() if k not in ("start", "noise")})
     minima = surface_minima(objective, options)

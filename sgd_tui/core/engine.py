@@ -1,6 +1,7 @@
 """The run loop: one RunSpec in, a stream of records out.
 
-:class:`Runner` owns one run: its problem, optimizer, schedule and sampler. ``advance()`` takes up to a
+:class:`Runner` owns one run: its problem, optimizer, schedule and sampler (the last two in
+:mod:`sgd_tui.core.sampler`). ``advance()`` takes up to a
 given number of steps (or until a deadline) and returns the records logged meanwhile, so the same code
 serves :func:`drive`, the one loop of a run without a UI (the headless replay and the tests, in chunks of
 a quarter second), and the app's worker thread (small chunks, then a sleep that leaves the UI the GIL).
@@ -25,6 +26,7 @@ from .objectives import get_objective
 from .optimizers import get_optimizer
 from .records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
 from .runspec import RunSpec
+from .sampler import Sampler, build_scheduler
 from .settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 
 __all__ = ["Control", "Runner", "drive", "build_scheduler", "warm_up"]
@@ -36,67 +38,6 @@ def warm_up() -> None:
     import torch
 
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-
-
-def build_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
-    """The learning-rate schedule α_t as a torch.optim.lr_scheduler (stepped once per optimizer step).
-
-    constant: α_t = α;  step: α_t = α γ^⌊t/step_size⌋;  exponential: α_t = α γ^t;
-    inverse_time: α_t = α / (1 + decay·t);  cosine: α_t = η_min + (α - η_min)(1 + cos(π t/T))/2, T = the budget.
-    """
-    import torch.optim.lr_scheduler as S
-
-    kind = settings.get("schedule", "constant")
-    if kind == "constant":
-        return None
-    if kind == "step":
-        return S.StepLR(optimizer, step_size=settings["step_size"], gamma=settings["gamma"])
-    if kind == "exponential":
-        return S.ExponentialLR(optimizer, gamma=settings["gamma"])
-    if kind == "inverse_time":
-        decay = settings["decay"]
-        return S.LambdaLR(optimizer, lambda t: 1.0 / (1.0 + decay * t))
-    if kind == "cosine":
-        return S.CosineAnnealingLR(optimizer, T_max=max(1, total_steps), eta_min=settings["eta_min"])
-    raise SetupError(f"unknown schedule {kind!r}")
-
-
-class Sampler:
-    """Batches of training indices for one epoch after another.
-
-    shuffle: a fresh permutation each epoch (without replacement, like DataLoader(shuffle=True));
-    replacement: uniform draws with replacement; sequential: file order (DataLoader without shuffle).
-    A full batch is ``None``: the problem uses the whole training set without indexing.
-    """
-
-    def __init__(self, n: int, batch_size, mode: str, seed: int, device=None):
-        import torch
-
-        self.n = n
-        self.full = batch_size == "full" or batch_size >= n
-        self.batch = n if self.full else int(batch_size)
-        self.per_epoch = 1 if self.full else math.ceil(n / self.batch)
-        self.mode = mode
-        self.device = device
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def epoch(self) -> list:
-        import torch
-
-        if self.full:
-            return [None]
-        if self.mode == "shuffle":
-            order = torch.randperm(self.n, generator=self.generator)
-        elif self.mode == "replacement":
-            order = torch.randint(self.n, (self.per_epoch * self.batch,), generator=self.generator)
-        else:
-            order = torch.arange(self.n)
-        if self.device is not None and self.device.type != "cpu":
-            order = order.to(self.device, non_blocking=True)
-        return list(order.split(self.batch))
-
-    def size(self, idx) -> int:
-        return self.n if idx is None else int(idx.shape[0])
 
 
 def _optimizer_params(problem) -> list:

@@ -4,8 +4,8 @@ What it computes is the lecture's ``train_loop``/``test_loop`` (``../shared/lect
 Training Script"); how it computes it is faster:
 
 * the whole data set sits on the run's device as uint8 rows (:mod:`sgd_tui.core.data`); a batch is picked by
-  index (the engine's Sampler: a seeded permutation, or file order like ``DataLoader`` without shuffle) and
-  becomes float on the device as ``x / 255`` -- exactly ``ToTensor``, so the numbers are the lecture's;
+  index (the :class:`~sgd_tui.core.sampler.Sampler`: a seeded permutation, or file order like ``DataLoader``
+  without shuffle) and becomes float on the device as ``x / 255`` -- exactly ``ToTensor``, so the numbers are the lecture's;
 * the model is the lecture's ``NeuralNetwork`` written as plain ``F.linear``/``F.relu`` calls on six leaf
   tensors (W1, b1, W2, b2, W3, b3 -- the order of ``model.parameters()``): the same kernels without the
   ``nn.Module`` call overhead;
