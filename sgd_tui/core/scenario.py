@@ -18,8 +18,9 @@ A scenario without ``[[runs]]`` is one run of its ``[optimizer]`` settings.
 Validation reports every problem of a file at once: each :class:`ScenarioIssue` names the file, the
 line where the key is (or its table's header), the key path (``runs[2].momentum``; runs are counted
 from 1, as they appear in the file) and what is allowed. Each value is checked by its registry Param; the
-rules that combine settings, budget, objective and optimizer are :mod:`sgd_tui.core.settings`'s; writing a
-scenario back as TOML is :mod:`sgd_tui.core.scenario_toml`'s. No torch, textual, rich or plotext import.
+rules that combine settings, budget, objective and optimizer are :mod:`sgd_tui.core.settings`'s; the
+issues are collected by :mod:`sgd_tui.core.scenario_check`; writing a scenario back as TOML is
+:mod:`sgd_tui.core.scenario_toml`'s. No torch, textual, rich or plotext import.
 """
 
 from __future__ import annotations
@@ -37,14 +38,15 @@ from .devices import check_device_name
 from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
-from .params import Param, ParamError
 from .runspec import BASIN_PARAMS, BUDGET_PARAMS, LANDSCAPE_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .scenario_check import Checker as _Checker
+from .scenario_check import join_key as _join
+from .scenario_check import show_value as _show
 from .scenario_files import find_scenarios, scenarios_dir
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
 from .text import file_stem, shorten
-from .toml_lines import line_of, locate_keys
 
 __all__ = [
     "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",
@@ -103,51 +105,6 @@ def load_scenario(name_or_path: str | Path, *, max_trials: int | None = None) ->
 
 
 # ============================================================================ parsing and validation
-class _Checker:
-    """Collects issues with file and line for one scenario text."""
-
-    def __init__(self, text: str, file: str):
-        self.file = file
-        self.where = locate_keys(text)
-        self.issues: list[ScenarioIssue] = []
-
-    def add(self, key: str, message: str) -> None:
-        issue = ScenarioIssue(self.file, line_of(self.where, key) if key else None, shorten(key), message)
-        if not any(i.key == issue.key and i.message == issue.message for i in self.issues):
-            self.issues.append(issue)
-
-    def check(self, param: Param, value: Any, key: str) -> Any:
-        try:
-            return param.check(value)
-        except ParamError as e:
-            self.add(key, str(e))
-            return param.default
-
-    def table(self, value: Any, key: str) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            last = key.split(".")[-1]
-            header = f"runs.{last}" if key.startswith("runs[") else key
-            self.add(key, f"must be a table ([{header}] or {last} = {{ ... }}), got {_show(value)}")
-            return {}
-        return value
-
-    def unknown(self, key: str, allowed: list[str], where: str) -> None:
-        hint = difflib.get_close_matches(key.split(".")[-1], allowed, n=1)
-        msg = f"unknown key {shorten(repr(key.split('.')[-1]))}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-        self.add(key, f"{msg}; {where} takes: " + ", ".join(allowed))
-
-
-def _show(value: Any) -> str:
-    """A value echoed in a message, cut to a readable length."""
-    return shorten(json.dumps(value, default=str) if not isinstance(value, str) else repr(value))
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
 def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int | None = None) -> Scenario:
     """Parse and validate a scenario; raise :class:`ScenarioError` listing every problem."""
     file = str(path)
