@@ -47,6 +47,18 @@ def fashion_root(tmp_path_factory) -> Path:
     return make_fashion_dir(tmp_path_factory.mktemp("fashion"), n_train=FASHION_TRAIN, n_test=FASHION_TEST, seed=0)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch intra-op thread for a module (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``):
+    on a busy 2-core machine two threads make small FashionMNIST steps 10-40x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess]:
     """``cli(*args, cwd=None, timeout=120, env=None)``: ``python -m sgd_tui ARGS`` in a new process with this

@@ -12,19 +12,20 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from core_helpers import make_spec, run_to_end
-from fashion_data import block_network, make_fashion_dir, run_cli
+from fashion_data import block_network, run_cli
 from sgd_tui.core import devices, fashion
 from sgd_tui.core.data import prepare
 from sgd_tui.core.engine import Runner
 from sgd_tui.core.errors import SetupError
 from sgd_tui.core.optimizers import OPTIMIZERS
 
-N_TRAIN, N_TEST = 512, 256
+N_TRAIN, N_TEST = 512, 256  # the sizes of conftest's fashion_root
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return make_fashion_dir(tmp_path_factory.mktemp("fashion"), n_train=N_TRAIN, n_test=N_TEST, seed=0)
+def root(fashion_root):
+    """conftest's synthetic data set, shared with the other FashionMNIST tests."""
+    return fashion_root
 
 
 def spec(root, optimizer="sgd", steps=None, epochs=None, model="mlp", log_every=5, seed=0, options=None, **kw):

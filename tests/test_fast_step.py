@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fashion_data import make_fashion_dir
 from sgd_tui.core import fashion
 from sgd_tui.core.flat_params import FlatParams
 from sgd_tui.core.losses import classification_loss, penalty
@@ -21,21 +20,16 @@ from sgd_tui.core.mlp_fast import LOSSES, PENALTIES, covers
 from sgd_tui.core.objectives import validate_options
 from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
 
-N_TRAIN = 512
+N_TRAIN = 512  # the size of conftest's fashion_root
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return make_fashion_dir(tmp_path_factory.mktemp("fashion"), n_train=N_TRAIN, n_test=64, seed=0)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine two threads make these small steps 10-40x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def root(fashion_root):
+    """conftest's synthetic data set: N_TRAIN training images."""
+    return fashion_root
 
 
 def problem(root, **options):

@@ -14,8 +14,6 @@ import csv
 import json
 import math
 import statistics
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,14 +234,7 @@ def test_adam_vs_amsgrad_differ_when_the_gradients_shrink(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the FashionMNIST scenarios
-@pytest.fixture(scope="module")
-def fashion_root(tmp_path_factory) -> Path:
-    """A synthetic data set in FashionMNIST's file format (class templates plus noise), written once."""
-    from sgd_tui.core.data import write_fashion_like
-
-    return write_fashion_like(tmp_path_factory.mktemp("fashion"), n_train=512, n_test=256, seed=0)
-
-
+# (fashion_root: conftest's synthetic data set in the real file format, 512 training and 256 test images)
 def replay_fashion(name: str, out: Path, root: Path, *, model: str, epochs: int) -> Replay:
     """Replay a FashionMNIST scenario on the synthetic data with a smaller model and budget (the
     scenario's optimizers, hyperparameters, batch sizes and sampling unchanged), on the CPU."""
@@ -306,9 +297,8 @@ def test_adam_learning_rate_too_large_stuck_too_small_slow(tmp_path, fashion_roo
 
 
 # ----------------------------------------------------------------------------- every scenario is listed
-def test_list_scenarios_shows_every_lecture_scenario_with_its_title():
-    out = subprocess.run([sys.executable, "-m", "sgd_tui", "--list-scenarios"], capture_output=True, text=True,
-                         timeout=60, cwd=Path(__file__).resolve().parents[1])
+def test_list_scenarios_shows_every_lecture_scenario_with_its_title(cli):
+    out = cli("--list-scenarios", timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr
     titles = {name: title for name, _, title in find_scenarios()}
     for name in (*SCENARIOS_2D, *SCENARIOS_FASHION):

@@ -20,12 +20,7 @@ def root(tmp_path_factory):
     return make_fashion_dir(tmp_path_factory.mktemp("fashion"), n_train=256, n_test=64, seed=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_precision_is_an_option_defaulting_to_the_lecture_float32():
