@@ -5,7 +5,8 @@ import pytest
 import torch  # noqa: F401  - imported up front so key presses stay fast
 
 from sgd_tui.core.engine import Control, Runner
-from sgd_tui.core.theory import dynamics, local_model, rate_map_grid, theory_of_runner
+from sgd_tui.core.rate_map import rate_map_grid
+from sgd_tui.core.theory import dynamics, local_model, theory_of_runner
 from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared

@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from ...core.theory import rate_map_grid
+from ...core.rate_map import rate_map_grid
 from ...plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from .runs_table import fmt_num
 
