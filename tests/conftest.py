@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from fashion_data import make_fashion_dir
+from fashion_data import make_fashion_dir, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,13 @@ def cli() -> Callable[..., subprocess.CompletedProcess]:
     """``cli(*args, cwd=None, timeout=120, env=None)``: ``python -m sgd_tui ARGS`` in a new process with this
     checkout first on the path; the CompletedProcess has ``returncode``, ``stdout`` and ``stderr``."""
     return run_sgd_tui
+
+
+@pytest.fixture
+def cli_in_process(monkeypatch) -> Callable[[list[str]], int]:
+    """``cli_in_process(argv)``: ``sgd-tui ARGV`` in this process (capsys sees its output, monkeypatches
+    apply); returns the exit status."""
+    return lambda argv: run_cli(monkeypatch, argv)
 
 
 def run_sgd_tui(*args: str, cwd: Path | None = None, timeout: float = 120,

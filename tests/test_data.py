@@ -13,28 +13,21 @@ import numpy as np
 import pytest
 import torch
 
-from fashion_data import block_network, make_fashion_dir, run_cli
+from fashion_data import block_network, make_fashion_dir
 from sgd_tui.core import data as D
 from sgd_tui.core.errors import SetupError
 
 RAW = ("FashionMNIST", "raw")
 
 
-@pytest.fixture
-def cli(monkeypatch):
-    """``sgd-tui`` in this process."""
-    return lambda argv: run_cli(monkeypatch, argv)
-
-
 def raw_of(root):
     return root.joinpath(*RAW)
 
 
-def scenario_file(tmp_path, data_dir=None, device="cpu"):
-    """A one-run FashionMNIST scenario file (logistic model, one epoch)."""
+def fashion_scenario(scenario_file, data_dir=None, device="cpu"):
+    """A one-run FashionMNIST scenario file (logistic model, one epoch), written by conftest's factory."""
     line = f'data_dir = "{data_dir}"\n' if data_dir else ""
-    path = tmp_path / "fm.toml"
-    path.write_text(textwrap.dedent(f"""\
+    return scenario_file(textwrap.dedent(f"""\
         schema = 1
         device = "{device}"
         [objective]
@@ -48,8 +41,7 @@ def scenario_file(tmp_path, data_dir=None, device="cpu"):
         name = "sgd"
         lr = 0.01
         batch_size = 32
-        """))
-    return path
+        """), "fm.toml")
 
 
 # ----------------------------------------------------------------------------- the format
@@ -105,11 +97,12 @@ def test_data_dir_precedence(tmp_path, monkeypatch):
     assert D.resolve_data_dir("rel") == tmp_path / "rel"
 
 
-def test_cli_data_dir_overrides_the_scenario(tmp_path, monkeypatch, capsys, cli):
+def test_cli_data_dir_overrides_the_scenario(tmp_path, monkeypatch, capsys, cli_in_process, scenario_file):
     block_network(monkeypatch)
     good = make_fashion_dir(tmp_path / "good", n_train=64, n_test=32)
-    scen = scenario_file(tmp_path, data_dir=tmp_path / "empty")
-    code = cli(["--scenario", str(scen), "--headless", "--out", str(tmp_path / "out"), "--data-dir", str(good)])
+    scen = fashion_scenario(scenario_file, data_dir=tmp_path / "empty")
+    code = cli_in_process(["--scenario", str(scen), "--headless", "--out", str(tmp_path / "out"),
+                           "--data-dir", str(good)])
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "out" / "eval.csv").read_text().count("\n") == 2  # header + one epoch
 
@@ -133,20 +126,22 @@ def test_missing_files_without_download_names_what_is_missing(tmp_path):
         D.prepare(tmp_path, download=False)
 
 
-def test_cli_offline_missing_data_exits_2_with_where_to_put_the_files(tmp_path, monkeypatch, capsys, cli):
+def test_cli_offline_missing_data_exits_2_with_where_to_put_the_files(tmp_path, monkeypatch, capsys, cli_in_process,
+                                                                     scenario_file):
     block_network(monkeypatch)
-    scen = scenario_file(tmp_path)
+    scen = fashion_scenario(scenario_file)
     data_dir = tmp_path / "nodata"
-    code = cli(["--scenario", str(scen), "--headless", "--out", str(tmp_path / "out"), "--data-dir", str(data_dir)])
+    code = cli_in_process(["--scenario", str(scen), "--headless", "--out", str(tmp_path / "out"),
+                           "--data-dir", str(data_dir)])
     err = capsys.readouterr().err
     assert code == 2, err
     assert str(data_dir / "FashionMNIST" / "raw") in err and "train-images-idx3-ubyte.gz" in err
     assert "Traceback" not in err
 
 
-def test_cli_download_data_offline_exits_2(tmp_path, monkeypatch, capsys, cli):
+def test_cli_download_data_offline_exits_2(tmp_path, monkeypatch, capsys, cli_in_process):
     block_network(monkeypatch)
-    assert cli(["--download-data", "--data-dir", str(tmp_path)]) == 2
+    assert cli_in_process(["--download-data", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "could not download FashionMNIST" in err and str(raw_of(tmp_path)) in err and "Traceback" not in err
 
@@ -227,12 +222,12 @@ def test_corrupt_files_are_a_clear_data_error(tmp_path, monkeypatch, corrupt, wo
     assert not list(raw_of(root).glob("*.part"))
 
 
-def test_cli_corrupt_file_exits_2_in_one_line(tmp_path, monkeypatch, capsys, cli):
+def test_cli_corrupt_file_exits_2_in_one_line(tmp_path, monkeypatch, capsys, cli_in_process, scenario_file):
     block_network(monkeypatch)
     root = make_fashion_dir(tmp_path / "d", n_train=60, n_test=30)
     corrupt_truncated(raw_of(root))
-    code = cli(["--scenario", str(scenario_file(tmp_path)), "--headless", "--out", str(tmp_path / "out"),
-                     "--data-dir", str(root)])
+    code = cli_in_process(["--scenario", str(fashion_scenario(scenario_file)), "--headless",
+                           "--out", str(tmp_path / "out"), "--data-dir", str(root)])
     err = capsys.readouterr().err
     assert code == 2 and "train-images-idx3-ubyte.gz: not a readable gzip file" in err
     assert "Traceback" not in err and err.count("\n") == 1

@@ -142,9 +142,8 @@ def test_lecture_title_for_a_single_dataset_run():
     assert lecture_title(s.runs[0]) == "Optimizer-SGD lr-0.001 mt-0.5 bs-16"
 
 
-def test_ctrl_c_stops_writes_what_was_done_and_exits_130(tmp_path):
-    scenario = tmp_path / "long.toml"
-    scenario.write_text(textwrap.dedent("""\
+def test_ctrl_c_stops_writes_what_was_done_and_exits_130(tmp_path, scenario_file):
+    scenario = scenario_file("""\
         schema = 1
         [objective]
         name = "rosenbrock"
@@ -156,7 +155,7 @@ def test_ctrl_c_stops_writes_what_was_done_and_exits_130(tmp_path):
         [[runs]]
         [[runs]]
         lr = 0.01
-        """))
+        """, "long.toml")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "sgd_tui", "--scenario", str(scenario), "--headless",

@@ -64,13 +64,13 @@ def test_bf16_logits_are_float32_computed_under_autocast(root):
     assert not torch.equal(out, exact) and torch.allclose(out, exact, rtol=0.05, atol=0.05)
 
 
-def test_bf16_is_labelled_as_changing_the_numbers_in_labels_and_summary(root, tmp_path, monkeypatch, capsys):
+def test_bf16_is_labelled_as_changing_the_numbers_in_labels_and_summary(root, tmp_path, monkeypatch, capsys,
+                                                                       scenario_file):
     block_network(monkeypatch)
     spec = make_spec("fashion_mnist", "sgd", objective_options={"data_dir": str(root), "precision": "bf16"})
     assert "precision=bf16" in spec.key_hyper()
     assert "precision" not in make_spec("fashion_mnist", "sgd", objective_options={"data_dir": str(root)}).key_hyper()
-    scenario = tmp_path / "bf16.toml"
-    scenario.write_text(f'''schema = 1
+    scenario = scenario_file(f'''schema = 1
 title = "bf16"
 [objective]
 name = "fashion_mnist"
@@ -83,7 +83,7 @@ steps = 4
 name = "sgd"
 lr = 0.01
 batch_size = 32
-''')
+''', "bf16.toml")
     out = tmp_path / "out"
     code = run_cli(monkeypatch, ["--scenario", str(scenario), "--headless", "--out", str(out), "--device", "cpu"])
     assert code == 0, capsys.readouterr().err
