@@ -19,14 +19,14 @@ Validation reports every problem of a file at once: each :class:`ScenarioIssue` 
 line where the key is (or its table's header), the key path (``runs[2].momentum``; runs are counted
 from 1, as they appear in the file) and what is allowed. Each value is checked by its registry Param; the
 rules that combine settings, budget, objective and optimizer are :mod:`sgd_tui.core.settings`'s; the
-issues are collected by :mod:`sgd_tui.core.scenario_check`; writing a scenario back as TOML is
+issues are collected by :mod:`sgd_tui.core.scenario_check`; the [basins] and [landscape] tables are
+checked by :mod:`sgd_tui.core.scenario_maps`; writing a scenario back as TOML is
 :mod:`sgd_tui.core.scenario_toml`'s. No torch, textual, rich or plotext import.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 import tomllib
@@ -38,13 +38,15 @@ from .devices import check_device_name
 from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
-from .runspec import BASIN_PARAMS, BUDGET_PARAMS, LANDSCAPE_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_check import Checker as _Checker
 from .scenario_check import join_key as _join
 from .scenario_check import show_value as _show
 from .scenario_files import find_scenarios, scenarios_dir
+from .scenario_maps import basins_table as _basins
+from .scenario_maps import landscape_table as _landscape
 from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
-from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, basin_issues, budget_issues, run_issues
+from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
 from .text import file_stem, shorten
 
@@ -57,7 +59,6 @@ TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "bu
             "sweep", "basins", "landscape")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
-BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
 
 
 @dataclass
@@ -191,65 +192,6 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
                     objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape)
-
-
-def _basins(c: _Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
-    """[basins]: the map's settings, each checked; settings.basin_issues says which runs it can map."""
-    out = {p.name: p.default for p in BASIN_PARAMS}
-    for k, v in c.table(raw, "basins").items():
-        if k in BASIN_KEYS:
-            out[k] = c.check(BASIN_KEYS[k], v, f"basins.{k}")
-        else:
-            c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
-    for key, message in basin_issues([get_objective(r.objective) for r in runs]):
-        c.add(key, message)
-    return out
-
-
-def _landscape(c: _Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any]:
-    """The [landscape] table: LANDSCAPE_PARAMS and ``runs`` (labels of the runs the plane goes through, or
-    the one run the random directions are centred on). The runs must share objective and options (one
-    start, one parameter space) and have a training set; every run then keeps weight snapshots for its
-    path (budget.snapshot_every, 1 unless set: thinned to bounded memory)."""
-    known = {p.name: p for p in LANDSCAPE_PARAMS}
-    out: dict[str, Any] = {p.name: p.default for p in LANDSCAPE_PARAMS}
-    for k, v in raw.items():
-        if k == "runs":
-            continue
-        if k not in known:
-            c.unknown(f"landscape.{k}", ["runs", *known], "[landscape]")
-            continue
-        out[k] = c.check(known[k], v, f"landscape.{k}")
-    labels = [r.label for r in runs]
-    want = 2 if out["mode"] == "plane" else 1
-    names = raw.get("runs")
-    if names is None:
-        names = labels[:want]
-    elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        c.add("landscape.runs", f"must be a list of run labels, e.g. {json.dumps(labels[:want])}")
-        names = labels[:want]
-    if len(names) != want:
-        c.add("landscape.runs", f"mode \"{out['mode']}\" needs {want} run label{'s' if want > 1 else ''} "
-                                f"({'the plane goes through the start and their weights' if want > 1 else 'the directions are centred on its weights'}); "
-                                f"got {len(names)}")
-    for n in names:
-        if n not in labels:
-            hint = difflib.get_close_matches(n, labels, n=1)
-            c.add("landscape.runs", f"no run labelled {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                  + "; runs: " + ", ".join(labels))
-    out["runs"] = list(names)
-    for r in runs:
-        if not get_objective(r.objective).has_data:
-            c.add("landscape", f"a loss-landscape slice needs a training set; {r.objective} has none")
-            break
-    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
-    if len(keys) > 1:
-        c.add("landscape", "every run must train the same objective with the same options (one start, "
-                           "one weight space) to share a slice")
-    for r in runs:
-        if r.budget.get("snapshot_every") is None:
-            r.budget["snapshot_every"] = 1
-    return out
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):

@@ -1,0 +1,79 @@
+"""A scenario's optional map tables, checked against the runs they map: ``[basins]`` (basins of attraction
+over a grid of starts, :mod:`sgd_tui.core.basins`) and ``[landscape]`` (a 2-D slice of a network's training
+loss, :mod:`sgd_tui.core.landscape`). Called by :func:`sgd_tui.core.scenario.parse_scenario` once the runs are
+resolved; every problem goes to its :class:`~sgd_tui.core.scenario_check.Checker` at the table's key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from .objectives import get_objective
+from .runspec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
+from .scenario_check import Checker
+from .settings import basin_issues
+
+__all__ = ["basins_table", "landscape_table", "BASIN_KEYS"]
+
+BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
+
+
+def basins_table(c: Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
+    """[basins]: the map's settings, each checked; settings.basin_issues says which runs it can map."""
+    out = {p.name: p.default for p in BASIN_PARAMS}
+    for k, v in c.table(raw, "basins").items():
+        if k in BASIN_KEYS:
+            out[k] = c.check(BASIN_KEYS[k], v, f"basins.{k}")
+        else:
+            c.unknown(f"basins.{k}", list(BASIN_KEYS), "[basins]")
+    for key, message in basin_issues([get_objective(r.objective) for r in runs]):
+        c.add(key, message)
+    return out
+
+
+def landscape_table(c: Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any]:
+    """The [landscape] table: LANDSCAPE_PARAMS and ``runs`` (labels of the runs the plane goes through, or
+    the one run the random directions are centred on). The runs must share objective and options (one
+    start, one parameter space) and have a training set; every run then keeps weight snapshots for its
+    path (budget.snapshot_every, 1 unless set: thinned to bounded memory)."""
+    known = {p.name: p for p in LANDSCAPE_PARAMS}
+    out: dict[str, Any] = {p.name: p.default for p in LANDSCAPE_PARAMS}
+    for k, v in raw.items():
+        if k == "runs":
+            continue
+        if k not in known:
+            c.unknown(f"landscape.{k}", ["runs", *known], "[landscape]")
+            continue
+        out[k] = c.check(known[k], v, f"landscape.{k}")
+    labels = [r.label for r in runs]
+    want = 2 if out["mode"] == "plane" else 1
+    names = raw.get("runs")
+    if names is None:
+        names = labels[:want]
+    elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        c.add("landscape.runs", f"must be a list of run labels, e.g. {json.dumps(labels[:want])}")
+        names = labels[:want]
+    if len(names) != want:
+        c.add("landscape.runs", f"mode \"{out['mode']}\" needs {want} run label{'s' if want > 1 else ''} "
+                                f"({'the plane goes through the start and their weights' if want > 1 else 'the directions are centred on its weights'}); "
+                                f"got {len(names)}")
+    for n in names:
+        if n not in labels:
+            hint = difflib.get_close_matches(n, labels, n=1)
+            c.add("landscape.runs", f"no run labelled {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                  + "; runs: " + ", ".join(labels))
+    out["runs"] = list(names)
+    for r in runs:
+        if not get_objective(r.objective).has_data:
+            c.add("landscape", f"a loss-landscape slice needs a training set; {r.objective} has none")
+            break
+    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
+    if len(keys) > 1:
+        c.add("landscape", "every run must train the same objective with the same options (one start, "
+                           "one weight space) to share a slice")
+    for r in runs:
+        if r.budget.get("snapshot_every") is None:
+            r.budget["snapshot_every"] = 1
+    return out
