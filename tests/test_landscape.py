@@ -16,12 +16,7 @@ from sgd_tui.core.landscape import (PlaneError, SnapshotLog, anchor_grid, comput
 from sgd_tui.core.sharpness import _unflat
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
 
 
 def trained(objective="mlp_regression", options=None, steps=150, **runs):

@@ -15,12 +15,7 @@ from sgd_tui.core.network import MLPRegressionProblem, chebyshev
 from sgd_tui.core.objectives import get_objective, validate_options
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny networks: more threads only add fork-join overhead
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
 
 
 def build_problem(name, options, seed=0):

@@ -18,12 +18,7 @@ def build_problem(name, options, seed=0):
     return get_objective(name).build(options, seed=seed)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
 
 
 def exact_top_eigenvalue(problem, idx) -> float:
