@@ -32,7 +32,8 @@ from .core.scenario import Scenario, scenario_to_toml
 from .core.text import safe_text
 from .core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from .core.trials import TrialOutcome, default_workers, trial_threads
-from .headless import _json_safe, _num, _stop_on_sigint, default_out_dir, environment, scenario_summary
+from .headless import _json_safe, _stop_on_sigint, default_out_dir, environment, scenario_summary
+from .results_dir import _num
 
 __all__ = ["replay_sweep"]
 
