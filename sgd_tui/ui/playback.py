@@ -95,6 +95,11 @@ class Playback:
     def _set_rate(self, session: Session) -> None:
         self.driver.rate = self.speed if session.shared.is_2d else None
 
+    @property
+    def driver_running(self) -> bool:
+        """The driver thread is running (it then owns the runners' weights between its rounds)."""
+        return self._worker is not None and not self._worker.is_finished
+
     def _ensure_driver(self) -> None:
         if self._worker is None or self._worker.is_finished:
             self.driver.cancel.clear()

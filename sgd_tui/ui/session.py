@@ -26,6 +26,7 @@ from ..core.runspec import SEED, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
 from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
 from ..core.text import safe_text, unique_label, unique_labels
+from ..plotting.netseries import SharpnessSeries
 from ..plotting.series import RunSeries
 from .worker import RunUpdate, Slot
 
@@ -57,6 +58,7 @@ class Shared:
     device: str = "auto"
     title: str = "Untitled comparison"
     description: str = ""
+    landscape: dict[str, Any] | None = None  # a scenario's [landscape] settings (the app's slice uses them)
 
     def __post_init__(self) -> None:
         resolved, errors = validate_options(self.objective, self.options)
@@ -78,6 +80,7 @@ class RunEntry:
     spec: RunSpec
     color: tuple[int, int, int]
     series: RunSeries = field(default_factory=RunSeries)
+    sharpness: SharpnessSeries = field(default_factory=SharpnessSeries)  # λmax (budget sharpness_every)
     slot: Slot | None = None
     visible: bool = True
     invalid: str = ""  # a form value that is not allowed: the run cannot start
@@ -99,6 +102,7 @@ class RunEntry:
             self.spec = spec
         self.slot = Slot(self.run_id, self.spec)
         self.series = RunSeries()
+        self.sharpness = SharpnessSeries()
         self.progress, self.state, self.theory = RunProgress(), None, None
         self.version += 1
 
@@ -112,6 +116,8 @@ class RunEntry:
             self.series.extend(u.records)
         if u.evals:
             self.series.extend_evals(u.evals)
+        if u.sharpness:
+            self.sharpness.extend(u.sharpness)
         self.progress = u.progress
         if u.state is not None:
             self.state = u.state
@@ -245,7 +251,9 @@ class Session:
 
     def set_shared(self, shared: Shared) -> None:
         """New objective, options, budget, seed or device: every run is rebuilt and reset (a run with
-        its own objective keeps it, and takes the new budget, seed and device)."""
+        its own objective keeps it, and takes the new budget, seed and device); a [landscape] table stays."""
+        if shared.landscape is None:
+            shared.landscape = self.shared.landscape
         self.shared = shared
         for r in self.runs:
             s = r.spec
@@ -289,7 +297,8 @@ def session_from_scenario(scenario: Scenario) -> Session:
     (core.text.safe_text: control and bidi characters visible), so its fields, table, legends and a
     saved scenario all show what the screen shows; labels stay unique."""
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
-                    scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description))
+                    scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description),
+                    getattr(scenario, "landscape", None))
     session = Session(shared)
     labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
     for spec, label in zip(scenario.runs, labels):

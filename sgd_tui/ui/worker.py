@@ -114,6 +114,12 @@ class Driver:
         self.torch_threads = torch_threads
         self.runner_factory = runner_factory
         self.cancel = threading.Event()
+        self._between: list[Callable[[], Any]] = []  # calls to make between two rounds (call_between)
+
+    def call_between(self, fn: Callable[[], Any]) -> None:
+        """Have the driver thread call ``fn()`` before its next round, when no run is mid-step (a job that
+        must read the weights, e.g. the landscape's capture). Thread-safe; ``fn`` must not raise."""
+        self._between.append(fn)
 
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> None:
@@ -125,6 +131,8 @@ class Driver:
         set_training_threads(self.torch_threads)
         last = time.perf_counter()
         while not self.cancel.is_set():
+            while self._between:
+                self._between.pop(0)()
             slots = [s for s in self.slots if s.active]
             if not slots:
                 break

@@ -31,6 +31,11 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("l", "plot_view('toggle_log')", "log y", id="log_y", show=False, tooltip="loss plot: log / linear y"),
     Binding("e", "plot_view('cycle_smoothing')", "smoothing", id="smoothing", show=False,
             tooltip="loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)"),
+    Binding("L", "landscape", "landscape", id="landscape",
+            tooltip="data sets: compute the loss-landscape slice through the start and the selected and next "
+                    "runs' weights (off the UI thread), with every run's path and its distance ⟂ off the plane"),
+    Binding("K", "toggle_landscape", "landscape on/off", id="toggle_landscape", show=False,
+            tooltip="data sets: show / hide the landscape slice (in place of the test metrics)"),
     Binding("s", "toggle_setup", "setup", id="toggle_setup", tooltip="show / hide the setup panel"),
     Binding("i", "toggle_teaching", "teaching aids", id="toggle_teaching", show=False,
             tooltip="show / hide the teaching aids (2-D objectives)"),
@@ -49,4 +54,6 @@ MAIN_BINDINGS: list[Binding] = [
 ]
 
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a form field they type.\n"
-              "Editing the selected run resets it. Ctrl+P opens the command palette.")
+              "Editing the selected run resets it. Ctrl+P opens the command palette.\n"
+              "Data sets with budget sharpness_every: λmax per run beside the loss, ╌ the selected run's "
+              "stability limit (2/α, 2(1+β)/α, Nesterov's).")

@@ -34,6 +34,7 @@ from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
 from .dialogs import AskScreen, HelpScreen
 from .keys import HELP_INTRO, MAIN_BINDINGS
+from .netview import NetViewActions
 
 __all__ = ["MainScreen"]
 
@@ -41,7 +42,7 @@ REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
-class MainScreen(Screen):
+class MainScreen(NetViewActions, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS = MAIN_BINDINGS
@@ -110,7 +111,7 @@ class MainScreen(Screen):
     def _shared_changed(self) -> None:
         """After the objective or the run list changed: plot kind, surface, runs, driver slots."""
         is_2d = self.session.shared.is_2d
-        self.plots.set_kind(is_2d)
+        self.plots.set_kind(is_2d, bool(self.session.shared.budget.get("sharpness_every")))
         self.set_class(is_2d, "-surface")
         self._runs_changed()
 
@@ -122,6 +123,7 @@ class MainScreen(Screen):
     async def _load_selected(self) -> None:
         """The selected run into the setup form, and its objective's surface under the trajectories."""
         r = self.selected()
+        self.plots.select(r.run_id if r else None)
         self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed)
         await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
         self._teach_key = ()

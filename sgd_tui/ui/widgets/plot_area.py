@@ -3,7 +3,9 @@ or test loss and accuracy per epoch (data sets).
 
 The area owns the plot options (x axis, log y, smoothing) and hands every plot the same run list; the
 screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which plots show is a CSS
-class: ``-surface`` or ``-dataset``. The surface under the trajectories is built in a thread worker
+class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the loss, when the
+budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test metrics; the slice
+is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface under the trajectories is built in a thread worker
 (:func:`~sgd_tui.ui.background.build_surface` imports torch), so the first frame never waits for it.
 """
 
@@ -19,7 +21,9 @@ from textual.containers import Horizontal
 from ...core.objectives import get_objective
 from ...plotting.series import X_KEYS
 from ..background import BasinsReady, SurfaceReady, build_surface, compute_basins
+from ..landscape_job import LandscapeReady
 from ..session import RunEntry
+from .netplots import LandscapePlot, SharpnessPlot, SharpRun
 from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
 __all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
@@ -37,6 +41,8 @@ class PlotArea(Horizontal):
         self.basins_on = False  # the b key: basins of the selected run in place of the heat map
         self._basins_key: tuple = ()  # the run settings of the map drawn or being computed
         self._basins_cancel = threading.Event()
+        self.selected: str | None = None  # run_id of the selected run (its stability limit is drawn)
+        self.landscape_key = 0  # the newest landscape request: older answers are dropped
 
     @property
     def surface_objective(self) -> str:
@@ -51,8 +57,10 @@ class PlotArea(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield TrajectoryPlot(id="trajectory", monochrome=self.monochrome)
+        yield LandscapePlot(id="landscape", monochrome=self.monochrome)
         yield EvalPlot(id="evals", monochrome=self.monochrome)
         yield LossPlot(id="loss", monochrome=self.monochrome)
+        yield SharpnessPlot(id="sharpness", monochrome=self.monochrome)
 
     @property
     def loss(self) -> LossPlot:
@@ -60,15 +68,30 @@ class PlotArea(Horizontal):
 
     @property
     def trajectory(self) -> TrajectoryPlot:
-        return self.query_one(TrajectoryPlot)
+        return self.query_one("#trajectory", TrajectoryPlot)
+
+    @property
+    def sharpness(self) -> SharpnessPlot:
+        return self.query_one(SharpnessPlot)
+
+    @property
+    def landscape(self) -> LandscapePlot:
+        return self.query_one(LandscapePlot)
 
     @property
     def evals(self) -> EvalPlot:
         return self.query_one(EvalPlot)
 
-    def set_kind(self, is_2d: bool) -> None:
+    def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
+        """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss)."""
         self.set_class(is_2d, "-surface")
         self.set_class(not is_2d, "-dataset")
+        self.set_class(sharpness and not is_2d, "-sharpness")
+        if is_2d:
+            self.set_class(False, "-landscape")
+
+    def select(self, run_id: str | None) -> None:
+        self.selected = self.sharpness.selected = run_id
 
     def set_runs(self, runs: list[RunEntry]) -> None:
         self._runs = list(runs)
@@ -77,6 +100,9 @@ class PlotArea(Horizontal):
             plot.set_runs(plot_runs)
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
+        self.landscape.set_runs(plot_runs)
+        self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible, r.series.n_train,
+                                          r.spec.optimizer, r.spec.hyper) for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
@@ -132,6 +158,16 @@ class PlotArea(Horizontal):
             return
         self.trajectory.set_basins(m.basins)
 
+    def on_landscape_ready(self, m: LandscapeReady) -> None:
+        if m.key != self.landscape_key:
+            return  # an answer to an older request
+        if m.error:
+            self.landscape.set_status(m.error)
+            self.notify(m.error, title="loss landscape", severity="warning")
+            return
+        note = m.view.note
+        self.landscape.set_view(m.view, f"{m.seconds:.1f} s" + (f"; {note}" if note else ""))
+
     def cycle_x(self) -> str:
         loss = self.loss
         loss.x_key = X_KEYS[(X_KEYS.index(loss.x_key) + 1) % len(X_KEYS)]
@@ -150,4 +186,15 @@ class PlotArea(Horizontal):
     def refresh_if_changed(self) -> None:
         is_2d = self.has_class("-surface")
         self.loss.refresh_if_changed()
-        (self.trajectory if is_2d else self.evals).refresh_if_changed()
+        if is_2d:
+            self.trajectory.refresh_if_changed()
+            return
+        # an objective without a test set leaves the test-metrics plot empty: the network views take its place
+        self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
+        (self.landscape if self.has_class("-landscape") else self.evals).refresh_if_changed()
+        if self.has_class("-sharpness"):
+            self.sharpness.x_key = self.loss.x_key
+            n = {r.run_id: r.series.n_train for r in self._runs}
+            for sr in self.sharpness._runs:
+                sr.n_train = n.get(sr.run_id)
+            self.sharpness.refresh_if_changed()

@@ -29,7 +29,7 @@ from .param_form import ParamForm
 
 __all__ = ["SetupPanel"]
 
-NOT_IN_FORM = ("sharpness_every", "sharpness_subset", "snapshot_every")  # shown once the app draws them
+NET_ONLY = ("sharpness_every", "sharpness_subset", "snapshot_every")  # data sets: λmax plot, landscape paths
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
@@ -84,8 +84,8 @@ class SetupPanel(VerticalScroll):
         self.query_one("#objective-help", Static).update(f"{info.formula}\n{info.help}")
         await self._replace("#options-box", ParamForm(info.params, shared.options, title="options", id="options"))
         budget = dict(shared.budget, seed=shared.seed)
-        # the curvature and landscape keys stay out of the form until the app draws what they measure
-        shown = tuple(p for p in BUDGET_PARAMS if p.name not in NOT_IN_FORM)
+        # the curvature and landscape keys measure networks: a surface has neither
+        shown = tuple(p for p in BUDGET_PARAMS if info.has_data or p.name not in NET_ONLY)
         await self._replace("#budget-box", ParamForm((*shown, SEED), budget, title="budget", id="budget"))
 
     async def load_run(self, spec: RunSpec | None, invalid: str = "") -> None:

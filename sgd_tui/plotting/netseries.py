@@ -1,0 +1,77 @@
+"""Per-run data of the network views (no Textual): the λmax measurements and a slice's paths as arrays.
+
+:class:`SharpnessSeries` holds a run's :class:`~sgd_tui.core.records.SharpnessRecord` stream in bounded
+memory (when ``capacity`` is reached every other measurement is dropped, the first and the newest kept),
+with the x values the loss plot uses (step, samples, epoch = samples / n, time) so both plots share an
+axis. :class:`PathSeries` is a projected path ((a, b) per kept snapshot) in the shape the trajectory
+plot draws (``path()``, ``version``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..core.records import SharpnessRecord
+
+__all__ = ["SharpnessSeries", "PathSeries", "limit_formula"]
+
+
+class SharpnessSeries:
+    """A run's λmax measurements; ``version`` bumps on every change (plots redraw only then)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = max(4, int(capacity))
+        self.records: list[SharpnessRecord] = []
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def extend(self, records: Iterable[SharpnessRecord]) -> None:
+        new = list(records)
+        if not new:
+            return
+        self.records.extend(new)
+        while len(self.records) > self.capacity:
+            self.records = self.records[:-1:2] + self.records[-1:]
+        self.version += 1
+
+    @property
+    def last(self) -> SharpnessRecord | None:
+        return self.records[-1] if self.records else None
+
+    def xy(self, x_key: str = "step", n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time."""
+        rs = self.records
+        if x_key == "samples":
+            xs = [r.samples for r in rs]
+        elif x_key == "epoch":
+            xs = [r.samples / n_train if n_train else math.nan for r in rs]
+        elif x_key == "time":
+            xs = [r.time_s for r in rs]
+        else:
+            xs = [r.step for r in rs]
+        return np.asarray(xs, dtype=float), np.asarray([r.lambda_max for r in rs], dtype=float)
+
+
+def limit_formula(optimizer: str, hyper: dict) -> str | None:
+    """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.sharpness`,
+    classified as :mod:`sgd_tui.core.theory` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
+    from ..core.theory import _method
+
+    return {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}.get(_method(optimizer, hyper)[0])
+
+
+class PathSeries:
+    """A projected path on a slice: ``path()`` = (a values, b values), as a run's series gives (x, y)."""
+
+    def __init__(self, a: Iterable[float], b: Iterable[float], version: int = 0) -> None:
+        self._a = np.asarray(list(a), dtype=float)
+        self._b = np.asarray(list(b), dtype=float)
+        self.version = version
+
+    def path(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._a, self._b
