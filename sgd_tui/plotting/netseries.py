@@ -62,7 +62,8 @@ def limit_formula(optimizer: str, hyper: dict) -> str | None:
     classified as :mod:`sgd_tui.core.theory` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
     from ..core.theory import _method
 
-    return {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}.get(_method(optimizer, hyper)[0])
+    forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
+    return forms.get(_method(optimizer, hyper)[0])
 
 
 class PathSeries:

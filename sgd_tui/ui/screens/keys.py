@@ -31,7 +31,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("l", "plot_view('toggle_log')", "log y", id="log_y", show=False, tooltip="loss plot: log / linear y"),
     Binding("e", "plot_view('cycle_smoothing')", "smoothing", id="smoothing", show=False,
             tooltip="loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)"),
-    Binding("L", "landscape", "landscape", id="landscape",
+    Binding("L", "landscape", "landscape", id="landscape", show=False,
             tooltip="data sets: compute the loss-landscape slice through the start and the selected and next "
                     "runs' weights (off the UI thread), with every run's path and its distance ⟂ off the plane"),
     Binding("K", "toggle_landscape", "landscape on/off", id="toggle_landscape", show=False,

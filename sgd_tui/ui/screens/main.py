@@ -123,8 +123,7 @@ class MainScreen(NetViewActions, Screen):
     async def _load_selected(self) -> None:
         """The selected run into the setup form, and its objective's surface under the trajectories."""
         r = self.selected()
-        self.plots.select(r.run_id if r else None)
-        self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed)
+        self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed, r and r.run_id)
         await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
         self._teach_key = ()
 

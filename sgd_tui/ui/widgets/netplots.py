@@ -181,8 +181,8 @@ class LandscapePlot(TrajectoryPlot):
         for r in self._colors:
             pts = paths.get(r.label)
             if pts:
-                runs.append(PlotRun(r.run_id, r.label, r.color,
-                                    PathSeries([p[1] for p in pts], [p[2] for p in pts], self._view_version), r.visible))
+                path = PathSeries([p[1] for p in pts], [p[2] for p in pts], self._view_version)
+                runs.append(PlotRun(r.run_id, r.label, r.color, path, r.visible))
         super().set_runs(runs)
 
     def state_key(self) -> tuple:

@@ -5,8 +5,9 @@ The area owns the plot options (x axis, log y, smoothing) and hands every plot t
 screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which plots show is a CSS
 class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the loss, when the
 budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test metrics; the slice
-is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface under the trajectories is built in a thread worker
-(:func:`~sgd_tui.ui.background.build_surface` imports torch), so the first frame never waits for it.
+is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface under the trajectories
+is built in a thread worker (:func:`~sgd_tui.ui.background.build_surface` imports torch), so the first
+frame never waits for it.
 """
 
 from __future__ import annotations
@@ -104,9 +105,11 @@ class PlotArea(Horizontal):
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible, r.series.n_train,
                                           r.spec.optimizer, r.spec.hyper) for r in runs])
 
-    def show_objective(self, name: str, options: dict[str, Any], seed: int) -> None:
+    def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
-        have objectives of their own); the surface is built off the UI thread, once per objective."""
+        have objectives of their own); the surface is built off the UI thread, once per objective.
+        ``selected``: the selected run's id (the sharpness plot draws its stability limit)."""
+        self.select(selected)
         self.surface_objective = name
         key = f"{name}:{sorted(options.items())}:{seed}"
         if get_objective(name).is_2d and key != self._surface_key:
