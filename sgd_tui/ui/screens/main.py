@@ -270,11 +270,6 @@ class MainScreen(NetViewActions, Screen):
     def action_flat_out(self) -> None:
         self.playback.toggle_flat_out(self.session)
 
-    def action_plot_view(self, change: str) -> None:
-        """t, l, e: the loss plot's x axis, log y, smoothing (PlotArea's cycle_x, toggle_log, cycle_smoothing)."""
-        getattr(self.plots, change)()
-        self.refresh_views()  # a key shows its effect now, not at the next tick
-
     def action_toggle_setup(self) -> None:
         self.toggle_class("-setup-hidden" if self.has_class("-wide") else "-setup-shown")
 

@@ -1,4 +1,5 @@
-"""The main screen's keys for the network views: the loss-landscape slice (compute, show / hide).
+"""The main screen's plot keys: the loss plot's view (t, l, e) and the network views' loss-landscape
+slice (L computes it, K shows / hides it).
 
 A mixin of :class:`~sgd_tui.ui.screens.main.MainScreen` (which keeps the session, the playback and the
 plot area); the slice is computed in a thread worker (:mod:`sgd_tui.ui.landscape_job`), one at a time:
@@ -15,7 +16,12 @@ __all__ = ["NetViewActions"]
 
 
 class NetViewActions:
-    """action_landscape (L) and action_toggle_landscape (K) for MainScreen."""
+    """action_plot_view (t, l, e), action_landscape (L) and action_toggle_landscape (K) for MainScreen."""
+
+    def action_plot_view(self, change: str) -> None:
+        """t, l, e: the loss plot's x axis, log y, smoothing (PlotArea's cycle_x, toggle_log, cycle_smoothing)."""
+        getattr(self.plots, change)()
+        self.refresh_views()  # a key shows its effect now, not at the next tick
 
     def action_landscape(self) -> None:
         plots = self.plots
