@@ -254,25 +254,68 @@ async def test_resize_to_80x24_and_200x60():
     app = SgdApp(quadratic_session(steps=10), timings=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
+        setup, loss = screen.query_one("#setup"), screen.query_one("#loss")
         assert screen.has_class("-narrow")
-        assert screen.query_one("#setup").display is False or screen.query_one("#setup").region.width == 0
+        assert setup.display is False or setup.region.width == 0
         plots, table = screen.query_one("#plots"), screen.query_one("#runs")
         assert plots.region.height >= 6 and table.region.height >= 3
         assert screen.query_one("Footer").region.y == 23
-        await pilot.press("s")  # the setup panel on demand
+        width_closed = loss.region.width
+        await pilot.press("s")  # the setup panel on demand: a drawer over the plots, which keep their width
         await pilot.pause()
-        assert screen.query_one("#setup").region.width > 0
+        assert setup.region.width > 0 and screen.focused is screen.query_one("#objective")
+        assert loss.region.width == width_closed
         await pilot.press("s")
+        await pilot.pause()
+        assert setup.region.width == 0 and screen.focused is table
         await flat_out(pilot)
         await run_to_end(pilot)
         await pilot.resize_terminal(200, 60)
         await pilot.pause(0.3)
         assert screen.has_class("-wide")
-        assert screen.query_one("#setup").region.width > 0
+        assert setup.region.width == 0  # hidden by the user: stays hidden after a resize
         assert screen.query_one("#loss").region.width > 50
+        await pilot.press("s")
+        await pilot.pause()
+        assert setup.region.width > 0
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
+        assert setup.region.width > 0  # shown by the user: stays shown (as the drawer)
         assert runs(pilot)[0].progress.status == "finished"  # resizes neither crash nor lose the run
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_tab_reaches_every_field_and_shows_it(size):
+    """Tab walks every field of the setup panel (the regularization demo's own options included); each
+    focused field lies inside the panel's visible region, whole, and its row is reversed."""
+    app = SgdApp(session_from_scenario(load_scenario("regularization")), timings=False)
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        if not screen.has_class("-setup-open"):
+            await pilot.press("s")
+        await pilot.pause()
+        panel = screen.query_one("#setup")
+        fields = [w for w in panel.query("Input, Select") if w.focusable]
+        names = {w.id for w in fields}
+        assert {"f-regularization", "f-reg_strength", "f-lr", "f-start", "f-max_loss"} <= names
+        seen = set()
+        screen.query_one("#objective").focus()
+        await pilot.pause()
+        for _ in range(len(fields) + 2):
+            w = screen.focused
+            if w is None or panel not in w.ancestors:
+                break
+            seen.add(w.id)
+            visible = panel.content_region
+            assert w.region.width > 0 and w.region.height > 0, (w.id, w.region)  # shown, not scrolled off
+            assert visible.contains_region(w.region), (w.id, w.region, visible)
+            if w.id and w.id.startswith("f-"):
+                assert w.parent.has_pseudo_class("focus-within")
+                label = w.parent.query_one(".form-label")
+                assert "reverse" in str(label.styles.text_style)
+            await pilot.press("tab")
+            await pilot.pause()
+        assert names <= seen
 
 
 def test_session_from_scenario_keeps_every_run_ready():

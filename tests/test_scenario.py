@@ -10,7 +10,7 @@ import pytest
 
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
-from sgd_tui.core.scenario import ScenarioError, with_overrides
+from sgd_tui.core.scenario import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
 
 
 def test_without_runs_it_is_one_run_of_the_optimizer_table():
@@ -45,7 +45,7 @@ def test_runs_override_the_optimizer_table_and_another_optimizer_takes_only_its_
     assert adam.optimizer == "adam" and adam.hyper["lr"] == 0.001 and "momentum" not in adam.hyper
     assert rms.hyper["momentum"] == 0.9  # rmsprop has a momentum too: it carries over
     assert all(r.settings["schedule"] == "step" for r in s.runs)  # run settings always carry over
-    assert [r.label for r in s.runs] == ["sgd lr=0.001", "adam lr=0.001", "mine"]
+    assert [r.label for r in s.runs] == ["sgd lr=0.001", "adam", "mine"]  # defaults (adam lr 0.001) left out
 
 
 def test_a_run_can_change_the_objective_inline_or_as_a_subtable():
@@ -75,8 +75,8 @@ def test_a_run_can_change_the_objective_inline_or_as_a_subtable():
 
 
 def test_duplicate_labels_are_made_unique():
-    s = parse(BASE + '[optimizer]\nname = "adam"\n[[runs]]\n[[runs]]\nlabel = "adam lr=0.001"\n')
-    assert [r.label for r in s.runs] == ["adam lr=0.001", "adam lr=0.001 #2"]
+    s = parse(BASE + '[optimizer]\nname = "adam"\n[[runs]]\n[[runs]]\nlabel = "adam"\n')
+    assert [r.label for r in s.runs] == ["adam", "adam #2"]
 
 
 def test_overrides_replace_seed_device_and_budget_and_are_checked():
@@ -87,3 +87,19 @@ def test_overrides_replace_seed_device_and_budget_and_are_checked():
         with_overrides(s, epochs=2)
     assert err.value.issues[0].key == "budget.epochs"
     assert "command-line option" in err.value.issues[0].message
+
+
+def test_view_table_is_validated_with_file_line_and_key_and_round_trips():
+    text = BASE + '[optimizer]\nname = "sgd"\n[view]\nx = "epoch"\ny = "lig"\nsmoothing = 2\ncolour = 1\n'
+    with pytest.raises(ScenarioError) as e:
+        parse(text)
+    msg = str(e.value)
+    assert 't.toml:9: view.x: rosenbrock has no training set, hence no epochs' in msg
+    assert 't.toml:10: view.y: Invalid y: "lig" (y must be one of "log", "linear")' in msg
+    assert "t.toml:11: view.smoothing:" in msg and "[0, 0.99]" in msg
+    assert "t.toml:12: view.colour: unknown key 'colour'; [view] takes: x, y, loss, smoothing, plots" in msg
+    s = parse(BASE + '[optimizer]\nname = "sgd"\n[view]\nx = "samples"\nloss = "gap"\nplots = "loss"\n')
+    assert s.view == {"x": "samples", "y": "log", "loss": "gap", "smoothing": 0.0, "plots": "loss"}
+    again = parse_scenario(scenario_to_toml(s), "again.toml")
+    assert again.view == s.view
+    assert parse(BASE + '[optimizer]\nname = "sgd"\n').view["x"] == "step"  # every key optional

@@ -19,7 +19,7 @@ def test_specs_share_objective_budget_seed_and_device():
     assert (spec.objective, spec.objective_options["condition"], spec.budget["steps"], spec.seed, spec.device) == (
         "quadratic", 20.0, 50, 3, "cpu")
     assert spec.hyper["dampening"] == 0.0  # defaults filled in from the registry
-    assert spec.label == "sgd lr=0.1"
+    assert spec.label == "sgd lr=0.1 momentum=0.5"  # what differs from the defaults
 
 
 def test_duplicate_with_a_change_and_unique_labels():
@@ -119,9 +119,33 @@ def test_to_scenario_holds_the_runs_as_specified_and_refuses_an_empty_comparison
     s = make()
     s.add_like(s.runs[0])
     sc = s.to_scenario()
-    assert [x.label for x in sc.runs] == ["sgd lr=0.1", "sgd lr=0.1 #2"]
+    assert [x.label for x in sc.runs] == ["sgd lr=0.1 momentum=0.5", "sgd lr=0.1 momentum=0.5 #2"]
     assert sc.runs[1].hyper == s.runs[0].spec.hyper and sc.seed == 3 and sc.budget["steps"] == 50
     for r in list(s.runs):
         s.remove(r)
     with pytest.raises(ParamError, match="nothing to save"):
         s.to_scenario()
+
+
+def test_labels_follow_edits_unless_typed_and_spell_values_as_scenarios_do():
+    s = Session(Shared("quadratic", {}, {"steps": 5}, 0, "cpu"))
+    r = s.add(s.make_spec("sgd", {"lr": 0.001}, {}))
+    assert r.spec.label == "sgd lr=0.001" and not r.typed_label
+    # the form's label is unchanged: the label follows the new settings, in the scenario format's spelling
+    s.edit(r, "sgd", {"lr": 0.5789, "momentum": 0.9, "nesterov": True}, {}, r.spec.label)
+    assert r.spec.label == "sgd lr=0.5789 momentum=0.9 nesterov=true"
+    newton = s.add(s.make_spec("newton", {}, {}))
+    assert newton.spec.label == "newton"  # defaults are left out (not "newton lr=1.0")
+    # a typed label stays through later edits
+    s.edit(r, "sgd", {"lr": 0.1}, {}, "my run")
+    s.edit(r, "sgd", {"lr": 0.2}, {}, "my run")
+    assert r.spec.label == "my run" and r.typed_label and r.spec.hyper["lr"] == 0.2
+    # a scenario's own labels count as typed, its automatic ones do not
+    sc_auto = s.add(s.make_spec("adam", {"lr": 0.01}, {}))
+    assert not sc_auto.typed_label
+    s.edit(sc_auto, "adam", {"lr": 0.02}, {}, sc_auto.spec.label)
+    assert sc_auto.spec.label == "adam lr=0.02"
+    # relabelling keeps labels unique
+    twin = s.add(s.make_spec("adam", {"lr": 0.03}, {}))
+    s.edit(twin, "adam", {"lr": 0.02}, {}, twin.spec.label)
+    assert twin.spec.label == "adam lr=0.02 #2"

@@ -142,6 +142,9 @@ class Runner:
         self._measured_at: int | None = None  # the step of the last curvature measurement
         # datasets: the largest batch loss since the last check, kept on the device (see _watch)
         self._peak = None
+        self._peak_from = 0  # the step after which the running maximum started
+        self._peak_reason = ""
+        self.log_all = False  # log every step (the app's step mode: each `n` shows its step and loss)
         self.initial_record = None
         if p.is_2d:
             x, y = p.point()
@@ -199,7 +202,7 @@ class Runner:
             if self._log_due(pos_in_epoch):
                 records.append(self._record(batch_loss, lr, self.elapsed + (time.perf_counter() - t0)))
             elif not self.problem.is_2d and self.step >= self.total_steps and self._peak_diverged():
-                self._diverged()
+                self._diverged(self._peak_reason)
             if self.status != "running":
                 break
             if self.sharpness_meter is not None and self.step % self.sharpness_every == 0:
@@ -256,7 +259,10 @@ class Runner:
 
     def _log_due(self, pos_in_epoch: int) -> bool:
         """2-D problems log the full objective at the new point every ``log_every`` steps and at the end;
-        datasets log the batch loss as the lecture does (``batch % log_every == 0`` within an epoch)."""
+        datasets log the batch loss as the lecture does (``batch % log_every == 0`` within an epoch); with
+        ``log_all`` (single steps in the app) every step is logged."""
+        if self.log_all:
+            return True
         if self.problem.is_2d:
             return self.step % self.log_every == 0 or self.step == self.total_steps
         return pos_in_epoch % self.log_every == 0
@@ -268,23 +274,33 @@ class Runner:
         loss = p.logged_loss(batch_loss)  # note: a CPU-GPU sync point on accelerators
         gnorm = p.grad_norm()
         epoch_no = (self.epoch + 1) if self.sampler is not None else None
+        reason = ""
         if p.is_2d:
             x, y = p.point()
             rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm, x, y)
-            bad = not (math.isfinite(x) and math.isfinite(y))
+            if not (math.isfinite(x) and math.isfinite(y)):
+                reason = f"the point ({x:.4g}, {y:.4g}) is not finite"
         else:
             rec = Record(self.step, epoch_no, self.samples, elapsed, loss, lr, gnorm)
-            bad = self._peak_diverged()
+            if self._peak_diverged():
+                reason = self._peak_reason
         self._note_loss(loss)
-        if bad or not math.isfinite(loss) or abs(loss) > self.max_loss:
-            self._diverged()
+        if not reason and not math.isfinite(loss):
+            reason = f"the loss is {loss}"
+        elif not reason and abs(loss) > self.max_loss:
+            reason = f"the loss {loss:.4g} is above max_loss = {self.max_loss:g}"
+        if reason:
+            self._diverged(reason)
         elif self.tolerance is not None and gnorm < self.tolerance:
             self.status = "converged"
         return rec
 
-    def _diverged(self) -> None:
+    def _diverged(self, reason: str = "") -> None:
+        """End the run "diverged" at this step; ``reason`` (the value that tripped the check) becomes the
+        result's message, which the app and the replay's progress lines show."""
         self.status = "diverged"
         self.result.diverged_step = self.step
+        self.result.message = reason
 
     def _end_epoch(self, evals: list[EvalRecord]) -> None:
         """An epoch is complete: evaluate on the test set when the objective has one (and wants it)."""
@@ -302,7 +318,13 @@ class Runner:
             return False
         peak = float(self._peak)
         self._peak = None
-        return not math.isfinite(peak) or abs(peak) > self.max_loss
+        since, self._peak_from = self._peak_from, self.step
+        bad = not math.isfinite(peak) or abs(peak) > self.max_loss
+        if bad:
+            what = f"is {peak}" if not math.isfinite(peak) else f"of {peak:.4g} is above max_loss = {self.max_loss:g}"
+            self._peak_reason = (f"a batch loss {what} (the highest batch loss of steps {since + 1}-{self.step}; "
+                                 "the logged loss may look finite once the weights are ruined)")
+        return bad
 
     def stop(self) -> None:
         if not self.done:

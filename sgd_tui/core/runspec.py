@@ -108,22 +108,38 @@ class RunSpec:
     def with_changes(self, **changes: Any) -> "RunSpec":
         return replace(self, **changes)
 
-    def key_hyper(self) -> str:
-        """A short description of the hyperparameters that differ from the defaults (for tables)."""
+    def key_hyper(self, lr_always: bool = False) -> str:
+        """The hyperparameters that differ from the optimizer's defaults (and the batch size when set), as
+        a scenario file spells them: ``lr=0.5 momentum=0.9 nesterov=true batch_size=16``; ``lr_always``
+        (tables) names the learning rate even at its default."""
         from .optimizers import get_optimizer
 
         info = get_optimizer(self.optimizer)
-        parts = [f"lr={self.hyper.get('lr')}"]
+        parts = []
         for p in info.params:
-            if p.name != "lr" and self.hyper.get(p.name) != p.default:
-                parts.append(f"{p.name}={self.hyper[p.name]}")
+            value = self.hyper.get(p.name)
+            if value != p.default or (lr_always and p.name == "lr"):
+                parts.append(f"{p.name}={_spell(value)}")
         bs = self.settings.get("batch_size")
         if bs is not None:
-            parts.append(f"bs={bs}")
+            parts.append(f"batch_size={bs}")
         precision = self.objective_options.get("precision")
         if precision not in (None, "f32"):  # reduced precision changes the numbers: say so in every label
             parts.append(f"precision={precision}")
         return " ".join(parts)
+
+    def auto_label(self) -> str:
+        """The label a run gets when nobody typed one: the optimizer and what differs from its defaults
+        ("sgd lr=0.5 momentum=0.9", "newton")."""
+        key = self.key_hyper()
+        return f"{self.optimizer} {key}" if key else self.optimizer
+
+
+def _spell(value: Any) -> str:
+    """A value as in a scenario file, without quotes: true, 0.001, [0.9, 0.999], full."""
+    from .params import format_value
+
+    return value if isinstance(value, str) else format_value(value)
 
 
 def default_labels(runs: list[RunSpec]) -> None:
@@ -132,7 +148,7 @@ def default_labels(runs: list[RunSpec]) -> None:
                            for r in runs}) > 1
     for r in runs:
         if not r.label:
-            r.label = f"{r.optimizer} {r.key_hyper()}"
+            r.label = r.auto_label()
             if many_objectives:
                 r.label += f" on {r.objective}"
     for r, label in zip(runs, unique_labels([r.label for r in runs])):  # one rule with the app's runs

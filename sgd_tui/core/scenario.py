@@ -10,6 +10,8 @@ A scenario names an objective, a budget, shared optimizer settings and a list of
     [[runs]]     each overrides [optimizer] keys; ``name`` picks another optimizer (then only the
                  hyperparameters it also has carry over); an ``objective`` table overrides the
                  scenario's objective options for that run (its ``name`` another objective, same rule)
+    [view]       optional: how the app first shows it (x axis, log y, f or the gap f - f*, smoothing,
+                 which plots; see :mod:`sgd_tui.core.view`)
     [sweep]      optional: lists of values and seeds; every run x grid point x seed is a trial
                  (see :mod:`sgd_tui.core.sweep`)
 
@@ -49,6 +51,7 @@ from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
 from .text import file_stem, shorten
+from .view import VIEW_PARAMS, default_view
 
 __all__ = [
     "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
-            "sweep", "basins", "landscape")
+            "view", "sweep", "basins", "landscape")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
 
@@ -79,6 +82,7 @@ class Scenario:
     sweep: Sweep | None = None  # a [sweep] table: its trials are what a replay runs
     basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
     landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
+    view: dict[str, Any] = field(default_factory=default_view)  # the [view] table, every key resolved
 
 
 # ============================================================================ loading by name or path
@@ -160,6 +164,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         implicit = False
 
     budget = _budget(c, budget_raw)
+    view = _view(c, c.table(data.get("view"), "view"), objective)
     runs = []
     for i, raw in enumerate(runs_raw, 1):
         prefix = "optimizer" if implicit else f"runs[{i}]"
@@ -191,7 +196,21 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         if c.issues:
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape)
+                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape, view=view)
+
+
+def _view(c: _Checker, raw: dict, objective: str | None) -> dict[str, Any]:
+    """The [view] table: each key checked by its Param; an x axis of epochs needs training data."""
+    params = {p.name: p for p in VIEW_PARAMS}
+    view = default_view()
+    for key, value in raw.items():
+        if key not in params:
+            c.unknown(f"view.{key}", list(params), "[view]")
+        else:
+            view[key] = c.check(params[key], value, f"view.{key}")
+    if view["x"] == "epoch" and objective in OBJECTIVES and get_objective(objective).kind == "surface":
+        c.add("view.x", f'{objective} has no training set, hence no epochs: use "step", "samples" or "time"')
+    return view
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):
@@ -364,7 +383,7 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
 
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
-                       runs: list[RunSpec]) -> Scenario:
+                       runs: list[RunSpec], view: dict[str, Any] | None = None) -> Scenario:
     """A scenario from runs set up in the app (each RunSpec fully resolved); ``scenario_to_toml`` saves it."""
     if not runs:
         raise ValueError("a scenario needs at least one run")
@@ -373,4 +392,5 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
     name = file_stem(title)
     return Scenario(name, None, title, description, seed, device, specs[0].objective,
-                    dict(specs[0].objective_options), full_budget, {}, specs)
+                    dict(specs[0].objective_options), full_budget, {}, specs,
+                    view={**default_view(), **(view or {})})

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .objectives import get_objective
 from .settings import RUN_DEFAULTS, in_effect
+from .view import default_view
 
 if TYPE_CHECKING:  # a type only: scenario.py imports this module
     from .scenario import Scenario
@@ -45,6 +46,9 @@ def scenario_to_toml(s: "Scenario") -> str:
         if r.objective != s.objective or r.objective_options != s.objective_options:
             run["objective"] = {"name": r.objective, **_present(r.objective_options)}
         data["runs"].append(run)
+    view = {k: v for k, v in s.view.items() if v != default_view().get(k)}
+    if view:
+        data["view"] = view
     if s.sweep is not None:
         data["sweep"] = s.sweep.to_table()
     if getattr(s, "landscape", None) is not None:

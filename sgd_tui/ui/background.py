@@ -11,19 +11,22 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-__all__ = ["SurfaceReady", "DevicesFound", "BasinsReady", "build_surface", "find_devices", "compute_basins"]
+__all__ = ["SurfaceReady", "DevicesFound", "BasinsReady", "OptimaFound", "build_surface", "find_devices",
+           "compute_basins", "find_optima"]
 
 
 class SurfaceReady(Message):
     """A preview of the objective was built off the UI thread (torch imported there).
 
     grid_fn(xs, ys) -> 2-D array of f, bounds ((x0, x1), (y0, y1)), minima [(x, y), ...];
-    all None for dataset objectives, which have no surface to draw. ``key`` identifies the objective
-    and options the preview was built for, so a late answer for an old choice is ignored.
+    start (x, y) the objective's default starting point; all None for dataset objectives, which have no
+    surface to draw. ``key`` identifies the objective and options the preview was built for, so a late
+    answer for an old choice is ignored.
     """
 
-    def __init__(self, key: str, grid_fn: Callable | None, bounds, minima, error: str = "") -> None:
+    def __init__(self, key: str, grid_fn: Callable | None, bounds, minima, error: str = "", start=None) -> None:
         super().__init__()
+        self.start = start
         self.key = key
         self.grid_fn = grid_fn
         self.bounds = bounds
@@ -45,7 +48,7 @@ def build_surface(post: Callable[[Message], Any], key: str, objective: str, opti
 
     try:
         p = get_objective(objective).build(options, None, seed)
-        post(SurfaceReady(key, p.grid, p.bounds, list(p.minima)))
+        post(SurfaceReady(key, p.grid, p.bounds, list(p.minima), start=p.start))
     except Exception as e:  # noqa: BLE001 - shown to the user, the app goes on
         post(SurfaceReady(key, None, None, None, f"{type(e).__name__}: {e}"))
 
@@ -78,6 +81,32 @@ def compute_basins(post: Callable[[Message], Any], key: tuple, spec, cancelled: 
         return
     if bmap is not None:
         post(BasinsReady(key, bmap))
+
+
+class OptimaFound(Message):
+    """The minimum values f* of objectives (None where unknown), keyed as the request was."""
+
+    def __init__(self, f_stars: dict[str, float | None]) -> None:
+        super().__init__()
+        self.f_stars = f_stars
+
+
+def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dict, int]]) -> None:
+    """f* of each objective (key -> (name, options, seed)): a surface's known minimum value, the
+    regression risk's optimum (solved); None for data sets (a network's minimum is not known)."""
+    from ..core.objectives import get_objective
+
+    out: dict[str, float | None] = {}
+    for key, (name, options, seed) in wanted.items():
+        info = get_objective(name)
+        if info.kind == "dataset":
+            out[key] = None
+            continue
+        try:
+            out[key] = float(info.build(options, None, seed).min_value)
+        except Exception:  # noqa: BLE001 - no gap for this objective, the plot shows f
+            out[key] = None
+    post(OptimaFound(out))
 
 
 def find_devices(post: Callable[[Message], Any]) -> None:

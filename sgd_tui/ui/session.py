@@ -15,6 +15,7 @@ Plain Python (no widgets), so the rules are testable on their own:
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..core.params import ParamError
 from ..core.progress import RunProgress
 from ..core.runspec import SEED, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
+from ..core.view import default_view
 from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
 from ..core.text import safe_text, unique_label, unique_labels
 from ..plotting.netseries import SharpnessSeries
@@ -59,6 +61,7 @@ class Shared:
     title: str = "Untitled comparison"
     description: str = ""
     landscape: dict[str, Any] | None = None  # a scenario's [landscape] settings (the app's slice uses them)
+    view: dict[str, Any] = field(default_factory=default_view)  # how the plots show it (a scenario's [view])
 
     def __post_init__(self) -> None:
         resolved, errors = validate_options(self.objective, self.options)
@@ -89,6 +92,7 @@ class RunEntry:
     theory: Any = None  # core.theory.Theory at the run's latest point (2-D objectives; from the driver)
     version: int = 0  # bumps whenever a table cell may have changed
     own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
+    typed_label: bool = False  # someone chose the label (the form, a scenario file): edits keep it
 
     def __post_init__(self) -> None:
         if self.slot is None:
@@ -161,7 +165,7 @@ class Session:
         spec = RunSpec(label or optimizer, name, dict(options), optimizer, resolved, full,
                        dict(sh.budget), sh.seed, sh.device)
         if not label:
-            spec.label = self.unique_label(f"{optimizer} lr={resolved.get('lr'):g}")
+            spec.label = self.unique_label(spec.auto_label())
         return spec
 
     def unique_label(self, base: str, exclude: RunEntry | None = None) -> str:
@@ -184,11 +188,15 @@ class Session:
         one too. An invalid run keeps its spec and cannot start; a new label alone keeps the run's progress;
         any other change resets it.
         """
+        typed = entry.typed_label if label == entry.spec.label else bool(label)
         if not error:
             try:
-                spec = self.make_spec(optimizer, hyper, settings,
-                                      self.unique_label(label or entry.spec.label, exclude=entry),
+                spec = self.make_spec(optimizer, hyper, settings, label or entry.spec.label,
                                       objective=entry.own_objective)
+                # a label nobody typed follows the settings ("sgd lr=0.001" becomes "sgd lr=0.5 momentum=0.9")
+                base = spec.label if typed else spec.auto_label() + _objective_suffix(entry.spec.label)
+                spec.label = self.unique_label(base, exclude=entry)
+                entry.typed_label = typed
             except ParamError as e:
                 error = str(e)
         entry.invalid = error
@@ -205,7 +213,7 @@ class Session:
         n = next(self._ids)
         used = {r.color for r in self.runs}
         color = next((c for c in PALETTE if c not in used), PALETTE[(n - 1) % len(PALETTE)])
-        entry = RunEntry(f"r{n}", spec, color)
+        entry = RunEntry(f"r{n}", spec, color, typed_label=not is_auto_label(spec))
         if (spec.objective, spec.objective_options) != (self.shared.objective, self.shared.options):
             entry.own_objective = (spec.objective, dict(spec.objective_options))
         self.runs.append(entry)
@@ -237,7 +245,10 @@ class Session:
                 + ", ".join([*known, *run_params])
             )
         spec = self.make_spec(entry.spec.optimizer, hyper, settings, objective=entry.own_objective)
-        spec.label = self.unique_label(f"{entry.spec.label} {key}={text}")
+        if entry.typed_label:
+            spec.label = self.unique_label(f"{entry.spec.label} {key}={text}")
+        else:
+            spec.label = self.unique_label(spec.auto_label() + _objective_suffix(entry.spec.label))
         return spec
 
     def remove(self, entry: RunEntry) -> None:
@@ -274,7 +285,8 @@ class Session:
         if bad := self.first_invalid():
             raise ParamError(bad)
         sh = self.shared
-        return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, [r.spec for r in self.runs])
+        return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, [r.spec for r in self.runs],
+                                  sh.view)
 
     def runnable(self) -> list[RunEntry]:
         return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
@@ -290,6 +302,21 @@ class Session:
         return changed
 
 
+def _objective_suffix(label: str) -> str:
+    """The " on NAME" an automatic label of a scenario with several objectives carries (kept on relabelling)."""
+    m = re.search(r" on [a-z0-9_]+(?= #\d+$|$)", label)
+    return m.group(0) if m else ""
+
+
+def is_auto_label(spec: RunSpec) -> bool:
+    """Whether the spec's label is one the app or the scenario reader made up (optimizer and settings,
+    perhaps " on OBJECTIVE" and " #2"), not one a person chose."""
+    base = re.sub(r" #\d+$", "", spec.label)
+    base = base.removesuffix(f" on {spec.objective}")
+    lr = spec.hyper.get("lr")
+    return base in (spec.auto_label(), spec.optimizer, f"{spec.optimizer} lr={lr:g}" if lr is not None else None)
+
+
 def session_from_scenario(scenario: Scenario) -> Session:
     """A session holding a loaded scenario's runs, ready to start (specs as the scenario resolved them).
 
@@ -298,7 +325,7 @@ def session_from_scenario(scenario: Scenario) -> Session:
     saved scenario all show what the screen shows; labels stay unique."""
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
                     scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description),
-                    getattr(scenario, "landscape", None))
+                    landscape=getattr(scenario, "landscape", None), view=dict(scenario.view))
     session = Session(shared)
     labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
     for spec, label in zip(scenario.runs, labels):

@@ -176,6 +176,7 @@ class Driver:
         evals: list[EvalRecord] = []
         sharpness: list[SharpnessRecord] = []
         if max_steps > 0:
+            runner.log_all = slot.control.paused  # single steps: each one logged, so `n` shows its loss
             try:
                 records, evals, sharpness = runner.advance(max_steps, slot.control, deadline)
             except Exception as e:  # a numerical failure or a bug inside torch: the run ends, the app goes on

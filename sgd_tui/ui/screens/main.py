@@ -1,4 +1,5 @@
-"""The main view: setup sidebar, plots, teaching aids and the runs table, driven by keys.
+"""The main view: setup panel, one legend, plots and the scenario's story, teaching aids and the runs
+table, driven by keys (the layout and view keys are :mod:`.layout`'s).
 
 Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker (started and
 paced by :class:`~sgd_tui.ui.playback.Playback`) and posts :class:`~sgd_tui.ui.worker.Progress`; this
@@ -25,16 +26,19 @@ from ...core.params import ParamError
 from ..background import DevicesFound, find_devices
 from ..playback import Playback
 from ..session import RunEntry, Session
+from ..widgets.legend import RunLegend
 from ..widgets.plot_area import PlotArea
 from ..widgets.runs_table import RunsTable
 from ..widgets.setup_panel import SetupPanel
 from ..widgets.status_line import StatusLine
+from ..widgets.story import StoryPanel
 from ..widgets.teaching import TeachingPanel
 from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
 from .dialogs import AskScreen, HelpScreen
 from .keys import HELP_INTRO, MAIN_BINDINGS
 from .netview import NetViewActions
+from .layout import WIDE, LayoutKeys
 
 __all__ = ["MainScreen"]
 
@@ -42,8 +46,8 @@ REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
-class MainScreen(NetViewActions, Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+class MainScreen(NetViewActions, LayoutKeys, Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
 
     BINDINGS = MAIN_BINDINGS
 
@@ -55,7 +59,8 @@ class MainScreen(NetViewActions, Screen):
         self.playback = Playback(self.post_message, self.run_worker)
         self._teach_key: tuple = ()
         self._table_at = 0.0
-        self._told: set[str] = set()  # run errors already notified (a shared cause fails every run alike)
+        self._told: set = set()  # run errors and divergences already notified
+        self._loaded_id: str | None = None  # the run the setup panel shows
         self.shared_error = ""  # a shared setting (objective option, budget) that is not allowed
 
     # ----------------------------------------------------------------------------------- layout
@@ -65,7 +70,10 @@ class MainScreen(NetViewActions, Screen):
             yield SetupPanel(self.session.shared, first, id="setup")
             with Vertical(id="main"):
                 yield StatusLine(id="status")
-                yield PlotArea(monochrome=self.monochrome, id="plots")
+                yield RunLegend(monochrome=self.monochrome, id="legend")
+                with Horizontal(id="plot-row"):
+                    yield PlotArea(monochrome=self.monochrome, id="plots")
+                    yield StoryPanel(id="story")
                 yield TeachingPanel("", id="teaching")
                 yield TheoryPanel(monochrome=self.monochrome, id="theory")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
@@ -78,6 +86,7 @@ class MainScreen(NetViewActions, Screen):
         self.call_after_refresh(self.run_worker, partial(find_devices, self.post_message), thread=True,
                                 exit_on_error=False, group="devices", name="find_devices")
         self.set_interval(REDRAW_S, self.refresh_views)
+        self._apply_setup()
         self.table.focus()
 
     def on_unmount(self) -> None:  # whatever ends the app
@@ -92,6 +101,8 @@ class MainScreen(NetViewActions, Screen):
             self._told.clear()
         self.session = session
         await self.query_one(SetupPanel).load_shared(session.shared)
+        self.show_story(session.shared.title, session.shared.description)
+        self.plots.apply_view(session.shared.view)
         self._shared_changed()
         await self._load_selected()
 
@@ -123,6 +134,7 @@ class MainScreen(NetViewActions, Screen):
     async def _load_selected(self) -> None:
         """The selected run into the setup form, and its objective's surface under the trajectories."""
         r = self.selected()
+        self._loaded_id = r.run_id if r else None
         self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed, r and r.run_id)
         await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
         self._teach_key = ()
@@ -140,6 +152,10 @@ class MainScreen(NetViewActions, Screen):
         failed: dict[str, list[str]] = {}
         for r in self.session.apply(m.updates):
             p = r.progress
+            if p.status == "diverged" and ("diverged", id(r.slot)) not in self._told:  # say which value tripped
+                self._told.add(("diverged", id(r.slot)))
+                self.notify(p.message or "a loss or a point went out of range", severity="warning", timeout=10,
+                            title=f"{r.spec.label} diverged at step {p.diverged_step}")
             if p.status == "error" and p.message and p.message not in self._told:
                 failed.setdefault(p.message, []).append(r.spec.label)
         for message, labels in failed.items():  # one notification per distinct error, however many runs
@@ -173,6 +189,7 @@ class MainScreen(NetViewActions, Screen):
         self.plots.follow_basins(sel)
         self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
+        self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None)
 
     # ----------------------------------------------------------------------------------- edits
     async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:
@@ -183,6 +200,7 @@ class MainScreen(NetViewActions, Screen):
         if shared is None:
             return  # the runs keep the last valid settings, and cannot start until this is fixed
         shared.title, shared.description = self.session.shared.title, self.session.shared.description
+        shared.view = self.session.shared.view
         self.playback.pause(self.session)
         self.session.set_shared(shared)
         self._shared_changed()
@@ -194,10 +212,13 @@ class MainScreen(NetViewActions, Screen):
             panel = self.query_one(SetupPanel)
             optimizer, hyper, settings, label, error = panel.run_values()
             panel.show_run_error(self.session.edit(r, optimizer, hyper, settings, label, error))
+            if not r.typed_label:
+                panel.set_label(r.spec.label)  # the label follows the settings
             self._runs_changed()
 
     async def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
-        await self._load_selected()
+        if self.table.selected_id != self._loaded_id:  # not when the table is rebuilt around the same run
+            await self._load_selected()
 
     # ----------------------------------------------------------------------------------- actions
     def _refuse(self, what: str) -> bool:
@@ -269,9 +290,6 @@ class MainScreen(NetViewActions, Screen):
 
     def action_flat_out(self) -> None:
         self.playback.toggle_flat_out(self.session)
-
-    def action_toggle_setup(self) -> None:
-        self.toggle_class("-setup-hidden" if self.has_class("-wide") else "-setup-shown")
 
     def action_toggle_teaching(self) -> None:
         self.toggle_class("-teaching-hidden")

@@ -1,13 +1,14 @@
 """The plots of the comparison: loss curves, plus the trajectories over the surface (2-D objectives)
 or test loss and accuracy per epoch (data sets).
 
-The area owns the plot options (x axis, log y, smoothing) and hands every plot the same run list; the
-screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which plots show is a CSS
-class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the loss, when the
-budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test metrics; the slice
-is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface under the trajectories
-is built in a thread worker (:func:`~sgd_tui.ui.background.build_surface` imports torch), so the first
-frame never waits for it.
+The area owns the plot options (a scenario's [view]: x axis, log y, f or the gap f − f*, smoothing,
+which plots show) and the objectives' minimum values f* (found off the UI thread), and hands every plot
+the same run list; the screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which
+plots show is a CSS class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the
+loss, when the budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test
+metrics; the slice is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface
+under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.background.build_surface` imports
+torch), so the first frame never waits for it.
 """
 
 from __future__ import annotations
@@ -21,15 +22,20 @@ from textual.containers import Horizontal
 
 from ...core.objectives import get_objective
 from ...plotting.series import X_KEYS
-from ..background import BasinsReady, SurfaceReady, build_surface, compute_basins
+from ..background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
 from ..landscape_job import LandscapeReady
 from ..session import RunEntry
 from .netplots import LandscapePlot, SharpnessPlot, SharpRun
 from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
-__all__ = ["PlotArea", "X_KEYS", "SMOOTHING"]
+__all__ = ["PlotArea", "X_KEYS", "SMOOTHING", "objective_key"]
 
 SMOOTHING = (0.0, 0.6, 0.9, 0.97)
+
+
+def objective_key(name: str, options: dict) -> str:
+    """One objective with its options, as a key (runs of a scenario may each have their own)."""
+    return f"{name}:{sorted(options.items())}"
 
 
 class PlotArea(Horizontal):
@@ -44,6 +50,9 @@ class PlotArea(Horizontal):
         self._basins_cancel = threading.Event()
         self.selected: str | None = None  # run_id of the selected run (its stability limit is drawn)
         self.landscape_key = 0  # the newest landscape request: older answers are dropped
+        self.f_stars: dict[str, float | None] = {}  # objective key (see objective_key) -> its minimum value
+        self.plots_shown = "all"
+        self._optima_asked: set[str] = set()
 
     @property
     def surface_objective(self) -> str:
@@ -62,6 +71,10 @@ class PlotArea(Horizontal):
         yield EvalPlot(id="evals", monochrome=self.monochrome)
         yield LossPlot(id="loss", monochrome=self.monochrome)
         yield SharpnessPlot(id="sharpness", monochrome=self.monochrome)
+
+    def on_mount(self) -> None:
+        for plot in (self.loss, self.trajectory, self.evals):
+            plot.own_legend = False  # the screen's RunLegend is the one legend of every plot
 
     @property
     def loss(self) -> LossPlot:
@@ -96,7 +109,11 @@ class PlotArea(Horizontal):
 
     def set_runs(self, runs: list[RunEntry]) -> None:
         self._runs = list(runs)
-        plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible) for r in runs]
+        self._want_optima(self._runs)
+        plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible, r.spec.settings.get("start"),
+                             self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
+                             r.progress.status == "diverged")
+                     for r in runs]
         for plot in (self.loss, self.evals):
             plot.set_runs(plot_runs)
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
@@ -124,7 +141,56 @@ class PlotArea(Horizontal):
         if m.error:
             self.notify(f"cannot draw the surface: {m.error}", severity="error")
             return
-        self.trajectory.set_surface(m.grid_fn, m.bounds, m.minima)
+        self.trajectory.set_surface(m.grid_fn, m.bounds, m.minima, m.start)
+
+    def _want_optima(self, runs: list[RunEntry]) -> None:
+        """Ask (off the UI thread: it builds problems) for f* of the runs' objectives not known yet."""
+        wanted = {}
+        for r in runs:
+            key = objective_key(r.spec.objective, r.spec.objective_options)
+            if key not in self.f_stars and key not in self._optima_asked:
+                wanted[key] = (r.spec.objective, dict(r.spec.objective_options), r.spec.seed)
+        if wanted:
+            self._optima_asked |= set(wanted)
+            job = partial(find_optima, self.post_message, wanted)
+            self.call_after_refresh(self.run_worker, job, thread=True, exit_on_error=False,
+                                    group=f"optima-{len(self._optima_asked)}", name="find_optima")
+
+    def on_optima_found(self, m: OptimaFound) -> None:
+        self.f_stars.update(m.f_stars)
+        self.set_runs(self._runs)
+    def apply_view(self, view: dict) -> None:
+        """A scenario's [view]: the loss plot's x axis, log y, f or the gap, smoothing; which plots show."""
+        loss = self.loss
+        loss.x_key = view.get("x", "step")
+        loss.log_y = view.get("y", "log") == "log"
+        loss.loss_mode = view.get("loss", "auto")
+        loss.smoothing = float(view.get("smoothing", 0.0))
+        self.show_plots(view.get("plots", "all"))
+
+    def view(self) -> dict:
+        """The view as a scenario's [view] table (saved with the comparison)."""
+        loss = self.loss
+        return {"x": loss.x_key, "y": "log" if loss.log_y else "linear", "loss": loss.loss_mode,
+                "smoothing": float(loss.smoothing), "plots": self.plots_shown}
+
+    def show_plots(self, which: str) -> None:
+        """all: the loss plot and the trajectory / test plot; loss: the loss plot alone; side: the other alone."""
+        self.plots_shown = which
+        self.set_class(which == "loss", "-only-loss")
+        self.set_class(which == "side", "-only-side")
+
+    def cycle_plots(self) -> str:
+        order = ("all", "loss", "side")
+        self.show_plots(order[(order.index(self.plots_shown) + 1) % len(order)])
+        return self.plots_shown
+
+    def cycle_loss_mode(self) -> str:
+        """f − f* and f, in turn (the first press from "auto" picks what auto did not show)."""
+        loss = self.loss
+        loss.loss_mode = "value" if loss.uses_gap() else "gap"
+        return loss.loss_mode
+
 
     def toggle_basins(self, entry: RunEntry | None) -> bool:
         """Basins of the selected run's optimizer under the paths, or the heat map again."""
@@ -188,6 +254,9 @@ class PlotArea(Horizontal):
 
     def refresh_if_changed(self) -> None:
         is_2d = self.has_class("-surface")
+        diverged = {r.run_id: r.progress.status == "diverged" for r in self._runs}
+        if any(pr.diverged != diverged.get(pr.run_id, False) for pr in self.loss._runs):
+            self.set_runs(self._runs)  # a run diverged (or was reset) since the run list was handed over
         self.loss.refresh_if_changed()
         if is_2d:
             self.trajectory.refresh_if_changed()

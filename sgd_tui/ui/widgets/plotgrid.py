@@ -168,7 +168,9 @@ class PlotGrid(Widget):
         try:
             base = self.rich_style
             if y < len(self._lines):
-                return Strip(Segment.apply_style(self._lines[y], base), width).adjust_cell_length(width, base)
+                # no cell length given to Strip: it must measure, so a shorter line is padded to the width
+                # (a Strip told it is `width` long keeps the previous frame's text after its end)
+                return Strip(Segment.apply_style(self._lines[y], base)).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         except Exception:  # noqa: BLE001 - never raise from rendering
             return Strip.blank(width)

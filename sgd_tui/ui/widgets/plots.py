@@ -46,6 +46,9 @@ class PlotRun:
     color: str | tuple
     series: RunSeries
     visible: bool = True
+    start: tuple | None = None  # 2-D runs: the run's own starting point (None = the objective's)
+    f_star: float | None = None  # the minimum value of the run's objective, where known
+    diverged: bool = False  # the run ended "diverged" (its curve ends with a mark, its values leave the axis)
 
 
 class _RunsPlot(PlotGrid):
@@ -54,6 +57,7 @@ class _RunsPlot(PlotGrid):
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
         self._runs: list[PlotRun] = []
+        self.own_legend = True
         self.line_canvas: tuple[int, int] | None = None
 
     def set_runs(self, runs: Sequence[PlotRun]) -> None:
@@ -73,7 +77,8 @@ class _RunsPlot(PlotGrid):
         return "default" if self.monochrome else self.run_rgb(index, run)
 
     def state_key(self) -> tuple:
-        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version) for r in self._runs)
+        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged)
+                     for r in self._runs)
 
     def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left") -> None:
         """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
@@ -85,7 +90,11 @@ class _RunsPlot(PlotGrid):
             fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)
 
     def run_legend(self) -> list[LegendItem]:
+        """The runs' swatches and labels, unless the app shows one legend for every plot (``own_legend``
+        False): then each plot's top line says only what its axes are."""
         items: list[LegendItem] = []
+        if not self.own_legend:
+            return items
         for i, run in self._visible():
             mark = run_marker(i) if self.monochrome else "━━"
             items.append((f"{mark} {safe_text(run.label, newlines=False)}", self.run_rgb(i, run)))
@@ -97,8 +106,15 @@ class LossPlot(_RunsPlot):
 
     Options (plain attributes; the next ``refresh_if_changed()`` picks a change up):
     ``x_key`` step | samples | epoch | time; ``log_y``; ``smoothing`` the EMA weight in [0, 0.99]
-    (on a log axis the EMA runs on log10(loss), i.e. a geometric average).
+    (on a log axis the EMA runs on log10(loss), i.e. a geometric average); ``loss_mode`` value | gap | auto:
+    the gap f − f* to the objective's minimum value (runs whose f* is known), "auto" = the gap on a log
+    axis. On a log axis the gap shows convergence even where f* < 0, and a fast method's drop to 1e-30.
+
+    A diverged run's curve ends with a mark and the word ``diverged``; the y axis spans the runs that did
+    not diverge (their values, clipped to it, no longer squash the others), and the title says so.
     """
+
+    DIVERGED_MARK = "✕"
 
     def __init__(
         self,
@@ -106,6 +122,7 @@ class LossPlot(_RunsPlot):
         x_key: str = "step",
         log_y: bool = True,
         smoothing: float = 0.0,
+        loss_mode: str = "auto",
         monochrome: bool = False,
         name=None,
         id=None,  # noqa: A002
@@ -115,38 +132,57 @@ class LossPlot(_RunsPlot):
         self.x_key = x_key
         self.log_y = log_y
         self.smoothing = smoothing
+        self.loss_mode = loss_mode
+        self.clipped = False  # the last build left a diverged run's values off the y axis
         self._prepared: dict[str, tuple[tuple, np.ndarray, np.ndarray]] = {}
 
     def state_key(self) -> tuple:
-        return (self.x_key, bool(self.log_y), float(self.smoothing), super().state_key())
+        return (self.x_key, bool(self.log_y), float(self.smoothing), self.loss_mode, super().state_key())
+
+    def uses_gap(self) -> bool:
+        """Whether the plot shows f − f*: asked for (or "auto" on a log axis) and f* known for a shown run."""
+        if self.loss_mode == "value" or (self.loss_mode == "auto" and not self.log_y):
+            return False
+        return any(r.f_star is not None for _, r in self._visible())
 
     def log_axis(self) -> bool:
         """The y axis is logarithmic when asked for, unless a shown run's loss is negative (a surface whose
-        minimum is below zero, such as the saddle's -1/4): a log axis would hide exactly the best part.
-        (An exact 0, Newton landing on a minimum of value 0, is just left off the log axis.)"""
+        minimum is below zero, such as the saddle's -1/4) and the plot shows f, not the gap f − f* (which is
+        never negative): a log axis would hide exactly the best part. (An exact 0, Newton landing on a
+        minimum, is just left off the log axis.)"""
         if not self.log_y:
             return False
+        if self.uses_gap():
+            return True
         return not any(r.series.best_loss is not None and r.series.best_loss < 0 for _, r in self._visible())
 
+    def y_name(self) -> str:
+        what = "f − f*" if self.uses_gap() else "loss"
+        if self.log_axis():
+            return f"log {what}"
+        return f"{what} (< 0: linear)" if self.log_y else what
+
     def legend(self) -> list[LegendItem]:
-        log = self.log_axis()
-        axis = X_NAMES.get(self.x_key, self.x_key) + (
-            ", log loss" if log else ", loss (< 0: linear)" if self.log_y else ", loss")
+        axis = X_NAMES.get(self.x_key, self.x_key) + ", " + self.y_name()
         if self.smoothing:
             axis += f", EMA {self.smoothing:g}"
+        if self.clipped:
+            axis += f", y clipped ({self.DIVERGED_MARK} diverged)"
         items = self.run_legend()
-        return items + [(f"[{axis}]", None)] if items else [("no runs yet", None)]
+        return items + [(f"[{axis}]", None)] if self._visible() else [("no runs yet", None)]
 
     def _series_xy(self, run: PlotRun) -> tuple[np.ndarray, np.ndarray]:
-        """Sanitised (and log10 / smoothed) data of one run, cached by series version and options."""
+        """Sanitised (gap, log10, smoothed) data of one run, cached by series version and options."""
         x_key = self.x_key if self.x_key in X_KEYS else "step"
         smoothing = min(max(float(self.smoothing), 0.0), 0.99)
         log = self.log_axis()
-        key = (run.series.version, x_key, log, smoothing)
+        shift = run.f_star if self.uses_gap() and run.f_star is not None else 0.0
+        key = (run.series.version, x_key, log, smoothing, shift)
         hit = self._prepared.get(run.run_id)
         if hit is not None and hit[0] == key:
             return hit[1], hit[2]
-        xs, ys = sanitize(*run.series.xy(x_key), log=log)
+        xs, ys = run.series.xy(x_key)
+        xs, ys = sanitize(xs, np.asarray(ys, dtype=float) - shift, log=log)
         if log:
             ys = np.log10(ys)
         if smoothing > 0:
@@ -158,18 +194,30 @@ class LossPlot(_RunsPlot):
         data = [(i, run, *self._series_xy(run)) for i, run in self._visible()]
         self._prepared = {k: v for k, v in self._prepared.items() if any(k == r.run_id for r in self._runs)}
         data = [d for d in data if len(d[2])]
+        # the y range of the runs that did not diverge (all runs when every one diverged)
+        calm = [d for d in data if not d[1].diverged] or data
         if data:
             x_lo, x_hi = x_limits(min(float(d[2][0]) for d in data), max(float(d[2][-1]) for d in data))
-            y_min = min(float(d[3].min()) for d in data)
-            y_max = max(float(d[3].max()) for d in data)
+            y_min = min(float(d[3].min()) for d in calm)
+            y_max = max(float(d[3].max()) for d in calm)
         else:
             x_lo, x_hi, y_min, y_max = 0.0, 1.0, 0.0, 1.0
         n_rows = max(height - 3, 1)
         y = value_axis(y_min if data else None, y_max if data else None, max(2, n_rows // 3), self.log_axis())
+        self.clipped = any(d[1].diverged and (d[3].max() > y.hi or d[3].min() < y.lo) for d in data)
         canvas = self.canvas_size(width, height, y.labels if data else ())
+        ends = []
         for i, run, xs, ys in data:
+            if run.diverged:
+                ys = np.clip(ys, y.lo, y.hi)
+                ends.append((i, run, float(xs[-1]), float(ys[-1])))
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
             self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
+        for i, run, x, yv in ends:  # the end of a diverged curve: a mark and the word, inside the frame
+            color = self.plot_color(i, run)
+            right = x > (x_lo + x_hi) / 2
+            mark = f"diverged {self.DIVERGED_MARK}" if right else f"{self.DIVERGED_MARK} diverged"
+            fig.text(mark, x, yv, color=color, style="bold", alignment="right" if right else "left")
         canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
         fig.xlim(x_lo, x_hi)
@@ -194,6 +242,7 @@ class TrajectoryPlot(_RunsPlot):
         self._grid_fn: Callable | None = None
         self._bounds = ((0.0, 1.0), (0.0, 1.0))
         self._minima: list[tuple[float, float]] = []
+        self._start: tuple[float, float] | None = None
         self._surface_version = 0
         self._heat_key: tuple | None = None
         self._heat: np.ndarray | None = None
@@ -204,8 +253,11 @@ class TrajectoryPlot(_RunsPlot):
         self.basins = bmap
         self._surface_version += 1
 
-    def set_surface(self, grid_fn: Callable, bounds, minima: Sequence[tuple[float, float]] = ()) -> None:
-        """grid_fn(xs, ys) -> array (len(ys), len(xs)) of f (the problem's ``grid``); bounds ((x0, x1), (y0, y1))."""
+    def set_surface(self, grid_fn: Callable, bounds, minima: Sequence[tuple[float, float]] = (),
+                    start=None) -> None:
+        """grid_fn(xs, ys) -> array (len(ys), len(xs)) of f (the problem's ``grid``); bounds ((x0, x1), (y0, y1));
+        start: the objective's default starting point, marked for runs that have not stepped yet."""
+        self._start = None if start is None else (float(start[0]), float(start[1]))
         (x0, x1), (y0, y1) = bounds
         if not (x1 > x0 and y1 > y0):
             raise ValueError(f"surface bounds must be increasing, got {bounds}")
@@ -250,8 +302,9 @@ class TrajectoryPlot(_RunsPlot):
         y_ticks = linear_ticks(y0, y1, max(2, n_rows // 3))
         y_labels = tick_labels(y_ticks)
         paths = [(i, run, *clamp_path(*run.series.path(), self._bounds)) for i, run in self._visible()]
+        waiting = [(i, run, run.start or self._start) for i, run, xs, _ in paths if not len(xs)]
         paths = [p for p in paths if len(p[2])]
-        canvas = self.canvas_size(width, height, y_labels if paths or self._minima else ())
+        canvas = self.canvas_size(width, height, y_labels if paths or waiting or self._minima else ())
         x_ticks = linear_ticks(x0, x1, max(2, canvas[0] // 10))
         for i, run, xs, ys in paths:
             color = self.plot_color(i, run)
@@ -259,6 +312,9 @@ class TrajectoryPlot(_RunsPlot):
             self.plot_line(fig, i, run, px, py, (x0, x1), (y0, y1), canvas)
             fig.scatter([float(xs[0])], [float(ys[0])], marker=START_MARK, color=color)
             fig.scatter([float(xs[-1])], [float(ys[-1])], marker=CURRENT_MARK, color=color, style="bold")
+        for i, run, start in waiting:  # where a run will set off, before its first step
+            if start is not None and x0 <= start[0] <= x1 and y0 <= start[1] <= y1:
+                fig.scatter([float(start[0])], [float(start[1])], marker=START_MARK, color=self.plot_color(i, run))
         if self._minima:
             mx, my = zip(*self._minima)
             fig.scatter(list(mx), list(my), marker=MIN_MARK, color="default" if self.monochrome else (255, 255, 255))
@@ -276,7 +332,7 @@ class EvalPlot(_RunsPlot):
 
     def legend(self) -> list[LegendItem]:
         items = self.run_legend()
-        if not items:
+        if not self._visible():
             return [("no runs yet", None)]
         loss_mark = "run marker:" if self.monochrome else "━━"
         return items + [(f"[{loss_mark} test loss (left)  {self.ACC_MARK} accuracy % (right)]", None)]

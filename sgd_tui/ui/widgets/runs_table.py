@@ -18,7 +18,8 @@ __all__ = ["RunsTable", "fmt_num"]
 COLUMNS = ("run", "status", "step", "loss", "best", "|g|", "samples/s", "optimizer", "hyperparameters")
 # Fixed widths for the live columns (cells are updated in place without re-measuring the table): a number
 # from fmt_num is at most 10 characters ("-1.234e+05"), a status at most 14 ("diverged@12345").
-WIDTHS = {"status": 14, "step": 7, "loss": 10, "best": 10, "|g|": 10, "samples/s": 10, "optimizer": 9}
+RUN_WIDTH = 20  # labels longer than this are cut in the table (the legend shows them whole)
+WIDTHS = {"run": RUN_WIDTH, "status": 14, "step": 7, "loss": 10, "best": 10, "|g|": 10, "samples/s": 10, "optimizer": 9}
 
 
 def fmt_num(x: float | None) -> str:
@@ -42,10 +43,34 @@ class RunsTable(DataTable):
         self.timings = timings  # off for reproducible snapshots: samples/s depends on the machine
         self.monochrome = monochrome
         self._seen: dict[str, tuple] = {}
+        self._reselect: str | None = None
 
-    def on_mount(self) -> None:
+        self.columns_shown: tuple[str, ...] = ()
+        self._runs: list[RunEntry] = []
+
+    def fit_columns(self, width: int, runs: list[RunEntry]) -> tuple[str, ...]:
+        """The columns that fit in ``width`` cells, in COLUMNS order (live figures first): a narrow terminal
+        drops the settings, then |g| and samples/s, rather than cutting a header short. Each column takes
+        its width plus the cell padding on both sides. Only the width decides (not the labels), so typing
+        a label never rebuilds the table under the cursor."""
+        pad = 2 * self.cell_padding
+        shown, used = [], 1  # the scroll bar's column
         for c in COLUMNS:
+            w = WIDTHS.get(c, 16) + pad
+            if c in ("run", "status", "step", "loss") or used + w <= width:
+                shown.append(c)
+                used += w
+        return tuple(shown)
+
+    def _set_columns(self, columns: tuple[str, ...]) -> None:
+        self.clear(columns=True)
+        self.columns_shown = columns
+        for c in columns:
             self.add_column(c, key=c, width=WIDTHS.get(c))
+        self._seen = {}
+
+    def on_resize(self) -> None:
+        self.sync(self._runs)
 
     def _cells(self, r: RunEntry) -> tuple:
         style = "" if self.monochrome else "rgb({},{},{})".format(*r.color)
@@ -55,17 +80,25 @@ class RunsTable(DataTable):
         status = Text(r.status_text, style={"diverged": "red", "error": "bold red", "invalid": "red"}.get(
             p.status if not r.invalid else "invalid", ""))
         sps = fmt_num(p.samples_per_s) if self.timings else "–"
-        return (name, status, str(p.step), fmt_num(p.last_loss), fmt_num(p.best_loss), fmt_num(p.grad_norm), sps,
-                r.spec.optimizer, r.spec.key_hyper())
+        cells = dict(zip(COLUMNS, (name, status, str(p.step), fmt_num(p.last_loss), fmt_num(p.best_loss),
+                                   fmt_num(p.grad_norm), sps, r.spec.optimizer, r.spec.key_hyper(lr_always=True))))
+        return tuple(cells[c] for c in self.columns_shown)
 
     def sync(self, runs: list[RunEntry]) -> None:
         """Make the rows match ``runs`` (order, membership and changed cells).
 
         Only cells whose text changed are updated: over SSH every repainted cell costs bytes.
         """
+        self._runs = list(runs)
+        columns = self.fit_columns(self.size.width or 80, runs)
+        if columns != self.columns_shown:
+            selected = self.selected_id
+            self._set_columns(columns)
+            self._reselect = selected
         ids = [r.run_id for r in runs]
         if list(self._seen) != ids:
-            selected = self.selected_id
+            selected = self.selected_id or self._reselect
+            self._reselect = None
             self.clear()
             self._seen = {}
             for r in runs:
@@ -81,7 +114,7 @@ class RunsTable(DataTable):
             if old is not None and old[:3] == stamp:
                 continue
             cells = self._cells(r)
-            for col, value, before in zip(COLUMNS, cells, old[3] if old else (None,) * len(COLUMNS)):
+            for col, value, before in zip(self.columns_shown, cells, old[3] if old else (None,) * len(cells)):
                 if value != before:
                     self.update_cell(r.run_id, col, value)
             self._seen[r.run_id] = (*stamp, cells)

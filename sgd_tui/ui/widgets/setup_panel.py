@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from ...core.objectives import OBJECTIVES, get_objective
 from ...core.optimizers import OPTIMIZERS, get_optimizer
@@ -132,6 +132,18 @@ class SetupPanel(VerticalScroll):
             self._devices.append(self._device)  # a scenario's device: kept so the user sees it
         sel.set_options([(d, d) for d in self._devices])
         sel.value = self._device
+
+    def set_label(self, label: str) -> None:
+        """Show the run's label as it now is (relabelled after an edit) without posting an edit."""
+        form = self._form("settings")
+        if form is None or form.values.get("label") == label:
+            return
+        field = form.field("label")
+        if field.has_focus:
+            return  # being typed into (perhaps emptied on the way to a new name): not under the cursor
+        form.values["label"] = label
+        with field.prevent(Input.Changed):
+            field.value = label
 
     def show_run_error(self, message: str) -> None:
         self._show_error("#run-error", message)

@@ -1,9 +1,10 @@
 """Teaching aids for 2-D objectives: the selected run's update rule and, in step mode, its state.
 
 The rule is the registry's ``OptimizerInfo.rule`` (the lecture's notation). The state comes from
-``Runner.inspect()`` after the last step, taken in the driver thread: parameters w_t, the gradient the
-step used, the optimizer's buffers (momentum buffer, displacement, Adam's m̂ and v̂, ...) and the step
-taken Δw = w_t − w_{t−1}.
+``Runner.inspect()`` after the last step, taken in the driver thread. Named as in the rules: step t goes
+from w_t to w_{t+1} (the start is w_1, so after t steps the point is w_{t+1}); the panel shows t, the new
+point w_{t+1}, the gradient g_t = ∇f(w_t) the step used, the optimizer's buffers of step t (b_t, m_t,
+v_t, ...) and the step taken Δw = w_{t+1} − w_t.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ __all__ = ["TeachingPanel", "STATE_NAMES"]
 
 # How the optimizers' state entries read in the lecture's notation.
 STATE_NAMES = {
-    "w": "w_t",
-    "grad": "∇f (used)",
+    "w": "w_{t+1} (now)",
+    "grad": "g_t = ∇f(w_t) (used)",
     "momentum_buffer": "b_t (momentum buffer)",
     "displacement": "w_t - w_{t-1} (momentum term before β)",
     "exp_avg": "m_t",
@@ -35,8 +36,8 @@ STATE_NAMES = {
     "acc_delta": "u_t (delta avg)",
     "sum": "s_t (sum of g²)",
     "exp_inf": "u_t (inf norm)",
-    "newton_direction": "H⁻¹∇f",
-    "delta": "Δw (step taken)",
+    "newton_direction": "∇²f(w_t)⁻¹∇f(w_t)",
+    "delta": "Δw = w_{t+1} - w_t (step taken)",
 }
 _SKIP = {"t", "step", "delta_steps", "mu_product"}
 
@@ -55,7 +56,7 @@ def describe_state(state: dict[str, Any]) -> list[str]:
             continue
         name = STATE_NAMES.get(key, key)
         if key == "delta" and state.get("delta_steps", 1) != 1:
-            name = f"Δw over the last {state['delta_steps']} steps"
+            name = f"Δw over the last {state['delta_steps']} steps (w_{{t+1}} - w_{{t+1-{state['delta_steps']}}})"
         lines.append(f"{name} = {_vec(value)}")
     return lines
 
