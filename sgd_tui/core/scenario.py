@@ -51,7 +51,7 @@ from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
 from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from .sweep import Sweep, build_sweep
 from .text import file_stem, shorten
-from .view import VIEW_PARAMS, default_view
+from .view import check_view, default_view
 
 __all__ = [
     "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",
@@ -164,7 +164,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         implicit = False
 
     budget = _budget(c, budget_raw)
-    view = _view(c, c.table(data.get("view"), "view"), objective)
+    view = check_view(c, c.table(data.get("view"), "view"), objective)
     runs = []
     for i, raw in enumerate(runs_raw, 1):
         prefix = "optimizer" if implicit else f"runs[{i}]"
@@ -196,21 +196,8 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         if c.issues:
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape, view=view)
-
-
-def _view(c: _Checker, raw: dict, objective: str | None) -> dict[str, Any]:
-    """The [view] table: each key checked by its Param; an x axis of epochs needs training data."""
-    params = {p.name: p for p in VIEW_PARAMS}
-    view = default_view()
-    for key, value in raw.items():
-        if key not in params:
-            c.unknown(f"view.{key}", list(params), "[view]")
-        else:
-            view[key] = c.check(params[key], value, f"view.{key}")
-    if view["x"] == "epoch" and objective in OBJECTIVES and get_objective(objective).kind == "surface":
-        c.add("view.x", f'{objective} has no training set, hence no epochs: use "step", "samples" or "time"')
-    return view
+                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape,
+                    view=view)
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .objectives import OBJECTIVES, get_objective
 from .params import Param
 
-__all__ = ["VIEW_PARAMS", "default_view", "X_AXES"]
+__all__ = ["VIEW_PARAMS", "default_view", "check_view", "X_AXES"]
 
 X_AXES = ("step", "samples", "epoch", "time")
 
@@ -41,3 +42,18 @@ VIEW_PARAMS: tuple[Param, ...] = (
 def default_view() -> dict[str, Any]:
     """Every view key at its default."""
     return {p.name: p.default for p in VIEW_PARAMS}
+
+
+def check_view(c, raw: dict, objective: str | None) -> dict[str, Any]:
+    """The [view] table resolved: each key checked by its Param (issues go to the scenario checker ``c``,
+    with ``view.KEY``); an x axis of epochs needs a training set."""
+    params = {p.name: p for p in VIEW_PARAMS}
+    view = default_view()
+    for key, value in raw.items():
+        if key not in params:
+            c.unknown(f"view.{key}", list(params), "[view]")
+        else:
+            view[key] = c.check(params[key], value, f"view.{key}")
+    if view["x"] == "epoch" and objective in OBJECTIVES and get_objective(objective).kind == "surface":
+        c.add("view.x", f'{objective} has no training set, hence no epochs: use "step", "samples" or "time"')
+    return view
