@@ -16,12 +16,7 @@ __all__ = ["NetViewActions"]
 
 
 class NetViewActions:
-    """action_plot_view (t, l, e), action_landscape (L) and action_toggle_landscape (K) for MainScreen."""
-
-    def action_plot_view(self, change: str) -> None:
-        """t, l, e: the loss plot's x axis, log y, smoothing (PlotArea's cycle_x, toggle_log, cycle_smoothing)."""
-        getattr(self.plots, change)()
-        self.refresh_views()  # a key shows its effect now, not at the next tick
+    """action_landscape (L) and action_toggle_landscape (K) for MainScreen (t, l, e, y, p: layout.LayoutKeys)."""
 
     def action_landscape(self) -> None:
         plots = self.plots

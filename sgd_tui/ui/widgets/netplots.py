@@ -199,7 +199,8 @@ class LandscapePlot(TrajectoryPlot):
         items: list[LegendItem] = []
         for i, run in self._visible():
             mark = "━━" if not self.monochrome else run_marker_text(i)
-            items.append((f"{mark} {run.label} ⟂{_distance(off.get(run.label, float('nan')))}", self.run_rgb(i, run)))
+            dist = _distance(off.get(run.label, float("nan")))  # first: a long label is cut, the distance is not
+            items.append((f"{mark} ⟂{dist} {run.label}", self.run_rgb(i, run)))
         names = ", ".join(n for n, _, _ in self.view.anchors)
         finite = [v for row in self.view.loss for v in row if np.isfinite(v)]
         span = f"loss {min(finite):.3g}..{max(finite):.3g}" if finite else "loss not finite"

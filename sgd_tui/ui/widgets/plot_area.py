@@ -119,8 +119,9 @@ class PlotArea(Horizontal):
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
         self.landscape.set_runs(plot_runs)
-        self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible, r.series.n_train,
-                                          r.spec.optimizer, r.spec.hyper) for r in runs])
+        self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
+                                          n_train=r.series.n_train, optimizer=r.spec.optimizer,
+                                          hyper=r.spec.hyper) for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
