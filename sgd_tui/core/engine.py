@@ -108,6 +108,8 @@ class Runner:
         except ValueError as e:  # torch's own validation, Newton on a large model
             raise SetupError(f"{self.spec.optimizer}: {e}") from None
         self.scheduler = build_scheduler(self.optimizer, self.spec.settings, self.total_steps)
+        self.hyper = dict(self.spec.hyper)  # the hyperparameters in effect (after the changes so far)
+        self._changes = sorted(self.spec.changes, key=lambda c: c[0])  # applied by _apply_changes
         self._closure = lambda: p.loss_and_grad(self._idx)
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
         budget = self.spec.budget
@@ -190,6 +192,7 @@ class Runner:
             if control is not None and not control.may_step():
                 self.status = "stopped" if control.stopped else "paused"
                 break
+            self._apply_changes()
             pos_in_epoch, n_batch = self._next_batch()
             lr = self.optimizer.param_groups[0]["lr"]
             batch_loss = self._update()
@@ -216,13 +219,27 @@ class Runner:
             self.status = "finished"
         return Chunk(records, evals, sharp)
 
+    def _apply_changes(self) -> None:
+        """The spec's changes due now (after ``self.step`` steps), set on the live optimizer (core.changes)."""
+        while self._changes and self._changes[0][0] <= self.step:
+            self.change(self._changes.pop(0)[1])
+
+    def change(self, values: dict[str, Any]) -> int:
+        """Set new hyperparameter values now, between steps, keeping the optimizer's state; returns the
+        step they apply from (the steps taken so far). Call it from the thread that steps the run."""
+        from .changes import apply_change
+
+        apply_change(self.optimizer, self.scheduler, self.spec.settings, values)
+        self.hyper.update(values)
+        return self.step
+
     def _measure_sharpness(self, t0: float) -> SharpnessRecord:
         """λmax now (between steps; its time counts in the run's) with the limit at the step's α."""
         from .sharpness import stability_limit
 
         lam = self.sharpness_meter.measure()
         self._measured_at = self.step
-        limit = stability_limit(self.spec.optimizer, self.spec.hyper, self.lr)
+        limit = stability_limit(self.spec.optimizer, self.hyper, self.lr)
         elapsed = self.elapsed + (time.perf_counter() - t0)
         return SharpnessRecord(self.step, self.samples, elapsed, lam, limit, self.sharpness_meter.products)
 

@@ -104,6 +104,8 @@ class RunSpec:
     budget: dict[str, Any] = field(default_factory=dict)  # BUDGET_PARAMS values (resolved)
     seed: int = SEED.default
     device: str = "cpu"
+    # hyperparameters changed mid-run: (step, {name: value}), applied after `step` steps (core.changes)
+    changes: list = field(default_factory=list)
 
     def with_changes(self, **changes: Any) -> "RunSpec":
         return replace(self, **changes)

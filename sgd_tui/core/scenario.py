@@ -39,6 +39,7 @@ from typing import Any
 from .devices import check_device_name
 from .errors import ScenarioError, ScenarioIssue
 from .objectives import OBJECTIVES, get_objective, validate_options
+from .changes import check_changes
 from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
 from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from .scenario_check import Checker as _Checker
@@ -272,7 +273,7 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
     values: dict[str, Any] = {}
     for table, where in ((shared, "optimizer"), (raw, prefix), (point or {}, "sweep")):
         for k, v in table.items():
-            if k == "name" or (k == "objective" and table is raw):
+            if k == "name" or (k in ("objective", "changes") and table is raw):
                 continue
             if table is not raw and where != prefix and k not in RUN_KEYS and k not in hyper_names:
                 continue  # another optimizer's hyperparameter: checked against that optimizer
@@ -296,11 +297,17 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
     hyper, errors = validate_hyperparameters(opt_name, hyper_in)
     for k, message in errors:
         c.add(sources.get(k, prefix), message)
+    changes = []
+    if "changes" in raw and prefix != "optimizer":
+        steps = budget.get("steps") if not budget.get("epochs") else None
+        changes, errors = check_changes(opt_name, hyper, raw["changes"], steps)
+        for k, message in errors:
+            c.add(f"{prefix}.{k}", message)
     run_key = name_key if "name" in raw or prefix == "optimizer" else prefix
     for k, message in run_issues(info, get_objective(obj_name), obj_opts, settings, budget, given=sources):
         c.add(sources.get(k, k) if k else run_key, message)
     return RunSpec(settings.get("label") or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget),
-                   seed, device)
+                   seed, device, changes)
 
 
 def _run_optimizer(c: _Checker, raw: dict, shared: dict, prefix: str) -> tuple[str | None, str]:

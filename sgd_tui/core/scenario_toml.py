@@ -45,6 +45,8 @@ def scenario_to_toml(s: "Scenario") -> str:
                 run[k] = v
         if r.objective != s.objective or r.objective_options != s.objective_options:
             run["objective"] = {"name": r.objective, **_present(r.objective_options)}
+        if getattr(r, "changes", None):
+            run["changes"] = [{"step": step, **values} for step, values in r.changes]
         data["runs"].append(run)
     view = {k: v for k, v in s.view.items() if v != default_view().get(k)}
     if view:

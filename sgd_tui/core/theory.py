@@ -388,5 +388,5 @@ def theory_of(problem, optimizer: str, hyper: dict[str, Any], lr: float | None =
 def theory_of_runner(runner, previous=None) -> Theory:
     """The theory panel's numbers for an engine Runner on a 2-D objective, at its current point and lr."""
     spec = runner.spec
-    return theory_of(runner.problem, spec.optimizer, spec.hyper, runner.lr, previous=previous,
+    return theory_of(runner.problem, spec.optimizer, getattr(runner, "hyper", spec.hyper), runner.lr, previous=previous,
                      objective=spec.objective, options=spec.objective_options)

@@ -147,6 +147,9 @@ def locate_keys(text: str) -> dict[str, int]:
 def line_of(where: dict[str, int], path: str) -> int | None:
     """The line of ``path``, or of its nearest enclosing table that the file names."""
     while path not in where:
+        item = re.sub(r"\[\d+\]$", "", path)  # an element of an inline array: the array's line
+        if item != path and item in where:
+            return where[item]
         if "." not in path:
             return None
         path = path.rsplit(".", 1)[0]

@@ -269,8 +269,10 @@ class Session:
         for r in self.runs:
             s = r.spec
             name, options = self.objective_of(r)
+            steps = shared.budget.get("steps") if not shared.budget.get("epochs") else None
+            changes = [c for c in s.changes if steps is None or c[0] < steps]  # those the new budget reaches
             r.reset(RunSpec(s.label, name, dict(options), s.optimizer, dict(s.hyper),
-                            dict(s.settings), dict(shared.budget), shared.seed, shared.device))
+                            dict(s.settings), dict(shared.budget), shared.seed, shared.device, changes))
 
     def first_invalid(self) -> str:
         """Why the comparison cannot run: the first run holding a value that is not allowed ('' if none)."""
