@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from typing import Sequence
@@ -139,9 +140,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.headless:
         from .headless import replay
 
-        if scenario.sweep is not None:
-            return replay(scenario, args.out, workers=args.workers, ray_address=args.ray, force=args.force)
-        return replay(scenario, args.out, force=args.force)
+        try:
+            if scenario.sweep is not None:
+                return replay(scenario, args.out, workers=args.workers, ray_address=args.ray, force=args.force)
+            return replay(scenario, args.out, force=args.force)
+        finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
     return _interactive(scenario, args.monochrome)
 
 
