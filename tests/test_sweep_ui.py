@@ -93,19 +93,29 @@ def _check_against_core(screen: SweepScreen, s) -> None:
     assert "lr (log scale)" in sens.text and "X" in sens.text
 
 
-def test_the_sweep_view_runs_every_trial_and_shows_the_cores_numbers():
+def test_opening_a_sweep_scenario_runs_every_trial_and_shows_the_cores_numbers(tmp_path):
     s = tiny()
+    path = tmp_path / "tiny.toml"
+    path.write_text(TOML.format(steps=50), encoding="utf-8")
 
     async def go():
-        app = SgdApp(session_from_scenario(s), sweep=s, timings=False)
+        app = SgdApp(timings=False)
         app.sweep_workers = 0  # in the sweep's thread: fast, same numbers (see the worker-process test)
         async with app.run_test(size=(120, 40)) as pilot:
+            assert await app.open_scenario(str(path))
+            await pilot.pause(0.1)
             screen = await _finish(app, pilot)
             assert screen.progress_text().startswith("finished: 6/6 trials done, 2 diverged")
             _check_against_core(screen, s)
             await pilot.press("m")  # best loss
             await pilot.pause(0.1)
             assert "best loss against lr" in screen.query_one("#sweep-sensitivity").text
+            await pilot.press("question_mark")
+            await pilot.pause(0.1)
+            help_text = str(app.screen.query_one("#help-text").render())
+            assert "Space" in help_text and "start the trials" in help_text and "Escape" in help_text
+            await pilot.press("escape")
+            await pilot.pause(0.1)
             await pilot.press("escape")
             await pilot.pause(0.1)
             assert isinstance(app.screen, MainScreen)
@@ -153,25 +163,5 @@ def test_space_stops_and_resumes_and_leaving_stops_the_sweep():
             control = screen.control
             await pilot.press("escape")
             assert control.stopped and isinstance(app.screen, MainScreen)
-
-    asyncio.run(go())
-
-
-def test_opening_a_sweep_scenario_shows_the_sweep_view(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(TOML.format(steps=50), encoding="utf-8")
-
-    async def go():
-        app = SgdApp(timings=False)
-        app.sweep_workers = 0
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await app.open_scenario(str(path))
-            await pilot.pause(0.1)
-            screen = await _finish(app, pilot)
-            assert len(screen.outcomes) == 6
-            await pilot.press("question_mark")
-            await pilot.pause(0.1)
-            help_text = str(app.screen.query_one("#help-text").render())
-            assert "Space" in help_text and "start the trials" in help_text and "Escape" in help_text
 
     asyncio.run(go())

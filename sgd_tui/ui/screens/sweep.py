@@ -112,7 +112,7 @@ class SweepScreen(Screen):
         self.sub_title = self.scenario.title
         table = self.query_one(DataTable)
         for key, title in COLUMNS:
-            table.add_column(title, key=key)
+            table.add_column(title, key=key, width=9 if key == "status" else None)
         for t in self.sweep.trials:
             table.add_row(t.label, "queued", "", "", "", "", "", key=str(t.index))
         self.set_interval(REDRAW_S, self._redraw)
@@ -209,11 +209,13 @@ class SweepScreen(Screen):
             out.append("test_accuracy")
         return out
 
-    @staticmethod
-    def x_axes(band_rows) -> list[str]:
+    def x_axes(self, band_rows) -> list[str]:
         """step, and samples and epoch where the trials have data sets (a 2-D objective has no samples)."""
-        data = any(r.epoch is not None for r in band_rows)
-        return [x for x in X_AXES if data or x == "step"]
+        from ...core.objectives import get_objective
+
+        data = any(get_objective(o).has_data for o in {t.spec.objective for t in self.sweep.trials})
+        return [x for x in X_AXES if x == "step" or data and (x == "samples" or any(
+            r.epoch is not None for r in band_rows))]
 
     def draw_plots(self) -> None:
         """Recompute the bands and the sensitivity series from the finished trials and hand both plots
