@@ -68,7 +68,7 @@ def _check_against_core(screen: SweepScreen, s) -> None:
     assert table.row_count == 6
     for t, row in zip(s.sweep.trials, rows):
         cells = table.get_row(str(t.index))
-        assert cells[0] == t.label == row["label"]
+        assert str(cells[0]) == t.label == row["label"]
         assert cells[1:6] == [row["status"], str(row["steps"]), _cell(row["final_loss"]), _cell(row["best_loss"]), "-"]
     assert [r["status"] for r in rows] == ["converged"] * 4 + ["diverged"] * 2 or \
         sum(r["status"] == "diverged" for r in rows) == 2, [r["status"] for r in rows]
@@ -163,5 +163,24 @@ def test_space_stops_and_resumes_and_leaving_stops_the_sweep():
             control = screen.control
             await pilot.press("escape")
             assert control.stopped and isinstance(app.screen, MainScreen)
+
+    asyncio.run(go())
+
+
+def test_labels_from_the_file_are_drawn_as_text_not_markup_or_escapes():
+    toml = TOML.format(steps=50).replace('title = "tiny sweep"', 'title = "[b]evil\\u001b]0;x\\u0007"')
+    toml = toml.replace('lr = 0.01\n[sweep]', 'lr = 0.01\nlabel = "[red]run\\u001b[2J"\n[sweep]')
+    s = parse_scenario(toml, "evil.toml")
+
+    async def go():
+        app = SgdApp(timings=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.open_sweep(s, autostart=False)
+            await pilot.pause(0.1)
+            screen = app.screen
+            first = screen.query_one("DataTable").get_row("0")[0]
+            assert str(first).startswith("[red]run␛[2J lr=0.01")
+            assert screen.sub_title == "[b]evil␛]0;x␇"
+            assert "\x1b" not in screen.progress_text()
 
     asyncio.run(go())

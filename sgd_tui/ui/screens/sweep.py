@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from functools import partial
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,6 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ...core.engine import Control
 from ...core.scenario import Scenario
+from ...core.text import safe_text
 from ...core.sweep_stats import bands, sensitivity, sweep_rows
 from ...core.trials import TrialOutcome, default_workers, trial_threads
 from ...plotting.sweepplot import band_plot, band_series, sensitivity_plot
@@ -109,12 +111,12 @@ class SweepScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.scenario.title
+        self.sub_title = safe_text(self.scenario.title, newlines=False)  # a scenario file is untrusted text
         table = self.query_one(DataTable)
         for key, title in COLUMNS:
             table.add_column(title, key=key, width=9 if key == "status" else None)
         for t in self.sweep.trials:
-            table.add_row(t.label, "queued", "", "", "", "", "", key=str(t.index))
+            table.add_row(Text(safe_text(t.label, newlines=False)), "queued", "", "", "", "", "", key=str(t.index))
         self.set_interval(REDRAW_S, self._redraw)
         self._redraw()
         if self.autostart:
@@ -162,7 +164,8 @@ class SweepScreen(Screen):
         self.elapsed = time.monotonic() - self.t0
         self.message = f"failed: {message.error}" if message.error else ""
         if message.error:
-            self.notify(message.error, title="the sweep failed", severity="error", timeout=10)
+            self.notify(safe_text(message.error), title="the sweep failed", severity="error", timeout=10,
+                        markup=False)
         self._dirty = True
         self._redraw()
 
@@ -197,7 +200,7 @@ class SweepScreen(Screen):
         return text
 
     def _redraw(self) -> None:
-        self.query_one("#sweep-progress", Static).update(self.progress_text())
+        self.query_one("#sweep-progress", Static).update(Text(safe_text(self.progress_text(), newlines=False)))
         if not self._dirty:
             return
         self._dirty = False

@@ -15,6 +15,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from ...core.text import safe_text
+
 __all__ = ["SweepTextPlot"]
 
 Maker = Callable[[int, int], str]
@@ -66,8 +68,8 @@ class SweepTextPlot(Widget):
         key = (self._key, width, height, self.monochrome)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        self.text = self.picture(width, height)
-        text = Text(self.text, no_wrap=True, overflow="crop")
+        self.text = self.picture(width, height)  # titles and legends hold the scenario's (untrusted) labels
+        text = Text(safe_text(self.text), no_wrap=True, overflow="crop")
         text.highlight_regex("·+", Style(dim=True))
         if not self.monochrome:
             text.highlight_regex("X", Style(color="red", bold=True))
