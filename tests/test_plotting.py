@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sgd_tui.core.records import EvalRecord, Record
-from sgd_tui.plotting.heat import (band_colors, cell_centres, contour_fill, contour_marks, heat_bands, heat_colors,
+from sgd_tui.plotting.heat import (band_colors, cell_centres, pixel_centres, sample_pixels,
+                                   contour_fill, contour_marks, heat_bands, heat_colors,
                                   sample_grid)
 from sgd_tui.plotting.prepare import LIMIT, clamp_path, ema, sanitize, thin, thin_path
 from sgd_tui.plotting.raster import UPPER_HALF, braille_cells, half_block_cells
@@ -236,6 +237,24 @@ def test_cell_centres_follow_plotexts_dot_mapping_top_row_first():
     assert ys.tolist() == [1.5]
     _, ys = cell_centres(((0.0, 1.0), (-1.0, 1.0)), 3, 5)
     assert np.all(np.diff(ys) < 0) and -1.0 < ys[-1] < ys[0] < 1.0
+
+
+def test_pixel_centres_split_each_cell_into_an_upper_and_a_lower_half_on_plotexts_dots():
+    bounds, cols, rows = ((0.0, 7.0), (-1.0, 2.0)), 4, 5
+    xs, ys = pixel_centres(bounds, cols, rows)
+    cxs, cys = cell_centres(bounds, cols, rows)
+    assert xs.tolist() == cxs.tolist() and len(ys) == 2 * rows
+    assert np.allclose((ys[0::2] + ys[1::2]) / 2, cys)  # the cell centre lies midway
+    # plotext's dot index floor(0.5 + (4 rows - 1)(y - y0)/(y1 - y0)): upper pixel in the cell's dots 2..3,
+    # lower pixel in its dots 0..1 (cell r counted from the bottom spans dots 4r..4r+3)
+    dots = np.floor(0.5 + (4 * rows - 1) * (ys + 1.0) / 3.0).astype(int)
+    for i in range(rows):
+        r = rows - 1 - i
+        assert 4 * r + 2 <= dots[2 * i] <= 4 * r + 3 and 4 * r <= dots[2 * i + 1] <= 4 * r + 1
+    f = sample_pixels(lambda xs, ys: np.add.outer(10 * np.asarray(ys), xs), bounds, cols, rows)
+    assert f.shape == (2 * rows, cols) and f.tolist() == np.add.outer(10 * ys, xs).tolist()
+    with pytest.raises(ValueError, match="shape"):
+        sample_pixels(lambda xs, ys: np.zeros((len(xs), len(ys))), bounds, cols, rows)
 
 
 def test_sample_grid_evaluates_at_the_cell_centres_and_checks_the_shape():

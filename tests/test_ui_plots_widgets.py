@@ -13,6 +13,7 @@ from textual.app import App
 
 from sgd_tui.core.records import EvalRecord, Record
 from sgd_tui.core.surfaces import make_surface
+from sgd_tui.plotting.heat import heat_colors
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
@@ -149,6 +150,54 @@ async def test_trajectory_plot_heat_map_markers_and_clamped_divergence():
         assert plot.error is None and "·" in "\n".join(plot.text_lines())
 
 
+def _canvas_cells(plot):
+    """(r, c, char, style) of every canvas cell of the last build (r top row first)."""
+    m = plot._fig.monitor.matrix
+    r_top, c0 = m.Rows_canvas.stop - 1, m.Cols_canvas.start
+    cells = []
+    for y, line in enumerate(plot._lines[1:], start=1):
+        row = m.rows - y
+        col = 0
+        for seg in line:
+            for ch in seg.text:
+                if row in m.Rows_canvas and col in m.Cols_canvas:
+                    cells.append((r_top - row, col - c0, ch, seg.style))
+                col += 1
+    return cells
+
+
+async def test_heat_map_draws_two_pixels_per_cell_as_half_blocks_around_the_paths():
+    from sgd_tui.plotting.heat import HEAT_BANDS, heat_bands, sample_pixels
+
+    surface, grid, runs = rosenbrock_runs()
+    plot = TrajectoryPlot()
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        plot.set_surface(grid, surface.bounds, surface.minima)
+        plot.set_runs(runs)
+        plot.refresh_if_changed()
+        assert plot.error is None, plot.error
+        cols, rows = plot.canvas
+        bands = heat_bands(sample_pixels(grid, surface.bounds, cols, rows))  # same samples, plotting.heat
+        palette = heat_colors(HEAT_BANDS)
+        cells = _canvas_cells(plot)
+        assert len(cells) == cols * rows
+        halves = [(r, c, st) for r, c, ch, st in cells if ch == "\u2580"]
+        glyphs = [(r, c, ch, st) for r, c, ch, st in cells if ch not in ("\u2580", " ")]
+        assert len(halves) > 0.8 * cols * rows and len(glyphs) > 20
+        for r, c, st in halves:  # fg = the upper pixel's band colour, bg = the lower one's
+            assert st.color.triplet == palette[bands[2 * r, c]] and st.bgcolor.triplet == palette[bands[2 * r + 1, c]]
+        assert sum(bands[2 * r, c] != bands[2 * r + 1, c] for r, c, _ in halves) > 20  # finer than one per cell
+        for r, c, ch, st in glyphs:  # paths and markers keep their glyph, on the upper pixel's colour
+            assert st.bgcolor.triplet == palette[bands[2 * r, c]]
+        assert {"@", "o", "*"} <= {ch for *_, ch, _ in glyphs} and any(0x2800 < ord(ch) <= 0x28FF for *_, ch, _ in glyphs)
+        plot.monochrome = True  # monochrome: contour marks, no half blocks, no colour
+        plot.refresh_if_changed()
+        text = "\n".join(plot.text_lines())
+        assert plot.error is None and text.count("·") > 10 and "\u2580" not in text
+        assert all(st.color is None and st.bgcolor is None for line in plot._lines for seg in line
+                   if (st := seg.style))
+
+
 async def test_render_errors_become_a_message_not_a_crash():
     def broken(xs, ys):
         raise RuntimeError("surface exploded")
@@ -224,7 +273,8 @@ async def test_colours_stay_distinct_in_256_colours():
         plot.refresh_if_changed()
         styles = [seg.style for line in plot._lines for seg in line if seg.style]
     down = lambda c: c.downgrade(ColorSystem.EIGHT_BIT).number  # noqa: E731
-    run_colors = {down(st.color) for st in styles if st.color is not None and st.color.triplet != (255, 255, 255)}
+    run_colors = {down(st.color) for st in styles if st.color is not None and st.color.triplet != (255, 255, 255)
+                  and st.color.triplet not in heat_colors(8)}  # not the half blocks' heat colours
     bands = {down(st.bgcolor) for st in styles if st.bgcolor is not None}
     assert len(run_colors) >= 4 and len(bands) >= 4
 

@@ -135,8 +135,10 @@ async def test_b_draws_the_basins_of_the_selected_run_under_the_paths_and_recomp
         assert got.shares() == ref.shares() and got.optimizer == "gd"
         legend = "  ".join(text for text, _ in area.trajectory.legend())
         assert all(text in legend for text, _ in basin_legend(ref))
-        bg, _ = area.trajectory._overlay(40, 12)
-        assert {c for row in bg for c in row} <= set(BASIN_COLORS[:len(ref.minima)]) | {(72, 72, 72), (36, 36, 36)}
+        upper, _, lower = area.trajectory._overlay(40, 12)  # two pixels per cell (half blocks)
+        assert len(upper) == len(lower) == 12 and len(upper[0]) == 40
+        assert ({c for row in upper + lower for c in row}
+                <= set(BASIN_COLORS[:len(ref.minima)]) | {(72, 72, 72), (36, 36, 36)})
         # an edit of the selected run's hyperparameters recomputes the map for the new settings
         s.edit(s.runs[0], "gd", {"lr": 0.02}, s.runs[0].spec.settings, s.runs[0].spec.label, "")
         await until(pilot, lambda: area.trajectory.basins is not None and area.trajectory.basins.hyper["lr"] == 0.02,

@@ -1,7 +1,8 @@
 """A basin-of-attraction map (core.basins.BasinMap) as the trajectory plot's background.
 
-Each canvas cell takes the code of the start nearest its centre (``BasinMap.codes_at`` at
-:func:`~sgd_tui.plotting.heat.cell_centres`): its own dark colour per minimum (``BASIN_COLORS``, dark
+In colour each canvas cell shows two pixels (a half block ``▀``, foreground = upper, background = lower
+pixel), each taking the code of the start nearest its centre (``BasinMap.codes_at`` at
+:func:`~sgd_tui.plotting.heat.pixel_centres`): its own dark colour per minimum (``BASIN_COLORS``, dark
 enough that run paths stay readable), two neutral greys for ``diverged`` and ``not converged``. Without
 colour a fill character per minimum (``BASIN_MARKS``) where plotext leaves a blank, ``?`` for not
 converged and a blank for diverged. The legend gives each minimum's share of the starts.
@@ -9,7 +10,8 @@ converged and a blank for diverged. The legend gives each minimum's share of the
 
 from __future__ import annotations
 
-from .heat import cell_centres
+from .heat import cell_centres, pixel_centres
+from .raster import half_block_cells
 
 __all__ = ["BASIN_COLORS", "BASIN_MARKS", "DIVERGED", "NOT_CONVERGED", "basin_overlay", "basin_legend"]
 
@@ -20,16 +22,20 @@ BASIN_MARKS = "·:-=+~^'"
 
 
 def basin_overlay(bmap, bounds, cols: int, rows: int, monochrome: bool = False):
-    """(background, fill) grids of cols x rows cells (top row first) for a CanvasOverlay."""
-    xs, ys = cell_centres(bounds, cols, rows)
-    codes = bmap.codes_at(xs, ys).tolist()  # ys from cell_centres run top to bottom: row 0 on top
+    """Grids of cols x rows cells (top row first) for a CanvasOverlay: in colour (upper, None, lower)
+    pixel colours of the half blocks, in monochrome (None colours, fill marks) at one sample per cell."""
     if monochrome:
+        xs, ys = cell_centres(bounds, cols, rows)
+        codes = bmap.codes_at(xs, ys).tolist()  # ys from cell_centres run top to bottom: row 0 on top
         fill = [[BASIN_MARKS[c % len(BASIN_MARKS)] if c >= 0 else (" " if c == -1 else "?") for c in row]
                 for row in codes]
         return [[None] * cols for _ in range(rows)], fill
-    bg = [[BASIN_COLORS[c % len(BASIN_COLORS)] if c >= 0 else (DIVERGED if c == -1 else NOT_CONVERGED)
-           for c in row] for row in codes]
-    return bg, None
+    xs, ys = pixel_centres(bounds, cols, rows)
+    codes = bmap.codes_at(xs, ys).tolist()  # 2 * rows pixel rows, top first
+    pixels = [[BASIN_COLORS[c % len(BASIN_COLORS)] if c >= 0 else (DIVERGED if c == -1 else NOT_CONVERGED)
+               for c in row] for row in codes]
+    _, upper, lower = half_block_cells(pixels)
+    return upper, None, lower
 
 
 def basin_legend(bmap, monochrome: bool = False) -> list[tuple[str, tuple[int, int, int] | None]]:

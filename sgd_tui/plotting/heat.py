@@ -2,7 +2,9 @@
 
 * :func:`cell_centres` gives the data coordinates at which a canvas of cols x rows cells samples the
   surface (the centre of each cell, with plotext's mapping of 2 x 4 braille dots per cell);
-  :func:`sample_grid` evaluates a surface there.
+  :func:`sample_grid` evaluates a surface there. :func:`pixel_centres` / :func:`sample_pixels` do the same
+  at two pixels per cell (the upper and the lower half, dots 2.5 and 0.5 of the cell's four counted from
+  its bottom), for a half-block picture (``▀``: foreground = upper pixel, background = lower pixel).
 * :func:`heat_bands` cuts ``z = log1p(f - min f)`` into equal steps: a loss surface such as Rosenbrock
   spans 0..2500, so equal steps of f itself would show one colour; the log keeps the valley visible.
 * :func:`heat_colors` is the palette of the bands, :func:`band_colors` paints a band grid with it.
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HEAT_BANDS", "cell_centres", "sample_grid", "heat_bands", "heat_colors", "band_colors", "contour_marks",
+__all__ = ["HEAT_BANDS", "cell_centres", "pixel_centres", "sample_grid", "sample_pixels", "heat_bands", "heat_colors",
+           "band_colors", "contour_marks",
            "contour_fill"]
 
 HEAT_BANDS = 8  # colour bands of the heat map; contour lines are drawn between pairs of bands
@@ -32,6 +35,33 @@ def cell_centres(bounds, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def pixel_centres(bounds, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys) of the half-cell pixels of a cols x rows canvas: xs as :func:`cell_centres`, ys the
+    2 * rows pixel rows top to bottom (upper then lower half of each cell row). On plotext's grid of
+    4 * rows dots a cell counted from the bottom spans dots 4r .. 4r+3: its lower pixel is centred at
+    dot 4r + 0.5, its upper one at 4r + 2.5 (the cell centre 4r + 1.5 lies between them)."""
+    (y0, y1) = bounds[1]
+    xs, _ = cell_centres(bounds, cols, rows)
+    r = np.arange(rows)[::-1]
+    dots = np.stack([4 * r + 2.5, 4 * r + 0.5], axis=1).reshape(-1)  # upper, lower per row, top row first
+    ys = y0 + dots * (y1 - y0) / max(4 * rows - 1, 1)
+    return xs, ys
+
+
+def _sample(grid_fn, xs, ys) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        f = np.asarray(grid_fn(xs, ys), dtype=float)
+    if f.shape != (len(ys), len(xs)):
+        raise ValueError(f"surface grid has shape {f.shape}, expected {(len(ys), len(xs))}")
+    return f
+
+
+def sample_pixels(grid_fn, bounds, cols: int, rows: int) -> np.ndarray:
+    """f at the :func:`pixel_centres` of a cols x rows canvas: shape (2 * rows, cols), top pixel row
+    first (rows 2i and 2i + 1 are the upper and lower halves of cell row i); errors as :func:`sample_grid`."""
+    return _sample(grid_fn, *pixel_centres(bounds, cols, rows))
+
+
 def sample_grid(grid_fn, bounds, cols: int, rows: int) -> np.ndarray:
     """f at the :func:`cell_centres` of a cols x rows canvas, shape (rows, cols), top row first.
 
@@ -39,12 +69,7 @@ def sample_grid(grid_fn, bounds, cols: int, rows: int) -> np.ndarray:
     ``grid``); floating-point warnings are silenced (overflow is a value, see :func:`heat_bands`), and a
     result of another shape is a ValueError.
     """
-    xs, ys = cell_centres(bounds, cols, rows)
-    with np.errstate(all="ignore"):
-        f = np.asarray(grid_fn(xs, ys), dtype=float)
-    if f.shape != (rows, cols):
-        raise ValueError(f"surface grid has shape {f.shape}, expected {(rows, cols)}")
-    return f
+    return _sample(grid_fn, *cell_centres(bounds, cols, rows))
 
 
 def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:

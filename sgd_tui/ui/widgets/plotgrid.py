@@ -30,6 +30,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual_plotext.plot import Plot
 
+from ...plotting.raster import UPPER_HALF
+
 __all__ = ["PlotGrid", "CanvasOverlay", "LegendItem", "rgb_of"]
 
 LegendItem = tuple[str, tuple[int, int, int] | None]  # text, colour (None = the widget's foreground)
@@ -39,9 +41,14 @@ LegendItem = tuple[str, tuple[int, int, int] | None]  # text, colour (None = the
 class CanvasOverlay:
     """Per canvas cell (rows top to bottom, columns left to right, canvas size of the built figure):
     ``background[r][c]`` an RGB tuple or None, ``fill[r][c]`` a character drawn where plotext left a blank
-    (None = keep the blank). ``build(width, height)`` is called with the canvas size once it is known."""
+    (None = keep the blank). ``build(width, height)`` is called with the canvas size once it is known.
 
-    build: Callable[[int, int], tuple[list[list], list[list] | None]]
+    Half blocks: ``build`` may return a third grid ``lower`` (the colour of each cell's lower half; then
+    ``background`` is the upper half's). A cell where plotext drew nothing and no fill is set becomes
+    ``▀`` with foreground = upper and background = lower colour: two pixels per cell. A cell with a path or
+    a marker keeps its glyph on one background, the upper pixel's."""
+
+    build: Callable[[int, int], tuple]
 
 
 @functools.lru_cache(maxsize=256)
@@ -221,15 +228,17 @@ class PlotGrid(Widget):
         fig._set_sizes()
         fig._build_matrix()
         matrix = fig.monitor.matrix
-        bg_grid = fill_grid = None
+        bg_grid = fill_grid = lower_grid = None
         cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
         self.canvas = (len(cols), len(rows))
         if overlay is not None and len(cols) > 0 and len(rows) > 0:
-            bg_grid, fill_grid = overlay.build(len(cols), len(rows))
-        return [self._legend_line(width)] + self._matrix_lines(matrix, bg_grid, fill_grid)
+            bg_grid, fill_grid, *rest = overlay.build(len(cols), len(rows))
+            lower_grid = rest[0] if rest and not self.monochrome else None
+        return [self._legend_line(width)] + self._matrix_lines(matrix, bg_grid, fill_grid, lower_grid)
 
-    def _matrix_lines(self, m, bg_grid, fill_grid) -> list[list[Segment]]:
-        """Plotext's matrix (row 0 at the bottom) as Segment lists (top line first)."""
+    def _matrix_lines(self, m, bg_grid, fill_grid, lower_grid=None) -> list[list[Segment]]:
+        """Plotext's matrix (row 0 at the bottom) as Segment lists (top line first); with ``lower_grid``
+        blank canvas cells become half blocks (see :class:`CanvasOverlay`)."""
         c0, r_top = m.Cols_canvas.start, m.Rows_canvas.stop - 1
         in_cols, in_rows = m.Cols_canvas, m.Rows_canvas
         mono = self.monochrome
@@ -242,6 +251,7 @@ class PlotGrid(Widget):
                 r = r_top - row
                 bg_row = bg_grid[r]
                 fill_row = fill_grid[r] if fill_grid is not None else None
+                lower_row = lower_grid[r] if lower_grid is not None else None
             segs: list[Segment] = []
             run_text: list[str] = []
             run_key = None
@@ -250,7 +260,11 @@ class PlotGrid(Widget):
                 if overlay_row and col in in_cols:
                     c = col - c0
                     if bg == "default" and bg_row[c] is not None:
-                        bg = bg_row[c]
+                        if (ch == " " and lower_row is not None and lower_row[c] is not None
+                                and (fill_row is None or fill_row[c] is None)):
+                            ch, fg, bg = UPPER_HALF, bg_row[c], lower_row[c]
+                        else:
+                            bg = bg_row[c]
                     if fill_row is not None and ch == " " and fill_row[c] is not None:
                         ch = fill_row[c]
                 key = (fg, bg, sts[col])

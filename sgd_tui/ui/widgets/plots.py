@@ -24,7 +24,8 @@ import numpy as np
 
 from ...core.text import safe_text
 from ...plotting.basinpaint import basin_legend, basin_overlay
-from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid
+from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid, sample_pixels
+from ...plotting.raster import half_block_cells
 from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
 from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
 from ...plotting.raster import braille_cells
@@ -230,8 +231,10 @@ class LossPlot(_RunsPlot):
 class TrajectoryPlot(_RunsPlot):
     """Paths of 2-D runs over a heat map of the surface, with start (o), current (@) and minima (*) marks.
 
-    The heat map is one background colour per canvas cell (bands of log1p(f - min f)), computed once per
-    canvas size; the paths are braille lines clamped to the surface's bounds, which are also the fixed
+    The heat map (bands of log1p(f - min f)) is drawn at two pixels per canvas cell, upper half block
+    ``▀`` with foreground = upper and background = lower pixel, where no path or marker is drawn (those
+    cells keep the upper pixel as background); monochrome draws its contour marks instead (log-spaced
+    levels, since the bands are). Computed once per canvas size; the paths are braille lines clamped to the surface's bounds, which are also the fixed
     axis limits (so the axes never move and a diverging run sticks to the edge instead of rescaling).
     """
 
@@ -280,9 +283,10 @@ class TrajectoryPlot(_RunsPlot):
         """Heat-map bands for a canvas of cols x rows cells (top row first), cached per size and surface."""
         if self._grid_fn is None:
             return None
-        key = (cols, rows, self._surface_version)
-        if key != self._heat_key:
-            self._heat = heat_bands(sample_grid(self._grid_fn, self._bounds, cols, rows))
+        key = (cols, rows, self._surface_version, self.monochrome)
+        if key != self._heat_key:  # colour: 2 pixel rows per cell row; monochrome: one sample per cell
+            sample = sample_grid if self.monochrome else sample_pixels
+            self._heat = heat_bands(sample(self._grid_fn, self._bounds, cols, rows))
             self._heat_key = key
         return self._heat
 
@@ -294,7 +298,8 @@ class TrajectoryPlot(_RunsPlot):
             return [[None] * cols for _ in range(rows)], None
         if self.monochrome:
             return [[None] * cols for _ in range(rows)], contour_fill(bands)
-        return band_colors(bands), None
+        _, upper, lower = half_block_cells(band_colors(bands))
+        return upper, None, lower
 
     def draw(self, fig, width: int, height: int) -> CanvasOverlay:
         (x0, x1), (y0, y1) = self._bounds
