@@ -12,7 +12,7 @@ import torch
 
 from core_helpers import Runner, make_spec
 from sgd_tui.core.landscape import (PlaneError, SnapshotLog, anchor_grid, compute_landscape, flat_params,
-                                    plane_through, project, random_plane, slice_loss, subset_for)
+                                    plane_through, random_plane, subset_for)
 from sgd_tui.core.sharpness import _unflat
 
 

@@ -8,7 +8,6 @@ import multiprocessing.resource_tracker
 import os
 import time
 
-import pytest
 
 from sgd_tui.core.scenario import parse_scenario
 from sgd_tui.core.sweep_stats import bands, sensitivity, sweep_rows

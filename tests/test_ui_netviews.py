@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch  # noqa: F401  - imported once up front, as the app's workers would, so presses stay fast
 
-from sgd_tui.core.landscape import compute_landscape, flat_params
+from sgd_tui.core.landscape import compute_landscape
 from sgd_tui.core.objectives import get_objective
 from sgd_tui.core.theory import lambda_limit
 from sgd_tui.plotting.netseries import SharpnessSeries, limit_formula

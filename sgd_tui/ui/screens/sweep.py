@@ -223,7 +223,7 @@ class SweepScreen(Screen):
     def draw_plots(self) -> None:
         """Recompute the bands and the sensitivity series from the finished trials and hand both plots
         their pictures (they draw them at their size)."""
-        sweep, title = self.sweep, self.scenario.title
+        sweep = self.sweep
         done = {i: o for i, o in self.outcomes.items()}
         version = (len(done), tuple(sorted(done)))
         statuses = {i: o.result.status for i, o in done.items()}
