@@ -98,8 +98,8 @@ def test_a_new_label_alone_keeps_the_progress_and_any_other_edit_resets():
     slot, r.progress = r.slot, RunProgress("paused", step=10)
     assert s.edit(r, "sgd", {"lr": 0.1, "momentum": 0.5}, {}, "mine") == ""
     assert r.spec.label == "mine" and r.progress.step == 10 and r.slot is slot
-    assert s.edit(r, "sgd", {"lr": 0.2, "momentum": 0.5}, {}, "mine") == ""
-    assert r.spec.hyper["lr"] == 0.2 and r.progress == RunProgress() and r.slot is not slot and slot.removed
+    assert s.edit(r, "sgd", {"lr": 0.1, "momentum": 0.5, "nesterov": True}, {}, "mine") == ""
+    assert r.spec.hyper["nesterov"] and r.progress == RunProgress() and r.slot is not slot and slot.removed
 
 
 def test_an_invalid_edit_keeps_the_spec_and_blocks_the_run():

@@ -17,12 +17,30 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["changeable", "check_changes", "apply_change"]
+__all__ = ["changeable", "check_changes", "apply_change", "change_marks", "show_value"]
 
 
 def changeable(opt_info) -> list[str]:
     """The hyperparameters of an optimizer that a change may set (its numeric ones)."""
     return [p.name for p in opt_info.params if p.kind in ("float", "pair")]
+
+
+def show_value(v: Any) -> str:
+    """A hyperparameter value as a mark shows it: 0.1, (0.9, 0.99)."""
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(show_value(x) for x in v) + ")"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def change_marks(hyper: dict[str, Any], changes: list) -> list[tuple[int, str]]:
+    """(step, "lr 0.01→0.1") for each change of a run that starts with ``hyper`` (the loss plot's ticks)."""
+    current = dict(hyper)
+    marks = []
+    for step, values in changes:
+        text = ", ".join(f"{k} {show_value(current.get(k))}→{show_value(v)}" for k, v in values.items())
+        current.update(values)
+        marks.append((step, text))
+    return marks
 
 
 def check_changes(opt_name: str, hyper: dict[str, Any], raw: Any, total_steps: int | None):

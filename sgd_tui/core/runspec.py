@@ -110,6 +110,14 @@ class RunSpec:
     def with_changes(self, **changes: Any) -> "RunSpec":
         return replace(self, **changes)
 
+    def hyper_after(self, step: int | None = None) -> dict[str, Any]:
+        """The hyperparameters in effect after ``step`` steps (after all of ``changes`` when None)."""
+        hyper = dict(self.hyper)
+        for at, values in self.changes:
+            if step is None or at <= step:
+                hyper.update(values)
+        return hyper
+
     def key_hyper(self, lr_always: bool = False) -> str:
         """The hyperparameters that differ from the optimizer's defaults (and the batch size when set), as
         a scenario file spells them: ``lr=0.5 momentum=0.9 nesterov=true batch_size=16``; ``lr_always``

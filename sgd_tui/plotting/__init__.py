@@ -17,5 +17,7 @@ Modules (import them directly; this package imports nothing, so it stays cheap):
 * :mod:`.heat`     sampling a surface on a canvas (``cell_centres``), colour bands (``heat_bands``,
   ``heat_colors``, ``band_colors``) and contour lines (``contour_marks``, ``contour_fill``).
 * :mod:`.palette`  run colours and marker characters.
+* :mod:`.marks`    the loss plot's change marks (``lr 0.01→0.1`` at a step): ticks and labels laid out
+  on the canvas clear of the curves and of each other (``change_ticks``, ``layout_ticks``).
 * :mod:`.textplot` the replay's plain-text plots (``loss_plot``, ``trajectory_plot``).
 """

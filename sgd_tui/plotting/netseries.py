@@ -26,6 +26,13 @@ class SharpnessSeries:
         self.capacity = max(4, int(capacity))
         self.records: list[SharpnessRecord] = []
         self.version = 0
+        # (limit, hyperparameters) after a hyperparameter change, until the next measurement (which has it)
+        self.changed: tuple[float | None, dict] | None = None
+
+    def set_limit(self, limit: float | None, hyper: dict) -> None:
+        """The stability limit at hyperparameters changed mid-run (``limit`` None: the method has none)."""
+        self.changed = (limit, dict(hyper))
+        self.version += 1
 
     def __len__(self) -> int:
         return len(self.records)
@@ -35,6 +42,7 @@ class SharpnessSeries:
         if not new:
             return
         self.records.extend(new)
+        self.changed = None
         while len(self.records) > self.capacity:
             self.records = self.records[:-1:2] + self.records[-1:]
         self.version += 1

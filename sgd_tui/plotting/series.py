@@ -57,6 +57,12 @@ class RunSeries:
         self._n = 0
         self._tail = False  # the newest stored point is not the first of its bucket (replaced by the next)
         self._evals = np.empty((3, 0), dtype=float)  # epoch, test_loss, test_accuracy
+        self.marks: list[tuple[int, str]] = []  # (step, "lr 0.01→0.1"): the run's hyperparameter changes
+
+    def set_marks(self, marks: Iterable[tuple[int, str]]) -> None:
+        """The run's hyperparameter changes, drawn as ticks on the loss plot at their steps."""
+        self.marks = list(marks)
+        self.version += 1
 
     def __len__(self) -> int:
         return self._n

@@ -50,6 +50,8 @@ class Playback:
             for r in session.runs:
                 r.slot.control.resume()
             self._ensure_driver()
+        elif any(s.requests for s in self.driver.slots):
+            self._ensure_driver()  # a hyperparameter change for a paused run: the driver sets it
 
     def play(self, session: Session) -> bool:
         """Every run that can move plays (from the next :meth:`follow`); False when none can."""

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..core.changes import change_marks, changeable
 from ..core.objectives import get_objective, validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
@@ -93,10 +94,12 @@ class RunEntry:
     version: int = 0  # bumps whenever a table cell may have changed
     own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
     typed_label: bool = False  # someone chose the label (the form, a scenario file): edits keep it
+    pending: list[dict[str, Any]] = field(default_factory=list)  # changes sent to the driver, not yet applied
 
     def __post_init__(self) -> None:
         if self.slot is None:
             self.slot = Slot(self.run_id, self.spec)
+        self.series.set_marks(change_marks(self.spec.hyper, self.spec.changes))
 
     def reset(self, spec: RunSpec | None = None) -> None:
         """Back to step 0 (with a new spec if given): a new slot, an empty series."""
@@ -105,8 +108,10 @@ class RunEntry:
         if spec is not None:
             self.spec = spec
         self.slot = Slot(self.run_id, self.spec)
+        self.pending = []
         self.series = RunSeries()
         self.sharpness = SharpnessSeries()
+        self.series.set_marks(change_marks(self.spec.hyper, self.spec.changes))
         self.progress, self.state, self.theory = RunProgress(), None, None
         self.version += 1
 
@@ -127,7 +132,44 @@ class RunEntry:
             self.state = u.state
         if u.theory is not None:
             self.theory = u.theory
+        for step, values in u.changes:  # the driver applied them: now they are part of the run
+            self.spec = replace(self.spec, changes=[*self.spec.changes, (step, values)])
+            if values in self.pending:
+                self.pending.remove(values)
+        if u.changes:
+            self.series.set_marks(change_marks(self.spec.hyper, self.spec.changes))
+        if u.limit is not None:
+            self.sharpness.set_limit(u.limit[0], self.hyper_now)
+        if self.progress.done:
+            self.pending = []  # the run ended before the driver saw them
         self.version += 1
+        return True
+
+    @property
+    def hyper_now(self) -> dict[str, Any]:
+        """The hyperparameters in effect (the spec's, then its changes, then those on their way)."""
+        hyper = self.spec.hyper_after(self.progress.step)
+        for values in self.pending:
+            hyper.update(values)
+        return hyper
+
+    def shown_spec(self) -> RunSpec:
+        """The spec as the setup form shows it: with the hyperparameters now in effect."""
+        return replace(self.spec, hyper=self.hyper_now)
+
+    def continue_with(self, spec: RunSpec, values: dict[str, Any]) -> bool:
+        """A run that has taken steps, edited only in hyperparameters that can change mid-run (lr, momentum,
+        betas, ...; ``values``, the new ones): send them to the driver, which sets them between two steps
+        and reports the step (recorded in ``spec.changes``); the run goes on from where it is. False
+        otherwise (``spec``: the edited spec, its hyperparameters the run's start values plus ``values``)."""
+        same = replace(spec, label=self.spec.label, hyper=self.spec.hyper, settings=self.spec.settings)
+        unlabelled = [{k: v for k, v in d.items() if k != "label"} for d in (spec.settings, self.spec.settings)]
+        if (not values or self.progress.step == 0 or self.progress.done or same != self.spec
+                or unlabelled[0] != unlabelled[1]
+                or any(k not in changeable(get_optimizer(spec.optimizer)) for k in values)):
+            return False
+        self.pending.append(values)
+        self.slot.requests.append(values)
         return True
 
     @property
@@ -186,7 +228,8 @@ class Session:
 
         ``error`` is the form's own complaint (a value its Param refused); a combination that cannot work is
         one too. An invalid run keeps its spec and cannot start; a new label alone keeps the run's progress;
-        any other change resets it.
+        so does a new lr, momentum, betas, ... of a run that has taken steps (:meth:`RunEntry.continue_with`:
+        the run goes on with them); any other change resets it, keeping the run's changes.
         """
         typed = entry.typed_label if label == entry.spec.label else bool(label)
         if not error:
@@ -200,10 +243,18 @@ class Session:
             except ParamError as e:
                 error = str(e)
         entry.invalid = error
+        edited: dict[str, Any] = {}
+        if not error and spec.optimizer == entry.spec.optimizer:  # the form shows the values now in effect
+            now = entry.hyper_now
+            edited = {k: v for k, v in spec.hyper.items() if v != now.get(k)}
+            spec = replace(spec, hyper={**entry.spec.hyper, **edited}, changes=entry.spec.changes)
         if error:
             entry.version += 1
         elif replace(spec, label=entry.spec.label) == entry.spec:
             entry.spec = spec
+            entry.version += 1
+        elif entry.continue_with(spec, edited):  # an automatic label keeps naming the start values
+            entry.spec = replace(entry.spec, label=spec.label if typed else entry.spec.label, settings=spec.settings)
             entry.version += 1
         else:
             entry.reset(spec)

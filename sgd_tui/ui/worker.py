@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -53,6 +54,8 @@ class Slot:
     runner: Runner | None = None
     progress: RunProgress = field(default_factory=RunProgress)  # the run's latest figures (sent with its next update)
     removed: bool = False  # set by the UI: the driver forgets the run
+    # set by the UI: new hyperparameter values, which the driver sets on the run between two steps
+    requests: deque = field(default_factory=deque)
     _owed: float = 0.0  # paced mode: steps owed but not yet taken
     _state_sent: bool = False  # the teaching aids have the state after the last step
 
@@ -78,6 +81,8 @@ class RunUpdate:
     state: dict[str, Any] | None = field(default=None, repr=False)
     theory: Any = field(default=None, repr=False)  # core.theory.Theory at the run's point (2-D runs)
     sharpness: list[SharpnessRecord] = field(default_factory=list)  # λmax measured (budget sharpness_every)
+    changes: list = field(default_factory=list)  # (step, values): the slot's requests, applied after `step` steps
+    limit: tuple | None = None  # (λmax limit or None,) at the α, β in effect after `changes` (sharpness runs)
 
 
 class Progress(Message):
@@ -161,6 +166,7 @@ class Driver:
             if slot.runner.initial_record is not None:
                 first = [slot.runner.initial_record]
         runner = slot.runner
+        applied = _apply_requests(slot)
         if self.rate is None:
             max_steps = 1 << 30
             deadline = started + self.work_s * (i + 1) / n
@@ -193,7 +199,7 @@ class Driver:
         slot.progress = _progress(runner, status, records[-1] if records else None, slot.progress)
         # the theory before inspect(): the adaptive methods' effective step reads the gradient of the step
         theory = None
-        if w_before is not None and (taken or first):
+        if w_before is not None and (taken or first or applied):  # a change: the panel shows the new α, β
             theory = _theory(runner, w_before if taken == 1 else None)
         state = None
         if taken:
@@ -201,9 +207,27 @@ class Driver:
         if w_before is not None and slot.control.paused and not slot._state_sent:
             state = _teaching_state(runner, w_before if taken else None, taken)
             slot._state_sent = True
-        if not (first or records or evals or sharpness or changed or state):
+        if not (first or records or evals or sharpness or changed or state or applied):
             return None
-        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness)
+        limit = None
+        if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
+            from ..core.sharpness import stability_limit
+
+            limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
+        return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,
+                         applied, limit)
+
+
+def _apply_requests(slot: Slot) -> list:
+    """The UI's hyperparameter changes, set on the run now, between two steps (in the driver thread, the
+    only one that touches the run's torch objects): [(the step they apply from, values)]."""
+    applied = []
+    while slot.requests:
+        values = slot.requests.popleft()
+        if slot.runner.done:
+            continue  # the run ended before the change reached it: nothing to continue
+        applied.append((slot.runner.change(values), values))
+    return applied
 
 
 def _progress(runner: Runner, status: str, last: Record | None, before: RunProgress) -> RunProgress:

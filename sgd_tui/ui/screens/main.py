@@ -136,7 +136,7 @@ class MainScreen(NetViewActions, LayoutKeys, Screen):
         r = self.selected()
         self._loaded_id = r.run_id if r else None
         self.plots.show_objective(*self.session.objective_of(r), self.session.shared.seed, r and r.run_id)
-        await self.query_one(SetupPanel).load_run(r.spec if r else None, r.invalid if r else "")
+        await self.query_one(SetupPanel).load_run(r.shown_spec() if r else None, r.invalid if r else "")
         self._teach_key = ()
 
     async def _select(self, entry: RunEntry) -> None:

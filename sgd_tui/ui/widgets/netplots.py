@@ -60,8 +60,11 @@ class SharpnessPlot(_RunsPlot):
         runs.sort(key=lambda r: r.run_id != self.selected)
         for r in runs:
             last = r.series.last
-            if last is not None and last.limit is not None:
-                return limit_formula(r.optimizer, r.hyper or {}) or "limit", float(last.limit), r
+            if last is None:
+                continue
+            limit, hyper = r.series.changed or (last.limit, r.hyper or {})  # a change mid-run: its limit
+            if limit is not None:
+                return limit_formula(r.optimizer, hyper) or "limit", float(limit), r
         return None
 
     def legend(self) -> list[LegendItem]:

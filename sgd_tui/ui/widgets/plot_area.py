@@ -121,7 +121,7 @@ class PlotArea(Horizontal):
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
-                                          hyper=r.spec.hyper) for r in runs])
+                                          hyper=r.hyper_now) for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
@@ -206,7 +206,7 @@ class PlotArea(Horizontal):
         objective, optimizer, hyperparameters, schedule or seed changed. Cheap when nothing changed."""
         if not self.basins_on or entry is None:
             return
-        spec = entry.spec
+        spec = entry.shown_spec()  # the hyperparameters in effect (after changes mid-run)
         key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
                repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), spec.seed)
         if key == self._basins_key or not get_objective(spec.objective).is_2d:

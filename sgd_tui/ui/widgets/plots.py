@@ -24,6 +24,7 @@ import numpy as np
 
 from ...core.text import safe_text
 from ...plotting.basinpaint import basin_legend, basin_overlay
+from ...plotting.marks import change_ticks, mark_positions
 from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid, sample_pixels
 from ...plotting.raster import half_block_cells
 from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
@@ -81,14 +82,15 @@ class _RunsPlot(PlotGrid):
         return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged)
                      for r in self._runs)
 
-    def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left") -> None:
+    def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left"):
         """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
-        marker character (see :mod:`.braille`)."""
+        marker character (see :mod:`.braille`). Returns the centres (xs, ys) of the cells it took."""
         self.line_canvas = canvas  # what the markers were laid out for (tests compare it with self.canvas)
         cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas)
         if cx:
             marker = self.run_marker(index) if self.monochrome else chars
             fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)
+        return cx, cy
 
     def run_legend(self) -> list[LegendItem]:
         """The runs' swatches and labels, unless the app shows one legend for every plot (``own_legend``
@@ -116,6 +118,7 @@ class LossPlot(_RunsPlot):
     """
 
     DIVERGED_MARK = "✕"
+    TICK_MARK = "╎"  # a hyperparameter change (its label beside it: lr 0.01→0.1)
 
     def __init__(
         self,
@@ -207,13 +210,14 @@ class LossPlot(_RunsPlot):
         y = value_axis(y_min if data else None, y_max if data else None, max(2, n_rows // 3), self.log_axis())
         self.clipped = any(d[1].diverged and (d[3].max() > y.hi or d[3].min() < y.lo) for d in data)
         canvas = self.canvas_size(width, height, y.labels if data else ())
-        ends = []
+        ends, drawn = [], []
         for i, run, xs, ys in data:
             if run.diverged:
                 ys = np.clip(ys, y.lo, y.hi)
                 ends.append((i, run, float(xs[-1]), float(ys[-1])))
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
-            self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
+            drawn.append(self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas))
+        self._marks(fig, data, drawn, (x_lo, x_hi), (y.lo, y.hi), canvas)
         for i, run, x, yv in ends:  # the end of a diverged curve: a mark and the word, inside the frame
             color = self.plot_color(i, run)
             right = x > (x_lo + x_hi) / 2
@@ -226,6 +230,22 @@ class LossPlot(_RunsPlot):
         fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(y.ticks, y.labels)
         return None
+
+    def _marks(self, fig, data, drawn, xlim, ylim, canvas) -> None:
+        """The runs' hyperparameter changes (:mod:`sgd_tui.plotting.marks`): a dotted vertical tick at each
+        change's x in the run's colour, where the curves (``drawn``: their cells) leave room, and its label
+        ``lr 0.01→0.1`` beside it, in a row where the curves and the other labels leave it legible."""
+        x_key = self.x_key if self.x_key in X_KEYS else "step"
+        wanted = [(i, x, safe_text(text, newlines=False)) for i, run, _, _ in data if run.series.marks
+                  for x, text in mark_positions(run.series.marks, run.series.xy("step")[0], run.series.xy(x_key)[0],
+                                                xlim)]
+        runs = {i: run for i, run, _, _ in data}
+        for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn):
+            color = self.plot_color(i, runs[i])
+            if xs:
+                fig.scatter(xs, ys, marker=self.TICK_MARK, color=color)
+            if text:
+                fig.text(text, tx, ty, color=color, alignment="left")
 
 
 class TrajectoryPlot(_RunsPlot):
