@@ -22,7 +22,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
-from ...core.params import ParamError
 from ..background import DevicesFound, find_devices
 from ..playback import Playback
 from ..session import RunEntry, Session
@@ -35,10 +34,11 @@ from ..widgets.story import StoryPanel
 from ..widgets.teaching import TeachingPanel
 from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
-from .dialogs import AskScreen, HelpScreen
+from .dialogs import HelpScreen
 from .keys import HELP_INTRO, MAIN_BINDINGS
 from .netview import NetViewActions
 from .layout import WIDE, LayoutKeys
+from .runlist import RunListActions
 
 __all__ = ["MainScreen"]
 
@@ -46,7 +46,7 @@ REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
-class MainScreen(NetViewActions, LayoutKeys, Screen):
+class MainScreen(RunListActions, NetViewActions, LayoutKeys, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
 
     BINDINGS = MAIN_BINDINGS
@@ -247,43 +247,6 @@ class MainScreen(NetViewActions, LayoutKeys, Screen):
         self.playback.pause(self.session)
         self.session.reset_all()
         self._runs_changed()
-
-    async def action_add(self) -> None:
-        """A new run with the selected run's settings (or the defaults), selected for editing."""
-        await self._select(self.session.add_like(self.selected()))
-
-    def action_duplicate(self) -> None:
-        r = self.selected()
-        if r is None:
-            self.notify("no run selected", severity="warning")
-            return
-
-        def check(change: str) -> str:
-            try:
-                self.session.duplicate_spec(r, change)
-            except ParamError as e:
-                return str(e)
-            return ""
-
-        async def done(change: str | None) -> None:
-            if change is not None:
-                await self._select(self.session.duplicate(r, change))
-
-        self.app.push_screen(AskScreen(f"Duplicate {r.spec.label}", "the change, as key=value (e.g. lr=0.01)",
-                                       check=check), done)
-
-    async def action_remove(self) -> None:
-        r = self.selected()
-        if r is not None:
-            self.session.remove(r)
-            self._runs_changed()
-            await self._load_selected()
-
-    def action_toggle_visible(self) -> None:
-        if (r := self.selected()) is not None:
-            r.visible = not r.visible
-            self.plots.set_runs(self.session.runs)
-            self.refresh_views()
 
     def action_speed(self, direction: int) -> None:
         self.playback.change_speed(self.session, direction)
