@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.changes import change_marks, changeable
+from ..core.changes import change_marks, changeable, show_value
 from ..core.objectives import get_objective, validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
@@ -95,6 +95,7 @@ class RunEntry:
     own_objective: tuple[str, dict[str, Any]] | None = None  # (name, options) when not the shared one
     typed_label: bool = False  # someone chose the label (the form, a scenario file): edits keep it
     pending: list[dict[str, Any]] = field(default_factory=list)  # changes sent to the driver, not yet applied
+    held: dict[str, Any] = field(default_factory=dict)  # typed values that wait for Enter (Session.edit)
 
     def __post_init__(self) -> None:
         if self.slot is None:
@@ -157,20 +158,28 @@ class RunEntry:
         """The spec as the setup form shows it: with the hyperparameters now in effect."""
         return replace(self.spec, hyper=self.hyper_now)
 
-    def continue_with(self, spec: RunSpec, values: dict[str, Any]) -> bool:
-        """A run that has taken steps, edited only in hyperparameters that can change mid-run (lr, momentum,
-        betas, ...; ``values``, the new ones): send them to the driver, which sets them between two steps
-        and reports the step (recorded in ``spec.changes``); the run goes on from where it is. False
-        otherwise (``spec``: the edited spec, its hyperparameters the run's start values plus ``values``)."""
+    def can_continue(self, spec: RunSpec, values: dict[str, Any]) -> bool:
+        """Whether the edit to ``spec`` can continue the run: it has taken steps and is not done, and only
+        hyperparameters that can change mid-run (lr, momentum, betas, ...; ``values``, the new ones)
+        differ (``spec``: the edited spec, its hyperparameters the run's start values plus ``values``)."""
         same = replace(spec, label=self.spec.label, hyper=self.spec.hyper, settings=self.spec.settings)
         unlabelled = [{k: v for k, v in d.items() if k != "label"} for d in (spec.settings, self.spec.settings)]
-        if (not values or self.progress.step == 0 or self.progress.done or same != self.spec
-                or unlabelled[0] != unlabelled[1]
-                or any(k not in changeable(get_optimizer(spec.optimizer)) for k in values)):
-            return False
+        return not (not values or self.progress.step == 0 or self.progress.done or same != self.spec
+                    or unlabelled[0] != unlabelled[1]
+                    or any(k not in changeable(get_optimizer(spec.optimizer)) for k in values))
+
+    def continue_with(self, values: dict[str, Any]) -> None:
+        """Send new hyperparameter values to the driver, which sets them between two steps and reports the
+        step (recorded in ``spec.changes``); the run goes on from where it is (see :meth:`can_continue`)."""
         self.pending.append(values)
         self.slot.requests.append(values)
-        return True
+
+    def held_notes(self) -> dict[str, str]:
+        """What the form says under each held field: "Enter applies 0.0001 from the current step (0.01
+        until then)"."""
+        now = self.hyper_now
+        return {k: f"Enter applies {show_value(v)} from the current step ({show_value(now.get(k))} until then)"
+                for k, v in self.held.items()}
 
     @property
     def status_text(self) -> str:
@@ -223,15 +232,18 @@ class Session:
         return self.add(self.make_spec(s.optimizer, dict(s.hyper), dict(s.settings), objective=entry.own_objective))
 
     def edit(self, entry: RunEntry, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any], label: str,
-             error: str = "") -> str:
+             error: str = "", typing: bool = False) -> str:
         """Take the setup form's values for a run; returns what is wrong with them ('' when nothing is).
 
         ``error`` is the form's own complaint (a value its Param refused); a combination that cannot work is
         one too. An invalid run keeps its spec and cannot start; a new label alone keeps the run's progress;
         so does a new lr, momentum, betas, ... of a run that has taken steps (:meth:`RunEntry.continue_with`:
-        the run goes on with them); any other change resets it, keeping the run's changes.
+        the run goes on with them) — while ``typing`` (a keystroke: "1" may be on its way to "1e-4") such an
+        edit is held (``entry.held``; :meth:`RunEntry.held_notes` says that Enter applies it); any other
+        change resets the run, keeping its changes.
         """
         typed = entry.typed_label if label == entry.spec.label else bool(label)
+        entry.held = {}
         if not error:
             try:
                 spec = self.make_spec(optimizer, hyper, settings, label or entry.spec.label,
@@ -253,9 +265,13 @@ class Session:
         elif replace(spec, label=entry.spec.label) == entry.spec:
             entry.spec = spec
             entry.version += 1
-        elif entry.continue_with(spec, edited):  # an automatic label keeps naming the start values
-            entry.spec = replace(entry.spec, label=spec.label if typed else entry.spec.label, settings=spec.settings)
+        elif entry.can_continue(spec, edited):
             entry.version += 1
+            if typing:  # "1" on the way to "1e-4" must not reach a running run: Enter (or leaving) sends it
+                entry.held = edited
+                return error
+            entry.continue_with(edited)  # an automatic label keeps naming the start values
+            entry.spec = replace(entry.spec, label=spec.label if typed else entry.spec.label, settings=spec.settings)
         else:
             entry.reset(spec)
         return error

@@ -206,12 +206,13 @@ class MainScreen(RunListActions, NetViewActions, LayoutKeys, Screen):
         self._shared_changed()
         await self._load_selected()
 
-    def on_setup_panel_run_edited(self, _: SetupPanel.RunEdited) -> None:
+    def on_setup_panel_run_edited(self, m: SetupPanel.RunEdited) -> None:
         r = self.selected()
         if r is not None:
             panel = self.query_one(SetupPanel)
             optimizer, hyper, settings, label, error = panel.run_values()
-            panel.show_run_error(self.session.edit(r, optimizer, hyper, settings, label, error))
+            panel.show_run_error(self.session.edit(r, optimizer, hyper, settings, label, error, typing=m.typing))
+            panel.show_notes(r.held_notes())  # "Enter applies 0.1 ..." under a typed field
             if not r.typed_label:
                 panel.set_label(r.spec.label)  # the label follows the settings
             self._runs_changed()

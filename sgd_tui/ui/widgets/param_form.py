@@ -38,15 +38,20 @@ def _text(p: Param, value: Any) -> str:
 
 
 class ParamForm(Vertical):
-    """Fields for ``params`` starting at ``values``; posts :class:`ParamForm.Edited` on every edit."""
+    """Fields for ``params`` starting at ``values``; posts :class:`ParamForm.Edited` on every edit, and once
+    more when a typed field is submitted (Enter) or left (``committed``)."""
 
     class Edited(Message):
-        """A field changed (valid or not): ``form.values`` and ``form.errors`` are up to date."""
+        """A field changed (valid or not): ``form.values`` and ``form.errors`` are up to date. ``typing``: a
+        keystroke in a text field (the value may be half typed: "1" on the way to "1e-4"); ``committed``:
+        Enter or leaving the field after typing (the value is what was meant)."""
 
-        def __init__(self, form: "ParamForm", name: str) -> None:
+        def __init__(self, form: "ParamForm", name: str, typing: bool = False, committed: bool = False) -> None:
             super().__init__()
             self.form = form
             self.name = name
+            self.typing = typing
+            self.committed = committed
 
         @property
         def control(self) -> "ParamForm":
@@ -60,6 +65,7 @@ class ParamForm(Vertical):
         self.values.update({k: v for k, v in (values or {}).items() if k in self.values})
         self.errors: dict[str, str] = {}
         self.title = title
+        self._typed: set[str] = set()  # fields typed in since their last Enter / leaving
 
     def compose(self) -> ComposeResult:
         if self.title:
@@ -100,7 +106,20 @@ class ParamForm(Vertical):
         if (self.values.get(p.name), self.errors.get(p.name)) == before:
             return  # e.g. the Changed event of the initial value, or "0.10" after "0.1"
         self._show(p)
-        self.post_message(self.Edited(self, p.name))
+        self._typed.add(p.name)
+        self.post_message(self.Edited(self, p.name, typing=True))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._commit(event.input.id)
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self._commit(event.input.id)
+
+    def _commit(self, widget_id: str | None) -> None:
+        p = self._param(widget_id)
+        if p is not None and p.name in self._typed:
+            self._typed.discard(p.name)
+            self.post_message(self.Edited(self, p.name, committed=True))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         p = self._param(event.select.id)
@@ -115,6 +134,7 @@ class ParamForm(Vertical):
         err = self.query_one(f"#err-{p.name}", Static)
         err.update(Content(safe_text(msg)))  # it echoes what was typed: never markup
         err.set_class(bool(msg), "-shown")
+        err.remove_class("-note")
         self.query_one(f"#f-{p.name}").set_class(bool(msg), "-invalid")
 
     def set_error(self, name: str, message: str) -> None:
@@ -125,6 +145,16 @@ class ParamForm(Vertical):
         else:
             self.errors.pop(name, None)
         self._show(p)
+
+    def set_note(self, name: str, message: str) -> None:
+        """A line under the field that is not an error ("Enter applies 0.1 ..."); '' clears it. An error
+        in the field keeps its place."""
+        if name in self.errors or not any(p.name == name for p in self.params):
+            return
+        err = self.query_one(f"#err-{name}", Static)
+        err.update(Content(safe_text(message)))
+        err.set_class(bool(message), "-shown")
+        err.set_class(bool(message), "-note")
 
     def field(self, name: str):
         return self.query_one(f"#f-{name}")

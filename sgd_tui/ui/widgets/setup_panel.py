@@ -38,7 +38,12 @@ class SetupPanel(VerticalScroll):
         """The objective, its options, the budget, the seed or the device changed."""
 
     class RunEdited(Message):
-        """The selected run's optimizer, hyperparameters or settings changed."""
+        """The selected run's optimizer, hyperparameters or settings changed; ``typing``: by a keystroke
+        (a RunEdited without it follows on Enter or on leaving the field)."""
+
+        def __init__(self, typing: bool = False) -> None:
+            super().__init__()
+            self.typing = typing
 
     def __init__(self, shared: Shared, optimizer: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -148,6 +153,13 @@ class SetupPanel(VerticalScroll):
     def show_run_error(self, message: str) -> None:
         self._show_error("#run-error", message)
 
+    def show_notes(self, notes: dict[str, str]) -> None:
+        """Notes under the hyperparameter fields (a typed value that waits for Enter); {} clears them."""
+        form = self._form("hyper")
+        if form is not None:
+            for p in form.params:
+                form.set_note(p.name, notes.get(p.name, ""))
+
     def show_shared_error(self, message: str) -> None:
         self._show_error("#shared-error", message)
 
@@ -181,9 +193,10 @@ class SetupPanel(VerticalScroll):
     def on_param_form_edited(self, event: ParamForm.Edited) -> None:
         event.stop()
         if event.form.id in ("options", "budget"):
-            self.post_message(self.SharedEdited())
+            if not event.committed:  # shared settings follow every keystroke
+                self.post_message(self.SharedEdited())
         else:
-            self.post_message(self.RunEdited())
+            self.post_message(self.RunEdited(typing=event.typing))
 
     # ------------------------------------------------------------------------------- values
     def _form(self, fid: str) -> ParamForm | None:
