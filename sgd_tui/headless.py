@@ -303,7 +303,9 @@ def scenario_summary(s: Scenario) -> dict[str, Any]:
         "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
         "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
         "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
-                  "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings} for r in s.runs],
+                  "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings,
+                  **({"changes": [{"step": at, **values} for at, values in r.changes]} if r.changes else {})}
+                 for r in s.runs],
     }
     if s.sweep is not None:
         out["sweep"] = s.sweep.to_table()

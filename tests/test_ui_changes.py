@@ -4,6 +4,7 @@ change is recorded in the spec, and the saved scenario replays headless to the s
 from __future__ import annotations
 
 import csv
+import json
 import threading
 import time
 
@@ -69,6 +70,8 @@ def test_an_lr_edit_continues_the_run_and_the_saved_file_replays_to_the_same_num
         rows = [(int(row["step"]), float(row["loss"]), float(row["lr"]), float(row["x"]), float(row["y"]))
                 for row in csv.DictReader(f) if row["run"] == "mine"]
     assert rows == app_rows
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["scenario"]["runs"][0]["changes"] == [{"step": 40, "lr": 1e-3}]
     plain = Runner(s.to_scenario().runs[0].with_changes(changes=[])).advance(200).records
     assert plain[60].loss != app_rows[61][1]  # the change mattered
 
