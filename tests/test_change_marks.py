@@ -6,7 +6,8 @@ import math
 
 from sgd_tui.core.changes import change_marks
 from sgd_tui.core.records import Record
-from sgd_tui.plotting.marks import cells_of, change_ticks, column_x, data_column, layout_ticks, mark_positions
+from sgd_tui.plotting.marks import (cells_of, change_ticks, column_x, data_column, layout_ticks, mark_positions,
+                                    row_y, text_cells)
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import LossPlot, PlotRun
 from test_ui_plots_widgets import PlotApp
@@ -60,6 +61,20 @@ def test_ticks_leave_the_curves_cells_and_map_back_to_their_columns():
     ((owner, xs, ys, text, tx, ty),) = change_ticks([(7, 50.0, "lr 1→2")], xlim, ylim, cols, rows, [curve])
     assert owner == 7 and set(xs) == {50.0} and len(ys) == rows - 2 and 0.0 not in ys
     assert text == "lr 1→2" and data_column(tx, *xlim, cols) == 26
+
+
+def test_labels_keep_off_other_texts_on_the_canvas():
+    """A diverged run's word ("diverged ✕", drawn by plotext over everything) is not written over."""
+    xlim, ylim, cols, rows = (0.0, 100.0), (0.0, 1.0), 51, 6
+    word = (column_x(30, *xlim, cols), row_y(0, *ylim, rows), "diverged ✕", "right")
+    assert text_cells(*word, xlim, ylim, cols, rows) == {(c, 0) for c in range(21, 31)}
+    ((_, xs, ys, text, tx, ty),) = change_ticks([(0, 40.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
+    # the tick at column 20: right of it the label would cross the word, left of it the top row is free
+    assert data_column(tx, *xlim, cols) == 14 and ty == row_y(0, *ylim, rows)
+    ((_, xs, ys, text, tx, ty),) = change_ticks([(0, 46.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
+    assert ty == row_y(1, *ylim, rows)  # column 23, under the word: either side crosses it, one row down
+    ((_, xs, ys, _, _, _),) = change_ticks([(0, 50.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
+    assert len(ys) == rows - 1  # the tick leaves the word's cell
 
 
 def test_mark_positions_follow_the_x_axis_and_skip_changes_not_reached():

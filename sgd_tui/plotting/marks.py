@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["ChangeTick", "mark_positions", "data_column", "column_x", "row_y", "layout_ticks", "cells_of",
-           "change_ticks"]
+           "text_cells", "change_ticks"]
 
 
 @dataclass(frozen=True)
@@ -119,15 +119,27 @@ def layout_ticks(ticks: Sequence[tuple[int, int, str]], cols: int, rows: int,
     return out
 
 
+def text_cells(x: float, y: float, text: str, alignment: str, xlim, ylim, cols: int, rows: int):
+    """The cells (column, row from the top) plotext writes ``text`` to at (x, y), aligned "left" (it
+    starts there) or "right" (it ends there)."""
+    col = data_column(x, *xlim, cols)
+    first = col if alignment == "left" else col - len(text) + 1
+    row = rows - 1 - data_column(y, ylim[0], ylim[1], rows)
+    return {(c, row) for c in range(first, first + len(text))}
+
+
 def change_ticks(marks: Sequence[tuple[int, float, str]], xlim, ylim, cols: int, rows: int,
-                 drawn: Sequence[tuple[Sequence[float], Sequence[float]]] = ()):
+                 drawn: Sequence[tuple[Sequence[float], Sequence[float]]] = (),
+                 texts: Sequence[tuple[float, float, str, str]] = ()):
     """What to draw for ``marks`` = [(owner, x, text)] on a cols x rows canvas spanning xlim x ylim, where
-    the curves ``drawn`` = [(xs, ys) of the cell centres they took] are: per tick (owner, xs, ys of its
-    cells the curves left free, text, x, y of the label's first cell) in data coordinates; text '' when
-    there was no room for a label."""
+    the curves ``drawn`` = [(xs, ys) of the cell centres they took] and other ``texts`` = [(x, y, text,
+    alignment)] are: per tick (owner, xs, ys of its cells the curves and texts left free, text, x, y of
+    the label's first cell) in data coordinates; text '' when there was no room for a label."""
     occupied: set[tuple[int, int]] = set()
     for xs, ys in drawn:
         occupied |= cells_of(xs, ys, xlim, ylim, cols, rows)
+    for x, y, text, alignment in texts:
+        occupied |= text_cells(x, y, text, alignment, xlim, ylim, cols, rows)
     wanted = [(owner, data_column(x, *xlim, cols), text) for owner, x, text in marks]
     out = []
     for t in layout_ticks(wanted, cols, rows, occupied):

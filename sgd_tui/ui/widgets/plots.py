@@ -217,12 +217,13 @@ class LossPlot(_RunsPlot):
                 ends.append((i, run, float(xs[-1]), float(ys[-1])))
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
             drawn.append(self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas))
-        self._marks(fig, data, drawn, (x_lo, x_hi), (y.lo, y.hi), canvas)
+        texts = []
         for i, run, x, yv in ends:  # the end of a diverged curve: a mark and the word, inside the frame
-            color = self.plot_color(i, run)
             right = x > (x_lo + x_hi) / 2
             mark = f"diverged {self.DIVERGED_MARK}" if right else f"{self.DIVERGED_MARK} diverged"
-            fig.text(mark, x, yv, color=color, style="bold", alignment="right" if right else "left")
+            texts.append((x, yv, mark, "right" if right else "left"))
+            fig.text(mark, x, yv, color=self.plot_color(i, run), style="bold", alignment=texts[-1][3])
+        self._marks(fig, data, drawn, texts, (x_lo, x_hi), (y.lo, y.hi), canvas)
         canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
         fig.xlim(x_lo, x_hi)
@@ -231,16 +232,16 @@ class LossPlot(_RunsPlot):
         fig.yticks(y.ticks, y.labels)
         return None
 
-    def _marks(self, fig, data, drawn, xlim, ylim, canvas) -> None:
+    def _marks(self, fig, data, drawn, texts, xlim, ylim, canvas) -> None:
         """The runs' hyperparameter changes (:mod:`sgd_tui.plotting.marks`): a dotted vertical tick at each
-        change's x in the run's colour, where the curves (``drawn``: their cells) leave room, and its label
-        ``lr 0.01→0.1`` beside it, in a row where the curves and the other labels leave it legible."""
+        change's x in the run's colour, where the curves (``drawn``: their cells) and ``texts`` leave room,
+        and its label ``lr 0.01→0.1`` beside it, in a row where they and the other labels leave it legible."""
         x_key = self.x_key if self.x_key in X_KEYS else "step"
         wanted = [(i, x, safe_text(text, newlines=False)) for i, run, _, _ in data if run.series.marks
                   for x, text in mark_positions(run.series.marks, run.series.xy("step")[0], run.series.xy(x_key)[0],
                                                 xlim)]
         runs = {i: run for i, run, _, _ in data}
-        for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn):
+        for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn, texts):
             color = self.plot_color(i, runs[i])
             if xs:
                 fig.scatter(xs, ys, marker=self.TICK_MARK, color=color)
