@@ -138,6 +138,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     _check_sweep_options(args, scenario)
     if args.headless:
+        if scenario.sweep is not None and args.ray is None:
+            _start_workers_early(args.workers, len(scenario.sweep.trials))
         from .headless import replay
 
         try:
@@ -184,6 +186,16 @@ def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
         raise BadInput("--workers is for local worker processes and --ray for Ray tasks: give one of them")
     if args.workers is not None and args.workers < 1:
         raise BadInput("--workers takes a number >= 1")
+
+
+def _start_workers_early(workers: int | None, trials: int) -> None:
+    """A sweep that will run in worker processes: start the fork server now, so that its imports (torch,
+    about 2 CPU-seconds) overlap this process's own (the replay, the plots) and the results folder's set-up."""
+    from .core.trials import trial_threads
+    from .sweep_run import pool_size, start_early
+
+    if pool_size(workers, trials, trial_threads()) > 1:
+        start_early()
 
 
 def _missing(e: ImportError, module: str, instead: str) -> int:

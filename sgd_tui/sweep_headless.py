@@ -31,7 +31,7 @@ from .core.records import EVAL_COLUMNS, METRICS_COLUMNS
 from .core.scenario import Scenario, scenario_to_toml
 from .core.text import safe_text
 from .core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
-from .core.trials import TrialOutcome, default_workers, trial_threads
+from .core.trials import TrialOutcome, trial_threads
 from .headless import _json_safe, _stop_on_sigint, default_out_dir, environment, scenario_summary
 from .results_dir import _num
 
@@ -149,7 +149,7 @@ def replay_sweep(scenario: Scenario, out_dir: str | Path | None = None, *, progr
         n_workers = 0
         runs = sweep_run.ray_tasks(trials, control, ray_address, threads, ray_cpus)
     else:
-        n_workers = max(1, min(workers or default_workers(threads), len(trials)))
+        n_workers = sweep_run.pool_size(workers, len(trials), threads)
         where = f"{n_workers} worker{'s' if n_workers > 1 else ''} × {threads} thread{'s' if threads > 1 else ''}"
         runs = (sweep_run.serial(trials, control, threads) if n_workers == 1
                 else sweep_run.pool(trials, control, n_workers, threads))

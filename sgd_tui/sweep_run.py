@@ -6,10 +6,12 @@ whose ``stop()`` (the first Ctrl+C) cancels the trials not yet started and stops
 within a chunk (they come back ``stopped`` with what they did).
 
 - ``serial``: one trial after another here, with the sweep's thread count.
-- ``pool``: a :class:`concurrent.futures.ProcessPoolExecutor` of N processes, started from a fork
+- ``pool``: a :class:`concurrent.futures.ProcessPoolExecutor` of N processes, forked from a fork
   server that has imported torch once (``spawn`` where there is no fork server). A worker's start-up
-  (torch, the engine, torch.optim's first-use imports, its thread count) is paid once in its
-  initializer, then it takes trial after trial. Workers ignore SIGINT: the parent sets a shared event.
+  (torch, the engine, torch.optim's first-use imports: :func:`~sgd_tui.core.trials.warm_process`; its
+  thread count) is paid once, then it takes trial after trial. Workers ignore SIGINT: the parent sets a
+  shared event. :func:`start_early` starts the fork server before the pool is made, so that its imports
+  (about 2 CPU-seconds, the bulk of a pool's start-up) overlap whatever this process does meanwhile.
 - ``ray``: one Ray task per trial (``num_cpus`` = the trial's threads), on a new local Ray instance
   (no dashboard) or on the cluster at ADDRESS / ``$RAY_ADDRESS``. Tasks get the RunSpec; data sets are
   read from ``data_dir`` on the node that trains. Cancelling cancels the tasks (running ones are
@@ -26,9 +28,9 @@ from typing import Iterator
 from .core.engine import Control
 from .core.records import RunResult
 from .core.sweep import Trial
-from .core.trials import TrialOutcome, init_worker, run_in_worker, run_trial
+from .core.trials import TrialOutcome, default_workers, init_worker, run_in_worker, run_trial, warm_process
 
-__all__ = ["serial", "pool", "ray_tasks", "RayUnavailable"]
+__all__ = ["serial", "pool", "pool_size", "start_early", "ray_tasks", "RayUnavailable"]
 
 
 class RayUnavailable(RuntimeError):
@@ -42,6 +44,7 @@ def _stopped(t: Trial, why: str = "not started") -> TrialOutcome:
 def serial(trials: list[Trial], control: Control, threads: int) -> Iterator[TrialOutcome]:
     from .core.devices import set_training_threads
 
+    warm_process()
     set_training_threads(threads)
     for t in trials:
         if control.stopped:
@@ -57,6 +60,23 @@ def _context():
         ctx.set_forkserver_preload(["sgd_tui.core.trials", "sgd_tui.core.warm"])
         return ctx
     return mp.get_context("spawn")
+
+
+def pool_size(workers: int | None, trials: int, threads: int) -> int:
+    """Worker processes for a sweep of ``trials`` trials: ``workers`` (default: the cores / the threads per
+    trial), never more than the trials; 1 = the trials run in this process (:func:`serial`)."""
+    return max(1, min(workers or default_workers(threads), trials))
+
+
+def start_early() -> None:
+    """Start the fork server that :func:`pool` forks its workers from, without waiting for it: it imports
+    torch and the engine (:mod:`sgd_tui.core.warm`) while this process goes on. Nothing happens where
+    there is no fork server (``spawn`` workers start when the pool does); calling it twice is harmless."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def pool(trials: list[Trial], control: Control, workers: int, threads: int) -> Iterator[TrialOutcome]:

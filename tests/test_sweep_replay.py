@@ -7,6 +7,8 @@ import csv
 import json
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -107,6 +109,34 @@ def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["environment"]["workers"] == 2
     assert len({r.get("device") for r in summary["runs"]}) == 1
+
+
+def test_the_command_with_two_workers_writes_the_same_numbers(data_dir, serial_out, tmp_path, cli):
+    # as users run it: the fork server is started before the replay's own set-up (sweep_run.start_early)
+    (tmp_path / "tiny.toml").write_text(fashion_sweep(data_dir))
+    proc = cli("--scenario", tmp_path / "tiny.toml", "--headless", "--workers", "2", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "on 2 workers" in proc.stderr
+    for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
+        assert rows(tmp_path / "out" / name) == rows(serial_out / name), name
+
+
+def test_a_new_process_makes_its_imports_with_the_collector_paused_then_freezes_them():
+    script = textwrap.dedent("""\
+        import gc, sys
+        from sgd_tui.core.trials import warm_process
+        assert "torch" not in sys.modules and gc.get_freeze_count() == 0
+        warm_process()
+        frozen = gc.get_freeze_count()
+        assert "torch._dynamo" in sys.modules  # torch.optim's first-use imports are made
+        assert gc.isenabled() and frozen > 100_000, frozen
+        warm_process()  # torch is there: only a warm-up, nothing more is frozen
+        assert gc.get_freeze_count() == frozen
+        print("ok")
+        """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
 
 
 def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, monkeypatch):
