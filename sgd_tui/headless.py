@@ -213,6 +213,9 @@ def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: floa
                 runners.append(runner)
                 _warn_big(runner, bar)
                 meta["device"] = str(runner.device)
+                if runner.device_note:
+                    meta["device_note"] = runner.device_note
+                    bar.note(f"sgd-tui: note: run {spec.label!r}: {runner.device_note}")
                 start_theory = theory_start(runner)
                 try:
                     if runner.initial_record is not None:

@@ -69,18 +69,24 @@ class Runner:
         self._start()
 
     def _place(self):
-        """The run's torch device: the CPU for 2-D problems (their steps are all overhead, the CPU is
-        fastest), else the spec's device, which must exist."""
+        """The run's torch device: the spec's device, which must exist for every objective (an absent
+        one is a SetupError); 2-D problems then step on the CPU anyway (their steps are all overhead, the
+        CPU is fastest), and :attr:`device_note` says so when another device was asked for."""
         import torch
 
         from .devices import resolve_device
 
-        if self.info.is_2d:
-            return torch.device("cpu")
         try:
-            return resolve_device(self.spec.device)
+            device = resolve_device(self.spec.device)
         except DeviceError as e:
             raise SetupError(str(e)) from None
+        self.device_note = ""
+        if self.info.is_2d:
+            if device.type != "cpu":
+                self.device_note = (f"{self.spec.device} ({device}) is available, but 2-D objectives step on "
+                                    "the CPU: their steps are all overhead, the CPU is fastest")
+            return torch.device("cpu")
+        return device
 
     def _plan(self) -> None:
         """Batches (the effective batch B, a sampler over the N training examples, ⌈N/B⌉ batches an epoch)
