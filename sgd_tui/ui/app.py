@@ -7,7 +7,9 @@ lives in :mod:`sgd_tui.ui.screens.main` and the widgets.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -16,6 +18,7 @@ from textual.markup import escape
 from textual.screen import Screen
 
 from ..core.text import file_stem, safe_text
+from .background import DaemonExecutor
 from .screens.dialogs import AskScreen, ScenarioPicker
 from .screens.main import MainScreen
 from .session import Session, default_session, session_from_scenario
@@ -30,8 +33,9 @@ class SgdApp(App):
     TITLE = "sgd-tui"
 
     def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True,
-                 sweep=None):
+                 sweep=None, hard_exit: bool = False):
         super().__init__()
+        self.hard_exit = hard_exit  # q ends the process at once (see :mod:`.quit`): the command line's app
         self.initial = session or default_session()
         self.initial_sweep = sweep  # a Scenario with a [sweep]: its sweep view opens over the main view
         self.sweep_workers: int | None = None  # worker processes of a sweep (None: fill the cores; 0: in-process)
@@ -39,6 +43,8 @@ class SgdApp(App):
         self.timings = timings  # False hides wall-clock figures (reproducible screenshots)
 
     def on_mount(self) -> None:
+        # thread workers run in daemon threads: quitting never waits for a torch import or a driver round
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
         self.push_screen(MainScreen(self.initial, monochrome=self.monochrome, timings=self.timings))
         if self.initial_sweep is not None:
             self.open_sweep(self.initial_sweep)
@@ -130,7 +136,13 @@ class SgdApp(App):
 
 
 def run_app(scenario=None, monochrome: bool = False) -> int:
-    """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.Scenario`); the exit code."""
+    """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.Scenario`), then end the
+    process with the app's exit code.
+
+    The process ends with ``os._exit`` once the terminal is restored and the output flushed: the
+    interpreter's teardown with torch loaded (its modules' finalisers, daemon threads still importing)
+    took 2-3 s on a loaded 2-core machine, and ``q`` must end the process within 0.5 s. Nothing is left
+    unwritten: the app writes files only when asked (``w``), synchronously."""
     if monochrome:
         os.environ["NO_COLOR"] = "1"
     import multiprocessing.resource_tracker
@@ -139,6 +151,12 @@ def run_app(scenario=None, monochrome: bool = False) -> int:
     multiprocessing.resource_tracker.ensure_running()
     session = session_from_scenario(scenario) if scenario is not None else None
     sweep = scenario if scenario is not None and scenario.sweep is not None else None
-    app = SgdApp(session, monochrome=monochrome, sweep=sweep)
+    app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True)
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -7,12 +7,41 @@ thread-safe and never blocks). The training driver and its messages live in :mod
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from textual.message import Message
 
 __all__ = ["SurfaceReady", "DevicesFound", "BasinsReady", "OptimaFound", "build_surface", "find_devices",
-           "compute_basins", "find_optima"]
+           "compute_basins", "find_optima", "DaemonExecutor"]
+
+
+class DaemonExecutor(ThreadPoolExecutor):
+    """The app's event-loop executor (Textual runs thread workers in it): one *daemon* thread per task, and a
+    shutdown that does not wait. With the stock executor, quitting waits for every thread worker to return
+    (asyncio joins them, and so does the interpreter at exit): a torch import in progress (about a second,
+    several on a loaded machine) or a driver round held ``q`` for seconds. Workers that must stop cleanly
+    are told to (the driver's cancel event); anything else dies with the process."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as e:  # noqa: BLE001 - handed to whoever awaits the future
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=run, daemon=True, name=getattr(fn, "__name__", "task")).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None  # nothing to join: the threads are daemons
 
 
 class SurfaceReady(Message):

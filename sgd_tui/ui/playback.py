@@ -91,8 +91,11 @@ class Playback:
             self.playing = False
 
     def stop(self) -> None:
-        """The driver thread ends within one round (the app is closing)."""
+        """The driver thread ends at once (the app is closing): cancel, and every run's control stops its
+        step loop (a round does not finish its quota)."""
         self.driver.cancel.set()
+        for slot in list(self.driver.slots):
+            slot.control.stop()
 
     def _set_rate(self, session: Session) -> None:
         self.driver.rate = self.speed if session.shared.is_2d else None

@@ -157,6 +157,8 @@ class Driver:
     def _round(self, slot: Slot, i: int, n: int, started: float, dt: float) -> RunUpdate | None:
         """Advance one slot for its share of the round; return what the UI should learn."""
         first: list[Record] = []
+        if self.cancel.is_set():
+            return None  # closing: the rest of the round is skipped
         if slot.runner is None:
             try:
                 slot.runner = self.runner_factory(slot.spec)

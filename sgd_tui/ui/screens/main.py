@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from ..background import DevicesFound, find_devices
 from ..playback import Playback
+from ..quit import hard_exit
 from ..session import RunEntry, Session
 from ..widgets.legend import RunLegend
 from ..widgets.plot_area import PlotArea
@@ -274,4 +275,5 @@ class MainScreen(RunListActions, NetViewActions, LayoutKeys, Screen):
     async def action_quit(self) -> None:
         self.playback.stop()
         self.playback.pause(self.session)
+        hard_exit(self.app)  # in a real terminal the process ends here (within 0.5 s, see ..quit)
         self.app.exit()
