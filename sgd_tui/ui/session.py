@@ -276,6 +276,15 @@ class Session:
             entry.reset(spec)
         return error
 
+    def change_run(self, entry: RunEntry, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any],
+                   label: str, error: str = "") -> str:
+        """The one path of a change to a run's settings from the app (typed, or nudged with [ / ]);
+        returns what is wrong with the values ('' when nothing is).
+
+        Today it restarts the run from step 0 with the new settings (:meth:`edit`); continuing the run
+        from its current state on a hyperparameter change replaces this function alone."""
+        return self.edit(entry, optimizer, hyper, settings, label, error)
+
     def add(self, spec: RunSpec) -> RunEntry:
         n = next(self._ids)
         used = {r.color for r in self.runs}

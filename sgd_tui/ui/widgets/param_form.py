@@ -19,6 +19,8 @@ from textual.widgets import Input, Label, Select, Static
 
 from ...core.params import Param, ParamError, format_value
 from ...core.text import safe_text
+from ..nudge import NUMERIC_KINDS
+from .number_input import NumberInput
 
 __all__ = ["ParamForm"]
 
@@ -83,7 +85,10 @@ class ParamForm(Vertical):
             options = [("true", True), ("false", False)] if p.kind == "bool" else [(c, c) for c in p.choices or ()]
             field = Select(options, value=value, allow_blank=False, id=fid, compact=True)
         else:
-            field = Input(_text(p, value), placeholder=p.allowed(), id=fid, compact=True, select_on_focus=False)
+            cls = NumberInput if p.kind in NUMERIC_KINDS else Input
+            extra = {"param": p} if cls is NumberInput else {}
+            field = cls(value=_text(p, value), placeholder=p.allowed(), id=fid, compact=True, select_on_focus=False,
+                        **extra)
         field.tooltip = f"{p.help}\nallowed: {p.allowed()}"
         return field
 

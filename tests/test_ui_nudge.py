@@ -1,0 +1,113 @@
+"""Nudge keys and run keys in number fields (issue 9): [ / ] and shift+up/down change the value one notch
+at once, for the selected run, without leaving the field; keys a number cannot contain (space, n, r)
+act on the runs without Escape; a fast burst of keys after an edit is not dropped."""
+
+import math
+
+import pytest
+import torch  # noqa: F401  - imported up front, as the app's workers would
+
+from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.params import Param
+from sgd_tui.core.runspec import BUDGET_PARAMS
+from sgd_tui.ui.app import SgdApp
+from sgd_tui.ui.nudge import LR_FACTOR, nudge, nudge_text
+from sgd_tui.ui.session import Session, Shared
+from sgd_tui.ui.widgets.number_input import NumberInput
+
+
+def param(optimizer: str, name: str) -> Param:
+    return next(p for p in get_optimizer(optimizer).params if p.name == name)
+
+
+def test_learning_rates_move_by_a_quarter_decade():
+    lr = param("sgd", "lr")
+    x = 0.01
+    for _ in range(4):
+        x = nudge(lr, x, 1)
+    assert x == pytest.approx(0.1, rel=1e-3)
+    assert nudge(lr, 0.01, -1) == pytest.approx(0.01 / LR_FACTOR, rel=1e-3)
+    assert nudge(lr, 0.0, 1) == 1e-3 and nudge(lr, 0.0, -1) == 0.0  # lr >= 0: stops at the closed bound
+
+
+def test_momentum_and_betas_move_by_0_05_inside_the_allowed_range():
+    m = param("sgd", "momentum")
+    assert nudge(m, 0.9, 1) == pytest.approx(0.95) and nudge(m, 0.0, -1) == 0.0
+    betas = param("adam", "betas")  # each in [0, 1): 1 is excluded
+    assert nudge(betas, (0.9, 0.999), 1) == (pytest.approx(0.95), 0.999)
+    assert nudge(betas, (0.95, 0.999), 1) == (0.95, 0.999)  # 1.0 is not allowed: stays
+    assert nudge(betas, (0.9, 0.999), -1, element=1) == (0.9, pytest.approx(0.949))
+    assert nudge_text(betas, "0.9, 0.999", -1, cursor=8) == "0.9, 0.949"
+    assert nudge_text(betas, "0.9, 0.999", 1, cursor=1) == "0.95, 0.999"
+
+
+def test_integers_move_by_one_and_invalid_text_does_not_move():
+    steps = next(p for p in BUDGET_PARAMS if p.name == "steps")
+    assert nudge(steps, 10, 1) == 11 and nudge(steps, 10, -1) == 9
+    assert nudge_text(steps, "1", -1) in (None, "0") and nudge_text(steps, "abc", 1) is None
+    assert nudge_text(param("sgd", "lr"), "0.1", 1) == f"{0.1 * LR_FACTOR:.4g}"
+
+
+def session(steps: int = 200) -> Session:
+    s = Session(Shared("quadratic", {}, {"steps": steps, "log_every": 1}, 0, "cpu"))
+    s.add(s.make_spec("sgd", {"lr": 0.1, "momentum": 0.5}, {}))
+    return s
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> bool:
+    """Wait (in the app's loop) until ``condition()`` holds: a first step builds the run, which takes a
+    while on a loaded machine."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+async def focused_field(pilot, name: str) -> NumberInput:
+    field = pilot.app.screen.query_one(f"#hyper #f-{name}", NumberInput)
+    field.focus()
+    await pilot.pause()
+    return field
+
+
+async def test_nudge_keys_change_the_selected_run_at_once_and_keep_the_focus():
+    s = session()
+    app = SgdApp(s, timings=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lr = await focused_field(pilot, "lr")
+        await pilot.press("n", "n")
+        assert await until(pilot, lambda: s.runs[0].progress.step == 2)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.focused is lr
+        assert s.runs[0].spec.hyper["lr"] == pytest.approx(0.1 * LR_FACTOR, rel=1e-3)
+        assert s.runs[0].progress.step == 0  # restarted with the new value (Session.change_run)
+        await pilot.press("shift+down", "shift+down")
+        await pilot.pause()
+        assert s.runs[0].spec.hyper["lr"] == pytest.approx(0.1 / LR_FACTOR, rel=1e-3)
+        m = await focused_field(pilot, "momentum")
+        await pilot.press("left_square_bracket", "shift+up", "shift+up")
+        await pilot.pause()
+        assert app.focused is m and s.runs[0].spec.hyper["momentum"] == pytest.approx(0.55)
+
+
+async def test_run_keys_act_from_a_number_field_and_a_burst_after_an_edit_is_not_dropped():
+    s = session(steps=100_000)
+    app = SgdApp(s, timings=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lr = await focused_field(pilot, "lr")
+        # an edit, then a burst in one go: the step keys are not typed into the field, none is dropped
+        await pilot.press("end", "backspace", "5", "n", "n", "n")
+        assert await until(pilot, lambda: s.runs[0].progress.step == 3)
+        assert lr.value == "0.5" and app.focused is lr and s.runs[0].spec.hyper["lr"] == 0.5
+        await pilot.press("r")
+        assert await until(pilot, lambda: s.runs[0].progress.step == 0)
+        assert lr.value == "0.5"
+        await pilot.press("space")  # run
+        assert await until(pilot, lambda: s.runs[0].progress.step > 0)
+        assert app.screen.playback.playing and lr.value == "0.5"
+        await pilot.press("space")  # pause
+        await app.workers.wait_for_complete()
+        assert not app.screen.playback.playing and s.runs[0].progress.step > 0
+        assert math.isfinite(s.runs[0].progress.last_loss)
