@@ -99,3 +99,29 @@ def half_block_cells(pixels: list[list]) -> tuple[list[list[str]], list[list], l
         fgs.append(upper)
         bgs.append(lower)
     return chars, fgs, bgs
+
+
+def cell_to_data(col: int, row_from_top: int, xlim, ylim, cols: int, rows: int) -> tuple[float, float]:
+    """The data point at the centre of canvas cell (col, row_from_top): the inverse of plotext's mapping
+    of a value to a cell, ``c = floor(0.5 + (cols - 1)(v - lo)/(hi - lo))``, so cell c is centred on
+    ``lo + c (hi - lo)/(cols - 1)`` (rows count from the bottom in plotext, from the top here)."""
+    (x0, x1), (y0, y1) = xlim, ylim
+    row = rows - 1 - row_from_top
+    return x0 + col * (x1 - x0) / max(cols - 1, 1), y0 + row * (y1 - y0) / max(rows - 1, 1)
+
+
+def zoom_window(lo: float, hi: float, anchor: float, factor: float, full_lo: float, full_hi: float):
+    """The x window [lo, hi] scaled by ``factor`` (< 1 zooms in) about ``anchor``, kept inside the data's
+    full range [full_lo, full_hi]; None when it covers the full range (no zoom)."""
+    anchor = min(max(anchor, lo), hi)
+    new_lo, new_hi = anchor - (anchor - lo) * factor, anchor + (hi - anchor) * factor
+    span = full_hi - full_lo
+    if span <= 0 or new_hi - new_lo >= span:
+        return None
+    if new_hi - new_lo < span * 1e-6:
+        return lo, hi  # as far as it goes
+    if new_lo < full_lo:
+        new_lo, new_hi = full_lo, full_lo + (new_hi - new_lo)
+    if new_hi > full_hi:
+        new_lo, new_hi = full_hi - (new_hi - new_lo), full_hi
+    return new_lo, new_hi

@@ -285,6 +285,13 @@ class Session:
         from its current state on a hyperparameter change replaces this function alone."""
         return self.edit(entry, optimizer, hyper, settings, label, error)
 
+    def set_start(self, entry: RunEntry, point: tuple[float, float]) -> str:
+        """Start a 2-D run at ``point`` (a click on the surface): a change of its ``start`` setting, so the
+        run restarts there (through :meth:`change_run`)."""
+        s = entry.spec
+        settings = dict(s.settings, start=(float(point[0]), float(point[1])))
+        return self.change_run(entry, s.optimizer, dict(s.hyper), settings, s.label)
+
     def add(self, spec: RunSpec) -> RunEntry:
         n = next(self._ids)
         used = {r.color for r in self.runs}

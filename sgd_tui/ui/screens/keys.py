@@ -40,6 +40,8 @@ MAIN_BINDINGS: list[Binding] = [
             tooltip="loss plot: the gap f − f* to the known minimum value, or f itself"),
     Binding("p", "plot_view('cycle_plots')", "plots", id="which_plots", show=False,
             tooltip="plots shown: all, the loss plot alone, the trajectory / test plot alone"),
+    Binding("z", "reset_zoom", "reset zoom", id="reset_zoom", show=False,
+            tooltip="loss plot: the whole x range again (the mouse wheel over it zooms about the pointer)"),
     Binding("s", "toggle_setup", "setup", id="toggle_setup", tooltip="show / hide the setup panel"),
     Binding("g", "toggle_story", "story", id="toggle_story",
             tooltip="show / hide the scenario's description and what to look for, beside the plots"),
@@ -62,6 +64,8 @@ MAIN_BINDINGS: list[Binding] = [
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field they type. In a number field,\n"
               "keys a number cannot contain (space, n, r, ...) still act on the runs, and [ / ] (or shift+↑/↓)\n"
               "nudge the value: lr ×10^(±1/4), momentum and betas ±0.05, integers ±1.\n"
+              "Mouse: click the surface to start the selected run there (shift-click: every run), click a row to\n"
+              "select its run, the wheel over the loss plot zooms its x range (z resets it).\n"
               "Editing the selected run resets it. Ctrl+P opens the command palette.\n"
               "Data sets with budget sharpness_every: λmax per run beside the loss, ╌ the selected run's "
               "stability limit (2/α, 2(1+β)/α, Nesterov's).")

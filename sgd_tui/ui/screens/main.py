@@ -24,7 +24,6 @@ from textual.worker import Worker, WorkerState
 
 from ..background import DevicesFound, find_devices
 from ..playback import Playback
-from ..quit import hard_exit
 from ..session import RunEntry, Session
 from ..widgets.legend import RunLegend
 from ..widgets.plot_area import PlotArea
@@ -37,6 +36,7 @@ from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
 from .dialogs import HelpScreen
 from .keys import HELP_INTRO, MAIN_BINDINGS
+from .actions import MoreActions
 from .netview import NetViewActions
 from .layout import WIDE, LayoutKeys
 from .runlist import RunListActions
@@ -47,7 +47,7 @@ REDRAW_S = 0.2  # the one redraw timer: 5 Hz
 TABLE_S = 0.5  # the table's figures change every step: 2 Hz is readable and costs a third of the bytes
 
 
-class MainScreen(RunListActions, NetViewActions, LayoutKeys, Screen):
+class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
 
     BINDINGS = MAIN_BINDINGS
@@ -271,9 +271,3 @@ class MainScreen(RunListActions, NetViewActions, LayoutKeys, Screen):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
-
-    async def action_quit(self) -> None:
-        self.playback.stop()
-        self.playback.pause(self.session)
-        hard_exit(self.app)  # in a real terminal the process ends here (within 0.5 s, see ..quit)
-        self.app.exit()

@@ -241,7 +241,12 @@ class PlotArea(Horizontal):
     def cycle_x(self) -> str:
         loss = self.loss
         loss.x_key = X_KEYS[(X_KEYS.index(loss.x_key) + 1) % len(X_KEYS)]
+        loss.x_zoom = None  # a window in the old axis's units means nothing on the new one
         return loss.x_key
+
+    def reset_zoom(self) -> None:
+        """The loss plot shows all of its x range again (the wheel zooms it)."""
+        self.loss.x_zoom = None
 
     def toggle_log(self) -> bool:
         self.loss.log_y = not self.loss.log_y

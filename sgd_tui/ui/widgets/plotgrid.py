@@ -116,6 +116,7 @@ class PlotGrid(Widget):
         self._built_for: tuple | None = None
         self.error: str | None = None  # the last render error, for tests and the status line
         self.canvas: tuple[int, int] | None = None  # plotext's data area (cols, rows) in the last build
+        self.canvas_box: tuple[int, int, int, int] | None = None  # (x, y, cols, rows) of it in the widget
 
     # ------------------------------------------------------------------ subclass hooks
     def draw(self, fig: Plot, width: int, height: int) -> CanvasOverlay | None:
@@ -231,6 +232,8 @@ class PlotGrid(Widget):
         bg_grid = fill_grid = lower_grid = None
         cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
         self.canvas = (len(cols), len(rows))
+        # the canvas in widget cells (the legend is line 0, the matrix's top row line 1): for the mouse
+        self.canvas_box = (cols.start, 1 + matrix.rows - rows.stop, len(cols), len(rows))
         if overlay is not None and len(cols) > 0 and len(rows) > 0:
             bg_grid, fill_grid, *rest = overlay.build(len(cols), len(rows))
             lower_grid = rest[0] if rest and not self.monochrome else None

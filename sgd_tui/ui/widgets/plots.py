@@ -32,6 +32,7 @@ from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
 from ...plotting.raster import braille_cells
 from ...plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
 from ...plotting.series import X_KEYS, RunSeries
+from .plot_mouse import StartClick, WheelZoom
 from .plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
 
 __all__ = ["PlotRun", "LossPlot", "TrajectoryPlot", "EvalPlot"]
@@ -104,7 +105,7 @@ class _RunsPlot(PlotGrid):
         return items
 
 
-class LossPlot(_RunsPlot):
+class LossPlot(WheelZoom, _RunsPlot):
     """Training loss of all runs on shared axes.
 
     Options (plain attributes; the next ``refresh_if_changed()`` picks a change up):
@@ -139,9 +140,12 @@ class LossPlot(_RunsPlot):
         self.loss_mode = loss_mode
         self.clipped = False  # the last build left a diverged run's values off the y axis
         self._prepared: dict[str, tuple[tuple, np.ndarray, np.ndarray]] = {}
+        self.x_zoom: tuple[float, float] | None = None  # the wheel's x window (None: all the data)
+        self.x_full = self.x_shown = None  # the data's x range and the drawn limits, in the last build
 
     def state_key(self) -> tuple:
-        return (self.x_key, bool(self.log_y), float(self.smoothing), self.loss_mode, super().state_key())
+        return (self.x_key, bool(self.log_y), float(self.smoothing), self.loss_mode, self.x_zoom,
+                super().state_key())
 
     def uses_gap(self) -> bool:
         """Whether the plot shows f − f*: asked for (or "auto" on a log axis) and f* known for a shown run."""
@@ -202,6 +206,12 @@ class LossPlot(_RunsPlot):
         calm = [d for d in data if not d[1].diverged] or data
         if data:
             x_lo, x_hi = x_limits(min(float(d[2][0]) for d in data), max(float(d[2][-1]) for d in data))
+            self.x_full = (x_lo, x_hi)
+            if self.x_zoom is not None:  # the y axis fits what the window shows
+                x_lo, x_hi = max(self.x_zoom[0], x_lo), min(self.x_zoom[1], x_hi)
+                data = [(i, r, xs[m], ys[m]) for i, r, xs, ys in data
+                        for m in [(xs >= x_lo) & (xs <= x_hi)] if m.any()] or data
+                calm = [d for d in data if not d[1].diverged] or data
             y_min = min(float(d[3].min()) for d in calm)
             y_max = max(float(d[3].max()) for d in calm)
         else:
@@ -226,6 +236,7 @@ class LossPlot(_RunsPlot):
         self._marks(fig, data, drawn, texts, (x_lo, x_hi), (y.lo, y.hi), canvas)
         canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
+        self.x_shown = (x_lo, x_hi)
         fig.xlim(x_lo, x_hi)
         fig.ylim(y.lo, y.hi)
         fig.xticks(x_ticks, tick_labels(x_ticks))
@@ -249,7 +260,7 @@ class LossPlot(_RunsPlot):
                 fig.text(text, tx, ty, color=color, alignment="left")
 
 
-class TrajectoryPlot(_RunsPlot):
+class TrajectoryPlot(StartClick, _RunsPlot):
     """Paths of 2-D runs over a heat map of the surface, with start (o), current (@) and minima (*) marks.
 
     The heat map (bands of log1p(f - min f)) is drawn at two pixels per canvas cell, upper half block
@@ -293,6 +304,10 @@ class TrajectoryPlot(_RunsPlot):
 
     def state_key(self) -> tuple:
         return (self._surface_version, super().state_key())
+
+    def data_limits(self):
+        """The axis limits (xlim, ylim): the surface's bounds (fixed, so a click maps the same way always)."""
+        return self._bounds
 
     def legend(self) -> list[LegendItem]:
         items = self.run_legend()

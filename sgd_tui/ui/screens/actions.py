@@ -1,0 +1,43 @@
+"""More of the main screen's actions (a mixin of :class:`~sgd_tui.ui.screens.main.MainScreen`, which stays
+small): the mouse (a click on the surface starts runs there, ``z`` resets the loss plot's wheel zoom; a
+click on a row of the runs table selects that run through the table's own cursor) and quitting at once.
+"""
+
+from __future__ import annotations
+
+from ..quit import hard_exit
+from ..widgets.plot_mouse import StartPicked
+
+__all__ = ["MoreActions"]
+
+
+class MoreActions:
+    """Needs the screen's ``session``, ``plots``, ``selected()``, ``_runs_changed()`` and ``_load_selected()``."""
+
+    async def on_start_picked(self, m: StartPicked) -> None:
+        """Reset the selected run (shift: every run on the surface's objective) to start at the point."""
+        objective = self.plots.surface_objective
+        on_surface = [r for r in self.session.runs if self.session.objective_of(r)[0] == objective]
+        sel = self.selected()
+        targets = on_surface if m.every else [r for r in on_surface if r is sel]
+        if not targets:
+            self.notify("select a run on this surface first (click its row)", severity="warning")
+            return
+        point = (round(m.x, 3), round(m.y, 3))
+        errors = [e for e in (self.session.set_start(r, point) for r in targets) if e]
+        self._runs_changed()
+        await self._load_selected()  # the form shows the new start
+        who = "every run" if m.every else targets[0].spec.label
+        self.notify(errors[0] if errors else f"{who} starts at ({point[0]:g}, {point[1]:g})",
+                    severity="error" if errors else "information", timeout=3)
+
+    def action_reset_zoom(self) -> None:
+        self.plots.reset_zoom()
+        self.refresh_views()
+
+    async def action_quit(self) -> None:
+        """The driver stops at once; in a real terminal the process ends here (within 0.5 s, see ..quit)."""
+        self.playback.stop()
+        self.playback.pause(self.session)
+        hard_exit(self.app)
+        self.app.exit()
