@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     lists.add_argument("--validate", nargs="+", metavar="PATH", help="check scenario files and print every error")
     lists.add_argument("--download-data", action="store_true",
                        help="download FashionMNIST into --data-dir (or the default data directory)")
+    lists.add_argument("--synthetic-data", metavar="DIR",
+                       help="write a synthetic set in FashionMNIST's file format into DIR (labelled SYNTHETIC: "
+                            "for trying the app offline; not FashionMNIST), then use --data-dir DIR")
     lists.add_argument("--bench", action="store_true",
                        help="benchmark FashionMNIST training (the arguments after --bench go to the benchmark)")
     return p
@@ -133,6 +136,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
         say(f"FashionMNIST is in {where}")
         return exit_codes.OK
+    if args.synthetic_data:
+        return _synthetic_data(args.synthetic_data)
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
     scenario = _scenario(args)
@@ -150,6 +155,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
     return _interactive(scenario, args.monochrome)
+
+
+def _synthetic_data(where: str) -> int:
+    """Write the labelled synthetic set (60,000 + 10,000 images); refuses a folder holding real files."""
+    from pathlib import Path
+
+    from .core.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, raw_dir, write_fashion_like
+
+    root = Path(where).expanduser()
+    raw = raw_dir(root)
+    if any((raw / n).exists() for n in GZ_NAMES) and not is_synthetic(root):
+        raise BadInput(f"{raw} already holds FashionMNIST files: not overwriting them with synthetic data")
+    try:
+        write_fashion_like(root)
+    except OSError as e:
+        raise BadInput(f"cannot write the synthetic set into {root}: {e.strerror or e}") from None
+    print(f"wrote a SYNTHETIC FashionMNIST-format set into {raw} (marker file {raw / SYNTHETIC_MARKER}):\n"
+          f"class templates plus noise, for trying the app and its demos offline; it is not FashionMNIST.\n"
+          f"Use it with --data-dir {root} (or set data_dir in a scenario); the app and the results say 'synthetic'.")
+    return exit_codes.OK
 
 
 def _scenario(args: argparse.Namespace):

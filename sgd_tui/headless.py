@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from . import exit_codes
 from .core.engine import Control, Runner, drive
+from .core.data import is_synthetic
 from .core.errors import SetupError
 from .core.objectives import PRECISIONS, get_objective
 from .core.optimizers import get_optimizer
@@ -213,6 +214,8 @@ def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: floa
                 runners.append(runner)
                 _warn_big(runner, bar)
                 meta["device"] = str(runner.device)
+                if runner.info.has_data and is_synthetic(spec.objective_options.get("data_dir")):
+                    meta["synthetic_data"] = True  # numbers on sgd-tui --synthetic-data, not FashionMNIST
                 if runner.device_note:
                     meta["device_note"] = runner.device_note
                     bar.note(f"sgd-tui: note: run {spec.label!r}: {runner.device_note}")
@@ -396,6 +399,8 @@ def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer:
                [r.loss for r in recs]) for label, recs in kept.items()]
     one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
     title = lecture_title(runners[0].spec) if one_dataset else s.title
+    if any(r.info.has_data and is_synthetic(r.spec.objective_options.get("data_dir")) for r in runners):
+        title += " [SYNTHETIC data, not FashionMNIST]"
     text = loss_plot(series, title=safe_text(title, newlines=False),
                      xlabel="# of samples" if by_samples else "step", ylabel="training loss" if by_samples else "loss")
     write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls

@@ -51,6 +51,7 @@ __all__ = [
     "write_fashion_like",
     "describe_data",
     "SYNTHETIC_MARKER",
+    "is_synthetic",
 ]
 
 ENV_VAR = "SGD_TUI_DATA_DIR"
@@ -337,3 +338,10 @@ def describe_data(root: Path) -> dict[str, Any]:
     else:
         kind = "other"
     return {"dir": str(root), "kind": kind, "md5": files}
+def is_synthetic(root: Path | str | None) -> bool:
+    """Whether the data directory (None: the default one) holds a synthetic set (:func:`write_fashion_like`
+    left its marker)."""
+    try:
+        return (raw_dir(resolve_data_dir(root)) / SYNTHETIC_MARKER).is_file()
+    except OSError:
+        return False

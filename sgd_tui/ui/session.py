@@ -193,6 +193,7 @@ class Session:
         self.shared = shared or Shared()
         self.runs: list[RunEntry] = []
         self._ids = itertools.count(1)
+        self._synthetic: dict[Any, bool] = {}  # data_dir option -> holds a synthetic set
 
     # --------------------------------------------------------------------------------- building
     def objective_of(self, entry: RunEntry | None) -> tuple[str, dict[str, Any]]:
@@ -356,6 +357,23 @@ class Session:
             changes = [c for c in s.changes if steps is None or c[0] < steps]  # those the new budget reaches
             r.reset(RunSpec(s.label, name, dict(options), s.optimizer, dict(s.hyper),
                             dict(s.settings), dict(shared.budget), shared.seed, shared.device, changes))
+
+    def synthetic_data(self) -> bool:
+        """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there):
+        the status line says so. Looked up once per data directory."""
+        from ..core.data import is_synthetic
+
+        cache = self._synthetic
+        found = False
+        for r in self.runs:
+            name, options = self.objective_of(r)
+            if not get_objective(name).has_data:
+                continue
+            where = options.get("data_dir")
+            if where not in cache:
+                cache[where] = is_synthetic(where)
+            found = found or cache[where]
+        return found
 
     def first_invalid(self) -> str:
         """Why the comparison cannot run: the first run holding a value that is not allowed ('' if none)."""

@@ -32,7 +32,8 @@ class StatusLine(Static):
         speed_text = "flat out" if speed is None or not sh.is_2d else f"{speed:g} steps/s"
         own = session.objective_of(selected)[0]
         objective = sh.objective if own == sh.objective else f"{sh.objective} (selected run: {own})"
-        text = (f"{sh.title} · {objective} · {len(session.runs)} runs · {state} · speed {speed_text} · "
+        synthetic = "SYNTHETIC DATA (not FashionMNIST) · " if session.synthetic_data() else ""
+        text = (f"{synthetic}{sh.title} · {objective} · {len(session.runs)} runs · {state} · speed {speed_text} · "
                 f"x={loss.x_key}{' · log y' if loss.log_y else ''}"
                 f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
         if text != self._text:
