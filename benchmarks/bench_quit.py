@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_quit.py [--trials N] [--scenario NAME]``. Each trial starts ``sgd-tui`` on a
 pseudo-terminal of 120x40 (a real terminal as far as Textual knows), waits for the first frame, then in the
-case ``race`` switches to flat out (``f``) and starts every run (space) and lets it train for a second;
+case ``race`` switches to flat out (``f``) and starts every run (space) and lets it train for --race-seconds (default 1);
 in the case ``warm-up`` it presses ``q`` as soon as the first frame is drawn, while the app's background
 thread still imports torch. Reported: the time from writing ``q`` to the child's exit, per trial, and the
 median and maximum.
@@ -39,7 +39,7 @@ def _drain(fd: int, until: float, want: bytes | None = None) -> bytes:
     return seen
 
 
-def trial(case: str, scenario: str) -> float:
+def trial(case: str, scenario: str, race_s: float = 1.0) -> float:
     import fcntl
     import termios
 
@@ -56,7 +56,7 @@ def trial(case: str, scenario: str) -> float:
             os.write(master, b"f")
             _drain(master, time.monotonic() + 0.3)
             os.write(master, b" ")
-            _drain(master, time.monotonic() + 1.0)
+            _drain(master, time.monotonic() + race_s)
         os.write(master, b"q")
         t0 = time.monotonic()
         tail = b""
@@ -77,9 +77,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trials", type=int, default=5)
     p.add_argument("--scenario", default="optimizer-race")
+    p.add_argument("--race-seconds", type=float, default=1.0, help="how long the race runs before q")
     args = p.parse_args()
     for case in ("race", "warm-up"):
-        times = [trial(case, args.scenario) for _ in range(args.trials)]
+        times = [trial(case, args.scenario, args.race_seconds) for _ in range(args.trials)]
         print(f"{case:8s} q -> exit: " + " ".join(f"{t:.3f}" for t in times)
               + f"  median {statistics.median(times):.3f} s  max {max(times):.3f} s")
 

@@ -399,10 +399,13 @@ def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer:
                [r.loss for r in recs]) for label, recs in kept.items()]
     one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
     title = lecture_title(runners[0].spec) if one_dataset else s.title
-    if any(r.info.has_data and is_synthetic(r.spec.objective_options.get("data_dir")) for r in runners):
+    synthetic = any(r.info.has_data and is_synthetic(r.spec.objective_options.get("data_dir")) for r in runners)
+    if synthetic:
         title += " [SYNTHETIC data, not FashionMNIST]"
     text = loss_plot(series, title=safe_text(title, newlines=False),
                      xlabel="# of samples" if by_samples else "step", ylabel="training loss" if by_samples else "loss")
+    if synthetic:  # a long title may be left off by the plot: the first line says it too
+        text = "SYNTHETIC data (sgd-tui --synthetic-data), not FashionMNIST: these are not FashionMNIST results\n" + text
     write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls
 
     # trajectories: one panel per distinct 2-D objective (a scenario may compare objectives)
