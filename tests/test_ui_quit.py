@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from sgd_tui.core.scenario import load_scenario
+from sgd_tui.core.scenario import load_scenario, with_overrides
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.background import DaemonExecutor
 from sgd_tui.ui.session import session_from_scenario
@@ -27,7 +27,7 @@ def test_the_daemon_executor_runs_tasks_in_daemon_threads_and_never_waits_on_shu
 
 
 async def test_q_during_a_13_run_race_flat_out_stops_the_driver_mid_round():
-    session = session_from_scenario(load_scenario("optimizer-race"))
+    session = session_from_scenario(with_overrides(load_scenario("optimizer-race"), steps=10**6))  # still racing at q
     app = SgdApp(session, timings=False)
     async with app.run_test(size=(120, 40)) as pilot:
         assert isinstance(asyncio.get_running_loop()._default_executor, DaemonExecutor)
