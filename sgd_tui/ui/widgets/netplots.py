@@ -150,7 +150,10 @@ class LandscapeView:
 
 
 class LandscapePlot(TrajectoryPlot):
-    """A loss-landscape slice as a heat map (the surfaces' drawing) with the runs' projected paths."""
+    """A loss-landscape slice as a heat map (the surfaces' drawing) with the runs' projected paths. Its axes
+    are the plane's coordinates (α, β), not a start point: a click on it does nothing."""
+
+    picks_start = False
 
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)

@@ -143,6 +143,9 @@ class PlotArea(Horizontal):
             self.notify(f"cannot draw the surface: {m.error}", severity="error")
             return
         self.trajectory.set_surface(m.grid_fn, m.bounds, m.minima, m.start)
+        # drawn now, not at the next tick: the axis labels it brings move the canvas, and a click is mapped
+        # with the frame on screen (TrajectoryPlot.data_limits), so the two never disagree for long
+        self.trajectory.refresh_if_changed()
 
     def _want_optima(self, runs: list[RunEntry]) -> None:
         """Ask (off the UI thread: it builds problems) for f* of the runs' objectives not known yet."""
@@ -207,8 +210,12 @@ class PlotArea(Horizontal):
         if not self.basins_on or entry is None:
             return
         spec = entry.shown_spec()  # the hyperparameters in effect (after changes mid-run)
-        key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
-               repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), spec.seed)
+
+        def what_counts(d: dict) -> str:  # the map covers every start, and a label changes nothing
+            return repr(sorted((k, v) for k, v in d.items() if k not in ("start", "label")))
+
+        key = (spec.objective, what_counts(spec.objective_options), spec.optimizer,
+               repr(sorted(spec.hyper.items())), what_counts(spec.settings), spec.seed)
         if key == self._basins_key or not get_objective(spec.objective).is_2d:
             return
         self._basins_key = key

@@ -42,18 +42,22 @@ def canvas_cell(widget, x: int, y: int) -> tuple[int, int] | None:
 
 class StartClick:
     """Mixin for the trajectory plot: a click on the canvas posts :class:`StartPicked`. The plot provides
-    ``data_limits()`` -> (xlim, ylim), the axis limits of its last build."""
+    ``data_limits()`` -> (xlim, ylim), the axis limits of its last build (None: nothing to pick on). A
+    subclass whose axes are not start points (the loss-landscape slice: plane coordinates) sets
+    ``picks_start = False``."""
+
+    picks_start = True
 
     def point_at(self, x: int, y: int) -> tuple[float, float] | None:
-        cell = canvas_cell(self, x, y)
-        if cell is None:
+        cell, limits = canvas_cell(self, x, y), self.data_limits()
+        if cell is None or limits is None:  # outside the canvas, or no surface drawn yet
             return None
-        xlim, ylim = self.data_limits()
+        xlim, ylim = limits
         _, _, cols, rows = self.canvas_box
         return cell_to_data(*cell, xlim, ylim, cols, rows)
 
     def on_click(self, event: events.Click) -> None:
-        point = self.point_at(event.x, event.y)
+        point = self.point_at(event.x, event.y) if self.picks_start else None
         if point is not None:
             event.stop()
             self.post_message(StartPicked(*point, every=event.shift))

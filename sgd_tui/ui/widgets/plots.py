@@ -282,6 +282,7 @@ class TrajectoryPlot(StartClick, _RunsPlot):
         self._heat_key: tuple | None = None
         self._heat: np.ndarray | None = None
         self.basins = None  # a core.basins.BasinMap drawn in place of the heat map (the b key), or None
+        self._drawn_limits = None  # the axis limits of the last build with a surface (see data_limits)
 
     def set_basins(self, bmap) -> None:
         """Draw ``bmap`` (None: the heat map again) under the paths."""
@@ -306,8 +307,10 @@ class TrajectoryPlot(StartClick, _RunsPlot):
         return (self._surface_version, super().state_key())
 
     def data_limits(self):
-        """The axis limits (xlim, ylim): the surface's bounds (fixed, so a click maps the same way always)."""
-        return self._bounds
+        """The axis limits (xlim, ylim) of the frame on screen (the surface's bounds when it was last drawn;
+        None before a surface was drawn): a click maps through the same build as ``canvas_box``, so a new
+        surface that has not been drawn yet cannot shift it."""
+        return self._drawn_limits
 
     def legend(self) -> list[LegendItem]:
         items = self.run_legend()
@@ -363,6 +366,7 @@ class TrajectoryPlot(StartClick, _RunsPlot):
         fig.ylim(y0, y1)
         fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(y_ticks, y_labels)
+        self._drawn_limits = self._bounds if self._grid_fn is not None else None
         return CanvasOverlay(self._overlay)
 
 
