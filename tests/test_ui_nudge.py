@@ -72,10 +72,14 @@ async def focused_field(pilot, name: str) -> NumberInput:
 
 
 async def test_nudge_keys_change_the_selected_run_at_once_and_keep_the_focus():
+    """At 80x24: the setup panel is a drawer over the plots, opened with s."""
     s = session()
     app = SgdApp(s, timings=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
         lr = await focused_field(pilot, "lr")
+        await pilot.pause(0.2)
+        assert app.screen.get_widget_at(lr.region.x + 1, lr.region.y)[0] is lr  # on screen, not under anything
         await pilot.press("n", "n")
         assert await until(pilot, lambda: s.runs[0].progress.step == 2)
         await pilot.press("right_square_bracket")

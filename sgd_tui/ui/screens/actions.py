@@ -1,18 +1,37 @@
 """More of the main screen's actions (a mixin of :class:`~sgd_tui.ui.screens.main.MainScreen`, which stays
-small): the mouse (a click on the surface starts runs there, ``z`` resets the loss plot's wheel zoom; a
+small): the panels' toggles (teaching aids, theory, basin map), help, the mouse (a click on the surface starts runs there, ``z`` resets the loss plot's wheel zoom; a
 click on a row of the runs table selects that run through the table's own cursor) and quitting at once.
 """
 
 from __future__ import annotations
 
 from ..quit import hard_exit
+from .dialogs import HelpScreen
+from .keys import HELP_INTRO
 from ..widgets.plot_mouse import StartPicked
 
 __all__ = ["MoreActions"]
 
 
 class MoreActions:
-    """Needs the screen's ``session``, ``plots``, ``selected()``, ``_runs_changed()`` and ``_load_selected()``."""
+    """Needs the screen's ``session``, ``plots``, ``table``, ``selected()``, ``refresh_views()``,
+    ``_runs_changed()`` and ``_load_selected()``."""
+
+    def action_toggle_teaching(self) -> None:
+        self.toggle_class("-teaching-hidden")
+
+    def action_toggle_basins(self) -> None:
+        self.plots.toggle_basins(self.selected())
+
+    def action_toggle_theory(self) -> None:
+        self.toggle_class("-theory-shown")
+        self.refresh_views()
+
+    def action_focus_runs(self) -> None:
+        self.table.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
 
     async def on_start_picked(self, m: StartPicked) -> None:
         """Reset the selected run (shift: every run on the surface's objective) to start at the point."""

@@ -34,8 +34,7 @@ from ..widgets.story import StoryPanel
 from ..widgets.teaching import TeachingPanel
 from ..widgets.theory_panel import TheoryPanel
 from ..worker import DriverIdle, Progress
-from .dialogs import HelpScreen
-from .keys import HELP_INTRO, MAIN_BINDINGS
+from .keys import MAIN_BINDINGS
 from .actions import MoreActions
 from .netview import NetViewActions
 from .layout import WIDE, LayoutKeys
@@ -255,19 +254,3 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
 
     def action_flat_out(self) -> None:
         self.playback.toggle_flat_out(self.session)
-
-    def action_toggle_teaching(self) -> None:
-        self.toggle_class("-teaching-hidden")
-
-    def action_toggle_basins(self) -> None:
-        self.plots.toggle_basins(self.selected())
-
-    def action_toggle_theory(self) -> None:
-        self.toggle_class("-theory-shown")
-        self.refresh_views()
-
-    def action_focus_runs(self) -> None:
-        self.table.focus()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
