@@ -95,3 +95,41 @@ def test_round_trip_and_replay(tmp_path):
     assert again.runs[0].changes == s.runs[0].changes == [(15, {"lr": 0.05}), (30, {"momentum": 0.9})]
     a, b = Runner(s.runs[0]).advance(100).records, Runner(again.runs[0]).advance(100).records
     assert [(r.loss, r.x, r.y, r.lr) for r in a] == [(r.loss, r.x, r.y, r.lr) for r in b]
+
+
+def test_edits_with_no_step_between_are_one_change_and_the_effect_after_every_step_is_the_same():
+    """add_change against applying each edit in turn (the reference: a dict updated step by step), on
+    random edit sequences (several at one step, values back to what they were, a reset's later changes);
+    the result is a list a scenario file accepts (check_changes: steps increase, no empty change)."""
+    import random
+
+    from sgd_tui.core.changes import add_change, check_changes
+
+    start = {"lr": 0.1, "momentum": 0.5}
+    assert add_change([], 2, {"lr": 0.2}) == [(2, {"lr": 0.2})]
+    assert add_change([(2, {"lr": 0.2})], 2, {"momentum": 0.6}) == [(2, {"lr": 0.2, "momentum": 0.6})]
+    assert add_change([(2, {"lr": 0.2})], 2, {"lr": 0.3}) == [(2, {"lr": 0.3})]
+    assert add_change([(40, {"lr": 0.3})], 5, {"lr": 0.2}) == [(5, {"lr": 0.2}), (40, {"lr": 0.3})]
+    rng = random.Random(0)
+    for _ in range(300):
+        changes, edits = [], []
+        for _ in range(rng.randint(1, 8)):
+            step = rng.choice([1, 2, 2, 3, 7])
+            values = {k: rng.choice([0.1, 0.2, 0.3] if k == "lr" else [0.5, 0.6])
+                      for k in rng.sample(["lr", "momentum"], rng.randint(1, 2))}
+            edits.append((step, values))
+            changes = add_change(changes, step, values)
+        for after in range(9):  # reference: every edit made so far that applies by then, in the order made
+            want = dict(start)
+            for at in sorted({s for s, _ in edits}):  # edits at one step: later ones win
+                if at <= after:
+                    for s, v in edits:
+                        if s == at:
+                            want.update(v)
+            got = dict(start)
+            for at, v in changes:
+                if at <= after:
+                    got.update(v)
+            assert got == want
+        checked, errors = check_changes("sgd", start, [{"step": s, **v} for s, v in changes], 40)
+        assert not errors and checked == changes

@@ -159,7 +159,7 @@ def test_the_sharpness_limit_line_follows_a_change_at_once():
         formula, value, _ = line()
         assert formula == "2/α" and value == pytest.approx(20.0)
         assert s.edit(r, "sgd", {**r.hyper_now, "momentum": 0.5}, {"batch_size": "full"}, "mine") == ""
-        dr.until(lambda: len(r.spec.changes) == 2)
+        dr.until(lambda: r.spec.changes == [(3, {"lr": 0.1, "momentum": 0.5})])  # one change per step
         formula, value, _ = line()
         assert formula == "2(1+β)/α"
         assert value == pytest.approx(lambda_limit("sgd", {"lr": 0.1, "momentum": 0.5}, 0.1)) == pytest.approx(30.0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["changeable", "check_changes", "apply_change", "change_marks", "show_value"]
+__all__ = ["add_change", "changeable", "check_changes", "apply_change", "change_marks", "show_value"]
 
 
 def changeable(opt_info) -> list[str]:
@@ -41,6 +41,17 @@ def change_marks(hyper: dict[str, Any], changes: list) -> list[tuple[int, str]]:
         current.update(values)
         marks.append((step, text))
     return marks
+
+
+def add_change(changes: list, step: int, values: dict[str, Any]) -> list:
+    """``changes`` with ``values`` set after ``step`` steps. Edits made with no step between them (a paused
+    run edited twice, a burst of nudges) are one change, the later values winning, since a scenario file
+    holds at most one change per step (steps increase); the list stays in step order (after a reset a run
+    keeps its changes, so an edit may come before a later one). The hyperparameters in effect after any
+    number of steps are those of the edits applied in turn, as the driver applies them."""
+    same = next((v for at, v in changes if at == step), {})
+    kept = [c for c in changes if c[0] != step] + [(step, {**same, **values})]
+    return sorted(kept, key=lambda c: c[0])
 
 
 def check_changes(opt_name: str, hyper: dict[str, Any], raw: Any, total_steps: int | None):
