@@ -10,6 +10,8 @@ import torch  # noqa: F401  - imported up front, as the app's workers would
 from sgd_tui.core.optimizers import get_optimizer
 from sgd_tui.core.params import Param
 from sgd_tui.core.runspec import BUDGET_PARAMS
+from sgd_tui.core.scenario import parse_scenario
+from sgd_tui.core.scenario_toml import scenario_to_toml
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.nudge import LR_FACTOR, nudge, nudge_text
 from sgd_tui.ui.session import Session, Shared
@@ -26,7 +28,9 @@ def test_learning_rates_move_by_a_quarter_decade():
     for _ in range(4):
         x = nudge(lr, x, 1)
     assert x == pytest.approx(0.1, rel=1e-3)
+    assert x == 0.1 and nudge(lr, nudge(lr, 0.1, 1), -1) == 0.1  # on the quarter-decade grid, exactly
     assert nudge(lr, 0.01, -1) == pytest.approx(0.01 / LR_FACTOR, rel=1e-3)
+    assert nudge(lr, 0.3, 1) == pytest.approx(0.3 * LR_FACTOR, rel=1e-3)  # off the grid: times 10^(1/4)
     assert nudge(lr, 0.0, 1) == 1e-3 and nudge(lr, 0.0, -1) == 0.0  # lr >= 0: stops at the closed bound
 
 
@@ -82,18 +86,24 @@ async def test_nudge_keys_change_the_selected_run_at_once_and_keep_the_focus():
         assert app.screen.get_widget_at(lr.region.x + 1, lr.region.y)[0] is lr  # on screen, not under anything
         await pilot.press("n", "n")
         assert await until(pilot, lambda: s.runs[0].progress.step == 2)
+        r = s.runs[0]
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert app.focused is lr
-        assert s.runs[0].spec.hyper["lr"] == pytest.approx(0.1 * LR_FACTOR, rel=1e-3)
-        assert s.runs[0].progress.step == 0  # restarted with the new value (Session.change_run)
+        assert r.hyper_now["lr"] == pytest.approx(0.1 * LR_FACTOR, rel=1e-3)
+        assert r.progress.step == 2 and r.spec.hyper["lr"] == 0.1  # the run goes on; its start value kept
         await pilot.press("shift+down", "shift+down")
         await pilot.pause()
-        assert s.runs[0].spec.hyper["lr"] == pytest.approx(0.1 / LR_FACTOR, rel=1e-3)
+        assert r.hyper_now["lr"] == pytest.approx(0.1 / LR_FACTOR, rel=1e-3)
         m = await focused_field(pilot, "momentum")
         await pilot.press("left_square_bracket", "shift+up", "shift+up")
         await pilot.pause()
-        assert app.focused is m and s.runs[0].spec.hyper["momentum"] == pytest.approx(0.55)
+        assert app.focused is m and r.hyper_now["momentum"] == pytest.approx(0.55)
+        await pilot.press("n")  # the next step uses them, and the run records them at step 2
+        assert await until(pilot, lambda: r.progress.step == 3 and not r.pending)
+        # one change at step 2 (a scenario file holds one per step), with the last values: it saves and loads
+        assert r.spec.changes == [(2, {"lr": pytest.approx(0.1 / LR_FACTOR, rel=1e-3), "momentum": 0.55})]
+        assert parse_scenario(scenario_to_toml(s.to_scenario())).runs[0].changes == r.spec.changes
 
 
 async def test_run_keys_act_from_a_number_field_and_a_burst_after_an_edit_is_not_dropped():

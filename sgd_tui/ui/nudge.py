@@ -3,7 +3,8 @@
 Plain Python on registry Params (no widgets), so the rules are testable on their own:
 
 * learning rates (``lr``) and other positive scale-like numbers (``eps``, ``weight_decay``, a noise level)
-  move by a factor 10^(±1/4): four notches make a decade, the way step sizes are compared;
+  move by a factor 10^(±1/4): four notches make a decade, the way step sizes are compared (a value on
+  that grid, shown with 4 digits, moves to the next grid point, so four notches from 0.1 give 1 exactly);
   from 0 such a number goes up to 1e-3;
 * momentum-like factors (``momentum``, ``dampening``, ``rho``, each of ``betas``) and any number whose
   allowed range lies within [0, 1] move by ±0.05;
@@ -48,6 +49,9 @@ def _step_number(p: Param, value: float, direction: int) -> float:
     if _is_additive(p):
         return round(value + direction * ADDITIVE_STEP, 10)
     if value > 0:
+        k = 4 * math.log10(value)  # on the grid 10^(k/4) (0.1, 0.1778, 0.3162, ...): step along it exactly
+        if abs(k - round(k)) < 1e-3:  # (0.1 up and down is 0.1 again, not 0.09998)
+            return float(f"{10 ** ((round(k) + direction) / 4):.4g}")
         return float(f"{value * LR_FACTOR ** direction:.4g}")
     if value == 0:
         return FROM_ZERO if direction > 0 else 0.0

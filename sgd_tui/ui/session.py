@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.changes import change_marks, changeable, show_value
+from ..core.changes import add_change, change_marks, changeable, show_value
 from ..core.objectives import get_objective, validate_options
 from ..core.optimizers import get_optimizer, validate_hyperparameters
 from ..core.params import ParamError
@@ -134,7 +134,7 @@ class RunEntry:
         if u.theory is not None:
             self.theory = u.theory
         for step, values in u.changes:  # the driver applied them: now they are part of the run
-            self.spec = replace(self.spec, changes=[*self.spec.changes, (step, values)])
+            self.spec = replace(self.spec, changes=add_change(self.spec.changes, step, values))
             if values in self.pending:
                 self.pending.remove(values)
         if u.changes:
@@ -193,7 +193,6 @@ class Session:
         self.shared = shared or Shared()
         self.runs: list[RunEntry] = []
         self._ids = itertools.count(1)
-        self._synthetic: dict[Any, bool] = {}  # data_dir option -> holds a synthetic set
 
     # --------------------------------------------------------------------------------- building
     def objective_of(self, entry: RunEntry | None) -> tuple[str, dict[str, Any]]:
@@ -277,21 +276,12 @@ class Session:
             entry.reset(spec)
         return error
 
-    def change_run(self, entry: RunEntry, optimizer: str, hyper: dict[str, Any], settings: dict[str, Any],
-                   label: str, error: str = "") -> str:
-        """The one path of a change to a run's settings from the app (typed, or nudged with [ / ]);
-        returns what is wrong with the values ('' when nothing is).
-
-        Today it restarts the run from step 0 with the new settings (:meth:`edit`); continuing the run
-        from its current state on a hyperparameter change replaces this function alone."""
-        return self.edit(entry, optimizer, hyper, settings, label, error)
-
     def set_start(self, entry: RunEntry, point: tuple[float, float]) -> str:
         """Start a 2-D run at ``point`` (a click on the surface): a change of its ``start`` setting, so the
-        run restarts there (through :meth:`change_run`)."""
-        s = entry.spec
+        run restarts there (through :meth:`edit`, with the hyperparameters now in effect)."""
+        s = entry.shown_spec()
         settings = dict(s.settings, start=(float(point[0]), float(point[1])))
-        return self.change_run(entry, s.optimizer, dict(s.hyper), settings, s.label)
+        return self.edit(entry, s.optimizer, dict(s.hyper), settings, s.label)
 
     def add(self, spec: RunSpec) -> RunEntry:
         n = next(self._ids)
@@ -357,23 +347,6 @@ class Session:
             changes = [c for c in s.changes if steps is None or c[0] < steps]  # those the new budget reaches
             r.reset(RunSpec(s.label, name, dict(options), s.optimizer, dict(s.hyper),
                             dict(s.settings), dict(shared.budget), shared.seed, shared.device, changes))
-
-    def synthetic_data(self) -> bool:
-        """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there):
-        the status line says so. Looked up once per data directory."""
-        from ..core.data import is_synthetic
-
-        cache = self._synthetic
-        found = False
-        for r in self.runs:
-            name, options = self.objective_of(r)
-            if not get_objective(name).has_data:
-                continue
-            where = options.get("data_dir")
-            if where not in cache:
-                cache[where] = is_synthetic(where)
-            found = found or cache[where]
-        return found
 
     def first_invalid(self) -> str:
         """Why the comparison cannot run: the first run holding a value that is not allowed ('' if none)."""

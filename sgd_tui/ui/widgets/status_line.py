@@ -21,6 +21,22 @@ class StatusLine(Static):
     def __init__(self, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._text = ""
+        self._synthetic: dict = {}  # data_dir option -> holds a synthetic set (looked up once each)
+
+    def synthetic_data(self, session: Session) -> bool:
+        """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there)."""
+        from ...core.data import is_synthetic
+        from ...core.objectives import get_objective
+
+        found = False
+        for r in session.runs:
+            name, options = session.objective_of(r)
+            if get_objective(name).has_data:
+                where = options.get("data_dir")
+                if where not in self._synthetic:
+                    self._synthetic[where] = is_synthetic(where)
+                found = found or self._synthetic[where]
+        return found
 
     def show(self, session: Session, selected: RunEntry | None, playing: bool, speed: float | None, loss) -> None:
         """speed: the 2-D animation's steps per second (None = flat out); loss: the loss plot (its x key,
@@ -32,7 +48,7 @@ class StatusLine(Static):
         speed_text = "flat out" if speed is None or not sh.is_2d else f"{speed:g} steps/s"
         own = session.objective_of(selected)[0]
         objective = sh.objective if own == sh.objective else f"{sh.objective} (selected run: {own})"
-        synthetic = "SYNTHETIC DATA (not FashionMNIST) · " if session.synthetic_data() else ""
+        synthetic = "SYNTHETIC DATA (not FashionMNIST) · " if self.synthetic_data(session) else ""
         text = (f"{synthetic}{sh.title} · {objective} · {len(session.runs)} runs · {state} · speed {speed_text} · "
                 f"x={loss.x_key}{' · log y' if loss.log_y else ''}"
                 f"{f' · smoothing {loss.smoothing:g}' if loss.smoothing else ''}")
