@@ -66,6 +66,7 @@ HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field
               "nudge the value: lr ×10^(±1/4), momentum and betas ±0.05, integers ±1.\n"
               "Mouse: click the surface (or the basin map) to start the selected run there (shift-click: every "
               "run), click a row to select its run, the wheel over the loss plot zooms its x range (z resets it).\n"
-              "Editing the selected run resets it. Ctrl+P opens the command palette.\n"
+              "Editing lr, momentum or betas of a run that has taken steps continues it from there; any other "
+              "edit restarts it. Ctrl+P opens the command palette.\n"
               "Data sets with budget sharpness_every: λmax per run beside the loss, ╌ the selected run's "
               "stability limit (2/α, 2(1+β)/α, Nesterov's).")
