@@ -42,20 +42,22 @@ def test_a_replay_on_synthetic_data_says_so_in_summary_and_loss_plot(tmp_path, m
 
 def test_the_app_status_line_says_synthetic(tmp_path):
     from sgd_tui.ui.session import Session, Shared
+    from sgd_tui.ui.widgets.status_line import StatusLine
 
     root = make_fashion_dir(tmp_path / "data")
     s = Session(Shared("fashion_mnist", {"data_dir": str(root)}, {"epochs": 1}, 0, "cpu"))
     s.add(s.make_spec("sgd", {"lr": 1e-3}, {}))
-    assert s.synthetic_data()
+    assert StatusLine().synthetic_data(s)
     real = Session(Shared("fashion_mnist", {"data_dir": str(tmp_path / "none")}, {"epochs": 1}, 0, "cpu"))
     real.add(real.make_spec("sgd", {"lr": 1e-3}, {}))
-    assert not real.synthetic_data()
+    assert not StatusLine().synthetic_data(real)
 
 
 @pytest.mark.parametrize("objective", ["rosenbrock"])
 def test_surfaces_are_never_synthetic_data(objective):
     from sgd_tui.ui.session import Session, Shared
+    from sgd_tui.ui.widgets.status_line import StatusLine
 
     s = Session(Shared(objective, {}, {"steps": 5}, 0, "cpu"))
     s.add(s.make_spec("gd", {"lr": 1e-3}, {}))
-    assert not s.synthetic_data()
+    assert not StatusLine().synthetic_data(s)
