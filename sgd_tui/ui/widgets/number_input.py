@@ -5,7 +5,8 @@
   it goes on to the screen, so space (run/pause), ``n`` (step), ``r`` (reset) and the other run keys act
   at once, without Escape; and the footer shows them as available.
 * ``[`` / ``]`` and shift+↑/↓ nudge the value one notch (:mod:`sgd_tui.ui.nudge`) without leaving the
-  field; the form sees the change as a typed edit (Input.Changed), so it reaches the selected run at once.
+  field; the form sees the change as a typed edit (Input.Changed) submitted at once (Input.Submitted, as
+  Enter), so it reaches the selected run at once, also a running one.
 """
 
 from __future__ import annotations
@@ -62,3 +63,6 @@ class NumberInput(Input):
         if text is not None:
             self.value = text
             self.cursor_position = len(text)
+            # a whole value, not one half typed: as if Enter were pressed after it, so the form sends it to
+            # the run now (a typed value waits for Enter: "1" may be on its way to "1e-4")
+            self.post_message(self.Submitted(self, text))
