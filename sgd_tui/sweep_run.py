@@ -57,7 +57,7 @@ def _context():
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sgd_tui.core.trials", "sgd_tui.core.warm"])
+        ctx.set_forkserver_preload(["sgd_tui.core.warm"])
         return ctx
     return mp.get_context("spawn")
 
@@ -80,6 +80,10 @@ def start_early() -> None:
 
 
 def pool(trials: list[Trial], control: Control, workers: int, threads: int) -> Iterator[TrialOutcome]:
+    if control.stopped:  # Ctrl+C before the pool exists: no worker to start
+        for t in trials:
+            yield _stopped(t)
+        return
     ctx = _context()
     stop = ctx.Event()
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,

@@ -121,6 +121,25 @@ def test_the_command_with_two_workers_writes_the_same_numbers(data_dir, serial_o
         assert rows(tmp_path / "out" / name) == rows(serial_out / name), name
 
 
+def test_ctrl_c_while_the_fork_server_imports_torch_still_writes_every_trial(data_dir, tmp_path):
+    # a terminal's Ctrl+C reaches the whole foreground group, the fork server included, which is still
+    # importing torch right after the replay has begun (it used to die of it: exit 1, an EOFError, no files)
+    (tmp_path / "tiny.toml").write_text(fashion_sweep(data_dir))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sgd_tui", "--scenario", str(tmp_path / "tiny.toml"),
+                             "--headless", "--workers", "2", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    deadline = time.monotonic() + 60
+    while not (out / "scenario.toml").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    statuses = [r["status"] for r in rows(out / "sweep.csv")]
+    assert len(statuses) == 8 and set(statuses) <= {"stopped", "finished", "diverged"}
+
+
 def test_a_new_process_makes_its_imports_with_the_collector_paused_then_freezes_them():
     script = textwrap.dedent("""\
         import gc, sys
