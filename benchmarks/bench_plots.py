@@ -4,7 +4,8 @@ Run: ``python benchmarks/bench_plots.py [--frames N]``. Each widget runs inside 
 (``App.run_test``) at 120x40; every timed frame first appends 100 new records to each run (so every
 series version changed and nothing is served from a cache), then times ``replot()``: sanitising,
 thinning, plotext's matrix build and the conversion to Strips. Reported: median and p95 per frame, and
-how many of the 40 lines changed (only those are repainted). For comparison the same thinned data goes
+how many of the 40 lines changed (only those are repainted); once more with three change marks per run
+(``lr 0.01→0.1`` ticks and labels laid out by :mod:`sgd_tui.plotting.marks`). For comparison the same thinned data goes
 through the stock path (plotext ``build()`` to ANSI, then ``Text.from_ansi``), which the cell-grid widget
 replaces (LossPlot rows only).
 
@@ -125,6 +126,14 @@ def build_series(capacity: int, rng, with_evals: bool = False) -> list[RunSeries
             s.extend(make_records(i, start, 10_000, rng))
         out.append(s)
     return out
+
+
+def with_marks(series: list[RunSeries]) -> list[RunSeries]:
+    """The same series with three hyperparameter changes each (12 ticks and labels to lay out)."""
+    for i, s in enumerate(series):
+        s.set_marks([(20_000 + 1000 * i, "lr 0.01→0.1"), (50_000 + 1000 * i, "momentum 0.5→0.9"),
+                     (80_000, "betas (0.9, 0.999)→(0.5, 0.999)")])
+    return series
 
 
 class ByteCountingApp(App):
@@ -254,6 +263,7 @@ async def main(frames: int) -> None:
         await bench_widget("LossPlot, 4 x 100k stored, EMA 0.9", LossPlot(smoothing=0.9), full, frames, rng),
         await bench_widget("LossPlot, default capacity (decimated)", LossPlot(), default, frames, rng),
         await bench_widget("LossPlot, monochrome", LossPlot(monochrome=True), full, frames, rng),
+        await bench_widget("LossPlot, + 3 change marks per run", LossPlot(), with_marks(full), frames, rng),
         await bench_widget("TrajectoryPlot, 4 x 100k path points", TrajectoryPlot(), full, frames, rng),
         await bench_widget("EvalPlot (no evals: axes only)", EvalPlot(), full, frames, rng),
     ]

@@ -69,10 +69,21 @@ def row_y(row: int, lo: float, hi: float, rows: int) -> float:
 
 def cells_of(xs: Sequence[float], ys: Sequence[float], xlim, ylim, cols: int, rows: int) -> set[tuple[int, int]]:
     """(column, row from the top) of cell centres given in data coordinates (what the curves drew)."""
-    out = set()
-    for x, y in zip(xs, ys):
-        out.add((data_column(x, xlim[0], xlim[1], cols), rows - 1 - data_column(y, ylim[0], ylim[1], rows)))
-    return out
+    grid = np.zeros((rows, cols), dtype=bool)
+    _mark_cells(grid, xs, ys, xlim, ylim)
+    r, c = np.nonzero(grid)
+    return set(zip(c.tolist(), r.tolist()))
+
+
+def _mark_cells(grid: np.ndarray, xs, ys, xlim, ylim) -> None:
+    """Set the cells of ``grid`` (rows from the top x columns) holding cell centres (xs, ys)."""
+    rows, cols = grid.shape
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if not len(xs) or not (xlim[1] > xlim[0] and ylim[1] > ylim[0]):
+        return
+    c = np.clip(np.rint((xs - xlim[0]) / (xlim[1] - xlim[0]) * (cols - 1)), 0, cols - 1).astype(int)
+    r = np.clip(np.rint((ys - ylim[0]) / (ylim[1] - ylim[0]) * (rows - 1)), 0, rows - 1).astype(int)
+    grid[rows - 1 - r, c] = True
 
 
 def _spans(col: int, n: int, cols: int) -> list[tuple[int, int]]:
@@ -89,32 +100,39 @@ def _spans(col: int, n: int, cols: int) -> list[tuple[int, int]]:
 
 
 def layout_ticks(ticks: Sequence[tuple[int, int, str]], cols: int, rows: int,
-                 occupied: set[tuple[int, int]] = frozenset()) -> list[ChangeTick]:
-    """Lay out ``ticks`` = [(owner, column, text)] on a cols x rows canvas whose ``occupied`` cells (column,
-    row from the top) hold the curves. Returns one ChangeTick per tick, in the order of their columns (a
-    tick without room for a label has label_row -1 and no text)."""
-    taken: dict[int, list[tuple[int, int]]] = {}  # row -> [(first, last)] of the labels placed
-    tick_cols = {c for _, c, _ in ticks}
+                 occupied: set[tuple[int, int]] | np.ndarray = frozenset()) -> list[ChangeTick]:
+    """Lay out ``ticks`` = [(owner, column, text)] on a cols x rows canvas whose ``occupied`` cells hold the
+    curves (a set of (column, row from the top), or a rows x cols boolean grid). Returns one ChangeTick
+    per tick, in the order of their columns (a tick without room for a label has label_row -1, no text)."""
+    if isinstance(occupied, np.ndarray):
+        busy = occupied.astype(np.int64)
+    else:
+        busy = np.zeros((rows, cols), dtype=np.int64)
+        for c, r in occupied:
+            busy[r, c] = 1
+    labels = np.zeros((rows, cols), dtype=bool)  # cells the labels placed so far cover
+    ticked = np.zeros(cols, dtype=np.int64)
+    ticked[[c for _, c, _ in ticks]] = 1
     out = []
     for owner, col, text in sorted(ticks, key=lambda t: (t[1], t[0])):
         best = None
         for first, n in _spans(col, len(text), cols):
             last = first + n - 1
-            others = sum(1 for c in tick_cols if first <= c <= last)
-            for row in range(rows):
-                if any(first <= b + 1 and a <= last + 1 for a, b in taken.get(row, ())):
-                    continue  # another label is there
-                hits = others + sum(1 for c in range(first, last + 1) if (c, row) in occupied)
-                if best is None or (hits, row) < best[0]:
-                    best = ((hits, row), first, n, row)
-                if hits == 0:
+            # a row is open when no label is within one column of the span; then fewer hits, higher row
+            open_rows = ~labels[:, max(first - 1, 0):last + 2].any(axis=1)
+            hits = busy[:, first:last + 1].sum(axis=1) + ticked[first:last + 1].sum()
+            for row in np.flatnonzero(open_rows):
+                key = (int(hits[row]), int(row))
+                if best is None or key < best[0]:
+                    best = (key, first, n, int(row))
+                if key[0] == 0:
                     break
         if best is None:
             out.append(ChangeTick(owner, col, col, -1, ""))
             continue
         _, first, n, row = best
         label = text if n >= len(text) else text[: n - 1] + "…"
-        taken.setdefault(row, []).append((first, first + n - 1))
+        labels[row, first:first + n] = True
         out.append(ChangeTick(owner, col, first, row, label))
     return out
 
@@ -135,15 +153,17 @@ def change_ticks(marks: Sequence[tuple[int, float, str]], xlim, ylim, cols: int,
     the curves ``drawn`` = [(xs, ys) of the cell centres they took] and other ``texts`` = [(x, y, text,
     alignment)] are: per tick (owner, xs, ys of its cells the curves and texts left free, text, x, y of
     the label's first cell) in data coordinates; text '' when there was no room for a label."""
-    occupied: set[tuple[int, int]] = set()
+    grid = np.zeros((rows, cols), dtype=bool)
     for xs, ys in drawn:
-        occupied |= cells_of(xs, ys, xlim, ylim, cols, rows)
+        _mark_cells(grid, xs, ys, xlim, ylim)
     for x, y, text, alignment in texts:
-        occupied |= text_cells(x, y, text, alignment, xlim, ylim, cols, rows)
+        for c, r in text_cells(x, y, text, alignment, xlim, ylim, cols, rows):
+            if 0 <= c < cols and 0 <= r < rows:
+                grid[r, c] = True
     wanted = [(owner, data_column(x, *xlim, cols), text) for owner, x, text in marks]
     out = []
-    for t in layout_ticks(wanted, cols, rows, occupied):
-        free = [r for r in range(rows) if (t.col, r) not in occupied]
+    for t in layout_ticks(wanted, cols, rows, grid):
+        free = np.flatnonzero(~grid[:, t.col]).tolist()
         x = column_x(t.col, *xlim, cols)
         out.append((t.owner, [x] * len(free), [row_y(r, *ylim, rows) for r in free], t.text,
                     column_x(t.label_col, *xlim, cols), row_y(t.label_row, *ylim, rows)))

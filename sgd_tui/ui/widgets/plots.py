@@ -251,13 +251,15 @@ class LossPlot(WheelZoom, _RunsPlot):
         wanted = [(i, x, safe_text(text, newlines=False)) for i, run, _, _ in data if run.series.marks
                   for x, text in mark_positions(run.series.marks, run.series.xy("step")[0], run.series.xy(x_key)[0],
                                                 xlim)]
-        runs = {i: run for i, run, _, _ in data}
+        runs = {i: (run, [], []) for i, run, _, _ in data}
         for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn, texts):
-            color = self.plot_color(i, runs[i])
-            if xs:
-                fig.scatter(xs, ys, marker=self.TICK_MARK, color=color)
+            runs[i][1].extend(xs)  # one scatter per run: plotext's cost is per call
+            runs[i][2].extend(ys)
             if text:
-                fig.text(text, tx, ty, color=color, alignment="left")
+                fig.text(text, tx, ty, color=self.plot_color(i, runs[i][0]), alignment="left")
+        for i, (run, xs, ys) in runs.items():
+            if xs:
+                fig.scatter(xs, ys, marker=self.TICK_MARK, color=self.plot_color(i, run))
 
 
 class TrajectoryPlot(StartClick, _RunsPlot):
