@@ -318,7 +318,10 @@ class TrajectoryPlot(StartClick, _RunsPlot):
         items = self.run_legend()
         if self.basins is not None:  # first: the runs are named on the loss plot too
             items = [(f"basins of {self.basins.optimizer}:", None), *basin_legend(self.basins, self.monochrome), *items]
-        return items + [(f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]", None)]
+        marks = f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]"
+        if sum(len(t) + 2 for t, _ in items) + len(marks) > self.size.width:  # a narrow plot: say it shorter
+            marks = f"[{START_MARK} start {CURRENT_MARK} now {MIN_MARK} min]"
+        return items + [(marks, None)]
 
     def _bands(self, cols: int, rows: int) -> np.ndarray | None:
         """Heat-map bands for a canvas of cols x rows cells (top row first), cached per size and surface."""
