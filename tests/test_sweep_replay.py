@@ -97,28 +97,20 @@ def test_serial_outputs_have_the_documented_columns(serial_out):
     assert "final loss against lr" in sens and "test accuracy against lr" in sens and "diverged" in sens
 
 
-def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path):
+def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path, cli):
     from sgd_tui.core.data import write_fashion_like
 
-    # the same data, gzipped only: both workers' first trials extract the same files at once
+    # the same data, gzipped only: both workers' first trials extract the same files at once; run as users
+    # run it, so the fork server is started before the replay's own set-up (sweep_run.start_early)
     fresh = write_fashion_like(tmp_path / "data", n_train=96, n_test=48)
-    s = parse_scenario(fashion_sweep(fresh), "tiny.toml")
-    assert replay_sweep(s, tmp_path / "out", workers=2) == 0
+    (tmp_path / "tiny.toml").write_text(fashion_sweep(fresh))
+    proc = cli("--scenario", tmp_path / "tiny.toml", "--headless", "--workers", "2", "--out", tmp_path / "out")
+    assert proc.returncode == 0 and "on 2 workers" in proc.stderr, proc.stderr
     for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
         assert rows(tmp_path / "out" / name) == rows(serial_out / name), name
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["environment"]["workers"] == 2
     assert len({r.get("device") for r in summary["runs"]}) == 1
-
-
-def test_the_command_with_two_workers_writes_the_same_numbers(data_dir, serial_out, tmp_path, cli):
-    # as users run it: the fork server is started before the replay's own set-up (sweep_run.start_early)
-    (tmp_path / "tiny.toml").write_text(fashion_sweep(data_dir))
-    proc = cli("--scenario", tmp_path / "tiny.toml", "--headless", "--workers", "2", "--out", tmp_path / "out")
-    assert proc.returncode == 0, proc.stderr
-    assert "on 2 workers" in proc.stderr
-    for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
-        assert rows(tmp_path / "out" / name) == rows(serial_out / name), name
 
 
 def test_ctrl_c_while_the_fork_server_imports_torch_still_writes_every_trial(data_dir, tmp_path):
