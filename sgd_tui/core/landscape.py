@@ -17,13 +17,17 @@ of d and e, and its distance off the plane is ‖θ_t - θ_0 - a d - b e‖.
 Cost: for an MLP the first layer is linear in (a, b), so its pre-activations are computed once per
 direction, W1(a, b) x + b1(a, b) = (W1_0 x + b1_0) + a (D1 x + d1) + b (E1 x + e1), and each grid point
 pays only for the layers after it (the lecture's MLP: 784x512 of its 784x512 + 512x512 + 512x10 weights).
+
+Cancelling: :func:`slice_loss` asks ``cancelled()`` before every grid point and raises :class:`Cancelled`
+when it says so, so a front end that no longer wants a slice (a newer request, another scenario, quit)
+waits for one point at most (the lecture's MLP on 1,000 images: about 7 ms), not for the grid.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -31,11 +35,20 @@ from .network import MLPProblem, mlp_forward
 from .sharpness import _flat, _unflat, fixed_subset
 
 __all__ = ["Plane", "Slice", "PathPoint", "Landscape", "plane_through", "random_plane", "anchor_grid",
-           "centered_grid", "slice_loss", "project", "SnapshotLog", "PlaneError", "compute_landscape", "run_path"]
+           "centered_grid", "slice_loss", "project", "SnapshotLog", "PlaneError", "Cancelled", "compute_landscape",
+           "run_path"]
 
 
 class PlaneError(ValueError):
     """The three points do not span a plane (two runs ended on one line through the start)."""
+
+
+class Cancelled(Exception):
+    """The slice was given up between two grid points (its ``cancelled()`` said so); ``done`` = points computed."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(f"slice cancelled after {done} grid points")
+        self.done = done
 
 
 @dataclass
@@ -147,8 +160,9 @@ def centered_grid(resolution: int = 21, radius: float = 1.0) -> list[float]:
 # ----------------------------------------------------------------------------- the slice
 @torch.no_grad()
 def slice_loss(problem, plane: Plane, a_values: Sequence[float], b_values: Sequence[float],
-               idx: torch.Tensor | None) -> Slice:
-    """R(θ(a, b)) on the grid a_values × b_values, R = ``problem.training_loss`` on the examples ``idx``."""
+               idx: torch.Tensor | None, cancelled: Callable[[], bool] | None = None) -> Slice:
+    """R(θ(a, b)) on the grid a_values × b_values, R = ``problem.training_loss`` on the examples ``idx``;
+    :class:`Cancelled` as soon as ``cancelled()`` is true (asked before every grid point)."""
     like = problem.params
     P = _unflat(plane.origin, like)
     D = _unflat(plane.d, like)
@@ -165,9 +179,13 @@ def slice_loss(problem, plane: Plane, a_values: Sequence[float], b_values: Seque
     def at(p, dp, ep, a, b):
         return torch.add(p, dp, alpha=a).add_(ep, alpha=b)
 
+    done = 0
     for b in b_values:
         row = []
         for a in a_values:
+            if cancelled is not None and cancelled():
+                raise Cancelled(done)
+            done += 1
             if first is not None:
                 # the first layer's weights are needed only for the penalty: its products are precomputed
                 ps = [at(p, dp, ep, a, b) if (k >= 2 or penalised) else p for k, (p, dp, ep) in enumerate(zip(P, D, E))]
@@ -250,13 +268,14 @@ class Landscape:
 
 def compute_landscape(runners: Sequence, *, mode: str = "plane", runs: Sequence[str] | None = None,
                       resolution: int = 21, subset: int | None = 1000, margin: float = 0.5, radius: float = 1.0,
-                      seed: int = 0) -> Landscape:
+                      seed: int = 0, cancelled: Callable[[], bool] | None = None) -> Landscape:
     """The slice for runs of one objective (``runners``: engine Runners sharing objective, options and
     seed, so one start) and every runner's path on it.
 
     mode "plane": through the shared start and the current weights of ``runs`` (two labels; default the
     first two runners); mode "random": filter-normalised directions around the current weights of
     ``runs[0]``. Call it between steps (the training thread, or with the runs paused): it reads the weights.
+    ``cancelled``: asked before every grid point; :class:`Cancelled` when it says yes.
     """
     import time
 
@@ -285,7 +304,7 @@ def compute_landscape(runners: Sequence, *, mode: str = "plane", runs: Sequence[
         b_values = list(a_values)
     device = problem.params[0].device
     on_device = Plane(plane.origin.to(device), plane.d.to(device), plane.e.to(device), plane.kind, plane.anchors)
-    sl = slice_loss(problem, on_device, a_values, b_values, subset_for(problem, subset, seed))
+    sl = slice_loss(problem, on_device, a_values, b_values, subset_for(problem, subset, seed), cancelled)
     sl.plane = plane
     paths = {r.spec.label: project(plane, run_path(r)) for r in runners}
     return Landscape(sl, paths, time.perf_counter() - t0)

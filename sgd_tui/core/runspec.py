@@ -88,6 +88,9 @@ LANDSCAPE_PARAMS: tuple[Param, ...] = (
           low=0.0, high=5.0, label="margin value"),
     Param("radius", "float", 1.0, "random: the grid covers [-radius, radius]² in filter-normalised units",
           low=0.0, low_open=True, label="radius value"),
+    Param("refresh_every", "int", None, "the app: recompute the shown slice every N steps of the selected run "
+          "while it trains (unset: only on request, key L; the replay computes one slice after the runs)",
+          low=1, high=MAX_STEPS, optional=True, label="refresh_every value"),
 )
 
 

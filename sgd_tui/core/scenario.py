@@ -377,8 +377,11 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
 
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
-                       runs: list[RunSpec], view: dict[str, Any] | None = None) -> Scenario:
-    """A scenario from runs set up in the app (each RunSpec fully resolved); ``scenario_to_toml`` saves it."""
+                       runs: list[RunSpec], view: dict[str, Any] | None = None, *, sweep: Sweep | None = None,
+                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None) -> Scenario:
+    """A scenario from runs set up in the app (each RunSpec fully resolved), with the [sweep], [basins] and
+    [landscape] tables of the scenario it was loaded from (fitted to the runs: scenario_maps.kept_tables);
+    ``scenario_to_toml`` saves it."""
     if not runs:
         raise ValueError("a scenario needs at least one run")
     full_budget = dict(BUDGET_DEFAULTS)
@@ -386,5 +389,5 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
     name = file_stem(title)
     return Scenario(name, None, title, description, seed, device, specs[0].objective,
-                    dict(specs[0].objective_options), full_budget, {}, specs,
+                    dict(specs[0].objective_options), full_budget, {}, specs, sweep, basins, landscape,
                     view={**default_view(), **(view or {})})

@@ -15,7 +15,7 @@ from .runspec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
 from .scenario_check import Checker
 from .settings import basin_issues
 
-__all__ = ["basins_table", "landscape_table", "BASIN_KEYS"]
+__all__ = ["basins_table", "landscape_table", "BASIN_KEYS", "kept_tables"]
 
 BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
 
@@ -77,3 +77,35 @@ def landscape_table(c: Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any
         if r.budget.get("snapshot_every") is None:
             r.budget["snapshot_every"] = 1
     return out
+
+
+def kept_tables(runs: list[RunSpec], landscape: dict[str, Any] | None,
+                basins: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
+    """A loaded scenario's [landscape] and [basins] tables fitted to the runs it is saved with (the app's
+    runs may have been renamed, removed or moved to another objective): (landscape, basins, notes). A
+    [landscape] keeps the labels of its runs that are still there and fills the rest from the other runs
+    in order; a table that can no longer apply is dropped, and a note says why."""
+    notes: list[str] = []
+    if basins is not None and basin_issues([get_objective(r.objective) for r in runs]):
+        notes.append("[basins] not saved: no run is on a surface objective any more")
+        basins = None
+    if landscape is None:
+        return None, basins, notes
+    labels = [r.label for r in runs]
+    want = 2 if landscape.get("mode", "plane") == "plane" else 1
+    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
+    why = ""
+    if not all(get_objective(r.objective).has_data for r in runs):
+        why = "a run's objective has no training set"
+    elif len(keys) > 1:
+        why = "the runs no longer share one objective"
+    elif len(labels) < want:
+        why = f"mode \"{landscape.get('mode', 'plane')}\" needs {want} runs"
+    if why:
+        notes.append(f"[landscape] not saved: {why}")
+        return None, basins, notes
+    names = [n for n in dict.fromkeys(landscape.get("runs") or []) if n in labels][:want]
+    names += [n for n in labels if n not in names][: want - len(names)]
+    if names != list(landscape.get("runs") or names):
+        notes.append("[landscape] runs: " + ", ".join(names))
+    return {**landscape, "runs": names}, basins, notes

@@ -54,7 +54,7 @@ def scenario_to_toml(s: "Scenario") -> str:
     if s.sweep is not None:
         data["sweep"] = s.sweep.to_table()
     if getattr(s, "landscape", None) is not None:
-        data["landscape"] = dict(s.landscape)
+        data["landscape"] = _present(dict(s.landscape))
     return toml_text(data)
 
 

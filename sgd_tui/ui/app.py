@@ -105,12 +105,19 @@ class SgdApp(App):
             self.notify(session.shared.title, title="scenario loaded")
         return True
 
-    def save_to(self, path: str | Path) -> Path:
-        """Write the comparison as a scenario file that ``--headless`` replays to the same numbers."""
-        from ..core.scenario import scenario_to_toml
+    def save_to(self, path: str | Path, notes: list[str] | None = None) -> Path:
+        """Write the comparison as a scenario file that ``--headless`` replays to the same numbers (the
+        loaded scenario's tables kept; ``notes`` gets what changed in them). The text is read back first:
+        a file that would not load is not written (ValueError)."""
+        from ..core.errors import ScenarioError
+        from ..core.scenario import parse_scenario, scenario_to_toml
 
-        text = scenario_to_toml(self.main.session.to_scenario())
         path = Path(path)
+        text = scenario_to_toml(self.main.session.to_scenario(notes))
+        try:
+            parse_scenario(text, path)
+        except ScenarioError as e:
+            raise ValueError(f"not saved, the file would not load: {e}") from None
         path.write_text(text, encoding="utf-8")
         return path
 
@@ -125,11 +132,13 @@ class SgdApp(App):
             if target.exists() and target not in asked:  # a second Enter on the same name overwrites
                 asked.append(target)
                 return f"{target} exists: press Enter again to overwrite it, or change the name"
+            notes: list[str] = []
             try:
-                saved = self.save_to(target)
+                saved = self.save_to(target, notes)
             except (ParamError, OSError, ValueError) as e:
                 return str(e)
-            self.notify(f"replay it with: sgd-tui --scenario {saved} --headless", title=f"saved {saved}")
+            said = "".join(f"\n{n}" for n in notes)
+            self.notify(f"replay it with: sgd-tui --scenario {saved} --headless{said}", title=f"saved {saved}")
             return ""
 
         self.push_screen(AskScreen("Save scenario", "file name", default, check=check))

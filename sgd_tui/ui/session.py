@@ -26,6 +26,7 @@ from ..core.params import ParamError
 from ..core.progress import RunProgress
 from ..core.runspec import SEED, RunSpec
 from ..core.scenario import Scenario, scenario_from_runs
+from ..core.scenario_maps import kept_tables
 from ..core.view import default_view
 from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
 from ..core.text import safe_text, unique_label, unique_labels
@@ -62,6 +63,8 @@ class Shared:
     title: str = "Untitled comparison"
     description: str = ""
     landscape: dict[str, Any] | None = None  # a scenario's [landscape] settings (the app's slice uses them)
+    basins: dict[str, Any] | None = None  # a loaded scenario's [basins] table (kept when saved)
+    sweep: Any = None  # a loaded scenario's core.sweep.Sweep (its [sweep] table is kept when saved)
     view: dict[str, Any] = field(default_factory=default_view)  # how the plots show it (a scenario's [view])
 
     def __post_init__(self) -> None:
@@ -336,9 +339,11 @@ class Session:
 
     def set_shared(self, shared: Shared) -> None:
         """New objective, options, budget, seed or device: every run is rebuilt and reset (a run with
-        its own objective keeps it, and takes the new budget, seed and device); a [landscape] table stays."""
-        if shared.landscape is None:
-            shared.landscape = self.shared.landscape
+        its own objective keeps it, and takes the new budget, seed and device); the loaded scenario's
+        [landscape], [basins] and [sweep] tables stay."""
+        for table in ("landscape", "basins", "sweep"):
+            if getattr(shared, table) is None:
+                setattr(shared, table, getattr(self.shared, table))
         self.shared = shared
         for r in self.runs:
             s = r.spec
@@ -353,16 +358,22 @@ class Session:
         bad = next((r for r in self.runs if r.invalid), None)
         return f"{bad.spec.label}: {bad.invalid}" if bad else ""
 
-    def to_scenario(self) -> Scenario:
-        """The comparison as a scenario, which ``--headless`` replays to the same numbers; ParamError when
-        there is nothing to save or a run holds a value that is not allowed."""
+    def to_scenario(self, notes: list[str] | None = None) -> Scenario:
+        """The comparison as a scenario, which ``--headless`` replays to the same numbers (with the loaded
+        scenario's [view], [landscape], [basins] and [sweep] tables; ``notes`` gets what had to change in
+        them to fit the runs); ParamError when there is nothing to save or a run holds a value that is
+        not allowed."""
         if not self.runs:
             raise ParamError("nothing to save: add a run first")
         if bad := self.first_invalid():
             raise ParamError(bad)
         sh = self.shared
-        return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, [r.spec for r in self.runs],
-                                  sh.view)
+        specs = [r.spec for r in self.runs]
+        landscape, basins, said = kept_tables(specs, sh.landscape, sh.basins)
+        if notes is not None:
+            notes.extend(said)
+        return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, specs, sh.view,
+                                  sweep=sh.sweep, basins=basins, landscape=landscape)
 
     def runnable(self) -> list[RunEntry]:
         return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
@@ -401,7 +412,8 @@ def session_from_scenario(scenario: Scenario) -> Session:
     saved scenario all show what the screen shows; labels stay unique."""
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
                     scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description),
-                    landscape=getattr(scenario, "landscape", None), view=dict(scenario.view))
+                    landscape=getattr(scenario, "landscape", None), view=dict(scenario.view),
+                    basins=scenario.basins, sweep=scenario.sweep)
     session = Session(shared)
     labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
     for spec, label in zip(scenario.runs, labels):
