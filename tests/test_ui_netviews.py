@@ -88,7 +88,9 @@ async def test_landscape_job_grid_equals_core_landscape_on_the_same_weights():
         off = plots.landscape.off_plane()
         assert all(abs(d) < 1e-5 for d in off.values())
         text = plots.landscape.text_lines()
-        assert plots.landscape.error is None and "⟂" in text[0]
+        labels = [r.spec.label for r in main.session.runs]
+        assert plots.landscape.error is None and text[0].startswith("a→gd lr=0.2")
+        assert plots.landscape.plane_text() == f"a→{labels[0][:11]}… b→{labels[1][:11]}…"
 
 
 async def test_landscape_without_snapshots_rebuilds_the_start():

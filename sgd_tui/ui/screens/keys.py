@@ -22,6 +22,18 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("x,delete", "remove", "remove", id="remove", tooltip="remove the selected run"),
     Binding("v", "toggle_visible", "show/hide", id="toggle_visible",
             tooltip="show / hide the selected run on the plots"),
+    Binding("L", "landscape", "landscape", id="landscape",
+            tooltip="data sets: compute the loss-landscape slice (off the UI thread) through the start and the "
+                    "selected and next runs' weights (or the two a scenario's [landscape] names), with every "
+                    "run's path and its distance ⟂ off the plane"),
+    Binding("D", "landscape_mode", "plane/random", id="landscape_mode",
+            tooltip="data sets: the slice's directions: the plane through the start and two runs, or Li et "
+                    "al.'s filter-normalised random directions around the selected run (recomputed if shown)"),
+    Binding("K", "toggle_landscape", "landscape on/off", id="toggle_landscape", show=False,
+            tooltip="data sets: show / hide the landscape slice (in place of the test metrics)"),
+    Binding("U", "landscape_every", "slice every N", id="landscape_every", show=False,
+            tooltip="data sets: recompute the shown slice every N steps of the selected run while it trains "
+                    "(asks N; empty: only on L)"),
     Binding("plus,equals_sign", "speed(1)", "faster", id="faster",
             tooltip="faster 2-D animation (steps per second, up to flat out)"),
     Binding("minus", "speed(-1)", "slower", id="slower", tooltip="slower 2-D animation"),
@@ -31,11 +43,6 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("l", "plot_view('toggle_log')", "log y", id="log_y", show=False, tooltip="loss plot: log / linear y"),
     Binding("e", "plot_view('cycle_smoothing')", "smoothing", id="smoothing", show=False,
             tooltip="loss plot smoothing (EMA 0, 0.6, 0.9, 0.97)"),
-    Binding("L", "landscape", "landscape", id="landscape", show=False,
-            tooltip="data sets: compute the loss-landscape slice through the start and the selected and next "
-                    "runs' weights (off the UI thread), with every run's path and its distance ⟂ off the plane"),
-    Binding("K", "toggle_landscape", "landscape on/off", id="toggle_landscape", show=False,
-            tooltip="data sets: show / hide the landscape slice (in place of the test metrics)"),
     Binding("y", "plot_view('cycle_loss_mode')", "f − f*", id="gap", show=False,
             tooltip="loss plot: the gap f − f* to the known minimum value, or f itself"),
     Binding("p", "plot_view('cycle_plots')", "plots", id="which_plots", show=False,

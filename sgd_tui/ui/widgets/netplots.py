@@ -25,6 +25,7 @@ from ...plotting.netseries import PathSeries, SharpnessSeries, limit_formula
 from ...plotting.prepare import sanitize, thin
 from ...plotting.raster import braille_cells
 from ...plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
+from ...core.text import safe_text
 from .plotgrid import LegendItem
 from .plots import X_NAMES, PlotRun, TrajectoryPlot, _RunsPlot
 
@@ -198,20 +199,61 @@ class LandscapePlot(TrajectoryPlot):
         """Each run's distance off the plane at its last projected point."""
         return {k: float(v[-1][3]) for k, v in (self.view.paths.items() if self.view else ()) if v}
 
+    def plane_text(self) -> str:
+        """What the axes are: ``a→SGD b→Adam`` (the plane through the start and two runs) or ``random
+        around SGD`` (Li et al.'s directions), from the view's anchors."""
+        names = [_short(safe_text(n, newlines=False)) for n, _, _ in self.view.anchors]
+        if self.view.kind == "three_points" and len(names) == 3:
+            return f"a→{names[1]} b→{names[2]}"
+        return f"random dirs around {names[0]}" if names else "random dirs"
+
     def legend(self) -> list[LegendItem]:
+        """The plane first (the axes), then the runs off it with their distance ⟂ (a run in the plane,
+        such as an anchor, has none to tell), then the loss range and the status (seconds, notes)."""
         if self.view is None:
             return [(self.status, None)]
         off = self.off_plane()
-        items: list[LegendItem] = []
+        items: list[LegendItem] = [(self.plane_text(), None)]
+        busy = self.status.startswith("computing")
+        if busy:
+            items.append(("(computing…)", None))
         for i, run in self._visible():
+            dist = off.get(run.label, float("nan"))
+            if _distance(dist) == "0":
+                continue
             mark = "━━" if not self.monochrome else run_marker_text(i)
-            dist = _distance(off.get(run.label, float("nan")))  # first: a long label is cut, the distance is not
-            items.append((f"{mark} ⟂{dist} {run.label}", self.run_rgb(i, run)))
-        names = ", ".join(n for n, _, _ in self.view.anchors)
+            items.append((f"{mark}⟂{_distance(dist)} {safe_text(run.label, newlines=False)}", self.run_rgb(i, run)))
         finite = [v for row in self.view.loss for v in row if np.isfinite(v)]
-        span = f"loss {min(finite):.3g}..{max(finite):.3g}" if finite else "loss not finite"
-        tail = f"[* {names}; {span}; ⟂ = off the plane{'; ' + self.status if self.status else ''}]"
-        return items + [(tail, None)]
+        span = f"loss {min(finite):.3g}–{max(finite):.3g}" if finite else "loss not finite"
+        status = "" if busy or not self.status else f"; {self.status}"
+        return items + [(f"[{span}{status}]", None)]
+
+    def draw(self, fig, width: int, height: int):
+        """The trajectory plot's drawing, with at least two ticks on each axis (the anchors' 0 and 1 on a
+        narrow plot, where one 1-2-5 step of a 2-unit range would leave only 0)."""
+        overlay = super().draw(fig, width, height)
+        if self.view is not None:
+            (x0, x1), (y0, y1) = self._bounds
+            xt = _two_ticks(x0, x1, max(2, (width - 6) // 10))
+            yt = _two_ticks(y0, y1, max(2, (height - 3) // 3))
+            fig.xticks(xt, tick_labels(xt))
+            fig.yticks(yt, tick_labels(yt))
+        return overlay
+
+
+def _short(label: str, n: int = 12) -> str:
+    """A run's label cut to ``n`` characters (the plane's axes must both fit on the legend line)."""
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def _two_ticks(lo: float, hi: float, n: int) -> list[float]:
+    """linear_ticks with at least two ticks where a finer 1-2-5 step gives them."""
+    ticks = linear_ticks(lo, hi, n)
+    k = n
+    while len(ticks) < 2 and k < n + 8:
+        k += 1
+        ticks = linear_ticks(lo, hi, k)
+    return ticks
 
 
 def _distance(d: float) -> str:

@@ -240,7 +240,8 @@ class PlotArea(Horizontal):
             return  # an answer to an older request
         if m.error:
             self.landscape.set_status(m.error)
-            self.notify(m.error, title="loss landscape", severity="warning")
+            if not m.quiet:
+                self.notify(m.error, title="loss landscape", severity="warning")
             return
         note = m.view.note
         self.landscape.set_view(m.view, f"{m.seconds:.1f} s" + (f"; {note}" if note else ""))
