@@ -86,9 +86,12 @@ async def test_start_mark_before_the_first_step():
     app = race_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_surface(pilot)
-        await pilot.pause(0.3)
         traj = app.screen.plots.trajectory
+        for _ in range(60):  # the redraw timer draws the preview (0.3 s were not always enough on a loaded machine)
+            body = "\n".join(traj.text_lines()[1:])
+            if "o" in body:
+                break
+            await pilot.pause(0.1)
         assert all(len(r.series) == 0 for r in app.screen.session.runs)
-        body = "\n".join(traj.text_lines()[1:])
         assert "o" in body  # the runs' start, drawn before any step
         assert "@" not in body  # no current point yet
