@@ -7,6 +7,7 @@ directory (``<root>/FashionMNIST/raw/*.gz``) with :func:`sgd_tui.core.data.write
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -44,13 +45,22 @@ def block_network(monkeypatch) -> list[str]:
 
 
 def run_cli(monkeypatch, argv: list[str]) -> int:
-    """``sgd-tui ARGV`` in this process; returns the exit status.
+    """``sgd-tui ARGV`` in this process; returns the exit status (``sys.exit``'s too, as a process's).
 
     headless.replay binds ``sys.stderr`` as its default progress stream when it is imported, which may be
-    an earlier test's (closed) capture: point it at the current stderr first.
+    an earlier test's (closed) capture: point it at the current stderr first. The SIGINT and SIGTERM
+    handlers are this process's again afterwards.
     """
     import sgd_tui.headless as headless
     from sgd_tui.cli import main
 
     monkeypatch.setitem(headless.replay.__kwdefaults__, "progress", sys.stderr)
-    return main(argv)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return main(argv)
+    except SystemExit as e:  # argparse ends a bad command line with sys.exit(2), as the console script would
+        return 0 if e.code is None else e.code if isinstance(e.code, int) else 1
+    finally:  # a headless replay ignores SIGINT/SIGTERM once its results are written (until its process exits)
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)

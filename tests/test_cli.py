@@ -1,4 +1,8 @@
-"""The sgd-tui command line: fast answers, one clear line for bad input, exit codes of design §3."""
+"""The sgd-tui command line: fast answers, one clear line for bad input, exit codes of design §3.
+
+Most tests call the CLI in this process (``cli_in_process``: no new interpreter importing torch for each);
+``test_the_console_entry_point_exits_with_mains_status`` runs ``python -m sgd_tui`` as a process, and the
+hostile-text, results-folder and corpus tests run many more."""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from sgd_tui.core.params import format_value
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_list_optimizers_shows_every_hyperparameter_with_default_and_range(cli):
-    out = cli("--list-optimizers").stdout
+def test_list_optimizers_shows_every_hyperparameter_with_default_and_range(cli_in_process, capsys):
+    assert cli_in_process(["--list-optimizers"]) == 0
+    out = capsys.readouterr().out
     for info in OPTIMIZERS.values():
         block = out.split(f"\n{info.name}: ", 1)[1] if not out.startswith(f"{info.name}: ") else out
         block = block.split("\n\n", 1)[0]
@@ -26,11 +31,13 @@ def test_list_optimizers_shows_every_hyperparameter_with_default_and_range(cli):
     assert "batch_size" in out.split("run settings", 1)[1]
 
 
-def test_list_objectives_and_scenarios(cli):
-    out = cli("--list-objectives").stdout
+def test_list_objectives_and_scenarios(cli_in_process, capsys):
+    assert cli_in_process(["--list-objectives"]) == 0
+    out = capsys.readouterr().out
     for info in OBJECTIVES.values():
         assert f"{info.name} ({info.kind}): {info.title}" in out
-    out = cli("--list-scenarios").stdout
+    assert cli_in_process(["--list-scenarios"]) == 0
+    out = capsys.readouterr().out
     assert any(line.startswith("optimizer-race ") and "Rosenbrock" in line for line in out.splitlines())
 
 
@@ -45,29 +52,44 @@ def test_list_objectives_and_scenarios(cli):
     (["--scenario", "optimizer-race", "--headless", "--steps", "0"], "--steps and --epochs take a number >= 1"),
     (["--validate", "/nonexistent/x.toml"], "no such file"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path, cli):
-    proc = cli(*args, "--out", str(tmp_path / "o")) if "--headless" in args else cli(*args)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert words in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path, cli_in_process, capsys):
+    code = cli_in_process([*args, "--out", str(tmp_path / "o")] if "--headless" in args else args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert words in err
+    assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o").exists()
 
 
-def test_headless_with_overrides_writes_to_the_default_directory(tmp_path, cli):
-    proc = cli("--scenario", str(ROOT / "scenarios" / "optimizer-race.toml"), "--headless", "--steps", "30",
-               "--seed", "5", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+@pytest.mark.parametrize("args, code, words", [
+    (["--steps", "x"], 2, "invalid int value"),  # argparse's sys.exit(2)
+    (["--scenario", "no-such-scenario", "--headless"], 2, "unknown scenario 'no-such-scenario'"),  # main's 2
+])
+def test_the_console_entry_point_exits_with_mains_status(args, code, words, tmp_path, cli):
+    proc = cli(*args, "--out", str(tmp_path / "o"))
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr and words in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stdout == "" and not (tmp_path / "o").exists()
+
+
+def test_headless_with_overrides_writes_to_the_default_directory(tmp_path, cli_in_process, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = cli_in_process(["--scenario", str(ROOT / "scenarios" / "optimizer-race.toml"), "--headless",
+                           "--steps", "30", "--seed", "5"])
+    err = capsys.readouterr().err
+    assert code == 0, err
     (out,) = (tmp_path / "runs").iterdir()
     assert out.name.startswith("optimizer-race-")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["environment"]["seed"] == 5
     assert {r["steps"] for r in summary["runs"]} == {30} and len(summary["runs"]) == len(OPTIMIZERS)
-    assert "results in" in proc.stderr and "run 1/" in proc.stderr  # plain progress lines off a terminal
-    assert "\r" not in proc.stderr
+    assert "results in" in err and "run 1/" in err  # plain progress lines off a terminal
+    assert "\r" not in err
 
 
-def test_a_diverged_run_still_exits_0(tmp_path, cli, scenario_file):
+def test_a_diverged_run_still_exits_0(tmp_path, cli_in_process, capsys, scenario_file):
     path = scenario_file("""\
         schema = 1
         [objective]
@@ -78,12 +100,13 @@ def test_a_diverged_run_still_exits_0(tmp_path, cli, scenario_file):
         name = "gd"
         lr = 10.0
         """)
-    proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
-    assert proc.returncode == 0, proc.stderr
-    assert "diverged at step" in proc.stderr
+    code = cli_in_process(["--scenario", str(path), "--headless", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "diverged at step" in err
 
 
-def test_an_unavailable_device_is_bad_input(tmp_path, cli, scenario_file):
+def test_an_unavailable_device_is_bad_input(tmp_path, cli_in_process, capsys, scenario_file):
     import torch
 
     if torch.cuda.is_available():
@@ -99,10 +122,11 @@ def test_an_unavailable_device_is_bad_input(tmp_path, cli, scenario_file):
         [optimizer]
         name = "sgd"
         """)
-    proc = cli("--scenario", str(path), "--headless", "--out", str(tmp_path / "o"))
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and "'cuda:0' is not available" in proc.stderr
+    code = cli_in_process(["--scenario", str(path), "--headless", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "'cuda:0' is not available" in err
 
 
 def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
