@@ -19,12 +19,13 @@ from functools import partial
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from ..background import DevicesFound, find_devices
 from ..playback import Playback
 from ..session import RunEntry, Session
+from ..widgets.footer import KeyFooter
 from ..widgets.legend import RunLegend
 from ..widgets.plot_area import PlotArea
 from ..widgets.runs_table import RunsTable
@@ -77,7 +78,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
                 yield TeachingPanel("", id="teaching")
                 yield TheoryPanel(monochrome=self.monochrome, id="theory")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.table.sync(self.session.runs)

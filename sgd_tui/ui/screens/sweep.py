@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...core.engine import Control
 from ...core.scenario import Scenario
@@ -31,6 +31,7 @@ from ...core.sweep_stats import bands, sensitivity, sweep_rows
 from ...core.trials import TrialOutcome, default_workers, trial_threads
 from ...plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from ..sweep_job import Mailbox, SweepEnded, TrialsFinished, run_sweep
+from ..widgets.footer import KeyFooter
 from ..widgets.sweep_plots import SweepTextPlot
 from .dialogs import HelpScreen
 
@@ -108,7 +109,7 @@ class SweepScreen(Screen):
         with Horizontal(id="sweep-plots"):
             yield SweepTextPlot(monochrome=self.monochrome, id="sweep-bands")
             yield SweepTextPlot(monochrome=self.monochrome, id="sweep-sensitivity")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = safe_text(self.scenario.title, newlines=False)  # a scenario file is untrusted text
