@@ -117,6 +117,9 @@ class Runner:
         self.hyper = dict(self.spec.hyper)  # the hyperparameters in effect (after the changes so far)
         self._changes = sorted(self.spec.changes, key=lambda c: c[0])  # applied by _apply_changes
         self._closure = lambda: p.loss_and_grad(self._idx)
+        from .fused_step import step_function
+
+        self._step = step_function(self.optimizer)  # optimizer.step, or torch's fused SGD kernel called directly
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
         budget = self.spec.budget
         self.sharpness_every = budget.get("sharpness_every")
@@ -264,7 +267,7 @@ class Runner:
     def _update(self):
         """Forward, backward and update on the current batch (the closure writes .grad at the parameters
         the optimizer chooses), then the schedule's step; returns the batch loss."""
-        batch_loss = self.optimizer.step(self._closure)
+        batch_loss = self._step(self._closure)
         if not self.problem.is_2d:
             self._watch(batch_loss)
         if self.scheduler is not None:

@@ -33,9 +33,11 @@ LOSSES = ("cross_entropy", "nll")  # nll on log_softmax outputs = cross-entropy,
 PENALTIES = ("none", "l1", "l2", "l2_norm")
 
 # torch's kernels without a Python binding of their own, resolved once (an overload, not a packet)
-_NLL_FORWARD = torch.ops.aten.nll_loss_forward.default
-_NLL_BACKWARD = torch.ops.aten.nll_loss_backward.grad_input
-_RELU_BACKWARD = torch.ops.aten.threshold_backward.grad_input
+# (the overload's C++ handle where torch exposes it: the same dispatch without OpOverload's Python frame)
+_NLL_FORWARD = getattr(torch.ops.aten.nll_loss_forward.default, "_op", torch.ops.aten.nll_loss_forward.default)
+_NLL_BACKWARD = getattr(torch.ops.aten.nll_loss_backward.grad_input, "_op", torch.ops.aten.nll_loss_backward.grad_input)
+_RELU_BACKWARD = getattr(torch.ops.aten.threshold_backward.grad_input, "_op",
+                         torch.ops.aten.threshold_backward.grad_input)
 _MEAN = 1  # torch's Reduction::Mean
 _IGNORE = -100  # torch's default ignore_index
 
@@ -102,7 +104,7 @@ class MLPFastStep:
             x_u8 = torch.index_select(x_all, 0, idx, out=buf.x_u8)
             y = torch.index_select(y_all, 0, idx, out=buf.y)
         acts, W, b = buf.acts, self.W, self.b
-        acts[0].copy_(x_u8).div_(255)  # ToTensor: float(x) / 255 in float32 (bit for bit torch.div(x, 255))
+        torch.div(x_u8, 255, out=acts[0])  # ToTensor: float(x) / 255 in float32, one kernel
         last = len(W) - 1
         for i in range(len(W)):  # forward: the kernels of F.linear and F.relu
             torch.addmm(b[i], acts[i], W[i].t(), out=acts[i + 1])
