@@ -26,6 +26,7 @@ import torch
 
 __all__ = ["DirectSGDStep", "step_function"]
 
+_NO_STATE: dict = {}
 _OPTIM = importlib.import_module("torch.optim.optimizer")  # its global step hooks (the name is not exported)
 
 
@@ -52,39 +53,39 @@ class DirectSGDStep:
         self.optimizer = optimizer
         self.group = optimizer.param_groups[0]
         self.param = self.group["params"][0]
-        self.params = [self.param]
+        self.params = [self.param.detach()]  # θ's memory without requires_grad: the kernel needs no no_grad()
         self.stepped = False  # the first step goes through torch.optim (its buffers, its schedulers' checks)
         self.direct_steps = 0  # steps taken by the direct call (the others went through optimizer.step)
 
-    def _delegate(self) -> bool:
-        """Whether this step must go through torch.optim: the first step, hooks, a tensor lr, no momentum
-        buffer yet."""
-        opt, group = self.optimizer, self.group
-        if not self.stepped or isinstance(group["lr"], torch.Tensor):
-            return True
-        if (opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
-                or _OPTIM._global_optimizer_pre_hooks or _OPTIM._global_optimizer_post_hooks):
-            return True
-        return group["momentum"] != 0 and opt.state.get(self.param, {}).get("momentum_buffer") is None
+    def _hooked(self) -> bool:
+        opt = self.optimizer
+        return bool(opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
+                    or _OPTIM._global_optimizer_pre_hooks or _OPTIM._global_optimizer_post_hooks)
 
     def __call__(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
-        if self._delegate():
+        """The closure's loss after one SGD step; through ``optimizer.step`` on the first step, with hooks,
+        a tensor lr, no momentum buffer (yet) or no dense gradient."""
+        opt, group = self.optimizer, self.group
+        momentum = group["momentum"]
+        buffers = []
+        if momentum != 0:
+            buf = opt.state.get(self.param, _NO_STATE).get("momentum_buffer")
+            buffers = [buf]
+        if not self.stepped or (momentum != 0 and buf is None) or isinstance(group["lr"], torch.Tensor) \
+                or self._hooked():
             self.stepped = True
-            return self.optimizer.step(closure)
+            return opt.step(closure)
         if torch.is_grad_enabled():
             loss = closure()
         else:
             with torch.enable_grad():  # as torch.optim evaluates the closure
                 loss = closure()
-        group, grad = self.group, self.param.grad
+        grad = self.param.grad
         if grad is None or grad.is_sparse:  # no usable gradient: torch.optim's own handling
-            self.optimizer.step()
+            opt.step()
             return loss
-        momentum = group["momentum"]
-        buffers = [] if momentum == 0 else [self.optimizer.state[self.param]["momentum_buffer"]]
-        with torch.no_grad():  # torch.optim's update runs without grad (θ is a leaf that requires it)
-            torch._fused_sgd_(self.params, [grad], buffers, weight_decay=group["weight_decay"], momentum=momentum,
-                              lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
-                              maximize=group["maximize"], is_first_step=False)
+        torch._fused_sgd_(self.params, [grad], buffers, weight_decay=group["weight_decay"], momentum=momentum,
+                          lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
+                          maximize=group["maximize"], is_first_step=False)
         self.direct_steps += 1
         return loss
