@@ -60,6 +60,7 @@ class _Buffers:
         self.logp = torch.empty(n, c, **kw)
         self.grad_logp = torch.empty(n, c, **kw)
         self.dz = torch.empty(n, c, **kw)
+        self.deltas_t = [d.t() for d in (*self.deltas, self.dz)]  # δ_lᵀ as views, made once (not per step)
 
 
 class MLPFastStep:
@@ -71,6 +72,7 @@ class MLPFastStep:
             raise ValueError(f"MLPFastStep does not cover loss {loss!r} with penalty {regularization!r}")
         self.flat = flat
         self.W, self.b = flat.data[0::2], flat.data[1::2]
+        self.Wt = [w.t() for w in self.W]  # W_lᵀ as views of θ, made once (not per step)
         self.gW, self.gb = flat.grads[0::2], flat.grads[1::2]
         self.widths = (self.W[0].shape[1], *(w.shape[0] for w in self.W))
         self.weight = class_weights
@@ -79,6 +81,7 @@ class MLPFastStep:
         dev = flat.flat.device
         self.theta = flat.flat.detach()  # θ without requires_grad, for the penalty's kernels
         self.one = torch.ones((), device=dev)  # ∂L/∂L, the seed of the backward pass
+        self.c255 = torch.full((), 255.0, device=dev)  # 255 as a tensor: a Python scalar is wrapped every call
         self.tmp = torch.empty_like(flat.grad) if self.penalty != "none" else None  # a θ-sized scratch
         self.tmp_views = []
         if self.tmp is not None:
@@ -103,11 +106,11 @@ class MLPFastStep:
         else:
             x_u8 = torch.index_select(x_all, 0, idx, out=buf.x_u8)
             y = torch.index_select(y_all, 0, idx, out=buf.y)
-        acts, W, b = buf.acts, self.W, self.b
-        torch.div(x_u8, 255, out=acts[0])  # ToTensor: float(x) / 255 in float32, one kernel
+        acts, W, Wt, b = buf.acts, self.W, self.Wt, self.b
+        acts[0].copy_(x_u8).div_(self.c255)  # ToTensor: float(x) / 255 in float32 (bit for bit torch.div(x, 255))
         last = len(W) - 1
         for i in range(len(W)):  # forward: the kernels of F.linear and F.relu
-            torch.addmm(b[i], acts[i], W[i].t(), out=acts[i + 1])
+            torch.addmm(b[i], acts[i], Wt[i], out=acts[i + 1])
             if i < last:
                 torch.relu_(acts[i + 1])
         # the loss and its gradient δ_L = ∂L/∂z: F.cross_entropy's kernels and their backward
@@ -115,9 +118,9 @@ class MLPFastStep:
         loss, total_weight = _NLL_FORWARD(buf.logp, y, self.weight, _MEAN, _IGNORE)
         _NLL_BACKWARD(self.one, buf.logp, y, self.weight, _MEAN, _IGNORE, total_weight, grad_input=buf.grad_logp)
         torch._log_softmax_backward_data(buf.grad_logp, buf.logp, 1, buf.logp.dtype, out=buf.dz)
-        delta = buf.dz
-        for i in range(last, -1, -1):  # backward, straight into the slices of ∇θ
-            torch.mm(delta.t(), acts[i], out=self.gW[i])
+        delta, deltas_t = buf.dz, buf.deltas_t
+        for i in range(last, -1, -1):  # backward, straight into the slices of ∇θ (δ_l = deltas[l - 1], δ_L = dz)
+            torch.mm(deltas_t[i], acts[i], out=self.gW[i])
             torch.sum(delta, 0, out=self.gb[i])
             if i > 0:
                 d = buf.deltas[i - 1]
