@@ -10,7 +10,8 @@ Training Script"); how it computes it is faster:
   tensors (W1, b1, W2, b2, W3, b3 -- the order of ``model.parameters()``): the same kernels without the
   ``nn.Module`` call overhead;
 * those tensors, their gradients and the optimizer's state are slices of one flat buffer each
-  (:mod:`sgd_tui.core.flat_params`): the optimizer updates the whole model in one call, one pass;
+  (:mod:`sgd_tui.core.flat_params`): the optimizer updates the whole model in one call, one pass (for SGD
+  the engine calls torch's fused kernel directly, :mod:`sgd_tui.core.fused_step`);
 * for the cross-entropy and nll losses (no label smoothing) with any penalty, a hand-written forward and
   backward pass (:mod:`sgd_tui.core.mlp_fast`) runs the same kernels as autograd into preallocated buffers,
   without building a graph; autograd computes everything else (other losses, big batches);
