@@ -12,15 +12,14 @@ is a noticeable share of a 1 ms training step of the lecture's MLP. When the mod
 (:mod:`sgd_tui.core.flat_params`) and nothing hooks into the step, :class:`DirectSGDStep` calls the same
 kernel with the same arguments read from the optimizer's param group at every step (so schedules and
 mid-run changes apply) and the same momentum buffer from the optimizer's state: the numbers are torch.optim's,
-bit for bit (tests/test_fast_step.py). The first step (which creates the momentum buffer) and every case it
+bit for bit (tests/test_fused_step.py). The first step (which creates the momentum buffer) and every case it
 does not cover go through ``optimizer.step`` itself.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import importlib
+from typing import Callable
 
 import torch
 
