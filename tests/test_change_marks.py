@@ -6,8 +6,8 @@ import math
 
 from sgd_tui.core.changes import change_marks
 from sgd_tui.core.records import Record
-from sgd_tui.plotting.marks import (cells_of, change_ticks, column_x, data_column, layout_ticks, mark_positions,
-                                    row_y, text_cells)
+from sgd_tui.plotting.marks import cells_of, change_ticks, data_column, layout_ticks, mark_positions, text_cells
+from sgd_tui.plotting.raster import cell_to_data
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import LossPlot, PlotRun
 from test_ui_plots_widgets import PlotApp
@@ -55,7 +55,8 @@ def test_a_label_avoids_the_curves_and_other_ticks_when_a_row_is_free():
 
 def test_ticks_leave_the_curves_cells_and_map_back_to_their_columns():
     xlim, ylim, cols, rows = (0.0, 100.0), (-2.0, 0.0), 51, 8
-    assert [data_column(column_x(c, *xlim, cols), *xlim, cols) for c in range(cols)] == list(range(cols))
+    centre_x = [cell_to_data(c, 0, xlim, ylim, cols, rows)[0] for c in range(cols)]
+    assert [data_column(x, *xlim, cols) for x in centre_x] == list(range(cols))
     curve = ([50.0, 50.0], [0.0, -2.0 / 7])  # cells (25, 0) and (25, 1)
     assert cells_of(*curve, xlim, ylim, cols, rows) == {(25, 0), (25, 1)}
     ((owner, xs, ys, text, tx, ty),) = change_ticks([(7, 50.0, "lr 1→2")], xlim, ylim, cols, rows, [curve])
@@ -66,13 +67,14 @@ def test_ticks_leave_the_curves_cells_and_map_back_to_their_columns():
 def test_labels_keep_off_other_texts_on_the_canvas():
     """A diverged run's word ("diverged ✕", drawn by plotext over everything) is not written over."""
     xlim, ylim, cols, rows = (0.0, 100.0), (0.0, 1.0), 51, 6
-    word = (column_x(30, *xlim, cols), row_y(0, *ylim, rows), "diverged ✕", "right")
+    word = (*cell_to_data(30, 0, xlim, ylim, cols, rows), "diverged ✕", "right")
     assert text_cells(*word, xlim, ylim, cols, rows) == {(c, 0) for c in range(21, 31)}
     ((_, xs, ys, text, tx, ty),) = change_ticks([(0, 40.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
     # the tick at column 20: right of it the label would cross the word, left of it the top row is free
-    assert data_column(tx, *xlim, cols) == 14 and ty == row_y(0, *ylim, rows)
+    assert data_column(tx, *xlim, cols) == 14 and ty == cell_to_data(0, 0, xlim, ylim, cols, rows)[1]
     ((_, xs, ys, text, tx, ty),) = change_ticks([(0, 46.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
-    assert ty == row_y(1, *ylim, rows)  # column 23, under the word: either side crosses it, one row down
+    # column 23, under the word: either side crosses it, one row down
+    assert ty == cell_to_data(0, 1, xlim, ylim, cols, rows)[1]
     ((_, xs, ys, _, _, _),) = change_ticks([(0, 50.0, "lr 1→2")], xlim, ylim, cols, rows, (), [word])
     assert len(ys) == rows - 1  # the tick leaves the word's cell
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ChangeTick", "mark_positions", "data_column", "column_x", "row_y", "layout_ticks", "cells_of",
+from .raster import cell_to_data
+
+__all__ = ["ChangeTick", "mark_positions", "data_column", "layout_ticks", "cells_of",
            "text_cells", "change_ticks"]
 
 
@@ -55,16 +57,6 @@ def data_column(x: float, lo: float, hi: float, cols: int) -> int:
     if cols <= 1 or not hi > lo:
         return 0
     return int(min(max(round((x - lo) / (hi - lo) * (cols - 1)), 0), cols - 1))
-
-
-def column_x(col: int, lo: float, hi: float, cols: int) -> float:
-    """The data x of a column's centre (the inverse of :func:`data_column`)."""
-    return lo + col * (hi - lo) / max(cols - 1, 1)
-
-
-def row_y(row: int, lo: float, hi: float, rows: int) -> float:
-    """The data y of a row's centre, row 0 at the top."""
-    return hi - row * (hi - lo) / max(rows - 1, 1)
 
 
 def cells_of(xs: Sequence[float], ys: Sequence[float], xlim, ylim, cols: int, rows: int) -> set[tuple[int, int]]:
@@ -164,7 +156,7 @@ def change_ticks(marks: Sequence[tuple[int, float, str]], xlim, ylim, cols: int,
     out = []
     for t in layout_ticks(wanted, cols, rows, grid):
         free = np.flatnonzero(~grid[:, t.col]).tolist()
-        x = column_x(t.col, *xlim, cols)
-        out.append((t.owner, [x] * len(free), [row_y(r, *ylim, rows) for r in free], t.text,
-                    column_x(t.label_col, *xlim, cols), row_y(t.label_row, *ylim, rows)))
+        centres = [cell_to_data(t.col, r, xlim, ylim, cols, rows) for r in free]
+        label_x, label_y = cell_to_data(t.label_col, t.label_row, xlim, ylim, cols, rows)
+        out.append((t.owner, [x for x, _ in centres], [y for _, y in centres], t.text, label_x, label_y))
     return out
