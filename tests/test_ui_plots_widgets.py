@@ -128,14 +128,19 @@ def rosenbrock_runs():
     return surface, grid, runs
 
 
+def draw_on_surface(plot, surface, grid, runs) -> None:
+    """The trajectory plot over ``surface``'s heat map with ``runs``, built once; no error."""
+    plot.set_surface(grid, surface.bounds, surface.minima)
+    plot.set_runs(runs)
+    plot.refresh_if_changed()
+    assert plot.error is None, plot.error
+
+
 async def test_trajectory_plot_heat_map_markers_and_clamped_divergence():
     surface, grid, runs = rosenbrock_runs()
     plot = TrajectoryPlot()
     async with PlotApp(plot).run_test(size=(80, 24)):
-        plot.set_surface(grid, surface.bounds, surface.minima)
-        plot.set_runs(runs)
-        plot.refresh_if_changed()
-        assert plot.error is None, plot.error
+        draw_on_surface(plot, surface, grid, runs)
         assert plot.canvas == plot.line_canvas
         lines = plot.text_lines()
         body = "\n".join(lines[1:])
@@ -172,10 +177,7 @@ async def test_heat_map_draws_two_pixels_per_cell_as_half_blocks_around_the_path
     surface, grid, runs = rosenbrock_runs()
     plot = TrajectoryPlot()
     async with PlotApp(plot).run_test(size=(80, 24)):
-        plot.set_surface(grid, surface.bounds, surface.minima)
-        plot.set_runs(runs)
-        plot.refresh_if_changed()
-        assert plot.error is None, plot.error
+        draw_on_surface(plot, surface, grid, runs)
         cols, rows = plot.canvas
         bands = heat_bands(sample_pixels(grid, surface.bounds, cols, rows))  # same samples, plotting.heat
         palette = heat_colors(HEAT_BANDS)
