@@ -15,7 +15,7 @@ from .runspec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
 from .scenario_check import Checker
 from .settings import basin_issues
 
-__all__ = ["basins_table", "landscape_table", "BASIN_KEYS", "kept_tables"]
+__all__ = ["basins_table", "landscape_table", "landscape_issues", "BASIN_KEYS", "kept_tables"]
 
 BASIN_KEYS = {p.name: p for p in BASIN_PARAMS}
 
@@ -31,6 +31,20 @@ def basins_table(c: Checker, raw: Any, runs: list[RunSpec]) -> dict[str, Any]:
     for key, message in basin_issues([get_objective(r.objective) for r in runs]):
         c.add(key, message)
     return out
+
+
+def landscape_issues(runs: list[RunSpec]) -> list[str]:
+    """Why ``runs`` cannot share a loss-landscape slice (empty: they can): each needs a training set, and
+    all must train one objective with the same options (one start, one weight space). The validator and
+    the app's save (:func:`kept_tables`) ask the same question here."""
+    issues = []
+    no_data = next((r.objective for r in runs if not get_objective(r.objective).has_data), None)
+    if no_data is not None:
+        issues.append(f"a loss-landscape slice needs a training set; {no_data} has none")
+    if len({(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}) > 1:
+        issues.append("every run must train the same objective with the same options (one start, one weight "
+                      "space) to share a slice")
+    return issues
 
 
 def landscape_table(c: Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any]:
@@ -65,14 +79,8 @@ def landscape_table(c: Checker, raw: dict, runs: list[RunSpec]) -> dict[str, Any
             c.add("landscape.runs", f"no run labelled {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                   + "; runs: " + ", ".join(labels))
     out["runs"] = list(names)
-    for r in runs:
-        if not get_objective(r.objective).has_data:
-            c.add("landscape", f"a loss-landscape slice needs a training set; {r.objective} has none")
-            break
-    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
-    if len(keys) > 1:
-        c.add("landscape", "every run must train the same objective with the same options (one start, "
-                           "one weight space) to share a slice")
+    for message in landscape_issues(runs):
+        c.add("landscape", message)
     for r in runs:
         if r.budget.get("snapshot_every") is None:
             r.budget["snapshot_every"] = 1
@@ -93,13 +101,8 @@ def kept_tables(runs: list[RunSpec], landscape: dict[str, Any] | None,
         return None, basins, notes
     labels = [r.label for r in runs]
     want = 2 if landscape.get("mode", "plane") == "plane" else 1
-    keys = {(r.objective, json.dumps(r.objective_options, sort_keys=True, default=str)) for r in runs}
-    why = ""
-    if not all(get_objective(r.objective).has_data for r in runs):
-        why = "a run's objective has no training set"
-    elif len(keys) > 1:
-        why = "the runs no longer share one objective"
-    elif len(labels) < want:
+    why = next(iter(landscape_issues(runs)), "")
+    if not why and len(labels) < want:
         why = f"mode \"{landscape.get('mode', 'plane')}\" needs {want} runs"
     if why:
         notes.append(f"[landscape] not saved: {why}")
