@@ -147,11 +147,11 @@ class FastLoop:
     """The engine's Runner on the fashion_mnist objective, same model, loss, optimizer, batch and order."""
 
     def __init__(self, root: Path, batch: int, device, precision: str = "f32"):
-        from .core.engine import Runner
-        from .core.objectives import validate_options
-        from .core.optimizers import validate_hyperparameters
-        from .core.runspec import RunSpec
-        from .core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+        from sgd_tui.core.engine import Runner
+        from sgd_tui.core.objectives import validate_options
+        from sgd_tui.core.optimizers import validate_hyperparameters
+        from sgd_tui.core.runspec import RunSpec
+        from sgd_tui.core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
         opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False,
                                                      "precision": precision})
@@ -172,7 +172,7 @@ class FastLoop:
 
 # ----------------------------------------------------------------------------- the report
 def _data_root(data_dir: str | None, quick: bool, out) -> tuple[Path, tempfile.TemporaryDirectory | None]:
-    from .core.data import missing_files, resolve_data_dir, write_fashion_like
+    from sgd_tui.core.data import missing_files, resolve_data_dir, write_fashion_like
 
     root = resolve_data_dir(data_dir)
     if not missing_files(root):
@@ -207,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out=None) -> int:
     """Run the benchmark and print the table; returns 0 (2 on a bad device or unusable data)."""
-    from .core.devices import device_description, resolve_device, set_training_threads
-    from .core.errors import DeviceError, SetupError
+    from sgd_tui.core.devices import device_description, resolve_device, set_training_threads
+    from sgd_tui.core.errors import DeviceError, SetupError
 
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -227,8 +227,8 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     from torchvision import datasets
     from torchvision.transforms import ToTensor
 
-    from .core.data import prepare
-    from .core.fashion import MODELS
+    from sgd_tui.core.data import prepare
+    from sgd_tui.core.fashion import MODELS
 
     try:
         device = resolve_device(args.device)

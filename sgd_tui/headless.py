@@ -32,19 +32,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from . import exit_codes
-from .core.engine import Control, Runner, drive
-from .core.data import is_synthetic
-from .core.errors import SetupError
-from .core.objectives import PRECISIONS, get_objective
-from .core.optimizers import get_optimizer
-from .core.records import EvalRecord, Record, RunResult, SharpnessRecord
-from .core.scenario import Scenario, scenario_to_toml
-from .core.settings import effective_batch
-from .headless_landscape import write_landscape
-from .headless_theory import theory_end, theory_start, write_basins
-from .core.text import safe_text
-from .results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
+from sgd_tui import exit_codes
+from sgd_tui.core.engine import Control, Runner, drive
+from sgd_tui.core.data import is_synthetic
+from sgd_tui.core.errors import SetupError
+from sgd_tui.core.objectives import PRECISIONS, get_objective
+from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.records import EvalRecord, Record, RunResult, SharpnessRecord
+from sgd_tui.core.scenario import Scenario, scenario_to_toml
+from sgd_tui.core.settings import effective_batch
+from sgd_tui.headless_landscape import write_landscape
+from sgd_tui.headless_theory import theory_end, theory_start, write_basins
+from sgd_tui.core.text import safe_text
+from sgd_tui.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
 
 __all__ = ["replay", "default_out_dir", "lecture_title"]
 
@@ -166,7 +166,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         progress = sys.stderr
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     if scenario.sweep is not None:
-        from .sweep_headless import replay_sweep
+        from sgd_tui.sweep_headless import replay_sweep
 
         folder = open_results_dir(out, force)  # one replay per folder, locked, for sweeps too
         try:
@@ -175,7 +175,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         finally:
             folder.release()
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
-        from .core.devices import set_training_threads
+        from sgd_tui.core.devices import set_training_threads
 
         set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
     folder = open_results_dir(out, force)
@@ -326,7 +326,7 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
     env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
     torch = sys.modules.get("torch")  # a sweep's parent process need not import it (its workers did)
     if torch is not None:
-        from .core.devices import device_description
+        from sgd_tui.core.devices import device_description
 
         env["torch"] = torch.__version__
         env["device"] = device_description(device) if isinstance(device, torch.device) else device
@@ -339,7 +339,7 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
         except PackageNotFoundError:
             env["torch"] = None
         env["device"] = str(device)
-    from . import __version__
+    from sgd_tui import __version__
 
     env["sgd_tui"] = __version__
     return env
@@ -369,7 +369,7 @@ def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], resul
 
 def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
     """The data sets the runs read: folder, real or synthetic, and the files' md5 (core.data.describe_data)."""
-    from .core.data import describe_data, resolve_data_dir
+    from sgd_tui.core.data import describe_data, resolve_data_dir
 
     dirs = []
     for r in runners:
@@ -391,7 +391,7 @@ def lecture_title(spec) -> str:
 
 
 def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: ResultWriter) -> None:
-    from .plotting.textplot import loss_plot, trajectory_plot
+    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
 
     by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
     kept = {label: history.records() for label, history in writer.series.items()}

@@ -12,10 +12,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .core.engine import Runner
-from .core.scenario import Scenario
-from .core.text import safe_text
-from .results_dir import _num, write_whole
+from sgd_tui.core.engine import Runner
+from sgd_tui.core.scenario import Scenario
+from sgd_tui.core.text import safe_text
+from sgd_tui.results_dir import _num, write_whole
 
 __all__ = ["write_landscape"]
 
@@ -23,8 +23,8 @@ __all__ = ["write_landscape"]
 def write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: Any) -> dict | None:
     """landscape.csv (a,b,loss), landscape_paths.csv (run,step,a,b,off_plane) and landscape.txt (the slice's
     contours with the paths); returns what summary.json records of it (None when no plane could be made)."""
-    from .core.landscape import PlaneError, compute_landscape
-    from .plotting.textplot import trajectory_plot
+    from sgd_tui.core.landscape import PlaneError, compute_landscape
+    from sgd_tui.plotting.textplot import trajectory_plot
 
     spec = s.landscape
     try:

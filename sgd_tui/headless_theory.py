@@ -11,10 +11,10 @@ import csv
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .core.basins import BasinMap, basin_map
-from .core.objectives import get_objective
-from .core.theory import theory_of, theory_of_runner
-from .plotting.textplot import basin_plot
+from sgd_tui.core.basins import BasinMap, basin_map
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.theory import theory_of, theory_of_runner
+from sgd_tui.plotting.textplot import basin_plot
 
 __all__ = ["theory_start", "theory_end", "write_basins"]
 

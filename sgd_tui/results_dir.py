@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .core.errors import SetupError
-from .core.records import EVAL_COLUMNS, METRICS_COLUMNS, SHARPNESS_COLUMNS, EvalRecord, Record, SharpnessRecord
+from sgd_tui.core.errors import SetupError
+from sgd_tui.core.records import EVAL_COLUMNS, METRICS_COLUMNS, SHARPNESS_COLUMNS, EvalRecord, Record, SharpnessRecord
 
 try:
     import fcntl

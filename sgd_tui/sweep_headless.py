@@ -24,16 +24,16 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from . import exit_codes
-from .core.engine import Control
-from .core.objectives import get_objective
-from .core.records import EVAL_COLUMNS, METRICS_COLUMNS
-from .core.scenario import Scenario, scenario_to_toml
-from .core.text import safe_text
-from .core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
-from .core.trials import TrialOutcome, trial_threads
-from .headless import _json_safe, _stop_on_sigint, default_out_dir, environment, scenario_summary
-from .results_dir import _num
+from sgd_tui import exit_codes
+from sgd_tui.core.engine import Control
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.records import EVAL_COLUMNS, METRICS_COLUMNS
+from sgd_tui.core.scenario import Scenario, scenario_to_toml
+from sgd_tui.core.text import safe_text
+from sgd_tui.core.sweep_stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
+from sgd_tui.core.trials import TrialOutcome, trial_threads
+from sgd_tui.headless import _json_safe, _stop_on_sigint, default_out_dir, environment, scenario_summary
+from sgd_tui.results_dir import _num
 
 __all__ = ["replay_sweep"]
 
@@ -134,7 +134,7 @@ def replay_sweep(scenario: Scenario, out_dir: str | Path | None = None, *, progr
     """Run every trial of ``scenario.sweep`` and write the results into ``out_dir``; the exit code as
     :func:`sgd_tui.headless.replay`'s. ``workers``: worker processes (default: the cores / the threads
     per trial; 1 = in this process); ``ray_address``: run on Ray ("" = local instance or $RAY_ADDRESS)."""
-    from . import sweep_run
+    from sgd_tui import sweep_run
 
     sweep = scenario.sweep
     assert sweep is not None, "replay_sweep needs a scenario with a [sweep] table"
@@ -231,7 +231,7 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
 
 
 def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
-    from .plotting.sweepplot import band_plot, band_series, sensitivity_plot
+    from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 
     sweep = s.sweep
     name = safe_text(s.title if len(s.title) <= 50 else s.name, newlines=False)  # plotext drops a wider title

@@ -25,10 +25,10 @@ import os
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from typing import Iterator
 
-from .core.engine import Control
-from .core.records import RunResult
-from .core.sweep import Trial
-from .core.trials import TrialOutcome, default_workers, init_worker, run_in_worker, run_trial, warm_process
+from sgd_tui.core.engine import Control
+from sgd_tui.core.records import RunResult
+from sgd_tui.core.sweep import Trial
+from sgd_tui.core.trials import TrialOutcome, default_workers, init_worker, run_in_worker, run_trial, warm_process
 
 __all__ = ["serial", "pool", "pool_size", "start_early", "ray_tasks", "RayUnavailable"]
 
@@ -42,7 +42,7 @@ def _stopped(t: Trial, why: str = "not started") -> TrialOutcome:
 
 
 def serial(trials: list[Trial], control: Control, threads: int) -> Iterator[TrialOutcome]:
-    from .core.devices import set_training_threads
+    from sgd_tui.core.devices import set_training_threads
 
     warm_process()
     set_training_threads(threads)
@@ -164,7 +164,7 @@ def ray_tasks(trials: list[Trial], control: Control, address: str | None, thread
 
 def _ray_trial(index: int, spec, threads: int) -> TrialOutcome:
     """A Ray task: the trial with the sweep's thread count, in whatever Ray worker runs it."""
-    from .core.devices import set_training_threads
+    from sgd_tui.core.devices import set_training_threads
 
     set_training_threads(threads)
     return run_trial(index, spec)

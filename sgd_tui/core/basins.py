@@ -30,8 +30,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .runspec import BASIN_PARAMS
-from .surfaces import make_surface
+from sgd_tui.core.runspec import BASIN_PARAMS
+from sgd_tui.core.surfaces import make_surface
 
 __all__ = ["Minimum", "BasinMap", "surface_minima", "basin_map", "has_several_minima", "STATUSES",
            "BASIN_PARAMS"]
@@ -99,7 +99,7 @@ def surface_minima(objective: str, options: dict[str, Any] | None = None) -> tup
 
 def has_several_minima(objective: str, options: dict[str, Any] | None = None) -> bool:
     """Whether a basin map shows anything: a surface with more than one local minimum."""
-    from .objectives import get_objective
+    from sgd_tui.core.objectives import get_objective
 
     return get_objective(objective).kind == "surface" and len(surface_minima(objective, options)) > 1
 
@@ -199,12 +199,12 @@ def torch_stack(a, b, like):
 
 def _optimizer(optimizer: str, hyper: dict[str, Any], w, surface):
     """The run's optimizer class on the (n, 2) tensor ``w`` (Newton: batched, with the n Hessians)."""
-    from .optimizers import get_optimizer
+    from sgd_tui.core.optimizers import get_optimizer
 
     if optimizer == "newton":
         import torch
 
-        from .lecture_optim import Newton
+        from sgd_tui.core.lecture_optim import Newton
 
         def hessian():
             x, y = w[:, 0].detach(), w[:, 1].detach()
@@ -224,7 +224,7 @@ def basin_map(objective: str, options: dict[str, Any], optimizer: str, hyper: di
     ``settings``' schedule) for ``steps`` steps; classify each start. ``cancelled()`` is polled every CHECK (25)
     steps (a UI worker passes its cancel flag); the map is then None."""
     torch = _torch()
-    from .sampler import build_scheduler
+    from sgd_tui.core.sampler import build_scheduler
 
     surface = make_surface(objective, **{k: v for k, v in options.items() if k not in ("start", "noise")})
     minima = surface_minima(objective, options)

@@ -59,7 +59,7 @@ def check_changes(opt_name: str, hyper: dict[str, Any], raw: Any, total_steps: i
     [(key suffix, message)]) where the key suffix is like ``changes[0].lr``. Each value is checked with
     the optimizer's Param and the combination in effect after it with the optimizer's checks; steps must
     be integers ≥ 1, increasing, and below the budget's steps (when the budget is in steps)."""
-    from .optimizers import get_optimizer, validate_hyperparameters
+    from sgd_tui.core.optimizers import get_optimizer, validate_hyperparameters
 
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         return [], [("changes", "must be a list of tables like [{step = 200, lr = 0.1}]")]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from sgd_tui.core.errors import DataError
 
 __all__ = [
     "DataError",

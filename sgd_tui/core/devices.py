@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 
-from .errors import DeviceError
-from .text import shorten
+from sgd_tui.core.errors import DeviceError
+from sgd_tui.core.text import shorten
 
 __all__ = ["DeviceError", "resolve_device", "available_devices", "DEVICE_PATTERN", "set_training_threads",
            "default_training_threads", "THREADS_ENV_VAR"]

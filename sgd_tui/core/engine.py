@@ -20,14 +20,14 @@ import math
 import time
 from typing import Any, Callable
 
-from .control import Control
-from .errors import DeviceError, SetupError
-from .objectives import get_objective
-from .optimizers import get_optimizer
-from .records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
-from .runspec import RunSpec
-from .sampler import Sampler, build_scheduler
-from .settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
+from sgd_tui.core.control import Control
+from sgd_tui.core.errors import DeviceError, SetupError
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
+from sgd_tui.core.runspec import RunSpec
+from sgd_tui.core.sampler import Sampler, build_scheduler
+from sgd_tui.core.settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 
 __all__ = ["Control", "Runner", "drive", "build_scheduler", "warm_up"]
 
@@ -74,7 +74,7 @@ class Runner:
         CPU is fastest), and :attr:`device_note` says so when another device was asked for."""
         import torch
 
-        from .devices import resolve_device
+        from sgd_tui.core.devices import resolve_device
 
         try:
             device = resolve_device(self.spec.device)
@@ -117,7 +117,7 @@ class Runner:
         self.hyper = dict(self.spec.hyper)  # the hyperparameters in effect (after the changes so far)
         self._changes = sorted(self.spec.changes, key=lambda c: c[0])  # applied by _apply_changes
         self._closure = lambda: p.loss_and_grad(self._idx)
-        from .fused_step import step_function
+        from sgd_tui.core.fused_step import step_function
 
         self._step = step_function(self.optimizer)  # optimizer.step, or torch's fused SGD kernel called directly
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
@@ -125,13 +125,13 @@ class Runner:
         self.sharpness_every = budget.get("sharpness_every")
         self.sharpness_meter = None
         if self.sharpness_every:
-            from .sharpness import SharpnessMeter
+            from sgd_tui.core.sharpness import SharpnessMeter
 
             self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
         # the weights every `snapshot_every` steps (bounded memory), for the paths on a loss-landscape slice
         self.snapshots = None
         if budget.get("snapshot_every") and p.n_train is not None:
-            from .landscape import SnapshotLog
+            from sgd_tui.core.landscape import SnapshotLog
 
             self.snapshots = SnapshotLog(budget["snapshot_every"], n_params=p.n_params(),
                                          element_size=p.params[0].element_size())
@@ -236,7 +236,7 @@ class Runner:
     def change(self, values: dict[str, Any]) -> int:
         """Set new hyperparameter values now, between steps, keeping the optimizer's state; returns the
         step they apply from (the steps taken so far). Call it from the thread that steps the run."""
-        from .changes import apply_change
+        from sgd_tui.core.changes import apply_change
 
         apply_change(self.optimizer, self.scheduler, self.spec.settings, values)
         self.hyper.update(values)
@@ -244,7 +244,7 @@ class Runner:
 
     def _measure_sharpness(self, t0: float) -> SharpnessRecord:
         """λmax now (between steps; its time counts in the run's) with the limit at the step's α."""
-        from .sharpness import stability_limit
+        from sgd_tui.core.sharpness import stability_limit
 
         lam = self.sharpness_meter.measure()
         self._measured_at = self.step

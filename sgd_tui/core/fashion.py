@@ -41,11 +41,11 @@ from typing import Any
 
 import torch
 
-from .data import load_fashion_mnist, resolve_data_dir
-from .flat_params import FlatParams
-from .losses import classification_loss, penalty
-from .mlp_fast import MLPFastStep, covers
-from .network import MLPProblem, init_params, mlp_forward
+from sgd_tui.core.data import load_fashion_mnist, resolve_data_dir
+from sgd_tui.core.flat_params import FlatParams
+from sgd_tui.core.losses import classification_loss, penalty
+from sgd_tui.core.mlp_fast import MLPFastStep, covers
+from sgd_tui.core.network import MLPProblem, init_params, mlp_forward
 
 __all__ = ["FashionProblem", "MODELS", "init_params"]
 

@@ -31,8 +31,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from .network import MLPProblem, mlp_forward
-from .sharpness import _flat, _unflat, fixed_subset
+from sgd_tui.core.network import MLPProblem, mlp_forward
+from sgd_tui.core.sharpness import _flat, _unflat, fixed_subset
 
 __all__ = ["Plane", "Slice", "PathPoint", "Landscape", "plane_through", "random_plane", "anchor_grid",
            "centered_grid", "slice_loss", "project", "SnapshotLog", "PlaneError", "Cancelled", "compute_landscape",

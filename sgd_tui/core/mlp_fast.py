@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from .flat_params import FlatParams
+from sgd_tui.core.flat_params import FlatParams
 
 __all__ = ["MLPFastStep", "covers", "LOSSES", "PENALTIES"]
 

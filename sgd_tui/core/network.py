@@ -30,8 +30,8 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from .losses import penalty
-from .problem import Problem
+from sgd_tui.core.losses import penalty
+from sgd_tui.core.problem import Problem
 
 __all__ = ["init_params", "mlp_forward", "MLPProblem", "MLPRegressionProblem", "chebyshev", "ACTIVATIONS"]
 

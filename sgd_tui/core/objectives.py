@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .params import Param, ParamError, check_values
+from sgd_tui.core.params import Param, ParamError, check_values
 
 __all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS", "PRECISIONS"]
 
@@ -50,25 +50,25 @@ FASHION_TRAIN_SIZE = 60_000  # FashionMNIST's training images
 
 # The builders: (name, options, start, seed, device) -> Problem. Each imports torch only when called.
 def _surface_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from .problems import SurfaceProblem
+    from sgd_tui.core.problems import SurfaceProblem
 
     return SurfaceProblem(name, options, start, seed, device)
 
 
 def _regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from .problems import RegressionProblem
+    from sgd_tui.core.problems import RegressionProblem
 
     return RegressionProblem(name, options, start, seed, device)
 
 
 def _mlp_regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from .network import MLPRegressionProblem  # a network has no start point
+    from sgd_tui.core.network import MLPRegressionProblem  # a network has no start point
 
     return MLPRegressionProblem(options, seed=seed, device=device)
 
 
 def _fashion_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from .fashion import FashionProblem  # a network has no start point
+    from sgd_tui.core.fashion import FashionProblem  # a network has no start point
 
     return FashionProblem(options, seed=seed, device=device)
 

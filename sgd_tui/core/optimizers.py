@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .params import Param, ParamError, check_values
+from sgd_tui.core.params import Param, ParamError, check_values
 
 __all__ = ["OptimizerInfo", "OPTIMIZERS", "get_optimizer", "validate_hyperparameters"]
 
@@ -117,7 +117,7 @@ def _build_torch(cls_name: str):
 
 def _build_lecture(cls_name: str):
     def build(params, h, hessian=None):
-        from . import lecture_optim
+        from sgd_tui.core import lecture_optim
 
         cls = getattr(lecture_optim, cls_name)
         if cls_name == "Newton":

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ParamError
-from .text import shorten
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.text import shorten
 
 __all__ = ["Param", "ParamError", "format_value", "check_values"]
 

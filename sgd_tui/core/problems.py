@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from .losses import classification_loss, penalty, regression_loss
-from .problem import Problem2D
-from .surfaces import make_surface
+from sgd_tui.core.losses import classification_loss, penalty, regression_loss
+from sgd_tui.core.problem import Problem2D
+from sgd_tui.core.surfaces import make_surface
 
 __all__ = ["SurfaceProblem", "RegressionProblem"]
 

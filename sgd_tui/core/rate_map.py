@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .theory import Dynamics, LocalModel, optimum, rate
+from sgd_tui.core.theory import Dynamics, LocalModel, optimum, rate
 
 __all__ = ["RateMap", "rate_map", "rate_map_grid"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import SetupError
+from sgd_tui.core.errors import SetupError
 
 __all__ = ["Sampler", "build_scheduler"]
 

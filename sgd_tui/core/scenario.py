@@ -36,23 +36,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .devices import check_device_name
-from .errors import ScenarioError, ScenarioIssue
-from .objectives import OBJECTIVES, get_objective, validate_options
-from .changes import check_changes
-from .optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
-from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
-from .scenario_check import Checker as _Checker
-from .scenario_check import join_key as _join
-from .scenario_check import show_value as _show
-from .scenario_files import find_scenarios, scenarios_dir
-from .scenario_maps import basins_table as _basins
-from .scenario_maps import landscape_table as _landscape
-from .scenario_toml import SCHEMA, scenario_to_toml, toml_text
-from .settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
-from .sweep import Sweep, build_sweep
-from .text import file_stem, shorten
-from .view import check_view, default_view
+from sgd_tui.core.devices import check_device_name
+from sgd_tui.core.errors import ScenarioError, ScenarioIssue
+from sgd_tui.core.objectives import OBJECTIVES, get_objective, validate_options
+from sgd_tui.core.changes import check_changes
+from sgd_tui.core.optimizers import OPTIMIZERS, get_optimizer, validate_hyperparameters
+from sgd_tui.core.runspec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
+from sgd_tui.core.scenario_check import Checker as _Checker
+from sgd_tui.core.scenario_check import join_key as _join
+from sgd_tui.core.scenario_check import show_value as _show
+from sgd_tui.core.scenario_files import find_scenarios, scenarios_dir
+from sgd_tui.core.scenario_maps import basins_table as _basins
+from sgd_tui.core.scenario_maps import landscape_table as _landscape
+from sgd_tui.core.scenario_toml import SCHEMA, scenario_to_toml, toml_text
+from sgd_tui.core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
+from sgd_tui.core.sweep import Sweep, build_sweep
+from sgd_tui.core.text import file_stem, shorten
+from sgd_tui.core.view import check_view, default_view
 
 __all__ = [
     "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",

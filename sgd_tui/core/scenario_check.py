@@ -11,10 +11,10 @@ import difflib
 import json
 from typing import Any
 
-from .errors import ScenarioIssue
-from .params import Param, ParamError
-from .text import shorten
-from .toml_lines import line_of, locate_keys
+from sgd_tui.core.errors import ScenarioIssue
+from sgd_tui.core.params import Param, ParamError
+from sgd_tui.core.text import shorten
+from sgd_tui.core.toml_lines import line_of, locate_keys
 
 __all__ = ["Checker", "show_value", "join_key"]
 

@@ -10,10 +10,10 @@ import difflib
 import json
 from typing import Any
 
-from .objectives import get_objective
-from .runspec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
-from .scenario_check import Checker
-from .settings import basin_issues
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.runspec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
+from sgd_tui.core.scenario_check import Checker
+from sgd_tui.core.settings import basin_issues
 
 __all__ = ["basins_table", "landscape_table", "landscape_issues", "BASIN_KEYS", "kept_tables"]
 

@@ -11,12 +11,12 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from .objectives import get_objective
-from .settings import RUN_DEFAULTS, in_effect
-from .view import default_view
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.settings import RUN_DEFAULTS, in_effect
+from sgd_tui.core.view import default_view
 
 if TYPE_CHECKING:  # a type only: scenario.py imports this module
-    from .scenario import Scenario
+    from sgd_tui.core.scenario import Scenario
 
 __all__ = ["SCHEMA", "scenario_to_toml", "toml_text"]
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any, Collection
 
-from .objectives import OBJECTIVES, ObjectiveInfo, get_objective
-from .optimizers import OptimizerInfo
-from .params import Param
-from .runspec import BUDGET_PARAMS, RUN_PARAMS, SEED
+from sgd_tui.core.objectives import OBJECTIVES, ObjectiveInfo, get_objective
+from sgd_tui.core.optimizers import OptimizerInfo
+from sgd_tui.core.params import Param
+from sgd_tui.core.runspec import BUDGET_PARAMS, RUN_PARAMS, SEED
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "SEED", "RUN_DEFAULTS",
            "BUDGET_DEFAULTS", "applies", "basin_issues", "run_settings_for", "in_effect", "default_budget",

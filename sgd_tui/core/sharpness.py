@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from .records import SharpnessRecord
+from sgd_tui.core.records import SharpnessRecord
 
 __all__ = ["stability_limit", "lanczos_top", "hessian_vector_product", "fixed_subset", "SharpnessMeter",
            "SharpnessRecord"]
@@ -38,7 +38,7 @@ __all__ = ["stability_limit", "lanczos_top", "hessian_vector_product", "fixed_su
 def stability_limit(optimizer: str, hyper: dict[str, Any], lr: float) -> float | None:
     """The largest λmax at which ``optimizer`` with ``hyper`` and step ``lr`` is stable on a quadratic
     (the module docstring; derived in :mod:`sgd_tui.core.theory`); None when it has no such limit (Adam, ...)."""
-    from .theory import lambda_limit
+    from sgd_tui.core.theory import lambda_limit
 
     return lambda_limit(optimizer, hyper, lr)
 

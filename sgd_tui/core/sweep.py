@@ -29,9 +29,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .optimizers import OPTIMIZERS, get_optimizer
-from .params import Param, ParamError, format_value
-from .runspec import RUN_PARAMS, RunSpec
+from sgd_tui.core.optimizers import OPTIMIZERS, get_optimizer
+from sgd_tui.core.params import Param, ParamError, format_value
+from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
 
 __all__ = ["MAX_TRIALS", "SWEEP_PARAMS", "Trial", "Sweep", "build_sweep", "trial_count_text", "value_text",
            "spec_value"]

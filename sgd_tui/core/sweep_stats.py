@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
-from .sweep import Sweep, value_text
+from sgd_tui.core.sweep import Sweep, value_text
 
 __all__ = ["SWEEP_HEAD", "SWEEP_TAIL", "BANDS_COLUMNS", "BandRow", "SensitivitySeries", "sweep_columns",
            "sweep_rows", "quantile", "bands", "sensitivity"]

@@ -19,9 +19,9 @@ import signal
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .devices import THREADS_ENV_VAR
-from .records import EvalRecord, Record, RunResult
-from .runspec import RunSpec
+from sgd_tui.core.devices import THREADS_ENV_VAR
+from sgd_tui.core.records import EvalRecord, Record, RunResult
+from sgd_tui.core.runspec import RunSpec
 
 __all__ = ["TrialOutcome", "run_trial", "trial_threads", "default_workers", "warm_process", "init_worker",
            "run_in_worker"]
@@ -71,7 +71,7 @@ def warm_process() -> None:
     if from_scratch:
         gc.disable()
     try:
-        from .engine import warm_up  # imports torch
+        from sgd_tui.core.engine import warm_up  # imports torch
 
         warm_up()
     finally:
@@ -84,7 +84,7 @@ def warm_process() -> None:
 def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
               chunk_seconds: float = 0.25) -> TrialOutcome:
     """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``."""
-    from .engine import Control, Runner, SetupError, drive
+    from sgd_tui.core.engine import Control, Runner, SetupError, drive
 
     try:
         runner = Runner(spec)
@@ -122,7 +122,7 @@ def init_worker(threads: int, stop_event) -> None:
     global _STOP
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STOP = stop_event
-    from .devices import set_training_threads
+    from sgd_tui.core.devices import set_training_threads
 
     warm_process()  # torch and torch.optim's first-use imports: paid here, not in the first trial
     set_training_threads(threads)

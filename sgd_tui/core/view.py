@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .objectives import OBJECTIVES, get_objective
-from .params import Param
+from sgd_tui.core.objectives import OBJECTIVES, get_objective
+from sgd_tui.core.params import Param
 
 __all__ = ["VIEW_PARAMS", "default_view", "check_view", "X_AXES"]
 

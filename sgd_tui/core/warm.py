@@ -11,6 +11,6 @@ import signal
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-from .trials import warm_process  # noqa: E402
+from sgd_tui.core.trials import warm_process  # noqa: E402
 
 warm_process()

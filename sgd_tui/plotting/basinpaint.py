@@ -10,8 +10,8 @@ converged and a blank for diverged. The legend gives each minimum's share of the
 
 from __future__ import annotations
 
-from .heat import cell_centres, pixel_centres
-from .raster import half_block_cells
+from sgd_tui.plotting.heat import cell_centres, pixel_centres
+from sgd_tui.plotting.raster import half_block_cells
 
 __all__ = ["BASIN_COLORS", "BASIN_MARKS", "DIVERGED", "NOT_CONVERGED", "basin_overlay", "basin_legend"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .raster import cell_to_data
+from sgd_tui.plotting.raster import cell_to_data
 
 __all__ = ["ChangeTick", "mark_positions", "data_column", "layout_ticks", "cells_of",
            "text_cells", "change_ticks"]

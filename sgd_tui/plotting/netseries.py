@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..core.records import SharpnessRecord
+from sgd_tui.core.records import SharpnessRecord
 
 __all__ = ["SharpnessSeries", "PathSeries", "limit_formula"]
 
@@ -68,7 +68,7 @@ class SharpnessSeries:
 def limit_formula(optimizer: str, hyper: dict) -> str | None:
     """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.sharpness`,
     classified as :mod:`sgd_tui.core.theory` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
-    from ..core.theory import _method
+    from sgd_tui.core.theory import _method
 
     forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
     return forms.get(_method(optimizer, hyper)[0])

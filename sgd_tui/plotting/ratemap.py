@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .heat import heat_colors
-from .raster import half_block_cells
+from sgd_tui.plotting.heat import heat_colors
+from sgd_tui.plotting.raster import half_block_cells
 
 __all__ = ["rate_cells", "RATE_BANDS", "UNSTABLE", "CURRENT", "OPTIMUM", "MONO_SHADES"]
 

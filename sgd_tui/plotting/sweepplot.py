@@ -20,12 +20,12 @@ from typing import Any, Sequence
 import numpy as np
 import plotext as plt
 
-from ..core.sweep import value_text
-from ..core.sweep_stats import SensitivitySeries, median
-from .palette import run_marker
-from .prepare import sanitize, thin
-from .scales import tick_labels, value_axis
-from .textplot import _axes, _canvas, _finish, _start
+from sgd_tui.core.sweep import value_text
+from sgd_tui.core.sweep_stats import SensitivitySeries, median
+from sgd_tui.plotting.palette import run_marker
+from sgd_tui.plotting.prepare import sanitize, thin
+from sgd_tui.plotting.scales import tick_labels, value_axis
+from sgd_tui.plotting.textplot import _axes, _canvas, _finish, _start
 
 __all__ = ["band_plot", "sensitivity_plot", "band_series", "Band"]
 

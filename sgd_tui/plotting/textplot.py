@@ -20,10 +20,10 @@ from typing import Callable, Sequence
 import numpy as np
 import plotext as plt
 
-from .heat import cell_centres, contour_marks, heat_bands, sample_grid
-from .palette import run_marker
-from .prepare import clamp_path, sanitize, thin, thin_path
-from .scales import linear_ticks, tick_labels, value_axis
+from sgd_tui.plotting.heat import cell_centres, contour_marks, heat_bands, sample_grid
+from sgd_tui.plotting.palette import run_marker
+from sgd_tui.plotting.prepare import clamp_path, sanitize, thin, thin_path
+from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis
 
 __all__ = ["loss_plot", "trajectory_plot", "basin_plot", "Series"]
 

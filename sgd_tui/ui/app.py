@@ -17,11 +17,11 @@ from textual.app import App, SystemCommand
 from textual.markup import escape
 from textual.screen import Screen
 
-from ..core.text import file_stem, safe_text
-from .background import DaemonExecutor
-from .screens.dialogs import AskScreen, ScenarioPicker
-from .screens.main import MainScreen
-from .session import Session, default_session, session_from_scenario
+from sgd_tui.core.text import file_stem, safe_text
+from sgd_tui.ui.background import DaemonExecutor
+from sgd_tui.ui.screens.dialogs import AskScreen, ScenarioPicker
+from sgd_tui.ui.screens.main import MainScreen
+from sgd_tui.ui.session import Session, default_session, session_from_scenario
 
 __all__ = ["SgdApp", "run_app"]
 
@@ -51,7 +51,7 @@ class SgdApp(App):
 
     def open_sweep(self, scenario, **kwargs) -> None:
         """Push the sweep view of a scenario with a ``[sweep]`` table (it starts the trials)."""
-        from .screens.sweep import SweepScreen
+        from sgd_tui.ui.screens.sweep import SweepScreen
 
         kwargs.setdefault("workers", self.sweep_workers)
         self.push_screen(SweepScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
@@ -72,7 +72,7 @@ class SgdApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
-        from ..core.scenario import find_scenarios
+        from sgd_tui.core.scenario import find_scenarios
 
         for name, _path, title in find_scenarios():
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
@@ -80,7 +80,7 @@ class SgdApp(App):
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
 
     def action_open_scenario(self) -> None:
-        from ..core.scenario import find_scenarios
+        from sgd_tui.core.scenario import find_scenarios
 
         def picked(name: str | None) -> None:
             if name:
@@ -90,7 +90,7 @@ class SgdApp(App):
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
-        from ..core.scenario import ScenarioError, load_scenario
+        from sgd_tui.core.scenario import ScenarioError, load_scenario
 
         try:
             scenario = load_scenario(name)
@@ -109,8 +109,8 @@ class SgdApp(App):
         """Write the comparison as a scenario file that ``--headless`` replays to the same numbers (the
         loaded scenario's tables kept; ``notes`` gets what changed in them). The text is read back first:
         a file that would not load is not written (ValueError)."""
-        from ..core.errors import ScenarioError
-        from ..core.scenario import parse_scenario, scenario_to_toml
+        from sgd_tui.core.errors import ScenarioError
+        from sgd_tui.core.scenario import parse_scenario, scenario_to_toml
 
         path = Path(path)
         text = scenario_to_toml(self.main.session.to_scenario(notes))
@@ -122,7 +122,7 @@ class SgdApp(App):
         return path
 
     def action_save_scenario(self) -> None:
-        from ..core.params import ParamError
+        from sgd_tui.core.params import ParamError
 
         default = f"{file_stem(self.main.session.shared.title)}.toml"  # in the working folder, whatever the title
         asked: list[Path] = []

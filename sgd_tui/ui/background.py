@@ -73,7 +73,7 @@ class DevicesFound(Message):
 
 def build_surface(post: Callable[[Message], Any], key: str, objective: str, options: dict, seed: int) -> None:
     """A preview problem for the heat map; a failure is an answer too (the app shows it and goes on)."""
-    from ..core.objectives import get_objective
+    from sgd_tui.core.objectives import get_objective
 
     try:
         p = get_objective(objective).build(options, None, seed)
@@ -97,7 +97,7 @@ def compute_basins(post: Callable[[Message], Any], key: tuple, spec, cancelled: 
     """The basin map of the run ``spec`` (its objective, optimizer, hyperparameters, schedule and seed):
     64 x 64 starts x 500 steps through the run's own optimizer code; ``cancelled()`` (a newer request
     came) stops it within 25 steps."""
-    from ..core.basins import basin_map, has_several_minima
+    from sgd_tui.core.basins import basin_map, has_several_minima
 
     try:
         if not has_several_minima(spec.objective, spec.objective_options):
@@ -123,7 +123,7 @@ class OptimaFound(Message):
 def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dict, int]]) -> None:
     """f* of each objective (key -> (name, options, seed)): a surface's known minimum value, the
     regression risk's optimum (solved); None for data sets (a network's minimum is not known)."""
-    from ..core.objectives import get_objective
+    from sgd_tui.core.objectives import get_objective
 
     out: dict[str, float | None] = {}
     for key, (name, options, seed) in wanted.items():
@@ -140,8 +140,8 @@ def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dic
 
 def find_devices(post: Callable[[Message], Any]) -> None:
     """The devices torch can use, then the first optimizer's imports while the user reads the screen."""
-    from ..core.devices import available_devices
-    from ..core.engine import warm_up
+    from sgd_tui.core.devices import available_devices
+    from sgd_tui.core.engine import warm_up
 
     post(DevicesFound(available_devices()))
     warm_up()

@@ -69,7 +69,7 @@ class _Log:
 
 def capture(slots) -> list[SimpleNamespace]:
     """Copies of the runs' current state, in the shape compute_landscape reads (call between steps)."""
-    from ..core.landscape import run_path
+    from sgd_tui.core.landscape import run_path
 
     out = []
     for s in slots:
@@ -87,8 +87,8 @@ def capture(slots) -> list[SimpleNamespace]:
 
 def _rebuilt_start(frozen: SimpleNamespace):
     """The start every run of the comparison shares: a fresh build of the objective (flat, CPU)."""
-    from ..core.landscape import flat_params
-    from ..core.objectives import get_objective
+    from sgd_tui.core.landscape import flat_params
+    from sgd_tui.core.objectives import get_objective
 
     spec = frozen.spec
     problem = get_objective(spec.objective).build(dict(spec.objective_options), None, spec.seed)
@@ -97,8 +97,8 @@ def _rebuilt_start(frozen: SimpleNamespace):
 
 def compute_view(frozen: list[SimpleNamespace], req: LandscapeRequest, cancelled: Callable[[], bool] | None = None):
     """(LandscapeView, seconds) from captured runs; core.landscape.Cancelled when ``cancelled()`` says so."""
-    from ..core.landscape import compute_landscape
-    from .widgets.netplots import LandscapeView
+    from sgd_tui.core.landscape import compute_landscape
+    from sgd_tui.ui.widgets.netplots import LandscapeView
 
     notes = []
     for f in frozen:
@@ -122,7 +122,7 @@ def landscape_job(post: Callable[[Message], Any], req: LandscapeRequest, driver,
                   cancelled: Callable[[], bool] = lambda: False) -> None:
     """Capture (between the driver's steps), compute, answer; any failure is an answer too; cancelled: no
     answer."""
-    from ..core.landscape import Cancelled
+    from sgd_tui.core.landscape import Cancelled
 
     released = threading.Event()
     try:
@@ -176,8 +176,8 @@ def make_request(session, selected, key: int) -> LandscapeRequest | str:
     """The request for the selected run and the next one on its objective (the scenario's [landscape]
     settings, else the defaults; when the table names two runs and the selected one is among them, those
     two), or why there is none. Random directions: around the selected run."""
-    from ..core.objectives import get_objective
-    from ..core.runspec import LANDSCAPE_PARAMS
+    from sgd_tui.core.objectives import get_objective
+    from sgd_tui.core.runspec import LANDSCAPE_PARAMS
 
     if selected is None:
         return "select a run first"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..core.params import Param, ParamError
+from sgd_tui.core.params import Param, ParamError
 
 __all__ = ["nudge", "nudge_text", "LR_FACTOR", "ADDITIVE_STEP", "NUMERIC_KINDS"]
 

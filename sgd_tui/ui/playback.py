@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from textual.worker import Worker
 
-from .session import Session
-from .worker import Driver
+from sgd_tui.ui.session import Session
+from sgd_tui.ui.worker import Driver
 
 __all__ = ["Playback", "SPEEDS", "DEFAULT_SPEED", "next_speed"]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..core.scenario import load_scenario, with_overrides
-from .app import SgdApp
-from .session import Session, Shared, session_from_scenario
+from sgd_tui.core.scenario import load_scenario, with_overrides
+from sgd_tui.ui.app import SgdApp
+from sgd_tui.ui.session import Session, Shared, session_from_scenario
 
 __all__ = ["View", "VIEWS", "finish_runs", "take_steps", "show_help"]
 
@@ -70,7 +70,7 @@ def step_app() -> SgdApp:
 
 
 def fashion_app(data_dir: str | None = None) -> SgdApp:
-    from ..core.data import write_fashion_like
+    from sgd_tui.core.data import write_fashion_like
 
     root = data_dir or tempfile.mkdtemp(prefix="sgd-tui-shots-")
     write_fashion_like(Path(root), n_train=2000, n_test=500, seed=0)

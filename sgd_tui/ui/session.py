@@ -19,20 +19,20 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.changes import add_change, change_marks, changeable, show_value
-from ..core.objectives import get_objective, validate_options
-from ..core.optimizers import get_optimizer, validate_hyperparameters
-from ..core.params import ParamError
-from ..core.progress import RunProgress
-from ..core.runspec import SEED, RunSpec
-from ..core.scenario import Scenario, scenario_from_runs
-from ..core.scenario_maps import kept_tables
-from ..core.view import default_view
-from ..core.settings import RUN_DEFAULTS, default_budget, run_settings_for
-from ..core.text import safe_text, unique_label, unique_labels
-from ..plotting.netseries import SharpnessSeries
-from ..plotting.series import RunSeries
-from .worker import RunUpdate, Slot
+from sgd_tui.core.changes import add_change, change_marks, changeable, show_value
+from sgd_tui.core.objectives import get_objective, validate_options
+from sgd_tui.core.optimizers import get_optimizer, validate_hyperparameters
+from sgd_tui.core.params import ParamError
+from sgd_tui.core.progress import RunProgress
+from sgd_tui.core.runspec import SEED, RunSpec
+from sgd_tui.core.scenario import Scenario, scenario_from_runs
+from sgd_tui.core.scenario_maps import kept_tables
+from sgd_tui.core.view import default_view
+from sgd_tui.core.settings import RUN_DEFAULTS, default_budget, run_settings_for
+from sgd_tui.core.text import safe_text, unique_label, unique_labels
+from sgd_tui.plotting.netseries import SharpnessSeries
+from sgd_tui.plotting.series import RunSeries
+from sgd_tui.ui.worker import RunUpdate, Slot
 
 __all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]
 

@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from ..core.engine import Control
-from ..core.sweep import Trial
-from ..core.trials import TrialOutcome
+from sgd_tui.core.engine import Control
+from sgd_tui.core.sweep import Trial
+from sgd_tui.core.trials import TrialOutcome
 
 __all__ = ["Mailbox", "TrialsFinished", "SweepEnded", "run_sweep"]
 
@@ -62,7 +62,7 @@ class Mailbox:
 def run_sweep(box: Mailbox, post: Callable[[Message], Any], trials: list[Trial], control: Control,
               workers: int, threads: int) -> None:
     """Run ``trials`` (workers: processes, 0 = this thread) until done or ``control.stop()``."""
-    from .. import sweep_run
+    from sgd_tui import sweep_run
 
     try:
         runs = (sweep_run.serial(trials, control, threads) if workers == 0

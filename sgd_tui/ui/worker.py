@@ -30,12 +30,12 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from ..core.engine import Control, Runner
-from ..core.errors import SetupError
-from ..core.progress import RunProgress
-from ..core.records import EvalRecord, Record, SharpnessRecord
-from ..core.runspec import RunSpec
-from ..core.theory import theory_of_runner
+from sgd_tui.core.engine import Control, Runner
+from sgd_tui.core.errors import SetupError
+from sgd_tui.core.progress import RunProgress
+from sgd_tui.core.records import EvalRecord, Record, SharpnessRecord
+from sgd_tui.core.runspec import RunSpec
+from sgd_tui.core.theory import theory_of_runner
 
 __all__ = ["Slot", "Driver", "RunUpdate", "Progress", "DriverIdle"]
 
@@ -129,7 +129,7 @@ class Driver:
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> None:
         """Step the runs until none can move or ``cancel`` is set (called in the worker thread)."""
-        from ..core.devices import set_training_threads
+        from sgd_tui.core.devices import set_training_threads
 
         # torch_threads, else $SGD_TUI_THREADS, else half the cores (one here): the UI needs the other
         # core, and with two intra-op threads a busy core stalls every step (pitfalls.md).
@@ -213,7 +213,7 @@ class Driver:
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
-            from ..core.sharpness import stability_limit
+            from sgd_tui.core.sharpness import stability_limit
 
             limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,

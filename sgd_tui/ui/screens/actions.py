@@ -5,10 +5,10 @@ click on a row of the runs table selects that run through the table's own cursor
 
 from __future__ import annotations
 
-from ..quit import hard_exit
-from .dialogs import HelpScreen
-from .keys import HELP_INTRO
-from ..widgets.plot_mouse import StartPicked
+from sgd_tui.ui.quit import hard_exit
+from sgd_tui.ui.screens.dialogs import HelpScreen
+from sgd_tui.ui.screens.keys import HELP_INTRO
+from sgd_tui.ui.widgets.plot_mouse import StartPicked
 
 __all__ = ["MoreActions"]
 

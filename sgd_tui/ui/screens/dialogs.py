@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.text import safe_text
+from sgd_tui.core.text import safe_text
 
 __all__ = ["HelpScreen", "AskScreen", "ScenarioPicker", "KEY_NAMES"]
 

@@ -22,24 +22,24 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from ..background import DevicesFound, find_devices
-from ..playback import Playback
-from ..session import RunEntry, Session
-from ..widgets.footer import KeyFooter
-from ..widgets.legend import RunLegend
-from ..widgets.plot_area import PlotArea
-from ..widgets.runs_table import RunsTable
-from ..widgets.setup_panel import SetupPanel
-from ..widgets.status_line import StatusLine
-from ..widgets.story import StoryPanel
-from ..widgets.teaching import TeachingPanel
-from ..widgets.theory_panel import TheoryPanel
-from ..worker import DriverIdle, Progress
-from .keys import MAIN_BINDINGS
-from .actions import MoreActions
-from .netview import NetViewActions
-from .layout import WIDE, LayoutKeys
-from .runlist import RunListActions
+from sgd_tui.ui.background import DevicesFound, find_devices
+from sgd_tui.ui.playback import Playback
+from sgd_tui.ui.session import RunEntry, Session
+from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.legend import RunLegend
+from sgd_tui.ui.widgets.plot_area import PlotArea
+from sgd_tui.ui.widgets.runs_table import RunsTable
+from sgd_tui.ui.widgets.setup_panel import SetupPanel
+from sgd_tui.ui.widgets.status_line import StatusLine
+from sgd_tui.ui.widgets.story import StoryPanel
+from sgd_tui.ui.widgets.teaching import TeachingPanel
+from sgd_tui.ui.widgets.theory_panel import TheoryPanel
+from sgd_tui.ui.worker import DriverIdle, Progress
+from sgd_tui.ui.screens.keys import MAIN_BINDINGS
+from sgd_tui.ui.screens.actions import MoreActions
+from sgd_tui.ui.screens.netview import NetViewActions
+from sgd_tui.ui.screens.layout import WIDE, LayoutKeys
+from sgd_tui.ui.screens.runlist import RunListActions
 
 __all__ = ["MainScreen"]
 

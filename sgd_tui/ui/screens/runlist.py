@@ -6,8 +6,8 @@ A mixin of :class:`~sgd_tui.ui.screens.main.MainScreen`, which keeps the session
 
 from __future__ import annotations
 
-from ...core.params import ParamError
-from .dialogs import AskScreen
+from sgd_tui.core.params import ParamError
+from sgd_tui.ui.screens.dialogs import AskScreen
 
 __all__ = ["RunListActions"]
 

@@ -24,16 +24,16 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ...core.engine import Control
-from ...core.scenario import Scenario
-from ...core.text import safe_text
-from ...core.sweep_stats import bands, sensitivity, sweep_rows
-from ...core.trials import TrialOutcome, default_workers, trial_threads
-from ...plotting.sweepplot import band_plot, band_series, sensitivity_plot
-from ..sweep_job import Mailbox, SweepEnded, TrialsFinished, run_sweep
-from ..widgets.footer import KeyFooter
-from ..widgets.sweep_plots import SweepTextPlot
-from .dialogs import HelpScreen
+from sgd_tui.core.engine import Control
+from sgd_tui.core.scenario import Scenario
+from sgd_tui.core.text import safe_text
+from sgd_tui.core.sweep_stats import bands, sensitivity, sweep_rows
+from sgd_tui.core.trials import TrialOutcome, default_workers, trial_threads
+from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
+from sgd_tui.ui.sweep_job import Mailbox, SweepEnded, TrialsFinished, run_sweep
+from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
+from sgd_tui.ui.screens.dialogs import HelpScreen
 
 __all__ = ["SweepScreen", "SWEEP_BINDINGS"]
 
@@ -215,7 +215,7 @@ class SweepScreen(Screen):
 
     def x_axes(self, band_rows) -> list[str]:
         """step, and samples and epoch where the trials have data sets (a 2-D objective has no samples)."""
-        from ...core.objectives import get_objective
+        from sgd_tui.core.objectives import get_objective
 
         data = any(get_objective(o).has_data for o in {t.spec.objective for t in self.sweep.trials})
         return [x for x in X_AXES if x == "step" or data and (x == "samples" or any(

@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from ...plotting.palette import run_marker
+from sgd_tui.plotting.palette import run_marker
 
 __all__ = ["RunLegend", "legend_lines"]
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...plotting.netseries import PathSeries, SharpnessSeries, limit_formula
-from ...plotting.prepare import sanitize, thin
-from ...plotting.raster import braille_cells
-from ...plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
-from ...core.text import safe_text
-from .plotgrid import LegendItem
-from .plots import X_NAMES, PlotRun, TrajectoryPlot, _RunsPlot
+from sgd_tui.plotting.netseries import PathSeries, SharpnessSeries, limit_formula
+from sgd_tui.plotting.prepare import sanitize, thin
+from sgd_tui.plotting.raster import braille_cells
+from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
+from sgd_tui.core.text import safe_text
+from sgd_tui.ui.widgets.plotgrid import LegendItem
+from sgd_tui.ui.widgets.plots import X_NAMES, PlotRun, TrajectoryPlot, _RunsPlot
 
 __all__ = ["SharpRun", "SharpnessPlot", "LandscapePlot", "LandscapeView", "bilinear"]
 
@@ -262,6 +262,6 @@ def _distance(d: float) -> str:
 
 
 def run_marker_text(i: int) -> str:
-    from ...plotting.palette import run_marker
+    from sgd_tui.plotting.palette import run_marker
 
     return run_marker(i)

@@ -15,8 +15,8 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
-from ...core.params import Param
-from ..nudge import nudge_text
+from sgd_tui.core.params import Param
+from sgd_tui.ui.nudge import nudge_text
 
 __all__ = ["NumberInput", "typeable"]
 

@@ -17,10 +17,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from ...core.params import Param, ParamError, format_value
-from ...core.text import safe_text
-from ..nudge import NUMERIC_KINDS
-from .number_input import NumberInput
+from sgd_tui.core.params import Param, ParamError, format_value
+from sgd_tui.core.text import safe_text
+from sgd_tui.ui.nudge import NUMERIC_KINDS
+from sgd_tui.ui.widgets.number_input import NumberInput
 
 __all__ = ["ParamForm"]
 

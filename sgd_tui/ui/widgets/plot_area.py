@@ -20,13 +20,13 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from ...core.objectives import get_objective
-from ...plotting.series import X_KEYS
-from ..background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
-from ..landscape_job import LandscapeReady
-from ..session import RunEntry
-from .netplots import LandscapePlot, SharpnessPlot, SharpRun
-from .plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+from sgd_tui.core.objectives import get_objective
+from sgd_tui.plotting.series import X_KEYS
+from sgd_tui.ui.background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
+from sgd_tui.ui.landscape_job import LandscapeReady
+from sgd_tui.ui.session import RunEntry
+from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
+from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
 
 __all__ = ["PlotArea", "X_KEYS", "SMOOTHING", "objective_key"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from textual import events
 from textual.message import Message
 
-from ...plotting.raster import cell_to_data, zoom_window
+from sgd_tui.plotting.raster import cell_to_data, zoom_window
 
 __all__ = ["StartPicked", "StartClick", "WheelZoom", "ZOOM_STEP"]
 

@@ -30,7 +30,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual_plotext.plot import Plot
 
-from ...plotting.raster import UPPER_HALF
+from sgd_tui.plotting.raster import UPPER_HALF
 
 __all__ = ["PlotGrid", "CanvasOverlay", "LegendItem", "rgb_of"]
 

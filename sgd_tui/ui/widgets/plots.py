@@ -22,18 +22,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.text import safe_text
-from ...plotting.basinpaint import basin_legend, basin_overlay
-from ...plotting.marks import change_ticks, mark_positions
-from ...plotting.heat import band_colors, contour_fill, heat_bands, sample_grid, sample_pixels
-from ...plotting.raster import half_block_cells
-from ...plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
-from ...plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
-from ...plotting.raster import braille_cells
-from ...plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
-from ...plotting.series import X_KEYS, RunSeries
-from .plot_mouse import StartClick, WheelZoom
-from .plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
+from sgd_tui.core.text import safe_text
+from sgd_tui.plotting.basinpaint import basin_legend, basin_overlay
+from sgd_tui.plotting.marks import change_ticks, mark_positions
+from sgd_tui.plotting.heat import band_colors, contour_fill, heat_bands, sample_grid, sample_pixels
+from sgd_tui.plotting.raster import half_block_cells
+from sgd_tui.plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
+from sgd_tui.plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
+from sgd_tui.plotting.raster import braille_cells
+from sgd_tui.plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
+from sgd_tui.plotting.series import X_KEYS, RunSeries
+from sgd_tui.ui.widgets.plot_mouse import StartClick, WheelZoom
+from sgd_tui.ui.widgets.plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
 
 __all__ = ["PlotRun", "LossPlot", "TrajectoryPlot", "EvalPlot"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ...core.text import safe_text
-from ..session import RunEntry
+from sgd_tui.core.text import safe_text
+from sgd_tui.ui.session import RunEntry
 
 __all__ = ["RunsTable", "fmt_num"]
 

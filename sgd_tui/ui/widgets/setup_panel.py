@@ -17,15 +17,15 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from ...core.objectives import OBJECTIVES, get_objective
-from ...core.optimizers import OPTIMIZERS, get_optimizer
-from ...core.params import Param
-from ...core.runspec import BUDGET_PARAMS, SEED, RunSpec
-from ...core.text import safe_text
-from ...core.settings import budget_issues, default_budget, run_settings_for
-from ..session import Shared
+from sgd_tui.core.objectives import OBJECTIVES, get_objective
+from sgd_tui.core.optimizers import OPTIMIZERS, get_optimizer
+from sgd_tui.core.params import Param
+from sgd_tui.core.runspec import BUDGET_PARAMS, SEED, RunSpec
+from sgd_tui.core.text import safe_text
+from sgd_tui.core.settings import budget_issues, default_budget, run_settings_for
+from sgd_tui.ui.session import Shared
 
-from .param_form import ParamForm
+from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from ...core.text import safe_text
+from sgd_tui.core.text import safe_text
 
 if TYPE_CHECKING:
-    from ..session import RunEntry, Session
+    from sgd_tui.ui.session import RunEntry, Session
 
 __all__ = ["StatusLine"]
 
@@ -25,8 +25,8 @@ class StatusLine(Static):
 
     def synthetic_data(self, session: Session) -> bool:
         """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there)."""
-        from ...core.data import is_synthetic
-        from ...core.objectives import get_objective
+        from sgd_tui.core.data import is_synthetic
+        from sgd_tui.core.objectives import get_objective
 
         found = False
         for r in session.runs:

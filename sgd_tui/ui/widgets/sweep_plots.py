@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from ...core.text import safe_text
+from sgd_tui.core.text import safe_text
 
 __all__ = ["SweepTextPlot"]
 

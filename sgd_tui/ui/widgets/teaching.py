@@ -14,10 +14,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from ...core.optimizers import get_optimizer
-from ...core.text import safe_text
-from ..session import RunEntry
-from .runs_table import fmt_num
+from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.text import safe_text
+from sgd_tui.ui.session import RunEntry
+from sgd_tui.ui.widgets.runs_table import fmt_num
 
 __all__ = ["TeachingPanel", "STATE_NAMES"]
 

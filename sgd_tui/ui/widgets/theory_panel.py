@@ -26,9 +26,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from ...core.rate_map import rate_map_grid
-from ...plotting.ratemap import CURRENT, OPTIMUM, rate_cells
-from .runs_table import fmt_num
+from sgd_tui.core.rate_map import rate_map_grid
+from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
+from sgd_tui.ui.widgets.runs_table import fmt_num
 
 __all__ = ["TheoryPanel", "theory_lines", "meter_text", "cells_text", "MAP_COLS", "MAP_ROWS"]
 
