@@ -4,9 +4,9 @@ mlp_regression.
     python benchmarks/bench_landscape.py [--resolution 21] [--repeats 3] [--threads 1]
 
 Two runs (SGD and Adam, a few steps each, weight snapshots every step) from one start, then
-:func:`sgd_tui.core.landscape.compute_landscape` on the plane through the start and their weights: the
+:func:`sgd_tui.core.maps.landscape.compute_landscape` on the plane through the start and their weights: the
 grid, plus both paths projected. Synthetic images in FashionMNIST's file format
-(sgd_tui.core.data.write_fashion_like). Targets: <= 10 s for the lecture's MLP, <= 1 s on mlp_regression
+(sgd_tui.core.objectives.data.write_fashion_like). Targets: <= 10 s for the lecture's MLP, <= 1 s on mlp_regression
 (best of ``--repeats``; wall time, and the process's CPU time: with one thread, what an idle core takes).
 This is a benchmark, not a test: it prints figures and marks the ones that miss.
 """
@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from sgd_tui.core.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.engine import Runner  # noqa: E402
-from sgd_tui.core.landscape import compute_landscape  # noqa: E402
-from sgd_tui.core.objectives import validate_options  # noqa: E402
-from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.runspec import RUN_PARAMS, RunSpec  # noqa: E402
+from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
+from sgd_tui.core.maps.landscape import compute_landscape  # noqa: E402
+from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
+from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
 
 
 def runners(objective: str, options: dict, steps: int, batch) -> list[Runner]:

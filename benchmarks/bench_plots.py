@@ -31,7 +31,7 @@ from rich.text import Text
 from textual.app import App
 from textual_plotext.plot import Plot
 
-from sgd_tui.core.records import Record
+from sgd_tui.core.run.records import Record
 from sgd_tui.plotting.prepare import sanitize, thin
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
@@ -179,7 +179,7 @@ class ByteCountingApp(App):
 
 def race_records(n_steps: int) -> list[list[Record]]:
     """Four heavy-ball runs on Rosenbrock (lr 1e-3, momentum 0 / 0.5 / 0.8 / 0.9) from (-1.5, 2)."""
-    from sgd_tui.core.surfaces import make_surface
+    from sgd_tui.core.objectives.surfaces import make_surface
 
     surface = make_surface("rosenbrock")
     runs = []
@@ -195,7 +195,7 @@ def race_records(n_steps: int) -> list[list[Record]]:
 
 
 async def bench_bytes(color_system: str, seconds: float = 6.0, fps: float = 5.0, steps_per_frame: int = 20) -> float:
-    from sgd_tui.core.surfaces import make_surface
+    from sgd_tui.core.objectives.surfaces import make_surface
 
     surface = make_surface("rosenbrock")
     frames = int(seconds * fps)
@@ -223,7 +223,7 @@ async def bench_bytes(color_system: str, seconds: float = 6.0, fps: float = 5.0,
 
 def bench_text_plots(repeats: int = 7) -> dict[str, float]:
     """Median CPU ms of the replay's loss_plot and trajectory_plot for 13 runs of 20k points."""
-    from sgd_tui.core.surfaces import make_surface
+    from sgd_tui.core.objectives.surfaces import make_surface
     from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
 
     surface = make_surface("rosenbrock")

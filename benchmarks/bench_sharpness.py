@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sharpness.py [--repeats 5] [--steps 20] [--threads 1] [--tol T]
 
-Synthetic images in FashionMNIST's file format (sgd_tui.core.data.write_fashion_like) in a temporary
+Synthetic images in FashionMNIST's file format (sgd_tui.core.objectives.data.write_fashion_like) in a temporary
 directory; the lecture's 784-512-512-10 MLP trained by a Runner with SGD (lr 0.01, batch 64) and
 ``sharpness_every`` = ``--steps``, so each estimate after the first is warm-started from the previous
 eigenvector, as in a run. Figures: the cold first estimate, then each warm estimate (time and
@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from sgd_tui.core.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.engine import Runner  # noqa: E402
-from sgd_tui.core.objectives import validate_options  # noqa: E402
-from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.runspec import RUN_PARAMS, RunSpec  # noqa: E402
+from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
+from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
+from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
 
 TARGET_S = 1.0
 

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_steps.py [--steps 20000] [--objective rosenbrock] [--repeats 3]
 
-1. For every optimizer of the registry: a Runner (sgd_tui.core.engine, the code the app and the headless
+1. For every optimizer of the registry: a Runner (sgd_tui.core.run.engine, the code the app and the headless
    replay use) on the surface, logging every step as the app does (log_every = 1: the loss at the new
    point, the gradient norm and the parameters), timed over ``--steps`` steps after a warm-up; the best
    of ``--repeats``. Target: >= 5,000 steps/s per run.
@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sgd_tui.core.engine import Runner  # noqa: E402
-from sgd_tui.core.objectives import validate_options  # noqa: E402
-from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters  # noqa: E402
-from sgd_tui.core.runspec import RUN_PARAMS, RunSpec  # noqa: E402
-from sgd_tui.core.scenario import load_scenario  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
+from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
+from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
+from sgd_tui.core.scenario.parse import load_scenario  # noqa: E402
 
 STEPS_TARGET = 5_000
 RACE_TARGET_S = 10.0

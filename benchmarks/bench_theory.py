@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sgd_tui.core.objectives import get_objective, validate_options  # noqa: E402
-from sgd_tui.core.optimizers import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.rate_map import rate_map_grid  # noqa: E402
-from sgd_tui.core.theory import dynamics, local_model  # noqa: E402
+from sgd_tui.core.objectives.registry import get_objective, validate_options  # noqa: E402
+from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.theory.rate_map import rate_map_grid  # noqa: E402
+from sgd_tui.core.theory.quadratic import dynamics, local_model  # noqa: E402
 
 RATE_TARGET_MS = 20.0
 BASIN_TARGET_MS = 300.0
@@ -67,7 +67,7 @@ def bench_rate(repeats: int) -> None:
 def bench_draw(repeats: int) -> None:
     from rich.console import Console
 
-    from sgd_tui.core.theory import Theory
+    from sgd_tui.core.theory.quadratic import Theory
     from sgd_tui.ui.widgets.theory_panel import MAP_COLS, MAP_ROWS, map_text
 
     opts, _ = validate_options("quadratic", {"condition": 100.0, "angle": 30.0})
@@ -89,7 +89,7 @@ def bench_draw(repeats: int) -> None:
 
 
 def bench_basins(repeats: int) -> None:
-    from sgd_tui.core.basins import basin_map
+    from sgd_tui.core.maps.basins import basin_map
 
     for name, hyper in (("gd", {"lr": 0.01}), ("polyak", {"lr": 0.01, "momentum": 0.5}),
                         ("sgd", {"lr": 0.01, "momentum": 0.5}), ("adam", {"lr": 0.01}), ("newton", {})):

@@ -37,11 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from sgd_tui.core.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.engine import Control, Runner  # noqa: E402
-from sgd_tui.core.devices import default_training_threads  # noqa: E402
-from sgd_tui.core.records import Record  # noqa: E402
-from sgd_tui.core.scenario import load_scenario, with_overrides  # noqa: E402
+from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
+from sgd_tui.core.run.engine import Control, Runner  # noqa: E402
+from sgd_tui.core.run.devices import default_training_threads  # noqa: E402
+from sgd_tui.core.run.records import Record  # noqa: E402
+from sgd_tui.core.scenario.parse import load_scenario, with_overrides  # noqa: E402
 from sgd_tui.ui.app import SgdApp  # noqa: E402
 from sgd_tui.ui.screens.main import MainScreen  # noqa: E402
 from sgd_tui.ui.session import Session, Shared, session_from_scenario  # noqa: E402

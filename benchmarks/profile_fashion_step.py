@@ -34,7 +34,7 @@ def main() -> int:
     from torch.profiler import ProfilerActivity, profile
 
     from sgd_tui.bench import FastLoop
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="sgd-tui-prof-") as tmp:

@@ -6,7 +6,7 @@ In one process, for each batch size (16, 64, 256 by default) it measures the tra
   the lecture's ``NeuralNetwork``, ``nn.CrossEntropyLoss``, ``torch.optim.SGD(lr=1e-3, momentum=0.5)``
   (torch's default implementation) and its ``train_loop`` (``loss.item()`` every 100 batches); on an
   accelerator each batch is moved to the device, as the PyTorch tutorial does;
-* the fast path: :class:`sgd_tui.core.engine.Runner` on the ``fashion_mnist`` objective with the same
+* the fast path: :class:`sgd_tui.core.run.engine.Runner` on the ``fashion_mnist`` objective with the same
   model, loss, optimizer, batch size and batch order (file order), evaluation off;
 * with ``--bf16``, the fast path with ``precision = "bf16"`` (bfloat16 autocast: it changes the numbers);
 
@@ -147,11 +147,11 @@ class FastLoop:
     """The engine's Runner on the fashion_mnist objective, same model, loss, optimizer, batch and order."""
 
     def __init__(self, root: Path, batch: int, device, precision: str = "f32"):
-        from sgd_tui.core.engine import Runner
-        from sgd_tui.core.objectives import validate_options
-        from sgd_tui.core.optimizers import validate_hyperparameters
-        from sgd_tui.core.runspec import RunSpec
-        from sgd_tui.core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+        from sgd_tui.core.run.engine import Runner
+        from sgd_tui.core.objectives.registry import validate_options
+        from sgd_tui.core.optim.registry import validate_hyperparameters
+        from sgd_tui.core.run.spec import RunSpec
+        from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
         opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False,
                                                      "precision": precision})
@@ -172,7 +172,7 @@ class FastLoop:
 
 # ----------------------------------------------------------------------------- the report
 def _data_root(data_dir: str | None, quick: bool, out) -> tuple[Path, tempfile.TemporaryDirectory | None]:
-    from sgd_tui.core.data import missing_files, resolve_data_dir, write_fashion_like
+    from sgd_tui.core.objectives.data import missing_files, resolve_data_dir, write_fashion_like
 
     root = resolve_data_dir(data_dir)
     if not missing_files(root):
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out=None) -> int:
     """Run the benchmark and print the table; returns 0 (2 on a bad device or unusable data)."""
-    from sgd_tui.core.devices import device_description, resolve_device, set_training_threads
+    from sgd_tui.core.run.devices import device_description, resolve_device, set_training_threads
     from sgd_tui.core.errors import DeviceError, SetupError
 
     out = out or sys.stdout
@@ -227,8 +227,8 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     from torchvision import datasets
     from torchvision.transforms import ToTensor
 
-    from sgd_tui.core.data import prepare
-    from sgd_tui.core.fashion import MODELS
+    from sgd_tui.core.objectives.data import prepare
+    from sgd_tui.core.objectives.fashion import MODELS
 
     try:
         device = resolve_device(args.device)

@@ -131,7 +131,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.validate:
         return _validate(args.validate, args.max_trials)
     if args.download_data:
-        from sgd_tui.core.data import download_fashion_mnist, resolve_data_dir
+        from sgd_tui.core.objectives.data import download_fashion_mnist, resolve_data_dir
 
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
         say(f"FashionMNIST is in {where}")
@@ -145,7 +145,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.headless:
         if scenario.sweep is not None and args.ray is None:
             _start_workers_early(args.workers, len(scenario.sweep.trials))
-        from sgd_tui.headless import replay
+        from sgd_tui.replay.run import replay
 
         try:
             if scenario.sweep is not None:
@@ -161,7 +161,7 @@ def _synthetic_data(where: str) -> int:
     """Write the labelled synthetic set (60,000 + 10,000 images); refuses a folder holding real files."""
     from pathlib import Path
 
-    from sgd_tui.core.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, raw_dir, write_fashion_like
+    from sgd_tui.core.objectives.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, raw_dir, write_fashion_like
 
     root = Path(where).expanduser()
     raw = raw_dir(root)
@@ -190,7 +190,7 @@ def _scenario(args: argparse.Namespace):
         return None
     if (args.out or args.force) and not args.headless:
         raise BadInput(f"{'--out' if args.out else '--force'} is for --headless replays")
-    from sgd_tui.core.scenario import load_scenario, with_overrides
+    from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 
     scenario = load_scenario(args.scenario, max_trials=args.max_trials)
     if any(v is not None for v in overrides.values()):
@@ -216,8 +216,8 @@ def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
 def _start_workers_early(workers: int | None, trials: int) -> None:
     """A sweep that will run in worker processes: start the fork server now, so that its imports (torch,
     about 2 CPU-seconds) overlap this process's own (the replay, the plots) and the results folder's set-up."""
-    from sgd_tui.core.trials import trial_threads
-    from sgd_tui.sweep_run import pool_size, start_early
+    from sgd_tui.core.sweep.trials import trial_threads
+    from sgd_tui.core.sweep.executors import pool_size, start_early
 
     if pool_size(workers, trials, trial_threads()) > 1:
         start_early()
@@ -249,7 +249,7 @@ def _bench(argv: list[str]) -> int:
 
 # ============================================================================ listings
 def _list_scenarios() -> int:
-    from sgd_tui.core.scenario_files import find_scenarios, scenarios_dir
+    from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
 
     found = find_scenarios()
     if not found:
@@ -289,7 +289,7 @@ def _param_lines(params, indent: str = "    ") -> list[str]:
 
 
 def _list_objectives() -> int:
-    from sgd_tui.core.objectives import OBJECTIVES
+    from sgd_tui.core.objectives.registry import OBJECTIVES
 
     for info in OBJECTIVES.values():
         print(f"{info.name} ({info.kind}): {info.title}")
@@ -300,8 +300,8 @@ def _list_objectives() -> int:
 
 
 def _list_optimizers() -> int:
-    from sgd_tui.core.optimizers import OPTIMIZERS
-    from sgd_tui.core.runspec import RUN_PARAMS
+    from sgd_tui.core.optim.registry import OPTIMIZERS
+    from sgd_tui.core.run.spec import RUN_PARAMS
 
     for info in OPTIMIZERS.values():
         print(f"{info.name}: {info.title}" + (" [full batch]" if info.full_batch else ""))
@@ -315,7 +315,7 @@ def _list_optimizers() -> int:
 
 def _validate(paths: list[str], max_trials: int | None = None) -> int:
     from sgd_tui.core.errors import ScenarioError
-    from sgd_tui.core.scenario import load_scenario
+    from sgd_tui.core.scenario.parse import load_scenario
 
     code = exit_codes.OK
     for path in paths:

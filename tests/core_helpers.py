@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
-from sgd_tui.core.engine import Runner, drive
-from sgd_tui.core.objectives import validate_options
-from sgd_tui.core.optimizers import validate_hyperparameters
-from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.core.settings import BUDGET_DEFAULTS
+from sgd_tui.core.run.engine import Runner, drive
+from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.registry import validate_hyperparameters
+from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.run.settings import BUDGET_DEFAULTS
 
 
 def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_options=None, seed=0, label=None,

@@ -1,7 +1,7 @@
 """Test helpers for FashionMNIST: a small learnable data set in the real file format, and no network.
 
 ``make_fashion_dir`` writes class templates plus noise as gzipped IDX files into a torchvision-style
-directory (``<root>/FashionMNIST/raw/*.gz``) with :func:`sgd_tui.core.data.write_fashion_like`;
+directory (``<root>/FashionMNIST/raw/*.gz``) with :func:`sgd_tui.core.objectives.data.write_fashion_like`;
 ``block_network`` makes any connection attempt fail, as on a machine without network.
 """
 
@@ -12,7 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
-from sgd_tui.core.data import write_fashion_like
+from sgd_tui.core.objectives.data import write_fashion_like
 
 __all__ = ["make_fashion_dir", "block_network", "NetworkBlocked", "run_cli"]
 
@@ -51,7 +51,7 @@ def run_cli(monkeypatch, argv: list[str]) -> int:
     an earlier test's (closed) capture: point it at the current stderr first. The SIGINT and SIGTERM
     handlers are this process's again afterwards.
     """
-    import sgd_tui.headless as headless
+    import sgd_tui.replay.run as headless
     from sgd_tui.cli import main
 
     monkeypatch.setitem(headless.replay.__kwdefaults__, "progress", sys.stderr)

@@ -8,8 +8,8 @@ import pytest
 import torch  # noqa: F401  - imported once up front, as the app's workers would, so presses stay fast
 from textual.widgets import Input, OptionList, Select
 
-from sgd_tui.core.scenario import load_scenario
-from sgd_tui.headless import replay
+from sgd_tui.core.scenario.parse import load_scenario
+from sgd_tui.replay.run import replay
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.main import MainScreen
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
@@ -170,7 +170,7 @@ class ExplodingRunner:
     """A runner whose steps fail inside torch, as a bug or a numerical failure would."""
 
     def __init__(self, spec):
-        from sgd_tui.core.engine import Runner
+        from sgd_tui.core.run.engine import Runner
 
         self._r = Runner(spec)
 
@@ -191,7 +191,7 @@ async def test_worker_failure_becomes_a_notification_and_the_app_keeps_working()
         assert r.progress.status == "error" and "injected failure" in r.progress.message
         assert any("injected failure" in n.message for n in app._notifications)
         # the app goes on: a fresh run works
-        from sgd_tui.core.engine import Runner
+        from sgd_tui.core.run.engine import Runner
 
         app.screen.playback.driver.runner_factory = Runner
         await pilot.press("r")

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from core_helpers import make_spec, run_to_end, trajectory
-from sgd_tui.core.basins import STATUSES, basin_map, has_several_minima, surface_minima
-from sgd_tui.core.lecture_optim import _newton_direction_2x2, newton_directions_2x2
-from sgd_tui.core.optimizers import validate_hyperparameters
-from sgd_tui.core.surfaces import make_surface
+from sgd_tui.core.maps.basins import STATUSES, basin_map, has_several_minima, surface_minima
+from sgd_tui.core.optim.lecture import _newton_direction_2x2, newton_directions_2x2
+from sgd_tui.core.optim.registry import validate_hyperparameters
+from sgd_tui.core.objectives.surfaces import make_surface
 
 CASES = [
     ("gd", {"lr": 0.01}),

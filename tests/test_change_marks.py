@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from sgd_tui.core.changes import change_marks
-from sgd_tui.core.records import Record
+from sgd_tui.core.optim.changes import change_marks
+from sgd_tui.core.run.records import Record
 from sgd_tui.plotting.marks import cells_of, change_ticks, data_column, layout_ticks, mark_positions, text_cells
 from sgd_tui.plotting.raster import cell_to_data
 from sgd_tui.plotting.series import RunSeries

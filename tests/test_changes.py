@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgd_tui.core.engine import Runner
-from sgd_tui.core.scenario import ScenarioError, parse_scenario
-from sgd_tui.core.scenario_toml import scenario_to_toml
+from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 
 BASE = """schema = 1
 title = "t"
@@ -103,7 +103,7 @@ def test_edits_with_no_step_between_are_one_change_and_the_effect_after_every_st
     the result is a list a scenario file accepts (check_changes: steps increase, no empty change)."""
     import random
 
-    from sgd_tui.core.changes import add_change, check_changes
+    from sgd_tui.core.optim.changes import add_change, check_changes
 
     start = {"lr": 0.1, "momentum": 0.5}
     assert add_change([], 2, {"lr": 0.2}) == [(2, {"lr": 0.2})]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.objectives import OBJECTIVES
-from sgd_tui.core.optimizers import OPTIMIZERS
+from sgd_tui.core.objectives.registry import OBJECTIVES
+from sgd_tui.core.optim.registry import OPTIMIZERS
 from sgd_tui.core.params import format_value
 
 ROOT = Path(__file__).resolve().parent.parent

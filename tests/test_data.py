@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from fashion_data import block_network, make_fashion_dir
-from sgd_tui.core import data as D
+from sgd_tui.core.objectives import data as D
 from sgd_tui.core.errors import SetupError
 
 RAW = ("FashionMNIST", "raw")

@@ -7,11 +7,11 @@ import textwrap
 import pytest
 import torch
 
-from sgd_tui.core import devices
-from sgd_tui.core.engine import Runner
+from sgd_tui.core.run import devices
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.runspec import RunSpec
-from sgd_tui.core.settings import RUN_DEFAULTS
+from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run.settings import RUN_DEFAULTS
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared
 

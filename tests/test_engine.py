@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from core_helpers import make_spec, run_to_end, trajectory
-from sgd_tui.core.engine import Control, Runner
-from sgd_tui.core.sampler import Sampler
+from sgd_tui.core.run.engine import Control, Runner
+from sgd_tui.core.run.sampler import Sampler
 
 
 def test_lr_10_on_a_quadratic_diverges_with_its_step():
@@ -166,7 +166,7 @@ def test_inspect_shows_adam_moments_and_polyak_displacement():
 
 def test_a_failing_problem_becomes_an_error_status(monkeypatch):
     spec = make_spec("quadratic", "sgd", steps=100, lr=0.1)
-    from sgd_tui.core import problems
+    from sgd_tui.core.objectives import problems_2d as problems
 
     def boom(self, idx=None):
         raise RuntimeError("injected failure")
@@ -204,7 +204,7 @@ class _SpikyData:
 def test_a_dataset_blow_up_between_log_points_is_divergence(monkeypatch, steps):
     from dataclasses import replace
 
-    from sgd_tui.core.objectives import OBJECTIVES
+    from sgd_tui.core.objectives.registry import OBJECTIVES
 
     spiky = replace(OBJECTIVES["fashion_mnist"], problem=lambda *a, **k: _SpikyData())
     monkeypatch.setitem(OBJECTIVES, "fashion_mnist", spiky)

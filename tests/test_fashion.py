@@ -13,11 +13,12 @@ from torch.utils.data import DataLoader
 
 from core_helpers import make_spec, run_to_end
 from fashion_data import block_network, run_cli
-from sgd_tui.core import devices, fashion
-from sgd_tui.core.data import prepare
-from sgd_tui.core.engine import Runner
+from sgd_tui.core.run import devices
+from sgd_tui.core.objectives import fashion
+from sgd_tui.core.objectives.data import prepare
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.optimizers import OPTIMIZERS
+from sgd_tui.core.optim.registry import OPTIMIZERS
 
 N_TRAIN, N_TEST = 512, 256  # the sizes of conftest's fashion_root
 
@@ -255,8 +256,8 @@ def test_cli_device_cuda_without_one_exits_2(root, tmp_path, monkeypatch, capsys
 
 # ----------------------------------------------------------------------------- the lecture-script scenario
 def test_lecture_script_scenario_is_the_lecture_script():
-    from sgd_tui.core.scenario import load_scenario
-    from sgd_tui.headless import lecture_title
+    from sgd_tui.core.scenario.parse import load_scenario
+    from sgd_tui.replay.run import lecture_title
 
     s = load_scenario("lecture-script")
     (r,) = s.runs

@@ -13,12 +13,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgd_tui.core import fashion
-from sgd_tui.core.flat_params import FlatParams
-from sgd_tui.core.losses import classification_loss, penalty
-from sgd_tui.core.mlp_fast import LOSSES, PENALTIES, covers
-from sgd_tui.core.objectives import validate_options
-from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
+from sgd_tui.core.objectives import fashion
+from sgd_tui.core.objectives.flat_params import FlatParams
+from sgd_tui.core.objectives.losses import classification_loss, penalty
+from sgd_tui.core.objectives.mlp_fast import LOSSES, PENALTIES, covers
+from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
 
 N_TRAIN = 512  # the size of conftest's fashion_root
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgd_tui.core.engine import Runner
-from sgd_tui.core.fused_step import DirectSGDStep, step_function
-from sgd_tui.core.objectives import validate_options
-from sgd_tui.core.optimizers import validate_hyperparameters
-from sgd_tui.core.runspec import RunSpec
-from sgd_tui.core.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.optim.fused_step import DirectSGDStep, step_function
+from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.registry import validate_hyperparameters
+from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

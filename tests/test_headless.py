@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.records import METRICS_COLUMNS
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.headless import lecture_title, replay
+from sgd_tui.core.run.records import METRICS_COLUMNS
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.replay.run import lecture_title, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,7 +185,7 @@ def test_ctrl_c_stops_writes_what_was_done_and_exits_130(tmp_path, scenario_file
 
 
 def test_a_dataset_run_writes_eval_csv_and_the_lecture_title(tmp_path):
-    data = pytest.importorskip("sgd_tui.core.data")
+    data = pytest.importorskip("sgd_tui.core.objectives.data")
     data.write_fashion_like(tmp_path, n_train=160, n_test=50)
     s = parse_scenario(textwrap.dedent(f"""\
         schema = 1

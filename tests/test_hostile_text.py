@@ -157,7 +157,7 @@ def test_a_data_error_naming_a_hostile_data_dir_is_made_visible(tmp_path):
 # ------------------------------------------------------------------------------------------- the app
 async def test_the_app_draws_file_text_made_visible_and_never_reads_it_as_markup(tmp_path, monkeypatch):
     pytest.importorskip("textual")
-    from sgd_tui.core.scenario import load_scenario
+    from sgd_tui.core.scenario.parse import load_scenario
     from sgd_tui.ui.app import SgdApp
     from sgd_tui.ui.screens.dialogs import ScenarioPicker
     from sgd_tui.ui.session import session_from_scenario
@@ -186,7 +186,7 @@ async def test_the_app_draws_file_text_made_visible_and_never_reads_it_as_markup
 async def test_the_app_save_proposes_a_safe_name_and_asks_before_overwriting(tmp_path, monkeypatch):
     from textual.widgets import Input, Static
 
-    from sgd_tui.core.scenario import load_scenario, parse_scenario
+    from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
     from sgd_tui.ui.app import SgdApp
     from sgd_tui.ui.screens.dialogs import AskScreen
     from sgd_tui.ui.session import session_from_scenario

@@ -33,7 +33,7 @@ def loaded_after(code: str, full: bool = False) -> set[str]:
 
 
 def test_the_core_has_modules():
-    assert {"sgd_tui.core.scenario", "sgd_tui.core.engine", "sgd_tui.core.optimizers"} <= set(CORE_MODULES)
+    assert {"sgd_tui.core.scenario.parse", "sgd_tui.core.run.engine", "sgd_tui.core.optim.registry"} <= set(CORE_MODULES)
 
 
 def test_core_never_imports_ui_or_plotting_libraries():
@@ -41,7 +41,7 @@ def test_core_never_imports_ui_or_plotting_libraries():
     top = {m.split(".")[0] for m in loaded}
     assert "torch" in top  # the probe did import the heavy modules
     assert not top & {"textual", "rich", "plotext", "textual_plotext"}
-    above = {m for m in loaded if m.startswith(("sgd_tui.plotting", "sgd_tui.ui", "sgd_tui.headless"))}
+    above = {m for m in loaded if m.startswith(("sgd_tui.plotting", "sgd_tui.ui", "sgd_tui.replay.run"))}
     assert not above, above
 
 
@@ -53,7 +53,7 @@ def test_plotting_never_imports_textual():
 
 
 def test_headless_replay_never_imports_textual():
-    top = loaded_after("import sgd_tui.headless, sgd_tui.plotting.textplot, sgd_tui.cli")
+    top = loaded_after("import sgd_tui.replay.run, sgd_tui.plotting.textplot, sgd_tui.cli")
     assert "plotext" in top and "textual" not in top
 
 
@@ -105,10 +105,10 @@ def test_the_core_has_no_import_cycle():
 
 
 def test_the_data_files_and_errors_load_without_the_engine_or_torch():
-    top = loaded_after("import sgd_tui.core.errors, sgd_tui.core.data, sgd_tui.core.scenario")
+    top = loaded_after("import sgd_tui.core.errors, sgd_tui.core.objectives.data, sgd_tui.core.scenario.parse")
     assert "torch" not in top
     mods = json.loads(subprocess.run(
-        [sys.executable, "-c", "import sys, json, sgd_tui.core.data; print(json.dumps(sorted(sys.modules)))"],
+        [sys.executable, "-c", "import sys, json, sgd_tui.core.objectives.data; print(json.dumps(sorted(sys.modules)))"],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=True,
     ).stdout.splitlines()[-1])
-    assert "sgd_tui.core.engine" not in mods
+    assert "sgd_tui.core.run.engine" not in mods

@@ -15,11 +15,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from sgd_tui.core.objectives import OBJECTIVES
-from sgd_tui.core.optimizers import OPTIMIZERS
+from sgd_tui.core.objectives.registry import OBJECTIVES
+from sgd_tui.core.optim.registry import OPTIMIZERS
 from sgd_tui.core.params import ParamError
-from sgd_tui.core.runspec import BUDGET_PARAMS, RUN_PARAMS, SEED
-from sgd_tui.core.scenario import ScenarioError, load_scenario, parse_scenario, with_overrides
+from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED
+from sgd_tui.core.scenario.parse import ScenarioError, load_scenario, parse_scenario, with_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,7 @@ def test_inf_in_a_file_is_an_error_at_its_key_not_a_nan_run():
 
 def test_seed_range_is_what_the_generators_take():
     s = parse_scenario(SURFACE.format(seed=2**64 - 1, objective="linear_regression", steps=3))
-    from sgd_tui.core.engine import Control, Runner
+    from sgd_tui.core.run.engine import Control, Runner
 
     runner = Runner(s.runs[0])
     runner.advance(10, Control())
@@ -121,7 +121,7 @@ def test_absurd_budgets_are_errors_and_big_logs_are_warned():
         parse_scenario(SURFACE.format(seed=0, objective="rosenbrock", steps=10**12))
     proc = cli("--scenario", "saddle", "--headless", "--steps", str(10**12), "--out", "/nonexistent/x")
     assert proc.returncode == 2 and "--steps" in proc.stderr and "Traceback" not in proc.stderr
-    from sgd_tui.headless import BIG_ROWS, _Progress, _warn_big
+    from sgd_tui.replay.run import BIG_ROWS, _Progress, _warn_big
 
     class Sink(list):
         def write(self, s):
@@ -139,8 +139,8 @@ def test_absurd_budgets_are_errors_and_big_logs_are_warned():
 
 
 def test_the_plot_history_is_bounded_evenly_spaced_and_keeps_the_ends():
-    from sgd_tui.core.records import Record
-    from sgd_tui.results_dir import History
+    from sgd_tui.core.run.records import Record
+    from sgd_tui.replay.results_dir import History
 
     h = History(cap=100)
     for step in range(1_000_001):
@@ -154,8 +154,8 @@ def test_the_plot_history_is_bounded_evenly_spaced_and_keeps_the_ends():
 
 
 def test_a_long_headless_replay_writes_every_row_and_keeps_a_bounded_history(tmp_path, monkeypatch):
-    import sgd_tui.headless as headless
-    import sgd_tui.results_dir as results_dir
+    import sgd_tui.replay.run as headless
+    import sgd_tui.replay.results_dir as results_dir
 
     kept = []
     real = results_dir.History.__init__
@@ -178,7 +178,7 @@ def test_duplicate_labels_become_unique_without_collision(tmp_path):
         f'[[runs]]\nlabel = "{label}"\n' for label in ("same", "same", "same #2"))
     s = parse_scenario(text)
     assert [r.label for r in s.runs] == ["same", "same #3", "same #2"]
-    from sgd_tui.headless import replay
+    from sgd_tui.replay.run import replay
 
     assert replay(s, tmp_path / "o", progress=None) == 0
     with open(tmp_path / "o" / "metrics.csv", newline="") as f:

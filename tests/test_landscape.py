@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from core_helpers import Runner, make_spec
-from sgd_tui.core.landscape import (PlaneError, SnapshotLog, anchor_grid, compute_landscape, flat_params,
+from sgd_tui.core.maps.landscape import (PlaneError, SnapshotLog, anchor_grid, compute_landscape, flat_params,
                                     plane_through, random_plane, subset_for)
-from sgd_tui.core.sharpness import _unflat
+from sgd_tui.core.theory.sharpness import _unflat
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
@@ -83,7 +83,7 @@ def test_regression_objectives_slice_through_the_generic_path():
 
 
 def test_fashion_slice_at_the_anchors(tmp_path):
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     root = write_fashion_like(tmp_path, n_train=300, n_test=10, seed=0)
     opts = {"data_dir": str(root), "model": "mlp_small"}
@@ -141,8 +141,8 @@ def test_snapshots_are_bounded_evenly_spaced_and_keep_the_start():
 
 
 def test_headless_writes_the_landscape_files(tmp_path):
-    from sgd_tui.core.scenario import parse_scenario
-    from sgd_tui.headless import replay
+    from sgd_tui.core.scenario.parse import parse_scenario
+    from sgd_tui.replay.run import replay
 
     s = parse_scenario("""schema = 1
 [objective]
@@ -190,7 +190,7 @@ resolution = 11
     ('mode = "random"\nruns = ["SGD", "Adam"]', 'mode "random" needs 1 run label'),
 ])
 def test_landscape_table_errors_name_file_line_and_key(table, message):
-    from sgd_tui.core.scenario import ScenarioError, parse_scenario
+    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
 
     text = ('schema = 1\n[objective]\nname = "mlp_regression"\n[budget]\nsteps = 5\n[optimizer]\nname = "sgd"\n'
             '[[runs]]\nlabel = "SGD"\n[[runs]]\nlabel = "Adam"\nname = "adam"\n[landscape]\n' + table + "\n")
@@ -200,7 +200,7 @@ def test_landscape_table_errors_name_file_line_and_key(table, message):
 
 
 def test_a_surface_has_no_landscape():
-    from sgd_tui.core.scenario import ScenarioError, parse_scenario
+    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
 
     with pytest.raises(ScenarioError, match="needs a training set"):
         parse_scenario('schema = 1\n[objective]\nname = "rosenbrock"\n[budget]\nsteps = 5\n[optimizer]\n'

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from core_helpers import Runner, make_spec
-from sgd_tui.core.landscape import Cancelled, compute_landscape
-from sgd_tui.core.scenario import find_scenarios, load_scenario, parse_scenario, scenario_to_toml
+from sgd_tui.core.maps.landscape import Cancelled, compute_landscape
+from sgd_tui.core.scenario.parse import find_scenarios, load_scenario, parse_scenario, scenario_to_toml
 from sgd_tui.ui.session import session_from_scenario
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -63,7 +63,7 @@ def test_every_bundled_scenario_saved_from_the_app_keeps_its_tables(name):
 
 
 def test_a_saved_landscape_scenario_replays_to_the_same_files(tmp_path):
-    from sgd_tui.headless import replay
+    from sgd_tui.replay.run import replay
 
     sc = parse_scenario(SMALL, "small.toml")
     assert sc.landscape["refresh_every"] == 25 and sc.landscape["mode"] == "random"
@@ -100,7 +100,7 @@ def test_saving_fits_the_landscape_table_to_the_runs_left():
 @pytest.mark.parametrize("value,allowed", [("0", "an integer in [1, 1000000000]"), ('"often"', "an integer"),
                                            ("2.5", "an integer")])
 def test_refresh_every_errors_name_file_line_and_key(value, allowed):
-    from sgd_tui.core.scenario import ScenarioError
+    from sgd_tui.core.scenario.parse import ScenarioError
 
     text = SMALL.replace("refresh_every = 25", f"refresh_every = {value}")
     line = text.splitlines().index(f"refresh_every = {value}") + 1
@@ -142,7 +142,7 @@ def test_a_slice_stops_at_the_first_grid_point_after_it_is_cancelled(fashion_roo
 def test_refresh_every_is_ignored_by_the_replay_but_named_in_its_summary(tmp_path):
     import json
 
-    from sgd_tui.headless import replay
+    from sgd_tui.replay.run import replay
 
     sc = parse_scenario(SMALL)
     assert replay(sc, tmp_path, progress=None) == 0

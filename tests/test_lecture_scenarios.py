@@ -1,6 +1,6 @@
 """Every lecture scenario replayed headless, with the phenomenon it teaches asserted on its outputs.
 
-Each test loads the scenario file from ``scenarios/``, replays it with :func:`sgd_tui.headless.replay`
+Each test loads the scenario file from ``scenarios/``, replays it with :func:`sgd_tui.replay.run.replay`
 (the code behind ``--headless``) into a temporary directory and checks numbers read back from
 ``summary.json`` and ``metrics.csv`` - the files a teacher would look at. The 2-D scenarios run their
 own (small) budgets; the FashionMNIST ones run on a few hundred synthetic images in the real file
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import find_scenarios, load_scenario, with_overrides
-from sgd_tui.headless import replay
+from sgd_tui.core.scenario.parse import find_scenarios, load_scenario, with_overrides
+from sgd_tui.replay.run import replay
 
 SCENARIOS_2D = (
     "gd-vs-sgd", "sgd-vs-minibatch", "polyak-vs-nesterov", "why-momentum", "gd-vs-newton", "regularization",

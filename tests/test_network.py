@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from core_helpers import make_spec, run_to_end
-from sgd_tui.core.network import MLPRegressionProblem, chebyshev
-from sgd_tui.core.objectives import get_objective, validate_options
+from sgd_tui.core.objectives.network import MLPRegressionProblem, chebyshev
+from sgd_tui.core.objectives.registry import get_objective, validate_options
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import load_scenario, with_overrides
-from sgd_tui.headless import replay
+from sgd_tui.core.scenario.parse import load_scenario, with_overrides
+from sgd_tui.replay.run import replay
 
 
 def replay_to(scenario, out: Path) -> dict:
@@ -135,7 +135,7 @@ def test_landscape_runs_end_below_the_start_with_a_low_ridge_between_them(tmp_pa
 
 @pytest.fixture(scope="module")
 def fashion_root(tmp_path_factory) -> Path:
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     return write_fashion_like(tmp_path_factory.mktemp("fashion"), n_train=5000, n_test=200, seed=0)
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sgd_tui.core.losses import classification_loss, penalty
-from sgd_tui.core.objectives import OBJECTIVES, get_objective, validate_options
-from sgd_tui.core.surfaces import SURFACES, make_surface
+from sgd_tui.core.objectives.losses import classification_loss, penalty
+from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective, validate_options
+from sgd_tui.core.objectives.surfaces import SURFACES, make_surface
 
 SURFACE_OPTIONS = {"quadratic": {"condition": 7.0, "angle": 35.0}, "rosenbrock": {"a": 1.0, "b": 100.0}}
 

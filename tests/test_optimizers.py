@@ -17,10 +17,10 @@ import pytest
 import torch
 
 from core_helpers import make_spec, trajectory
-from sgd_tui.core.engine import Runner
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
-from sgd_tui.core.surfaces import make_surface
+from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
+from sgd_tui.core.objectives.surfaces import make_surface
 
 STEPS = 60
 
@@ -164,7 +164,7 @@ def test_newton_nonconvex_rules_on_the_saddle():
 
 
 def test_newton_refuses_a_large_model():
-    from sgd_tui.core.lecture_optim import HessianError, Newton
+    from sgd_tui.core.optim.lecture import HessianError, Newton
 
     params = [torch.zeros(2000, requires_grad=True)]
     with pytest.raises(HessianError, match="at most 1,000 parameters"):
@@ -241,7 +241,7 @@ def test_every_optimizer_documents_its_rule():
 
 @pytest.mark.parametrize("rule", ["none", "abs", "clip"])
 def test_newton_2x2_closed_form_equals_the_eigendecomposition(rule):
-    from sgd_tui.core.lecture_optim import _newton_direction_2x2
+    from sgd_tui.core.optim.lecture import _newton_direction_2x2
 
     rng = np.random.default_rng(1)
     for _ in range(50):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from sgd_tui.core.records import EvalRecord, Record
+from sgd_tui.core.run.records import EvalRecord, Record
 from sgd_tui.plotting.heat import (band_colors, cell_centres, pixel_centres, sample_pixels,
                                    contour_fill, contour_marks, heat_bands, heat_colors,
                                   sample_grid)

@@ -1,4 +1,4 @@
-"""The results folder of a headless replay: nothing lost, nothing mixed (sgd_tui.results_dir).
+"""The results folder of a headless replay: nothing lost, nothing mixed (sgd_tui.replay.results_dir).
 
 --out a file, a folder in the way of metrics.csv, a read-only folder (a read-only tmpfs mount: root
 ignores chmod), a full disk (a 160 KB tmpfs), a folder that already holds results (--force), two replays
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.engine import Control
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.headless import _Signals, replay
-from sgd_tui.results_dir import LOCK_NAME, OutputError, open_results_dir
+from sgd_tui.core.run.engine import Control
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.replay.run import _Signals, replay
+from sgd_tui.replay.results_dir import LOCK_NAME, OutputError, open_results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -264,7 +264,7 @@ def test_a_later_run_failing_to_start_is_in_the_summary(tmp_path, cli):
 
 # ------------------------------------------------------------------------------------------ what the numbers depend on
 def test_summary_records_torch_threads_device_and_the_data(tmp_path):
-    from sgd_tui.core.data import PUBLISHED_MD5, write_fashion_like
+    from sgd_tui.core.objectives.data import PUBLISHED_MD5, write_fashion_like
 
     data = write_fashion_like(tmp_path / "data", n_train=64, n_test=16)
     s = parse_scenario(f'schema = 1\n[objective]\nname = "fashion_mnist"\ndata_dir = "{data}"\ntrain_subset = 64\n'
@@ -279,6 +279,6 @@ def test_summary_records_torch_threads_device_and_the_data(tmp_path):
     assert d["kind"] == "synthetic" and d["dir"] == str(data)
     assert set(d["md5"]) == set(PUBLISHED_MD5) and all(len(v) == 32 for v in d["md5"].values())
     (data / "FashionMNIST" / "raw" / "SYNTHETIC").unlink()
-    from sgd_tui.core.data import describe_data
+    from sgd_tui.core.objectives.data import describe_data
 
     assert describe_data(data)["kind"] == "other"

@@ -10,7 +10,7 @@ import pytest
 
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
-from sgd_tui.core.scenario import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
+from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
 
 
 def test_without_runs_it_is_one_run_of_the_optimizer_table():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import ScenarioError, load_scenario
+from sgd_tui.core.scenario.parse import ScenarioError, load_scenario
 
 CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_mutated_scenarios_fail_only_with_scenario_errors():
     another exception."""
     import random
 
-    from sgd_tui.core.scenario import parse_scenario
+    from sgd_tui.core.scenario.parse import parse_scenario
 
     rng = random.Random(0)
     files = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -9,7 +9,7 @@ import pytest
 
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
-from sgd_tui.core.scenario import ScenarioError, parse_scenario
+from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
 
 
 def test_every_error_is_reported_at_once_with_file_and_line():

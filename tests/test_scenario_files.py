@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core_helpers import SCENARIO_HEAD as BASE
-from sgd_tui.core.scenario import ScenarioError, find_scenarios, load_scenario, scenarios_dir
+from sgd_tui.core.scenario.parse import ScenarioError, find_scenarios, load_scenario, scenarios_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))

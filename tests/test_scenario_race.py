@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import json
 
-from sgd_tui.core.scenario import load_scenario
-from sgd_tui.headless import replay
+from sgd_tui.core.scenario.parse import load_scenario
+from sgd_tui.replay.run import replay
 
 
 def test_optimizer_race_shows_what_its_description_promises(tmp_path):
@@ -35,7 +35,7 @@ def test_optimizer_race_shows_what_its_description_promises(tmp_path):
 
 
 def test_optimizer_race_runs_every_optimizer_of_the_registry_from_one_start():
-    from sgd_tui.core.optimizers import OPTIMIZERS
+    from sgd_tui.core.optim.registry import OPTIMIZERS
 
     s = load_scenario("optimizer-race")
     assert sorted(r.optimizer for r in s.runs) == sorted(OPTIMIZERS)

@@ -1,4 +1,4 @@
-"""Run settings and the budget (sgd_tui.core.settings): one rule, one verdict, whoever asks -- the scenario
+"""Run settings and the budget (sgd_tui.core.run.settings): one rule, one verdict, whoever asks -- the scenario
 validator, the engine, the app's forms."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from core_helpers import make_spec
-from sgd_tui.core.engine import Runner
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.errors import ScenarioError, SetupError
-from sgd_tui.core.objectives import OBJECTIVES, get_objective
-from sgd_tui.core.optimizers import get_optimizer
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.core.settings import (
+from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective
+from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.run.settings import (
     DEFAULT_STEPS, budget_issues, default_budget, effective_batch, log_every, max_loss, run_issues,
     run_settings_for, total_steps,
 )
@@ -117,6 +117,6 @@ def test_no_caller_branches_on_an_objective_name():
     """What a caller needs of an objective (its builder, training-set size, classes, default batch) is in
     the registry; only the registry, the regression problem (which picks its model) and the theory of
     particular objectives (which risks are exactly quadratic) name objectives."""
-    own = {ROOT / "sgd_tui" / "core" / f"{m}.py" for m in ("objectives", "problems", "theory")}
+    own = {ROOT / "sgd_tui" / "core" / f"{m}.py" for m in ("objectives/registry", "objectives/problems_2d", "theory/quadratic")}
     found = [hit for p in sorted((ROOT / "sgd_tui").rglob("*.py")) if p not in own for hit in _name_comparisons(p)]
     assert found == []

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from core_helpers import Runner, make_spec, run_to_end
-from sgd_tui.core.objectives import get_objective, validate_options
-from sgd_tui.core.sharpness import SharpnessMeter, fixed_subset, lanczos_top, stability_limit
+from sgd_tui.core.objectives.registry import get_objective, validate_options
+from sgd_tui.core.theory.sharpness import SharpnessMeter, fixed_subset, lanczos_top, stability_limit
 
 
 def build_problem(name, options, seed=0):
@@ -72,7 +72,7 @@ def test_tiny_network_lambda_max_is_the_exact_hessians_along_a_run(activation):
 
 
 def test_fashion_lambda_max_against_power_iteration_with_torchs_hvp(tmp_path):
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     root = write_fashion_like(tmp_path, n_train=200, n_test=10, seed=0)
     opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "logistic"})
@@ -153,8 +153,8 @@ def test_the_engine_measures_between_steps_without_changing_the_run():
 
 
 def test_headless_writes_sharpness_csv(tmp_path):
-    from sgd_tui.core.scenario import parse_scenario
-    from sgd_tui.headless import replay
+    from sgd_tui.core.scenario.parse import parse_scenario
+    from sgd_tui.replay.run import replay
 
     s = parse_scenario("""schema = 1
 [objective]
@@ -188,7 +188,7 @@ name = "adam"
 
 
 def test_sharpness_keys_are_validated_with_file_and_line():
-    from sgd_tui.core.scenario import ScenarioError, parse_scenario
+    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
 
     with pytest.raises(ScenarioError) as e:
         parse_scenario('schema = 1\n[objective]\nname = "mlp_regression"\n[budget]\nsteps = 3\n'

@@ -5,9 +5,9 @@ import math
 import pytest
 
 from core_helpers import run_to_end
-from sgd_tui.core.objectives import validate_options
-from sgd_tui.core.optimizers import OPTIMIZERS, validate_hyperparameters
-from sgd_tui.core.runspec import RUN_PARAMS, RunSpec
+from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
+from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

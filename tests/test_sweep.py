@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sgd_tui.core.records import Record
-from sgd_tui.core.scenario import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
-from sgd_tui.core.sweep_stats import bands, quantile, sensitivity, sweep_rows
+from sgd_tui.core.run.records import Record
+from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
+from sgd_tui.core.sweep.stats import bands, quantile, sensitivity, sweep_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,8 +137,8 @@ def test_bands_count_a_diverged_seed_as_inf_after_it_diverged():
 
 
 def test_sweep_rows_and_sensitivity_group_by_run_and_mark_divergence():
-    from sgd_tui.core.records import RunResult
-    from sgd_tui.core.trials import TrialOutcome
+    from sgd_tui.core.run.records import RunResult
+    from sgd_tui.core.sweep.trials import TrialOutcome
 
     s = sweep_of("lr = [0.01, 10.0]\nseeds = 2\n")
     outcomes = {}

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.core.sweep_stats import BANDS_COLUMNS
-from sgd_tui.sweep_headless import replay_sweep
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.sweep.stats import BANDS_COLUMNS
+from sgd_tui.replay.sweep import replay_sweep
 
 
 def fashion_sweep(data_dir: Path, seeds: int = 2, epochs: int = 2, lrs: str = "0.01, 30.0") -> str:
@@ -53,7 +53,7 @@ def rows(path: Path, drop=("time_s",)) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     root = tmp_path_factory.mktemp("fashion")
     write_fashion_like(root, n_train=96, n_test=48)
@@ -98,7 +98,7 @@ def test_serial_outputs_have_the_documented_columns(serial_out):
 
 
 def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path, cli):
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     # the same data, gzipped only: both workers' first trials extract the same files at once; run as users
     # run it, so the fork server is started before the replay's own set-up (sweep_run.start_early)
@@ -135,7 +135,7 @@ def test_ctrl_c_while_the_fork_server_imports_torch_still_writes_every_trial(dat
 def test_a_new_process_makes_its_imports_with_the_collector_paused_then_freezes_them():
     script = textwrap.dedent("""\
         import gc, sys
-        from sgd_tui.core.trials import warm_process
+        from sgd_tui.core.sweep.trials import warm_process
         assert "torch" not in sys.modules and gc.get_freeze_count() == 0
         warm_process()
         frozen = gc.get_freeze_count()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario import load_scenario, parse_scenario, scenarios_dir, with_overrides
-from sgd_tui.core.scenario_toml import toml_text
-from sgd_tui.sweep_headless import replay_sweep
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, scenarios_dir, with_overrides
+from sgd_tui.core.scenario.write import toml_text
+from sgd_tui.replay.sweep import replay_sweep
 
 
 def read(path: Path) -> list[dict]:
@@ -57,7 +57,7 @@ def lr_sensitivity_small(data_dir: Path):
 
 @pytest.mark.slow
 def test_lr_sensitivity_shows_the_good_range_of_each_optimizer(tmp_path):
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     full = load_scenario("lr-sensitivity")
     assert len(full.sweep.trials) == 99 and len(full.sweep.values["lr"]) == 11

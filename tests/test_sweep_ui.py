@@ -9,9 +9,9 @@ import os
 import time
 
 
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.core.sweep_stats import bands, sensitivity, sweep_rows
-from sgd_tui.core.trials import run_trial
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
+from sgd_tui.core.sweep.trials import run_trial
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.main import MainScreen

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from fashion_data import make_fashion_dir, run_cli
-from sgd_tui.core.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, load_fashion_mnist, raw_dir
+from sgd_tui.core.objectives.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, load_fashion_mnist, raw_dir
 
 
 def test_synthetic_data_writes_the_four_files_and_a_marker(tmp_path, monkeypatch, capsys):

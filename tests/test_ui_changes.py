@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from sgd_tui.core.engine import Runner
-from sgd_tui.core.scenario import load_scenario
-from sgd_tui.core.scenario_toml import scenario_to_toml
-from sgd_tui.headless import replay
+from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.scenario.parse import load_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
+from sgd_tui.replay.run import replay
 from sgd_tui.ui.session import Session, Shared
-from sgd_tui.ui.worker import Driver, DriverIdle, Progress
+from sgd_tui.ui.jobs.worker import Driver, DriverIdle, Progress
 
 
 def _wait(cond, timeout=20.0):
@@ -135,7 +135,7 @@ def test_the_theory_follows_a_change_at_once_without_another_step():
 def test_the_sharpness_limit_line_follows_a_change_at_once():
     """A run measuring λmax: after a change the selected run's limit line is the new α, β's, before the
     next measurement; the formula follows a momentum that appears."""
-    from sgd_tui.core.theory import lambda_limit
+    from sgd_tui.core.theory.quadratic import lambda_limit
     from sgd_tui.ui.widgets.netplots import SharpnessPlot, SharpRun
 
     s = Session(Shared("mlp_regression", {"hidden": 8, "n_samples": 24, "degree": 3},
@@ -172,7 +172,7 @@ def test_an_automatic_label_keeps_naming_the_start_values_after_a_change():
     s = Session(Shared("quadratic", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
     r = s.add(s.make_spec("sgd", {"lr": 0.01}, {}))
     label = r.spec.label
-    from sgd_tui.core.progress import RunProgress
+    from sgd_tui.core.run.progress import RunProgress
 
     r.progress = RunProgress("paused", step=20)
     assert s.edit(r, "sgd", {**r.hyper_now, "lr": 0.1}, {}, label) == ""
@@ -183,7 +183,7 @@ def test_other_edits_reset_and_keep_the_changes():
     s = Session(Shared("quadratic", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
     r = s.add(s.make_spec("sgd", {"lr": 0.01, "momentum": 0.5}, {}, "mine"))
     r.spec = r.spec.with_changes(changes=[(10, {"lr": 0.05})])
-    from sgd_tui.core.progress import RunProgress
+    from sgd_tui.core.run.progress import RunProgress
 
     r.progress = RunProgress("paused", step=20)
     assert r.hyper_now["lr"] == 0.05

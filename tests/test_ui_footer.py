@@ -5,7 +5,7 @@ import torch  # noqa: F401  - imported up front, as the app's workers would, so 
 from textual.widgets import Footer, Select
 from textual.widgets._footer import FooterKey
 
-from sgd_tui.core.scenario import load_scenario
+from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import session_from_scenario
 from sgd_tui.ui.widgets.footer import KeyFooter

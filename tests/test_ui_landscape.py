@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch  # noqa: F401  - imported up front, as the app's workers would
 
-import sgd_tui.core.landscape as landscape_core
-from sgd_tui.core.landscape import compute_landscape
+import sgd_tui.core.maps.landscape as landscape_core
+from sgd_tui.core.maps.landscape import compute_landscape
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared
 
@@ -57,7 +57,7 @@ async def test_d_switches_to_random_directions_around_the_selected_run(tmp_path)
         await pilot.press("D")
         await settle(pilot)
         # saved (w), the app's landscape settings are the scenario's [landscape] table
-        from sgd_tui.core.scenario import load_scenario
+        from sgd_tui.core.scenario.parse import load_scenario
 
         saved = load_scenario(app.save_to(tmp_path / "saved.toml"))
         assert saved.landscape["mode"] == "random" and saved.landscape["runs"] == [label]  # the slice shown last

@@ -4,7 +4,7 @@ without stale text, the start marks before the first step (Textual Pilot, by key
 import pytest
 import torch  # noqa: F401  - imported up front, as the app's workers would, so presses stay fast
 
-from sgd_tui.core.scenario import load_scenario
+from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import session_from_scenario
 from sgd_tui.ui.widgets.legend import legend_lines

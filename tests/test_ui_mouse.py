@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from sgd_tui.plotting.raster import cell_to_data, zoom_window
 from sgd_tui.ui.app import SgdApp
-from sgd_tui.core.scenario import load_scenario
+from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
 from sgd_tui.ui.widgets.plots import LossPlot, TrajectoryPlot
 from sgd_tui.ui.widgets.theory_panel import TheoryPanel

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch  # noqa: F401  - imported once up front, as the app's workers would, so presses stay fast
 
-from sgd_tui.core.landscape import compute_landscape
-from sgd_tui.core.objectives import get_objective
-from sgd_tui.core.theory import lambda_limit
+from sgd_tui.core.maps.landscape import compute_landscape
+from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.theory.quadratic import lambda_limit
 from sgd_tui.plotting.netseries import SharpnessSeries, limit_formula
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared
@@ -144,7 +144,7 @@ async def test_new_keys_in_help_and_budget_form_draws_the_sharpness_keys():
 
 
 def test_sharpness_series_bounded_and_x_axes():
-    from sgd_tui.core.records import SharpnessRecord
+    from sgd_tui.core.run.records import SharpnessRecord
 
     s = SharpnessSeries(capacity=8)
     s.extend(SharpnessRecord(k, 10 * k, 0.5 * k, float(k), 2.0) for k in range(20))

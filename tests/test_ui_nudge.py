@@ -7,11 +7,11 @@ import math
 import pytest
 import torch  # noqa: F401  - imported up front, as the app's workers would
 
-from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.params import Param
-from sgd_tui.core.runspec import BUDGET_PARAMS
-from sgd_tui.core.scenario import parse_scenario
-from sgd_tui.core.scenario_toml import scenario_to_toml
+from sgd_tui.core.run.spec import BUDGET_PARAMS
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.nudge import LR_FACTOR, nudge, nudge_text
 from sgd_tui.ui.session import Session, Shared

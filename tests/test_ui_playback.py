@@ -1,8 +1,8 @@
-"""Play, pause, single steps and speed (sgd_tui.ui.playback), without a screen: the driver thread is not
+"""Play, pause, single steps and speed (sgd_tui.ui.jobs.playback), without a screen: the driver thread is not
 started (a fake run_worker records the request), so every assertion is about the runs' controls."""
 
-from sgd_tui.core.progress import RunProgress
-from sgd_tui.ui.playback import DEFAULT_SPEED, SPEEDS, Playback, next_speed
+from sgd_tui.core.run.progress import RunProgress
+from sgd_tui.ui.jobs.playback import DEFAULT_SPEED, SPEEDS, Playback, next_speed
 from sgd_tui.ui.session import Session, Shared
 
 

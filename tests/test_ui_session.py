@@ -3,7 +3,7 @@
 import pytest
 
 from sgd_tui.core.params import ParamError
-from sgd_tui.core.progress import RunProgress
+from sgd_tui.core.run.progress import RunProgress
 from sgd_tui.ui.session import Session, Shared, default_session, run_settings_for
 
 
@@ -76,7 +76,7 @@ def test_default_session_is_one_run_that_does_not_diverge():
 
 
 def test_runs_with_their_own_objective_keep_it_through_shared_edits():
-    from sgd_tui.core.scenario import load_scenario
+    from sgd_tui.core.scenario.parse import load_scenario
     from sgd_tui.ui.session import session_from_scenario
 
     s = session_from_scenario(load_scenario("gd-vs-newton"))

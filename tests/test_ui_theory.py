@@ -4,9 +4,9 @@ meter's class follows the stability, and the (α, β) map draws for momentum met
 import pytest
 import torch  # noqa: F401  - imported up front so key presses stay fast
 
-from sgd_tui.core.engine import Control, Runner
-from sgd_tui.core.rate_map import rate_map_grid
-from sgd_tui.core.theory import dynamics, local_model, theory_of_runner
+from sgd_tui.core.run.engine import Control, Runner
+from sgd_tui.core.theory.rate_map import rate_map_grid
+from sgd_tui.core.theory.quadratic import dynamics, local_model, theory_of_runner
 from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared
@@ -92,7 +92,7 @@ async def test_adaptive_method_says_no_closed_form_and_shows_its_effective_step(
 
 
 def test_rate_map_marks_the_run_and_the_optimum_where_rho_says():
-    from sgd_tui.core.objectives import get_objective, validate_options
+    from sgd_tui.core.objectives.registry import get_objective, validate_options
 
     opts, _ = validate_options("quadratic", {"condition": 100.0})
     model = local_model(get_objective("quadratic").build(opts), objective="quadratic", options=opts)
@@ -116,7 +116,7 @@ def test_rate_map_marks_the_run_and_the_optimum_where_rho_says():
 
 
 async def test_b_draws_the_basins_of_the_selected_run_under_the_paths_and_recomputes_on_an_edit():
-    from sgd_tui.core.basins import basin_map
+    from sgd_tui.core.maps.basins import basin_map
     from sgd_tui.plotting.basinpaint import BASIN_COLORS, basin_legend
     from sgd_tui.ui.widgets.plot_area import PlotArea
 

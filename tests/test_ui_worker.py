@@ -1,13 +1,13 @@
-"""The training driver without any UI: pacing, single steps, failures, removal (sgd_tui.ui.worker)."""
+"""The training driver without any UI: pacing, single steps, failures, removal (sgd_tui.ui.jobs.worker)."""
 
 import threading
 import time
 
 import pytest
 
-from sgd_tui.core.engine import Runner
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.ui.session import Session, Shared
-from sgd_tui.ui.worker import Driver, DriverIdle, Progress
+from sgd_tui.ui.jobs.worker import Driver, DriverIdle, Progress
 
 
 def session(*hypers, steps=200):

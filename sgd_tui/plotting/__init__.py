@@ -1,4 +1,4 @@
-"""The plotting layer, shared by the app (``sgd_tui.ui``) and the headless replay (``sgd_tui.headless``).
+"""The plotting layer, shared by the app (``sgd_tui.ui``) and the headless replay (``sgd_tui.replay.run``).
 
 Everything that decides *what* a plot shows lives here, as plain functions on numbers and arrays; the
 Textual widgets in ``sgd_tui.ui.widgets`` only turn the results into Strips, and the replay into text.

@@ -1,6 +1,6 @@
 """Per-run data of the network views (no Textual): the λmax measurements and a slice's paths as arrays.
 
-:class:`SharpnessSeries` holds a run's :class:`~sgd_tui.core.records.SharpnessRecord` stream in bounded
+:class:`SharpnessSeries` holds a run's :class:`~sgd_tui.core.run.records.SharpnessRecord` stream in bounded
 memory (when ``capacity`` is reached every other measurement is dropped, the first and the newest kept),
 with the x values the loss plot uses (step, samples, epoch = samples / n, time) so both plots share an
 axis. :class:`PathSeries` is a projected path ((a, b) per kept snapshot) in the shape the trajectory
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sgd_tui.core.records import SharpnessRecord
+from sgd_tui.core.run.records import SharpnessRecord
 
 __all__ = ["SharpnessSeries", "PathSeries", "limit_formula"]
 
@@ -66,9 +66,9 @@ class SharpnessSeries:
 
 
 def limit_formula(optimizer: str, hyper: dict) -> str | None:
-    """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.sharpness`,
-    classified as :mod:`sgd_tui.core.theory` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
-    from sgd_tui.core.theory import _method
+    """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.theory.sharpness`,
+    classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
+    from sgd_tui.core.theory.quadratic import _method
 
     forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
     return forms.get(_method(optimizer, hyper)[0])

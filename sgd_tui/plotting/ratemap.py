@@ -1,6 +1,6 @@
 """The (α, β) map of a momentum method as a picture: ρ(α, β) in colour bands, two β rows per terminal row.
 
-The data is :func:`sgd_tui.core.rate_map.rate_map_grid` (ρ = the largest root modulus over the model's
+The data is :func:`sgd_tui.core.theory.rate_map.rate_map_grid` (ρ = the largest root modulus over the model's
 eigenvalues, columns α, rows β ascending). Here it becomes cells of ``▀`` whose foreground is the upper
 pixel (the larger β) and background the lower one (:func:`~sgd_tui.plotting.raster.half_block_cells`),
 top row = the largest β, as a plot reads. Colours: the heat palette in equal steps of ρ on [0, 1)

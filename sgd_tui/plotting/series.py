@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sgd_tui.core.records import EvalRecord, Record
+from sgd_tui.core.run.records import EvalRecord, Record
 
 __all__ = ["RunSeries", "X_KEYS"]
 

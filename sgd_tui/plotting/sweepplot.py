@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import plotext as plt
 
-from sgd_tui.core.sweep import value_text
-from sgd_tui.core.sweep_stats import SensitivitySeries, median
+from sgd_tui.core.sweep.grid import value_text
+from sgd_tui.core.sweep.stats import SensitivitySeries, median
 from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
 from sgd_tui.plotting.scales import tick_labels, value_axis

@@ -142,7 +142,7 @@ BASIN_LETTERS = "ABCDEFGHJKLNPQRTUVWYZ"  # one per minimum (cycled); x = diverge
 
 
 def basin_plot(b, *, title: str, width: int = 100, height: int = 34) -> str:
-    """A basin map (:class:`sgd_tui.core.basins.BasinMap`) as text: each canvas cell shows the letter of the
+    """A basin map (:class:`sgd_tui.core.maps.basins.BasinMap`) as text: each canvas cell shows the letter of the
     minimum its nearest start reached (``x`` diverged, ``.`` not converged) and ``*`` the minima; the legend
     gives each letter's minimum and share of the starts."""
     bounds = b.bounds

@@ -18,7 +18,7 @@ from textual.markup import escape
 from textual.screen import Screen
 
 from sgd_tui.core.text import file_stem, safe_text
-from sgd_tui.ui.background import DaemonExecutor
+from sgd_tui.ui.jobs.background import DaemonExecutor
 from sgd_tui.ui.screens.dialogs import AskScreen, ScenarioPicker
 from sgd_tui.ui.screens.main import MainScreen
 from sgd_tui.ui.session import Session, default_session, session_from_scenario
@@ -72,7 +72,7 @@ class SgdApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
-        from sgd_tui.core.scenario import find_scenarios
+        from sgd_tui.core.scenario.parse import find_scenarios
 
         for name, _path, title in find_scenarios():
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
@@ -80,7 +80,7 @@ class SgdApp(App):
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
 
     def action_open_scenario(self) -> None:
-        from sgd_tui.core.scenario import find_scenarios
+        from sgd_tui.core.scenario.parse import find_scenarios
 
         def picked(name: str | None) -> None:
             if name:
@@ -90,7 +90,7 @@ class SgdApp(App):
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
-        from sgd_tui.core.scenario import ScenarioError, load_scenario
+        from sgd_tui.core.scenario.parse import ScenarioError, load_scenario
 
         try:
             scenario = load_scenario(name)
@@ -110,7 +110,7 @@ class SgdApp(App):
         loaded scenario's tables kept; ``notes`` gets what changed in them). The text is read back first:
         a file that would not load is not written (ValueError)."""
         from sgd_tui.core.errors import ScenarioError
-        from sgd_tui.core.scenario import parse_scenario, scenario_to_toml
+        from sgd_tui.core.scenario.parse import parse_scenario, scenario_to_toml
 
         path = Path(path)
         text = scenario_to_toml(self.main.session.to_scenario(notes))
@@ -145,7 +145,7 @@ class SgdApp(App):
 
 
 def run_app(scenario=None, monochrome: bool = False) -> int:
-    """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.Scenario`), then end the
+    """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.parse.Scenario`), then end the
     process with the app's exit code.
 
     The process ends with ``os._exit`` once the terminal is restored and the output flushed: the

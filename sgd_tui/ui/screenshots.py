@@ -5,7 +5,7 @@ picture is taken (every run finished or paused first, so the picture is the same
 The snapshot tests use the same views.
 
 The FashionMNIST view trains on synthetic data in the FashionMNIST file format
-(:func:`sgd_tui.core.data.write_fashion_like`) when the real files are not on the machine: the picture
+(:func:`sgd_tui.core.objectives.data.write_fashion_like`) when the real files are not on the machine: the picture
 shows the app's layout for a data set, not real FashionMNIST results.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sgd_tui.core.scenario import load_scenario, with_overrides
+from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
 
@@ -70,7 +70,7 @@ def step_app() -> SgdApp:
 
 
 def fashion_app(data_dir: str | None = None) -> SgdApp:
-    from sgd_tui.core.data import write_fashion_like
+    from sgd_tui.core.objectives.data import write_fashion_like
 
     root = data_dir or tempfile.mkdtemp(prefix="sgd-tui-shots-")
     write_fashion_like(Path(root), n_train=2000, n_test=500, seed=0)

@@ -9,7 +9,7 @@ Plain Python (no widgets), so the rules are testable on their own:
 * a run's spec is always valid: the forms validate each value with its registry Param before it
   reaches a spec; a run whose form holds an invalid value carries the message in ``invalid`` and cannot
   start;
-* changing what a run computes resets it (a fresh driver :class:`~sgd_tui.ui.worker.Slot` and series).
+* changing what a run computes resets it (a fresh driver :class:`~sgd_tui.ui.jobs.worker.Slot` and series).
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sgd_tui.core.changes import add_change, change_marks, changeable, show_value
-from sgd_tui.core.objectives import get_objective, validate_options
-from sgd_tui.core.optimizers import get_optimizer, validate_hyperparameters
+from sgd_tui.core.optim.changes import add_change, change_marks, changeable, show_value
+from sgd_tui.core.objectives.registry import get_objective, validate_options
+from sgd_tui.core.optim.registry import get_optimizer, validate_hyperparameters
 from sgd_tui.core.params import ParamError
-from sgd_tui.core.progress import RunProgress
-from sgd_tui.core.runspec import SEED, RunSpec
-from sgd_tui.core.scenario import Scenario, scenario_from_runs
-from sgd_tui.core.scenario_maps import kept_tables
-from sgd_tui.core.view import default_view
-from sgd_tui.core.settings import RUN_DEFAULTS, default_budget, run_settings_for
+from sgd_tui.core.run.progress import RunProgress
+from sgd_tui.core.run.spec import SEED, RunSpec
+from sgd_tui.core.scenario.parse import Scenario, scenario_from_runs
+from sgd_tui.core.scenario.maps import kept_tables
+from sgd_tui.core.scenario.view import default_view
+from sgd_tui.core.run.settings import RUN_DEFAULTS, default_budget, run_settings_for
 from sgd_tui.core.text import safe_text, unique_label, unique_labels
 from sgd_tui.plotting.netseries import SharpnessSeries
 from sgd_tui.plotting.series import RunSeries
-from sgd_tui.ui.worker import RunUpdate, Slot
+from sgd_tui.ui.jobs.worker import RunUpdate, Slot
 
 __all__ = ["Shared", "RunEntry", "Session", "PALETTE", "default_budget", "run_settings_for"]
 

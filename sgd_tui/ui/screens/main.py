@@ -1,12 +1,12 @@
 """The main view: setup panel, one legend, plots and the scenario's story, teaching aids and the runs
 table, driven by keys (the layout and view keys are :mod:`.layout`'s).
 
-Threads (design §2): one :class:`~sgd_tui.ui.worker.Driver` runs in a Textual thread worker (started and
-paced by :class:`~sgd_tui.ui.playback.Playback`) and posts :class:`~sgd_tui.ui.worker.Progress`; this
+Threads (design §2): one :class:`~sgd_tui.ui.jobs.worker.Driver` runs in a Textual thread worker (started and
+paced by :class:`~sgd_tui.ui.jobs.playback.Playback`) and posts :class:`~sgd_tui.ui.jobs.worker.Progress`; this
 screen routes each update to its run (the run's series grows) and a single 5 Hz timer redraws what
 changed: plots, table cells, teaching aids, status line. Building a preview of the objective (for the
 heat map, in :class:`~sgd_tui.ui.widgets.plot_area.PlotArea`) and finding devices import torch, so they
-run in thread workers too (:mod:`sgd_tui.ui.background`), and the first frame never waits for torch.
+run in thread workers too (:mod:`sgd_tui.ui.jobs.background`), and the first frame never waits for torch.
 
 The screen wires the widgets to the :class:`~sgd_tui.ui.session.Session` (the rules); keys: :mod:`.keys`.
 """
@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from sgd_tui.ui.background import DevicesFound, find_devices
-from sgd_tui.ui.playback import Playback
+from sgd_tui.ui.jobs.background import DevicesFound, find_devices
+from sgd_tui.ui.jobs.playback import Playback
 from sgd_tui.ui.session import RunEntry, Session
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
@@ -34,7 +34,7 @@ from sgd_tui.ui.widgets.status_line import StatusLine
 from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.teaching import TeachingPanel
 from sgd_tui.ui.widgets.theory_panel import TheoryPanel
-from sgd_tui.ui.worker import DriverIdle, Progress
+from sgd_tui.ui.jobs.worker import DriverIdle, Progress
 from sgd_tui.ui.screens.keys import MAIN_BINDINGS
 from sgd_tui.ui.screens.actions import MoreActions
 from sgd_tui.ui.screens.netview import NetViewActions

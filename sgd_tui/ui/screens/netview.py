@@ -2,7 +2,7 @@
 switches its directions, U sets how often it follows the training).
 
 A mixin of :class:`~sgd_tui.ui.screens.main.MainScreen` (which keeps the session, the playback and the
-plot area). The slice is computed in a thread worker (:mod:`sgd_tui.ui.landscape_job`), one at a time: a
+plot area). The slice is computed in a thread worker (:mod:`sgd_tui.ui.jobs.landscape`), one at a time: a
 new request cancels the one under way (Textual's exclusive worker group; the job asks ``cancelled()``
 before every grid point, so it ends within one point), and the plot area drops an answer to an older
 request. A job also ends as soon as the screen shows another session (a scenario opened) or the app quits
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from sgd_tui.ui.landscape_job import landscape_job, make_request
+from sgd_tui.ui.jobs.landscape import landscape_job, make_request
 from sgd_tui.ui.screens.dialogs import AskScreen
 
 __all__ = ["NetViewActions"]
@@ -41,7 +41,7 @@ class NetViewActions:
 
     def landscape_settings(self) -> dict:
         """The session's [landscape] settings (made from the defaults the first time a key changes them)."""
-        from sgd_tui.core.runspec import LANDSCAPE_PARAMS
+        from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 
         shared = self.session.shared
         if shared.landscape is None:
@@ -131,7 +131,7 @@ class NetViewActions:
     def action_landscape_every(self) -> None:
         """U: ask N, the steps of the selected run between two slices while it trains (empty: only on L)."""
         from sgd_tui.core.params import ParamError
-        from sgd_tui.core.runspec import LANDSCAPE_PARAMS
+        from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 
         param = next(p for p in LANDSCAPE_PARAMS if p.name == "refresh_every")
         now = (self.session.shared.landscape or {}).get("refresh_every")

@@ -5,9 +5,9 @@ per finished trial and the workers in use), the trials table (one row per trial 
 label, status, steps, final and best training loss, test accuracy, time), then the seed bands of one run
 (median and p10-p90 over seeds per configuration, x = step / samples / epoch) beside the sensitivity plot
 (a metric against one swept key, log x for lr, diverged trials at the top, every seed's value). Both plots
-are the headless replay's (:mod:`sgd_tui.plotting.sweepplot`), computed by :mod:`sgd_tui.core.sweep_stats`.
+are the headless replay's (:mod:`sgd_tui.plotting.sweepplot`), computed by :mod:`sgd_tui.core.sweep.stats`.
 
-The trials run in worker processes (:mod:`sgd_tui.ui.sweep_job`); the screen only collects finished
+The trials run in worker processes (:mod:`sgd_tui.ui.jobs.sweep`); the screen only collects finished
 trials and redraws, at most every ``REDRAW_S``. Leaving the view or quitting stops the sweep without
 waiting for it: the pool stops its running trials within a chunk in the background.
 """
@@ -24,13 +24,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from sgd_tui.core.engine import Control
-from sgd_tui.core.scenario import Scenario
+from sgd_tui.core.run.engine import Control
+from sgd_tui.core.scenario.parse import Scenario
 from sgd_tui.core.text import safe_text
-from sgd_tui.core.sweep_stats import bands, sensitivity, sweep_rows
-from sgd_tui.core.trials import TrialOutcome, default_workers, trial_threads
+from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
+from sgd_tui.core.sweep.trials import TrialOutcome, default_workers, trial_threads
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
-from sgd_tui.ui.sweep_job import Mailbox, SweepEnded, TrialsFinished, run_sweep
+from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
 from sgd_tui.ui.screens.dialogs import HelpScreen
@@ -215,7 +215,7 @@ class SweepScreen(Screen):
 
     def x_axes(self, band_rows) -> list[str]:
         """step, and samples and epoch where the trials have data sets (a 2-D objective has no samples)."""
-        from sgd_tui.core.objectives import get_objective
+        from sgd_tui.core.objectives.registry import get_objective
 
         data = any(get_objective(o).has_data for o in {t.spec.objective for t in self.sweep.trials})
         return [x for x in X_AXES if x == "step" or data and (x == "samples" or any(

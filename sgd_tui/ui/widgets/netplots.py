@@ -1,11 +1,11 @@
 """The network views: λmax against the stability limit, and a loss-landscape slice with the runs' paths.
 
 :class:`SharpnessPlot` draws each run's λmax (the largest eigenvalue of the training loss's Hessian,
-measured every ``budget.sharpness_every`` steps by :mod:`sgd_tui.core.sharpness`) against the loss plot's
+measured every ``budget.sharpness_every`` steps by :mod:`sgd_tui.core.theory.sharpness`) against the loss plot's
 x axis, and the selected run's stability limit as a dashed horizontal line in its colour: on a quadratic with curvature
 λ, GD is stable iff α·λ < 2, so the limit is 2/α (GD, SGD), 2(1+β)/α (heavy ball, torch SGD momentum) or
 (2+2β)/((1+2β)α) (Nesterov); the value is the one the engine recorded with each measurement (from
-:func:`sgd_tui.core.theory.lambda_limit` at the step's α, so a schedule bends the line).
+:func:`sgd_tui.core.theory.quadratic.lambda_limit` at the step's α, so a schedule bends the line).
 
 :class:`LandscapePlot` is the trajectory plot with a slice for its surface: the heat map is the training
 loss R(θ(a, b)) on the slice's grid (bilinear between grid nodes, drawn by the same heat-map code as the

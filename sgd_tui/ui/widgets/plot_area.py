@@ -6,8 +6,8 @@ which plots show) and the objectives' minimum values f* (found off the UI thread
 the same run list; the screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which
 plots show is a CSS class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the
 loss, when the budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test
-metrics; the slice is computed by :mod:`~sgd_tui.ui.landscape_job`, see :mod:`.netplots`). The surface
-under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.background.build_surface` imports
+metrics; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
+under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.jobs.background.build_surface` imports
 torch), so the first frame never waits for it.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from sgd_tui.core.objectives import get_objective
+from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.plotting.series import X_KEYS
-from sgd_tui.ui.background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
-from sgd_tui.ui.landscape_job import LandscapeReady
+from sgd_tui.ui.jobs.background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
+from sgd_tui.ui.jobs.landscape import LandscapeReady
 from sgd_tui.ui.session import RunEntry
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot

@@ -25,8 +25,8 @@ class StatusLine(Static):
 
     def synthetic_data(self, session: Session) -> bool:
         """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there)."""
-        from sgd_tui.core.data import is_synthetic
-        from sgd_tui.core.objectives import get_objective
+        from sgd_tui.core.objectives.data import is_synthetic
+        from sgd_tui.core.objectives.registry import get_objective
 
         found = False
         for r in session.runs:

@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from sgd_tui.core.optimizers import get_optimizer
+from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.text import safe_text
 from sgd_tui.ui.session import RunEntry
 from sgd_tui.ui.widgets.runs_table import fmt_num

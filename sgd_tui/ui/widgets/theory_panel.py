@@ -1,7 +1,7 @@
 """The theory panel: the lecture's step-size theory for the selected run, live (2-D objectives).
 
-The numbers are :class:`sgd_tui.core.theory.Theory` of the run at its latest point, computed in the
-driver thread each round that moved the run (:mod:`sgd_tui.ui.worker`) — this widget only formats them:
+The numbers are :class:`sgd_tui.core.theory.quadratic.Theory` of the run at its latest point, computed in the
+driver thread each round that moved the run (:mod:`sgd_tui.ui.jobs.worker`) — this widget only formats them:
 
 * the local quadratic model: the Hessian H, λmin ≤ λmax, κ = λmax/λmin, "exact" or "local", and the
   saddle / maximum warning (the closed forms do not apply);
@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from sgd_tui.core.rate_map import rate_map_grid
+from sgd_tui.core.theory.rate_map import rate_map_grid
 from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from sgd_tui.ui.widgets.runs_table import fmt_num
 

@@ -1,0 +1,428 @@
+"""``sgd-tui --scenario NAME --headless``: replay a scenario with no UI and write its results.
+
+Every run goes through :class:`sgd_tui.core.run.engine.Runner`, the code the app uses, one run after
+another, in chunks of about a quarter of a second: after each chunk the new rows are appended to
+``metrics.csv`` (and ``eval.csv``) and flushed, so an interrupted replay loses nothing, and the progress
+line on stderr is updated (a bar on a terminal, a plain line every few seconds otherwise).
+
+Output (design §5): metrics.csv, eval.csv (dataset objectives that evaluate), summary.json (per 2-D run
+also the ``theory`` at its start and end), scenario.toml (the resolved scenario: replaying it gives the
+same numbers), loss.txt and, for 2-D objectives, trajectory.txt; with ``[basins]`` basin.csv and
+basins.txt (:mod:`sgd_tui.replay.theory`). Floats are written with ``repr`` so two replays are
+identical apart from ``time_s``.
+
+Ctrl+C or SIGTERM stops the current run within one step (the first signal only asks the runner to stop),
+writes everything with the unfinished runs ``stopped`` and returns 130. The folder is one replay's
+(:mod:`sgd_tui.replay.results_dir`: refused when it holds results unless ``force``, locked while written, whole
+rows on a full disk, nothing left when the first run cannot start). Never imports textual.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from sgd_tui import exit_codes
+from sgd_tui.core.run.engine import Control, Runner, drive
+from sgd_tui.core.objectives.data import is_synthetic
+from sgd_tui.core.errors import SetupError
+from sgd_tui.core.objectives.registry import PRECISIONS, get_objective
+from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.run.records import EvalRecord, Record, RunResult, SharpnessRecord
+from sgd_tui.core.scenario.parse import Scenario, scenario_to_toml
+from sgd_tui.core.run.settings import effective_batch
+from sgd_tui.replay.landscape import write_landscape
+from sgd_tui.replay.theory import theory_end, theory_start, write_basins
+from sgd_tui.core.text import safe_text
+from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
+
+__all__ = ["replay", "default_out_dir", "lecture_title"]
+
+
+def default_out_dir(s: Scenario) -> Path:
+    """``runs/<name>-<YYYYmmdd-HHMMSS>/`` under the current directory."""
+    return Path("runs") / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _json_safe(v: Any) -> Any:
+    """JSON has no inf/NaN: they become null (the run's status says why)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+class _Progress:
+    """A one-line bar on a terminal; plain lines (at most one per ``every`` seconds per run) otherwise."""
+
+    def __init__(self, stream: IO[str] | None, n_runs: int, every: float = 5.0):
+        self.stream = stream
+        self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+        self.n = n_runs
+        self.every = every
+        self._last = 0.0
+
+    def _columns(self) -> int:
+        """The terminal's width, so the bar never wraps (a wrapped line cannot be redrawn with \\r)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return 80
+
+    def _say(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def update(self, i: int, runner: Runner) -> None:
+        done, total = runner.step, max(1, runner.total_steps)
+        loss = "" if runner.last_loss is None else f"  loss {runner.last_loss:.4g}"
+        head = f"run {i + 1}/{self.n} {safe_text(runner.spec.label, newlines=False)}"
+        if self.tty:
+            width = 24
+            fill = int(width * done / total)
+            line = f"{head} [{'#' * fill}{'-' * (width - fill)}] {done}/{total}{loss}"
+            self._say(f"\r\x1b[2K{line[:self._columns() - 1]}")
+        elif time.monotonic() - self._last >= self.every:
+            self._last = time.monotonic()
+            self._say(f"{head}: step {done}/{total}{loss}\n")
+
+    def finished(self, i: int, result: RunResult) -> None:
+        loss = "" if result.final_loss is None else f", final loss {result.final_loss:.6g}"
+        extra = f" at step {result.diverged_step}" if result.diverged_step is not None else ""
+        msg = f": {safe_text(result.message)}" if result.message else ""
+        label = safe_text(result.label, newlines=False)
+        self._say(("\r\x1b[2K" if self.tty else "") + f"run {i + 1}/{self.n} {label}: {result.status}"
+                  f"{extra} after {result.steps} steps{loss} ({result.time_s:.2f} s){msg}\n")
+        self._last = 0.0
+
+    def note(self, text: str) -> None:
+        """A line of text (from a file or the command line: made safe here)."""
+        self._say(("\r\x1b[2K" if self.tty else "") + safe_text(text) + "\n")
+
+
+class _Signals:
+    """Ctrl+C (SIGINT) and SIGTERM during a replay: the first asks the runner to stop within one step (the
+    results are written with the unfinished runs ``stopped``, so a ``nohup`` run killed on a server ends
+    with complete files); a second one while a run steps interrupts the step at once; while the results
+    are being written (``finishing``) further signals are ignored, so the files are whole."""
+
+    def __init__(self, control: Control):
+        self.control = control
+        self.finishing = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.finishing:
+            return
+        if self.control.stopped:
+            raise KeyboardInterrupt
+        self.control.stop()
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _stop_on_sigint(control: Control):
+    """The replay's signal rule (:class:`_Signals`: SIGINT and SIGTERM) for loops that write as they go."""
+    with _Signals(control):
+        yield
+
+
+_STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (not of import time)
+
+
+def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = _STDERR,
+           chunk_seconds: float = 0.25, control: Control | None = None, workers: int | None = None,
+           ray_address: str | None = None, force: bool = False) -> int:
+    """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
+    0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``) or the
+    results could not be written, 130 interrupted (SIGINT or SIGTERM), 1 a run ended in an internal error.
+    ``progress=None`` is silent. A folder that already holds results is refused unless ``force``
+    (OutputError, as is a folder locked by another replay: see :mod:`sgd_tui.replay.results_dir`). A sweep
+    scenario runs its trials with :func:`sgd_tui.replay.sweep.replay_sweep` (``workers``, ``ray_address``)."""
+    if progress is _STDERR:
+        progress = sys.stderr
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
+    if scenario.sweep is not None:
+        from sgd_tui.replay.sweep import replay_sweep
+
+        folder = open_results_dir(out, force)  # one replay per folder, locked, for sweeps too
+        try:
+            return replay_sweep(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
+                                control=control)
+        finally:
+            folder.release()
+    if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
+        from sgd_tui.core.run.devices import set_training_threads
+
+        set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
+    folder = open_results_dir(out, force)
+    try:
+        return _replay(scenario, folder, _Progress(progress, len(scenario.runs)), chunk_seconds,
+                       control or Control())
+    finally:
+        folder.release()
+
+
+def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: float, control: Control) -> int:
+    write_whole(folder.file("scenario.toml"), scenario_to_toml(s))
+    writer = ResultWriter(folder)
+    results: list[tuple[dict, RunResult]] = []
+    runners: list[Runner] = []
+    code = exit_codes.OK
+    failure: OutputError | None = None
+    with _Signals(control) as signals:
+        runner = None
+        try:
+            for i, spec in enumerate(s.runs):
+                meta = {"optimizer": spec.optimizer, "objective": spec.objective}
+                if "precision" in spec.objective_options:  # the arithmetic, and whether it is the lecture's
+                    meta["precision"] = PRECISIONS[spec.objective_options["precision"]]
+                if control.stopped or code != exit_codes.OK:
+                    results.append((meta, RunResult(spec.label, status="stopped", message="not started")))
+                    continue
+                runner = None
+                try:
+                    runner = Runner(spec)
+                except SetupError as e:
+                    bar.note(f"sgd-tui: error: run {spec.label!r}: {e}")
+                    results.append((meta, RunResult(spec.label, status="error", message=str(e))))
+                    code = exit_codes.BAD_INPUT
+                    continue
+                runners.append(runner)
+                _warn_big(runner, bar)
+                meta["device"] = str(runner.device)
+                if runner.info.has_data and is_synthetic(spec.objective_options.get("data_dir")):
+                    meta["synthetic_data"] = True  # numbers on sgd-tui --synthetic-data, not FashionMNIST
+                if runner.device_note:
+                    meta["device_note"] = runner.device_note
+                    bar.note(f"sgd-tui: note: run {spec.label!r}: {runner.device_note}")
+                start_theory = theory_start(runner)
+                try:
+                    if runner.initial_record is not None:
+                        writer.write(spec.label, [runner.initial_record], [])
+                    _run(runner, control, writer, bar, i, chunk_seconds)
+                except OutputError as e:  # the disk is full: what is written stays whole rows
+                    failure = e
+                    control.stop()
+                    runner.stop()
+                result = runner.final_result()
+                if start_theory is not None:
+                    history = writer.series.get(spec.label)
+                    end_theory = theory_end(runner, history.records() if history is not None else [])
+                    meta["theory"] = {"start": start_theory, "end": end_theory}
+                if result.status == "error" and code == exit_codes.OK:
+                    code = exit_codes.INTERNAL
+                results.append((meta, result))
+                runner = None
+                bar.finished(i, result)
+            if s.basins is not None and runners and not control.stopped and code == exit_codes.OK:
+                bar.note("basin maps ...")
+                maps = write_basins(folder.path, s, runners, lambda: control.stopped)
+                for meta, r in results:
+                    if r.label in maps:
+                        meta["basins"] = maps[r.label]
+        except KeyboardInterrupt:  # a second signal outside a step
+            control.stop()
+            if runner is not None:
+                runner.stop()
+                results.append(({"optimizer": runner.spec.optimizer, "objective": runner.spec.objective,
+                                 "device": str(runner.device)}, runner.final_result()))
+            results += [({"optimizer": r.optimizer, "objective": r.objective},
+                         RunResult(r.label, status="stopped", message="not started")) for r in s.runs[len(results):]]
+        finally:
+            signals.finishing = True
+            writer.close()
+        if code == exit_codes.BAD_INPUT and not runners:
+            folder.discard()  # nothing ran: no half-written folder
+            return code
+        if failure is not None:
+            code = exit_codes.BAD_INPUT
+        elif control.stopped and code == exit_codes.OK:
+            code = exit_codes.INTERRUPTED
+        landscape = None
+        try:
+            if s.landscape is not None and runners and code != exit_codes.BAD_INPUT:
+                landscape = write_landscape(folder.path, s, runners, bar)
+            _write_summary(folder, s, runners, results, writer, code, landscape)
+            _write_plots(folder, s, runners, writer)
+        except OutputError as e:
+            failure = failure or e
+            code = exit_codes.BAD_INPUT
+        if failure is not None:
+            bar.note(f"sgd-tui: error: {failure}")
+        elif runners:
+            bar.note(f"results in {folder.path}")
+    return code
+
+
+BIG_ROWS = 10_000_000  # ~1 GB of metrics.csv
+
+
+def _warn_big(runner: Runner, bar: _Progress) -> None:
+    """Say so when a budget logs more rows than anyone reads (memory stays bounded: see History)."""
+    rows = runner.total_steps // max(1, runner.log_every)
+    if rows > BIG_ROWS:
+        bar.note(f"sgd-tui: warning: run {runner.spec.label!r} logs about {rows:,} rows (~{rows // 10_000_000} GB "
+                 f"of metrics.csv); raise log_every in [budget] to log fewer")
+
+
+def _run(runner: Runner, control: Control, writer: ResultWriter, bar: _Progress, i: int,
+         chunk_seconds: float) -> None:
+    """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
+
+    def on_chunk(r: Runner, records: list[Record], evals: list[EvalRecord]) -> None:
+        writer.write(r.spec.label, records, evals)
+        bar.update(i, r)
+
+    def on_sharpness(r: Runner, rows: list[SharpnessRecord]) -> None:
+        writer.write_sharpness(r.spec.label, rows)
+
+    drive(runner, control, on_chunk, chunk_seconds, on_sharpness)
+
+
+def scenario_summary(s: Scenario) -> dict[str, Any]:
+    """summary.json's ``scenario``: the resolved scenario's metadata and runs (and a sweep's table)."""
+    out = {
+        "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
+        "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
+        "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
+                  "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings,
+                  **({"changes": [{"step": at, **values} for at, values in r.changes]} if r.changes else {})}
+                 for r in s.runs],
+    }
+    if s.sweep is not None:
+        out["sweep"] = s.sweep.to_table()
+    if getattr(s, "landscape", None) is not None:
+        out["landscape"] = dict(s.landscape)
+    return out
+
+
+def environment(s: Scenario, device: Any) -> dict[str, Any]:
+    """summary.json's environment: Python, platform, torch, sgd-tui, the device (a torch.device is
+    described with its name and threads) and the seed."""
+    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
+    torch = sys.modules.get("torch")  # a sweep's parent process need not import it (its workers did)
+    if torch is not None:
+        from sgd_tui.core.run.devices import device_description
+
+        env["torch"] = torch.__version__
+        env["device"] = device_description(device) if isinstance(device, torch.device) else device
+        env["torch_threads"] = torch.get_num_threads()  # 1 vs 2 threads differ by ~2e-7 relative
+    else:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            env["torch"] = version("torch")
+        except PackageNotFoundError:
+            env["torch"] = None
+        env["device"] = str(device)
+    from sgd_tui import __version__
+
+    env["sgd_tui"] = __version__
+    return env
+
+
+def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
+                   writer: ResultWriter, code: int, landscape: dict | None = None) -> None:
+    env = environment(s, runners[0].device if runners else s.device)
+    env["data"] = _data_used(runners)
+    runs = []
+    for meta, r in results:
+        d = {**r.to_dict(), **meta}
+        evals = writer.evals.get(r.label)
+        if evals:
+            d["test_loss"], d["test_accuracy"] = evals[-1].test_loss, evals[-1].test_accuracy
+        runs.append(d)
+    summary = {
+        "scenario": scenario_summary(s),
+        "environment": env,
+        "exit_code": code,
+        "runs": runs,
+    }
+    if landscape is not None:
+        summary["landscape"] = landscape
+    write_whole(folder.file("summary.json"), json.dumps(_json_safe(summary), indent=2) + "\n")
+
+
+def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
+    """The data sets the runs read: folder, real or synthetic, and the files' md5 (core.data.describe_data)."""
+    from sgd_tui.core.objectives.data import describe_data, resolve_data_dir
+
+    dirs = []
+    for r in runners:
+        if get_objective(r.spec.objective).kind == "dataset":
+            d = resolve_data_dir(r.spec.objective_options.get("data_dir"))
+            if d not in dirs:
+                dirs.append(d)
+    return [describe_data(d) for d in dirs]
+
+
+def lecture_title(spec) -> str:
+    """The lecture's plot title: ``Optimizer-SGD lr-0.001 mt-0.5 bs-16``."""
+    info = get_optimizer(spec.optimizer)
+    m = re.search(r"torch\.optim\.(\w+)", info.title)
+    name = m.group(1) if m else spec.optimizer.capitalize()
+    momentum = spec.hyper.get("momentum", spec.hyper.get("betas", (0,))[0])
+    bs = effective_batch(info, get_objective(spec.objective), spec.settings.get("batch_size"))
+    return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
+
+
+def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: ResultWriter) -> None:
+    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
+
+    by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
+    kept = {label: history.records() for label, history in writer.series.items()}
+    series = [(safe_text(label, newlines=False), [r.samples if by_samples else r.step for r in recs],
+               [r.loss for r in recs]) for label, recs in kept.items()]
+    one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
+    title = lecture_title(runners[0].spec) if one_dataset else s.title
+    synthetic = any(r.info.has_data and is_synthetic(r.spec.objective_options.get("data_dir")) for r in runners)
+    if synthetic:
+        title += " [SYNTHETIC data, not FashionMNIST]"
+    text = loss_plot(series, title=safe_text(title, newlines=False),
+                     xlabel="# of samples" if by_samples else "step", ylabel="training loss" if by_samples else "loss")
+    if synthetic:  # a long title may be left off by the plot: the first line says it too
+        text = "SYNTHETIC data (sgd-tui --synthetic-data), not FashionMNIST: these are not FashionMNIST results\n" + text
+    write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls
+
+    # trajectories: one panel per distinct 2-D objective (a scenario may compare objectives)
+    groups: dict[str, list[Runner]] = {}
+    for r in runners:
+        if r.problem.is_2d:
+            key = json.dumps([r.spec.objective, r.spec.objective_options], sort_keys=True, default=str)
+            groups.setdefault(key, []).append(r)
+    panels = []
+    for members in groups.values():
+        p = members[0].problem
+        info = get_objective(members[0].spec.objective)
+        paths = [(safe_text(r.spec.label, newlines=False), [x.x for x in kept.get(r.spec.label, [])],
+                  [x.y for x in kept.get(r.spec.label, [])]) for r in members]
+        xl, yl = ("w (slope)", "b (intercept)") if info.kind == "regression" else ("x", "y")
+        panels.append(trajectory_plot(paths, bounds=p.bounds, grid=p.grid, minima=p.minima, start=p.start,
+                                      title=f"{info.title} ({info.name}): paths of the runs", xlabel=xl,
+                                      ylabel=yl))
+    if panels:
+        write_whole(folder.file("trajectory.txt"), safe_text("\n".join(panels)))
