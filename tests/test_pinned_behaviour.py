@@ -132,3 +132,29 @@ def test_bands_drop_a_stopped_seed_after_its_last_record_and_count_a_diverged_on
     # {2, inf}: every quantile above the lowest interpolates towards inf, so it is inf (as numpy's)
     assert (rows[3].median, rows[3].p10, rows[3].p90) == (math.inf, math.inf, math.inf)
     assert np.percentile([2.0, math.inf], 10) == math.inf
+
+
+# ----------------------------------------------------------------------------------- fused step: maximize
+def test_fused_fashion_step_with_maximize_is_torch_optims_step_for_step(fashion_root):
+    """The engine's direct fused SGD step (core.fused_step) against torch.optim.SGD's own step on the same
+    model, data and batches, with maximize = True (gradient ascent): the same loss at every step and the
+    same weights after every chunk; and, as gradient ascent must, the training loss rises."""
+    import torch
+
+    from sgd_tui.core.fused_step import DirectSGDStep
+    from test_private_api_fallbacks import fashion_runner
+
+    hyper = {"lr": 0.01, "momentum": 0.9, "weight_decay": 1e-3, "maximize": True}
+    direct, plain = fashion_runner(fashion_root, hyper, steps=30), fashion_runner(fashion_root, hyper, steps=30)
+    assert isinstance(direct._step, DirectSGDStep)
+    plain._step = plain.optimizer.step  # torch.optim every step
+    while not direct.done:
+        a, b = direct.advance(1).records, plain.advance(1).records
+        assert [r.loss for r in a] == [r.loss for r in b], direct.step
+        assert torch.equal(direct.problem.flat.flat, plain.problem.flat.flat), direct.step
+    assert direct.step == 30 and direct._step.direct_steps == 29
+    # gradient ascent: with the same model a minimising run ends lower than the maximising one
+    descend = fashion_runner(fashion_root, {**hyper, "maximize": False}, steps=30)
+    while not descend.done:
+        descend.advance(10)
+    assert direct.last_loss > descend.last_loss
