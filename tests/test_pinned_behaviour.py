@@ -135,6 +135,7 @@ def test_bands_drop_a_stopped_seed_after_its_last_record_and_count_a_diverged_on
 
 
 # ----------------------------------------------------------------------------------- fused step: maximize
+@pytest.mark.usefixtures("one_torch_thread")
 def test_fused_fashion_step_with_maximize_is_torch_optims_step_for_step(fashion_root):
     """The engine's direct fused SGD step (core.fused_step) against torch.optim.SGD's own step on the same
     model, data and batches, with maximize = True (gradient ascent): the same loss at every step and the
@@ -158,3 +159,32 @@ def test_fused_fashion_step_with_maximize_is_torch_optims_step_for_step(fashion_
     while not descend.done:
         descend.advance(10)
     assert direct.last_loss > descend.last_loss
+
+
+# ----------------------------------------------------------------------------------- budget cut below a change
+@pytest.mark.parametrize("new_steps, kept", [(40, []), (30, []), (41, [40]), (100, [40, 60])])
+def test_a_budget_cut_drops_the_changes_it_no_longer_reaches_and_the_saved_file_loads(tmp_path, new_steps, kept):
+    """A change at step s applies after s steps, before step s + 1: a budget of s steps never reaches it, so
+    the run is the same without it, and a scenario file may not hold it (steps must be below the budget).
+    Cutting the budget to 40 must drop the change at 40 (and at 60); 41 keeps the one at 40."""
+    from core_helpers import run_to_end
+    from sgd_tui.core.scenario import parse_scenario
+    from sgd_tui.core.scenario_toml import scenario_to_toml
+    from sgd_tui.ui.session import Session, Shared
+
+    s = Session(Shared("rosenbrock", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
+    r = s.add(s.make_spec("sgd", {"lr": 1e-4, "momentum": 0.5}, {}, "mine"))
+    changes = [(40, {"lr": 2e-4}), (60, {"momentum": 0.9})]
+    r.reset(r.spec.with_changes(changes=changes))
+    s.set_shared(Shared("rosenbrock", {}, {"steps": new_steps, "log_every": 1}, 0, "cpu"))
+    assert [step for step, _ in r.spec.changes] == kept
+    path = tmp_path / "cut.toml"
+    path.write_text(scenario_to_toml(s.to_scenario()))
+    loaded = parse_scenario(path.read_text(), path)  # refused before the fix if a change sat at the budget
+    (spec,) = loaded.runs
+    assert [step for step, _ in spec.changes] == kept and spec.budget["steps"] == new_steps
+    # the saved file replays what the run with its original changes does within the new budget
+    original = spec.with_changes(changes=changes)
+    (_, a), (_, b) = run_to_end(spec), run_to_end(original)
+    assert a.steps == b.steps == new_steps
+    assert a.final_params == b.final_params and a.final_loss == b.final_loss
