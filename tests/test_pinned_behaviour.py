@@ -188,3 +188,23 @@ def test_a_budget_cut_drops_the_changes_it_no_longer_reaches_and_the_saved_file_
     (_, a), (_, b) = run_to_end(spec), run_to_end(original)
     assert a.steps == b.steps == new_steps
     assert a.final_params == b.final_params and a.final_loss == b.final_loss
+
+
+# ----------------------------------------------------------------------------------- rate map marks
+def test_rate_map_marks_sit_in_the_nearest_cell():
+    """Columns α = 1, 2, 3, 4 and β rows 0, 0.25, 0.5, 0.75 (two per terminal row: the top row holds β 0.5
+    and 0.75, the bottom one 0 and 0.25). The run at (2.2, 0.3) is nearest α = 2 (column 1) and β = 0.25
+    (bottom row); the optimum at (2.8, 0.7) nearest α = 3 (column 2) and β = 0.75 (top row)."""
+    from sgd_tui.core.rate_map import RateMap
+    from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
+
+    rmap = RateMap("heavy_ball", np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 0.25, 0.5, 0.75]),
+                   np.full((4, 4), 0.5), (2.2, 0.3), (2.8, 0.7), 0.5)
+    for monochrome in (False, True):
+        chars = rate_cells(rmap, monochrome=monochrome)[0]
+        where = {ch: (r, c) for r, row in enumerate(chars) for c, ch in enumerate(row) if ch in (CURRENT, OPTIMUM)}
+        assert where == {CURRENT: (1, 1), OPTIMUM: (0, 2)}
+    # beyond the grid: the edge cells
+    edge = RateMap("heavy_ball", rmap.alphas, rmap.betas, rmap.rho, (9.0, 0.99), (0.01, 0.0), 0.5)
+    chars = rate_cells(edge)[0]
+    assert chars[0][3] == CURRENT and chars[1][0] == OPTIMUM
