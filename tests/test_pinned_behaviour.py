@@ -208,3 +208,54 @@ def test_rate_map_marks_sit_in_the_nearest_cell():
     edge = RateMap("heavy_ball", rmap.alphas, rmap.betas, rmap.rho, (9.0, 0.99), (0.01, 0.0), 0.5)
     chars = rate_cells(edge)[0]
     assert chars[0][3] == CURRENT and chars[1][0] == OPTIMUM
+
+
+# ----------------------------------------------------------------------------------- engine: converged
+def test_gd_on_the_round_quadratic_converges_at_the_step_worked_out_by_hand():
+    """f = ½(x² + y²) (condition 1): ∇f = w, and GD with lr ½ halves w each step, from (-4, 3) (|w| = 5).
+    A record's ‖∇‖ is the gradient its step used, 5 / 2^(t-1) at step t; the run ends "converged" at the
+    first step whose ‖∇‖ is below the tolerance: 1e-3 -> 5/2^13 = 6.1e-4 at step 14, where w = (-4, 3)/2^14.
+    A gradient exactly at the tolerance is not below it: tolerance 5/2^13 ends one step later."""
+    from core_helpers import make_spec, run_to_end
+
+    spec = make_spec("quadratic", "gd", steps=100, tolerance=1e-3, objective_options={"condition": 1.0}, lr=0.5)
+    _, result = run_to_end(spec)
+    assert (result.status, result.steps) == ("converged", 14)
+    assert list(result.final_params) == [-4.0 / 2**14, 3.0 / 2**14]
+    _, result = run_to_end(spec.with_changes(budget={**spec.budget, "tolerance": 5.0 / 2**13}))
+    assert (result.status, result.steps) == ("converged", 15)
+
+
+# ----------------------------------------------------------------------------------- text placement
+def test_text_cells_are_where_plotext_writes_the_text_also_halfway_between_two_columns():
+    """plotext puts a text at column floor(½ + (cols - 1)(x - lo)/(hi - lo)): halfway between two cell
+    centres it takes the right one. Checked against plotext's own matrix at every such x of a 56-column
+    canvas (and at the cell centres), so a change label is never laid over a text plotext drew."""
+    import plotext as plt
+
+    from sgd_tui.plotting.marks import text_cells
+    from sgd_tui.plotting.plotmatrix import build_matrix
+
+    figure_class = type(plt.active())
+
+    def drawn(x: float, y: float):
+        fig = figure_class()
+        fig.theme("clear")
+        fig.plotsize(60, 15)
+        fig.xlim(0, 100)
+        fig.ylim(0, 10)
+        fig.xticks([0, 50, 100])
+        fig.yticks([0, 5, 10])
+        fig.text("A", x, y, alignment="left")
+        m = build_matrix(fig)
+        c0, top = m.Cols_canvas.start, m.Rows_canvas.stop - 1
+        cells = {(c - c0, top - r) for r in range(m.rows) for c in range(m.cols) if m.marker[r][c] == "A"}
+        return cells, len(m.Cols_canvas), len(m.Rows_canvas)
+
+    _, cols, rows = drawn(0.0, 0.0)
+    assert (cols, rows) == (56, 12)
+    for k in range(cols - 1):
+        for x in (k * 100 / (cols - 1), (k + 0.5) * 100 / (cols - 1)):  # a centre, halfway to the next
+            for y in (5.0, 10 * 6.5 / (rows - 1)):
+                cells, *_ = drawn(x, y)
+                assert text_cells(x, y, "A", "left", (0, 100), (0, 10), cols, rows) == cells, (k, x, y)
