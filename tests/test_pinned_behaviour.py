@@ -87,6 +87,34 @@ def test_codes_at_takes_the_nearest_start_not_the_one_below():
 
 
 # ----------------------------------------------------------------------------------- sweep bands
+SWEEP = """\
+schema = 1
+title = "grid"
+seed = 5
+[objective]
+name = "linear_regression"
+n_samples = 64
+[budget]
+steps = 20
+[optimizer]
+name = "sgd"
+lr = 0.01
+[[runs]]
+[[runs]]
+label = "heavy ball"
+momentum = 0.9
+[sweep]
+lr = [0.1]
+seeds = 3
+"""
+
+
+def sweep_of_three_seeds():
+    from sgd_tui.core.scenario import parse_scenario
+
+    return parse_scenario(SWEEP, "grid.toml")
+
+
 def _rec(step: int, loss: float) -> Record:
     return Record(step, 1, 8 * step, 0.0, loss, 0.1, None)
 
@@ -96,9 +124,7 @@ def test_bands_keep_counting_a_seed_that_converged_before_the_last_step():
     and keeps counting with its last loss 0.5. By hand (numpy-style linear interpolation):
       step 3: {2.0, 5.0, 0.5} -> sorted 0.5, 2.0, 5.0: median 2.0, p10 0.5 + 0.2·1.5 = 0.8, p90 2.0 + 0.8·3.0 = 4.4
       step 4: {1.0, 4.5, 0.5} -> sorted 0.5, 1.0, 4.5: median 1.0, p10 0.6, p90 1.0 + 0.8·3.5 = 3.8."""
-    from test_sweep import sweep_of
-
-    s = sweep_of("lr = [0.1]\nseeds = 3\n")
+    s = sweep_of_three_seeds()
     a, b, c = [t.index for t in s.sweep.trials if t.run == "sgd"]
     series = {a: [_rec(1, 4.0), _rec(2, 3.0), _rec(3, 2.0), _rec(4, 1.0)],
               b: [_rec(1, 5.0), _rec(2, 0.5)],
@@ -116,10 +142,9 @@ def test_bands_keep_counting_a_seed_that_converged_before_the_last_step():
 
 
 def test_bands_drop_a_stopped_seed_after_its_last_record_and_count_a_diverged_one_as_inf():
-    from test_sweep import sweep_of
     from sgd_tui.core.sweep_stats import bands
 
-    s = sweep_of("lr = [0.1]\nseeds = 3\n")
+    s = sweep_of_three_seeds()
     a, b, c = [t.index for t in s.sweep.trials if t.run == "sgd"]
     series = {a: [_rec(1, 4.0), _rec(2, 3.0), _rec(3, 2.0)],
               b: [_rec(1, 5.0)],  # stopped (Ctrl+C) after step 1: no value later
