@@ -241,6 +241,10 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
           f"SGD lr {LR} momentum {MOMENTUM}, batches in file order", file=out)
     print(f"device: {device_description(device)}; torch {torch.__version__}; Python {platform.python_version()}",
           file=out)
+    from sgd_tui.core.optim.fused_step import step_path
+    from sgd_tui.plotting.plotmatrix import matrix_path
+
+    print(f"paths: SGD step {step_path()}; plot matrix {matrix_path()}", file=out)
     try:
         root, tmp = _data_root(args.data_dir, args.quick, out)
         prepare(root, download=False)

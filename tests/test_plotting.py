@@ -208,9 +208,11 @@ def test_value_axis_snaps_for_live_plots_and_keeps_the_data_range_for_static_one
 
 # ---------------------------------------------------------------------------- heat maps
 def test_heat_bands_are_equal_steps_of_log1p_and_non_finite_is_top():
-    z = np.linspace(0.0, 8.0, 9)  # log1p(f - min f) = z: bands 0..7, the top value in the top band
+    # log1p(f - min f) = z: the minimum in band 0, mid-band values k + 0.5 in band k, the top value in the
+    # top band (values on a boundary: tests/test_float_boundaries.py)
+    z = np.array([0.0, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.0])
     f = np.expm1(z) + 5.0
-    assert heat_bands(f).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 7]
+    assert heat_bands(f).tolist() == [0, 0, 1, 2, 3, 4, 5, 6, 7, 7]
     assert heat_bands(np.array([[1.0, np.nan], [np.inf, 1.0]]), 4).tolist() == [[0, 3], [3, 0]]
     assert heat_bands(np.full((2, 2), 3.0)).tolist() == [[0, 0], [0, 0]]
     colors = band_colors(np.array([[0, 7]]))

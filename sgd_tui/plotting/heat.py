@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HEAT_BANDS", "cell_centres", "pixel_centres", "sample_grid", "sample_pixels", "heat_bands", "heat_colors",
+__all__ = ["HEAT_BANDS", "BOUNDARY_RTOL", "cell_centres", "pixel_centres", "sample_grid", "sample_pixels", "heat_bands", "heat_colors",
            "band_colors", "contour_marks",
            "contour_fill"]
 
@@ -72,16 +72,30 @@ def sample_grid(grid_fn, bounds, cols: int, rows: int) -> np.ndarray:
     return _sample(grid_fn, *cell_centres(bounds, cols, rows))
 
 
+#: relative tolerance of a band boundary: log1p, the division and the product each round, and libm's
+#: log1p differs by an ulp between CPUs, so a value on a boundary lands a few ulps either side of it
+BOUNDARY_RTOL = 16 * np.finfo(float).eps
+
+
 def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:
     """Band index 0..n_bands-1 of each value: equal steps of log1p(f - min f) (Rosenbrock spans 0..2500,
-    so equal steps of f itself would show one colour); non-finite values go to the top band."""
+    so equal steps of f itself would show one colour); non-finite values go to the top band.
+
+    Band k holds k ≤ u < k + 1 for u = n_bands · z / max z; a value within ``BOUNDARY_RTOL`` (relative) of a
+    boundary goes to the upper band, so a value on a boundary gets the same band on every CPU."""
     f = np.asarray(f, dtype=float)
     finite = np.isfinite(f)
     bands = np.full(f.shape, n_bands - 1, dtype=np.int64)
     if finite.any():
         z = np.log1p(np.clip(f[finite] - f[finite].min(), 0.0, 1e300))
         top = float(z.max())
-        bands[finite] = np.minimum((z / top * n_bands).astype(np.int64), n_bands - 1) if top > 0 else 0
+        if top > 0:
+            u = z / top * n_bands
+            edge = np.rint(u)
+            u = np.where(np.abs(u - edge) <= BOUNDARY_RTOL * np.maximum(edge, 1.0), edge, u)
+            bands[finite] = np.minimum(u.astype(np.int64), n_bands - 1)
+        else:
+            bands[finite] = 0
     return bands
 
 

@@ -11,6 +11,7 @@ other ticks touch least, the top one on a tie, so it stays legible over the data
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -53,10 +54,16 @@ def mark_positions(marks: Iterable[tuple[int, str]], steps, xs, xlim: tuple[floa
 
 
 def data_column(x: float, lo: float, hi: float, cols: int) -> int:
-    """The canvas column of ``x`` (plotext's mapping of a single-character marker: the nearest cell centre)."""
+    """The canvas column of ``x`` as plotext maps a single-character marker or a text: the nearest cell
+    centre, ``floor(½ + (cols - 1)(x - lo)/(hi - lo))`` after rounding to 8 decimals (plotext's own
+    rounding, half up), so halfway between two centres is the right one (Python's round would take the
+    even one)."""
     if cols <= 1 or not hi > lo:
         return 0
-    return int(min(max(round((x - lo) / (hi - lo) * (cols - 1)), 0), cols - 1))
+    n = (0.5 + (cols - 1) * (x - lo) / (hi - lo)) * 1e8
+    whole = math.floor(n)
+    n = (whole if n - whole < 0.5 else math.ceil(n)) * 1e-8
+    return int(min(max(math.floor(n), 0), cols - 1))
 
 
 def cells_of(xs: Sequence[float], ys: Sequence[float], xlim, ylim, cols: int, rows: int) -> set[tuple[int, int]]:

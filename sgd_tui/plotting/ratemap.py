@@ -25,8 +25,11 @@ MONO_SHADES = "██▓▓▒▒░░"  # band 0 (ρ near 0: fast) … band 7 
 
 
 def _index(values: np.ndarray, v: float) -> int:
-    """The grid index nearest to ``v`` (values ascending)."""
-    return int(np.clip(np.searchsorted(values, v) if len(values) > 1 else 0, 0, len(values) - 1))
+    """The grid index nearest to ``v`` (values ascending; a tie goes to the larger value)."""
+    i = int(np.clip(np.searchsorted(values, v), 0, len(values) - 1))
+    if i > 0 and v - values[i - 1] < values[i] - v:
+        i -= 1
+    return i
 
 
 def rate_cells(rmap, monochrome: bool = False):

@@ -331,6 +331,9 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
         env["torch"] = torch.__version__
         env["device"] = device_description(device) if isinstance(device, torch.device) else device
         env["torch_threads"] = torch.get_num_threads()  # 1 vs 2 threads differ by ~2e-7 relative
+        from sgd_tui.core.optim.fused_step import step_path
+
+        env["sgd_step"] = step_path()  # "torch._fused_sgd_" or "torch.optim" (the same numbers)
     else:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -339,7 +342,11 @@ def environment(s: Scenario, device: Any) -> dict[str, Any]:
         except PackageNotFoundError:
             env["torch"] = None
         env["device"] = str(device)
+        env["sgd_step"] = None  # not known in a process without torch (a sweep's workers took the steps)
     from sgd_tui import __version__
+    from sgd_tui.plotting.plotmatrix import matrix_path
+
+    env["plot_matrix"] = matrix_path()  # "plotext._build_matrix" or "plotext.build" (the app's plots)
 
     env["sgd_tui"] = __version__
     return env

@@ -1,7 +1,9 @@
 """A Textual widget that draws a plotext figure by converting plotext's cell grid straight into Strips.
 
 The stock ``PlotextPlot`` asks plotext for an ANSI string and has Rich parse it back, then repaints the
-whole widget. Here plotext only builds its character/colour matrix (``_build_matrix``); each row becomes a
+whole widget. Here plotext only builds its character/colour matrix (``plotting.plotmatrix.build_matrix``:
+plotext's private ``_build_matrix`` where a probe at import finds it works, else its public ``build()``,
+which makes the same matrix); each row becomes a
 :class:`~textual.strip.Strip` with cached Rich styles, and only the rows that differ from the previous
 frame are refreshed, so a plot that moves a little sends little to the terminal.
 
@@ -30,6 +32,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual_plotext.plot import Plot
 
+from sgd_tui.plotting.plotmatrix import build_matrix
 from sgd_tui.plotting.raster import UPPER_HALF
 
 __all__ = ["PlotGrid", "CanvasOverlay", "LegendItem", "rgb_of"]
@@ -226,9 +229,7 @@ class PlotGrid(Widget):
         fig.plotsize(width, plot_h)
         fig._set_size(width, plot_h)
         overlay = self.draw(fig, width, plot_h)
-        fig._set_sizes()
-        fig._build_matrix()
-        matrix = fig.monitor.matrix
+        matrix = build_matrix(fig)
         bg_grid = fill_grid = lower_grid = None
         cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
         self.canvas = (len(cols), len(rows))
