@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.maps.landscape import compute_landscape  # noqa: E402
+from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
 from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
 from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def runners(objective: str, options: dict, steps: int, batch) -> list[Runner]:
         hyper, _ = validate_hyperparameters(name, {"lr": lr})
         settings = {p.name: p.default for p in RUN_PARAMS} | {"batch_size": batch, "label": name}
         budget = {"steps": steps, "log_every": 10**6, "max_loss": 1e12, "snapshot_every": 1}
-        r = Runner(RunSpec(name, objective, opts, name, hyper, settings, budget, 0, "cpu"))
+        r = Runner(RunSpec(label=name, objective=objective, objective_options=opts, optimizer=name, hyper=hyper, settings=settings, budget=budget, seed=0, device="cpu"))
         r.advance(steps)
         out.append(r)
     return out

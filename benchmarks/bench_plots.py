@@ -34,7 +34,9 @@ from textual_plotext.plot import Plot
 from sgd_tui.core.run.records import Record
 from sgd_tui.plotting.prepare import sanitize, thin
 from sgd_tui.plotting.series import RunSeries
-from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
+from sgd_tui.ui.widgets.runs_plot import PlotRun
+from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
 SIZE = (120, 40)
 N_POINTS = 100_000
@@ -48,8 +50,8 @@ def make_records(run: int, start: int, n: int, rng: np.random.Generator) -> list
     radius = 2.0 * np.exp(-steps / 40_000)
     xs, ys = radius * np.cos(angle), radius * np.sin(angle)
     return [
-        Record(int(s), None, int(s) * 64, float(s) * 1e-3, float(l), 0.1, 1.0, float(x), float(y))
-        for s, l, x, y in zip(steps, loss, xs, ys)
+        Record(int(s), None, int(s) * 64, float(s) * 1e-3, float(loss_s), 0.1, 1.0, float(x), float(y))
+        for s, loss_s, x, y in zip(steps, loss, xs, ys)
     ]
 
 

@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
 from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
 
 TARGET_S = 1.0
@@ -50,7 +50,7 @@ def main() -> int:
         settings = {p.name: p.default for p in RUN_PARAMS} | {"batch_size": 64}
         budget = {"steps": 10**6, "log_every": 10**6, "max_loss": 1e12, "sharpness_every": args.steps,
                   "sharpness_subset": 1000}
-        runner = Runner(RunSpec("bench", "fashion_mnist", opts, "sgd", hyper, settings, budget, 0, "cpu"))
+        runner = Runner(RunSpec(label="bench", objective="fashion_mnist", objective_options=opts, optimizer="sgd", hyper=hyper, settings=settings, budget=budget, seed=0, device="cpu"))
         meter = runner.sharpness_meter
         if args.tol is not None:
             meter.tol = args.tol

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.objectives.registry import validate_options  # noqa: E402
 from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec  # noqa: E402
 from sgd_tui.core.scenario.parse import load_scenario  # noqa: E402
 
@@ -41,7 +41,7 @@ def steps_per_second(name: str, objective: str, steps: int, log_every: int) -> f
     options, _ = validate_options(objective, {})
     settings = {p.name: p.default for p in RUN_PARAMS}
     budget = {"steps": steps + 200, "log_every": log_every, "max_loss": 1e300}
-    runner = Runner(RunSpec(name, objective, options, name, hyper, settings, budget, 0, "cpu"))
+    runner = Runner(RunSpec(label=name, objective=objective, objective_options=options, optimizer=name, hyper=hyper, settings=settings, budget=budget, seed=0, device="cpu"))
     runner.advance(200)  # warm-up: lazy imports, first-call caches
     t0 = time.perf_counter()
     runner.advance(steps)

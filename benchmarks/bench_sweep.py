@@ -40,10 +40,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.run.engine import Control  # noqa: E402
+from sgd_tui.core.run.control import Control
 from sgd_tui.core.scenario.parse import parse_scenario  # noqa: E402
-from sgd_tui.core.sweep.trials import trial_threads  # noqa: E402
 from sgd_tui.core.sweep.executors import pool  # noqa: E402
+from sgd_tui.core.sweep.trials import trial_threads  # noqa: E402
 
 SCENARIO = """\
 schema = 1

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from sgd_tui.core.objectives.registry import get_objective, validate_options  # noqa: E402
 from sgd_tui.core.optim.registry import validate_hyperparameters  # noqa: E402
-from sgd_tui.core.theory.rate_map import rate_map_grid  # noqa: E402
 from sgd_tui.core.theory.quadratic import dynamics, local_model  # noqa: E402
+from sgd_tui.core.theory.rate_map import rate_map_grid  # noqa: E402
 
 RATE_TARGET_MS = 20.0
 BASIN_TARGET_MS = 300.0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
 import pty
 import select
@@ -25,12 +26,10 @@ import statistics
 import struct
 import sys
 import tempfile
+import termios
 import threading
 import time
 from pathlib import Path
-
-import fcntl
-import termios
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,14 +37,14 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from sgd_tui.core.objectives.data import write_fashion_like  # noqa: E402
-from sgd_tui.core.run.engine import Control, Runner  # noqa: E402
+from sgd_tui.core.run.control import Control  # noqa: E402
 from sgd_tui.core.run.devices import default_training_threads  # noqa: E402
+from sgd_tui.core.run.engine import Runner  # noqa: E402
 from sgd_tui.core.run.records import Record  # noqa: E402
 from sgd_tui.core.scenario.parse import load_scenario, with_overrides  # noqa: E402
 from sgd_tui.ui.app import SgdApp  # noqa: E402
 from sgd_tui.ui.screens.main import MainScreen  # noqa: E402
 from sgd_tui.ui.session import Session, Shared, session_from_scenario  # noqa: E402
-
 
 # The headless replay and the app's driver train with the same thread policy (one thread here); two threads
 # are faster only on an idle machine and collapse when anything else runs (pitfalls.md).

@@ -57,7 +57,7 @@ def main() -> int:
     path = "autograd" if args.autograd else "hand-written forward/backward"
     print(f"batch {args.batch}, {args.threads} thread(s), {path}: {min(per_step) * 1e6:.0f} µs per step without "
           f"the profiler (best of 5 windows of {n} steps; median {sorted(per_step)[2] * 1e6:.0f} µs)")
-    print(f"\n| op | self CPU µs per step | calls per step | share |\n|---|---:|---:|---:|")
+    print("\n| op | self CPU µs per step | calls per step | share |\n|---|---:|---:|---:|")
     shown = 0.0
     for e in events:
         if e.self_cpu_time_total / total < 0.005:

@@ -31,6 +31,15 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from sgd_tui.core.errors import DeviceError, SetupError
+from sgd_tui.core.objectives.data import missing_files, prepare, resolve_data_dir, write_fashion_like
+from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.registry import validate_hyperparameters
+from sgd_tui.core.run.devices import device_description, resolve_device, set_training_threads
+from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+from sgd_tui.core.run.spec import RunSpec
+
 __all__ = ["main", "mlp_flops_per_sample", "MatmulLoop", "LectureLoop", "FastLoop"]
 
 LR, MOMENTUM, LOG_EVERY = 1e-3, 0.5, 100
@@ -45,7 +54,7 @@ def mlp_flops_per_sample(widths: Sequence[int]) -> int:
 
 
 def _sync(device) -> None:
-    import torch
+    import torch  # lazy: torch
 
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -58,7 +67,7 @@ class MatmulLoop:
     ceiling the training step's matmuls could reach on this device. ``run`` returns (FLOPs, seconds)."""
 
     def __init__(self, widths: Sequence[int], batch: int, device):
-        import torch
+        import torch  # lazy: torch
 
         g = torch.Generator().manual_seed(0)
         self.device = device
@@ -92,9 +101,9 @@ class LectureLoop:
     """The lecture's train_loop, resumable across timing windows (a new epoch restarts the DataLoader)."""
 
     def __init__(self, train_data, batch: int, device):
-        import torch
-        from torch import nn
-        from torch.utils.data import DataLoader
+        import torch  # lazy: torch
+        from torch import nn  # lazy: torch
+        from torch.utils.data import DataLoader  # lazy: torch
 
         class NeuralNetwork(nn.Module):  # the lecture's model, verbatim
             def __init__(self):
@@ -147,11 +156,6 @@ class FastLoop:
     """The engine's Runner on the fashion_mnist objective, same model, loss, optimizer, batch and order."""
 
     def __init__(self, root: Path, batch: int, device, precision: str = "f32"):
-        from sgd_tui.core.run.engine import Runner
-        from sgd_tui.core.objectives.registry import validate_options
-        from sgd_tui.core.optim.registry import validate_hyperparameters
-        from sgd_tui.core.run.spec import RunSpec
-        from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
 
         opts, _ = validate_options("fashion_mnist", {"data_dir": str(root), "model": "mlp", "eval_every_epoch": False,
                                                      "precision": precision})
@@ -159,7 +163,7 @@ class FastLoop:
         settings = RUN_DEFAULTS | {"batch_size": batch, "sampling": "sequential"}
         budget = BUDGET_DEFAULTS | {"steps": 10**12, "log_every": LOG_EVERY}
         self.device = device
-        self.runner = Runner(RunSpec("bench", "fashion_mnist", opts, "sgd", hyper, settings, budget, 0, str(device)))
+        self.runner = Runner(RunSpec(label="bench", objective="fashion_mnist", objective_options=opts, optimizer="sgd", hyper=hyper, settings=settings, budget=budget, seed=0, device=str(device)))
 
     def run(self, seconds: float) -> tuple[int, float]:
         r = self.runner
@@ -172,7 +176,6 @@ class FastLoop:
 
 # ----------------------------------------------------------------------------- the report
 def _data_root(data_dir: str | None, quick: bool, out) -> tuple[Path, tempfile.TemporaryDirectory | None]:
-    from sgd_tui.core.objectives.data import missing_files, resolve_data_dir, write_fashion_like
 
     root = resolve_data_dir(data_dir)
     if not missing_files(root):
@@ -207,8 +210,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out=None) -> int:
     """Run the benchmark and print the table; returns 0 (2 on a bad device or unusable data)."""
-    from sgd_tui.core.run.devices import device_description, resolve_device, set_training_threads
-    from sgd_tui.core.errors import DeviceError, SetupError
 
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -223,12 +224,11 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     if args.quick:
         args.seconds, args.rounds = min(args.seconds, 0.3), 1
 
-    import torch
-    from torchvision import datasets
-    from torchvision.transforms import ToTensor
+    import torch  # lazy: torch
+    from torchvision import datasets  # lazy: torchvision
+    from torchvision.transforms import ToTensor  # lazy: torchvision
 
-    from sgd_tui.core.objectives.data import prepare
-    from sgd_tui.core.objectives.fashion import MODELS
+    from sgd_tui.core.objectives.fashion import MODELS  # lazy: torch
 
     try:
         device = resolve_device(args.device)
@@ -241,8 +241,8 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
           f"SGD lr {LR} momentum {MOMENTUM}, batches in file order", file=out)
     print(f"device: {device_description(device)}; torch {torch.__version__}; Python {platform.python_version()}",
           file=out)
-    from sgd_tui.core.optim.fused_step import step_path
-    from sgd_tui.plotting.plotmatrix import matrix_path
+    from sgd_tui.core.optim.fused_step import step_path  # lazy: torch
+    from sgd_tui.plotting.plotmatrix import matrix_path  # lazy: plotext
 
     print(f"paths: SGD step {step_path()}; plot matrix {matrix_path()}", file=out)
     try:

@@ -19,10 +19,31 @@ import argparse
 import os
 import signal
 import sys
+import tomllib
 import traceback
+from pathlib import Path
 from typing import Sequence
 
 from sgd_tui import exit_codes
+from sgd_tui.bench import main as bench_main
+from sgd_tui.core.errors import ScenarioError, SetupError
+from sgd_tui.core.objectives.data import (
+    GZ_NAMES,
+    SYNTHETIC_MARKER,
+    download_fashion_mnist,
+    is_synthetic,
+    raw_dir,
+    resolve_data_dir,
+    write_fashion_like,
+)
+from sgd_tui.core.objectives.registry import OBJECTIVES
+from sgd_tui.core.optim.registry import OPTIMIZERS
+from sgd_tui.core.params import format_value
+from sgd_tui.core.run.spec import RUN_PARAMS
+from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.parse import load_scenario, with_overrides
+from sgd_tui.core.sweep.executors import pool_size, start_early
+from sgd_tui.core.sweep.trials import trial_threads
 from sgd_tui.core.text import safe_text
 
 
@@ -97,7 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _guard(action) -> int:
     """Run ``action`` and map what escapes it to an exit status and one line on stderr."""
-    from sgd_tui.core.errors import ScenarioError, SetupError
 
     try:
         return action()
@@ -131,7 +151,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.validate:
         return _validate(args.validate, args.max_trials)
     if args.download_data:
-        from sgd_tui.core.objectives.data import download_fashion_mnist, resolve_data_dir
 
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
         say(f"FashionMNIST is in {where}")
@@ -145,7 +164,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.headless:
         if scenario.sweep is not None and args.ray is None:
             _start_workers_early(args.workers, len(scenario.sweep.trials))
-        from sgd_tui.replay.run import replay
+        from sgd_tui.replay.run import replay  # lazy: numpy
 
         try:
             if scenario.sweep is not None:
@@ -159,9 +178,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _synthetic_data(where: str) -> int:
     """Write the labelled synthetic set (60,000 + 10,000 images); refuses a folder holding real files."""
-    from pathlib import Path
 
-    from sgd_tui.core.objectives.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, raw_dir, write_fashion_like
 
     root = Path(where).expanduser()
     raw = raw_dir(root)
@@ -190,7 +207,6 @@ def _scenario(args: argparse.Namespace):
         return None
     if (args.out or args.force) and not args.headless:
         raise BadInput(f"{'--out' if args.out else '--force'} is for --headless replays")
-    from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 
     scenario = load_scenario(args.scenario, max_trials=args.max_trials)
     if any(v is not None for v in overrides.values()):
@@ -216,8 +232,6 @@ def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
 def _start_workers_early(workers: int | None, trials: int) -> None:
     """A sweep that will run in worker processes: start the fork server now, so that its imports (torch,
     about 2 CPU-seconds) overlap this process's own (the replay, the plots) and the results folder's set-up."""
-    from sgd_tui.core.sweep.trials import trial_threads
-    from sgd_tui.core.sweep.executors import pool_size, start_early
 
     if pool_size(workers, trials, trial_threads()) > 1:
         start_early()
@@ -233,23 +247,19 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
 
 def _interactive(scenario, monochrome: bool) -> int:
     try:
-        from sgd_tui.ui.app import run_app
+        from sgd_tui.ui.app import run_app  # lazy: textual
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
     return run_app(scenario=scenario, monochrome=monochrome) or exit_codes.OK
 
 
 def _bench(argv: list[str]) -> int:
-    try:
-        from sgd_tui.bench import main as bench_main
-    except ImportError as e:
-        return _missing(e, "sgd_tui.bench", "run benchmarks/ scripts from a source checkout")
+
     return bench_main(argv) or exit_codes.OK
 
 
 # ============================================================================ listings
 def _list_scenarios() -> int:
-    from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
 
     found = find_scenarios()
     if not found:
@@ -265,7 +275,6 @@ def _list_scenarios() -> int:
 
 def _sweep_mark(path) -> str:
     """``sweep: lr × 3 seeds`` for a sweep scenario, from the file alone (--validate counts the trials)."""
-    import tomllib
 
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("sweep")
@@ -280,7 +289,6 @@ def _sweep_mark(path) -> str:
 
 
 def _param_lines(params, indent: str = "    ") -> list[str]:
-    from sgd_tui.core.params import format_value
 
     width = max((len(p.name) for p in params), default=0)
     dwidth = max((len(format_value(p.default)) for p in params), default=0)
@@ -289,7 +297,6 @@ def _param_lines(params, indent: str = "    ") -> list[str]:
 
 
 def _list_objectives() -> int:
-    from sgd_tui.core.objectives.registry import OBJECTIVES
 
     for info in OBJECTIVES.values():
         print(f"{info.name} ({info.kind}): {info.title}")
@@ -300,8 +307,6 @@ def _list_objectives() -> int:
 
 
 def _list_optimizers() -> int:
-    from sgd_tui.core.optim.registry import OPTIMIZERS
-    from sgd_tui.core.run.spec import RUN_PARAMS
 
     for info in OPTIMIZERS.values():
         print(f"{info.name}: {info.title}" + (" [full batch]" if info.full_batch else ""))
@@ -314,8 +319,6 @@ def _list_optimizers() -> int:
 
 
 def _validate(paths: list[str], max_trials: int | None = None) -> int:
-    from sgd_tui.core.errors import ScenarioError
-    from sgd_tui.core.scenario.parse import load_scenario
 
     code = exit_codes.OK
     for path in paths:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from fashion_data import make_fashion_dir, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-from sgd_tui.core.run.engine import Runner, drive
 from sgd_tui.core.objectives.registry import validate_options
 from sgd_tui.core.optim.registry import validate_hyperparameters
+from sgd_tui.core.run.drive import drive
+from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.run.settings import BUDGET_DEFAULTS
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
 from sgd_tui.core.scenario.parse import parse_scenario
-from sgd_tui.core.run.settings import BUDGET_DEFAULTS
 
 
 def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_options=None, seed=0, label=None,
@@ -28,7 +29,7 @@ def make_spec(objective="quadratic", optimizer="sgd", steps=100, objective_optio
     opts, errors = validate_options(objective, objective_options or {})
     assert not errors, errors
     budget = {**BUDGET_DEFAULTS, "steps": steps, "log_every": log_every, "tolerance": tolerance}
-    return RunSpec(label or optimizer, objective, opts, optimizer, hyper, settings, budget, seed, "cpu")
+    return RunSpec(label=label or optimizer, objective=objective, objective_options=opts, optimizer=optimizer, hyper=hyper, settings=settings, budget=budget, seed=seed, device="cpu")
 
 
 #: the head of a scenario the scenario tests extend with an [optimizer] table (line numbers matter: steps is line 5)

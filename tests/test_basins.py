@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from core_helpers import make_spec, run_to_end, trajectory
+
 from sgd_tui.core.maps.basins import STATUSES, basin_map, has_several_minima, surface_minima
-from sgd_tui.core.optim.lecture import _newton_direction_2x2, newton_directions_2x2
-from sgd_tui.core.optim.registry import validate_hyperparameters
 from sgd_tui.core.objectives.surfaces import make_surface
+from sgd_tui.core.optim.lecture import newton_direction_2x2, newton_directions_2x2
+from sgd_tui.core.optim.registry import validate_hyperparameters
 
 CASES = [
     ("gd", {"lr": 0.01}),
@@ -52,7 +52,7 @@ def test_batched_newton_equals_the_per_point_solve(rule):
     grad = torch.randn(400, 2, generator=g, dtype=torch.float64)
     out = newton_directions_2x2(H, grad, rule, 1e-3)
     for i in range(400):
-        want = _newton_direction_2x2(H[i].tolist(), grad[i].tolist(), rule, 1e-3)
+        want = newton_direction_2x2(H[i].tolist(), grad[i].tolist(), rule, 1e-3)
         assert out[i].tolist() == pytest.approx(want, rel=1e-9, abs=1e-12), i
 
 

@@ -11,8 +11,8 @@ from collections import Counter
 import pytest
 
 from sgd_tui.core.objectives.registry import get_objective, validate_options
-from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.objectives.surfaces import make_surface
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.theory.quadratic import local_model
 from sgd_tui.replay.run import replay
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
+from test_ui_plots_widgets import PlotApp
+
 from sgd_tui.core.optim.changes import change_marks
 from sgd_tui.core.run.records import Record
 from sgd_tui.plotting.marks import cells_of, change_ticks, data_column, layout_ticks, mark_positions, text_cells
 from sgd_tui.plotting.raster import cell_to_data
 from sgd_tui.plotting.series import RunSeries
-from sgd_tui.ui.widgets.plots import LossPlot, PlotRun
-from test_ui_plots_widgets import PlotApp
+from sgd_tui.ui.widgets.plots import LossPlot
+from sgd_tui.ui.widgets.runs_plot import PlotRun
 
 
 def _cells(t):

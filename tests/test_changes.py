@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from sgd_tui.core.errors import ScenarioError
 from sgd_tui.core.run.engine import Runner
-from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+from sgd_tui.core.scenario.parse import parse_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 
 BASE = """schema = 1

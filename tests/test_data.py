@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 import torch
-
 from fashion_data import block_network, make_fashion_dir
-from sgd_tui.core.objectives import data as D
+
 from sgd_tui.core.errors import SetupError
+from sgd_tui.core.objectives import data as D
 
 RAW = ("FashionMNIST", "raw")
 

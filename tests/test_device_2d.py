@@ -7,11 +7,11 @@ import textwrap
 import pytest
 import torch
 
-from sgd_tui.core.run import devices
-from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run import engine
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.settings import RUN_DEFAULTS
+from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared
 
@@ -19,8 +19,8 @@ needs_no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="this machin
 
 
 def surface_spec(device: str) -> RunSpec:
-    return RunSpec("gd", "rosenbrock", {}, "gd", {"lr": 1e-3}, dict(RUN_DEFAULTS), {"steps": 3, "log_every": 1},
-                   0, device)
+    return RunSpec(label="gd", objective="rosenbrock", objective_options={}, optimizer="gd", hyper={"lr": 1e-3}, settings=dict(RUN_DEFAULTS), budget={"steps": 3, "log_every": 1},
+                   seed=0, device=device)
 
 
 @needs_no_gpu
@@ -32,7 +32,7 @@ def test_an_absent_device_on_a_2d_objective_is_a_setup_error(device):
 
 def test_a_present_gpu_on_a_2d_objective_steps_on_the_cpu_and_says_so(monkeypatch):
     assert Runner(surface_spec("cpu")).device_note == ""
-    monkeypatch.setattr(devices, "resolve_device", lambda name: torch.device("meta"))  # a device that exists
+    monkeypatch.setattr(engine, "resolve_device", lambda name: torch.device("meta"))  # a device that exists
     r = Runner(surface_spec("cuda:0"))
     assert r.device.type == "cpu" and "step on the CPU" in r.device_note
 

@@ -8,9 +8,10 @@ import time
 
 import pytest
 import torch
-
 from core_helpers import make_spec, run_to_end, trajectory
-from sgd_tui.core.run.engine import Control, Runner
+
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.sampler import Sampler
 
 

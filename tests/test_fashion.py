@@ -8,17 +8,17 @@ import math
 
 import pytest
 import torch
+from core_helpers import make_spec, run_to_end
+from fashion_data import block_network, run_cli
 from torch import nn
 from torch.utils.data import DataLoader
 
-from core_helpers import make_spec, run_to_end
-from fashion_data import block_network, run_cli
-from sgd_tui.core.run import devices
+from sgd_tui.core.errors import SetupError
 from sgd_tui.core.objectives import fashion
 from sgd_tui.core.objectives.data import prepare
-from sgd_tui.core.run.engine import Runner
-from sgd_tui.core.errors import SetupError
 from sgd_tui.core.optim.registry import OPTIMIZERS
+from sgd_tui.core.run import devices
+from sgd_tui.core.run.engine import Runner
 
 N_TRAIN, N_TEST = 512, 256  # the sizes of conftest's fashion_root
 
@@ -107,7 +107,7 @@ def test_file_order_steps_are_the_lecture_dataloader_loop(root, monkeypatch):
                 break
 
     assert [r.samples for r in records] == [s for s, _ in logged]
-    assert [r.loss for r in records] == pytest.approx([l for _, l in logged], rel=1e-6, abs=1e-7)
+    assert [r.loss for r in records] == pytest.approx([v for _, v in logged], rel=1e-6, abs=1e-7)
     for ours, theirs in zip(runner.problem.params, model.parameters()):
         torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=1e-6, atol=1e-7)
 
@@ -257,7 +257,7 @@ def test_cli_device_cuda_without_one_exits_2(root, tmp_path, monkeypatch, capsys
 # ----------------------------------------------------------------------------- the lecture-script scenario
 def test_lecture_script_scenario_is_the_lecture_script():
     from sgd_tui.core.scenario.parse import load_scenario
-    from sgd_tui.replay.run import lecture_title
+    from sgd_tui.replay.summary import lecture_title
 
     s = load_scenario("lecture-script")
     (r,) = s.runs

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgd_tui.core.run.engine import Runner
-from sgd_tui.core.optim.fused_step import DirectSGDStep, step_function
 from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim.fused_step import DirectSGDStep, step_function
 from sgd_tui.core.optim.registry import validate_hyperparameters
-from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+from sgd_tui.core.run.spec import RunSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -28,7 +28,7 @@ def runner(root, optimizer: str, hyper: dict, settings=None, changes=(), **optio
     assert not errors, errors
     run_settings = RUN_DEFAULTS | {"batch_size": 16, "sampling": "shuffle"} | (settings or {})
     budget = BUDGET_DEFAULTS | {"steps": STEPS, "log_every": 5}
-    return Runner(RunSpec("t", "fashion_mnist", opts, optimizer, h, run_settings, budget, 3, "cpu", list(changes)))
+    return Runner(RunSpec(label="t", objective="fashion_mnist", objective_options=opts, optimizer=optimizer, hyper=h, settings=run_settings, budget=budget, seed=3, device="cpu", changes=list(changes)))
 
 
 def run(r: Runner) -> list[float]:

@@ -17,7 +17,8 @@ import pytest
 
 from sgd_tui.core.run.records import METRICS_COLUMNS
 from sgd_tui.core.scenario.parse import parse_scenario
-from sgd_tui.replay.run import lecture_title, replay
+from sgd_tui.replay.run import replay
+from sgd_tui.replay.summary import lecture_title
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,8 +18,8 @@ import sgd_tui.core
 import sgd_tui.plotting
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_MODULES = sorted(f"sgd_tui.core.{m.name}" for m in pkgutil.iter_modules(sgd_tui.core.__path__))
-PLOTTING_MODULES = sorted(f"sgd_tui.plotting.{m.name}" for m in pkgutil.iter_modules(sgd_tui.plotting.__path__))
+CORE_MODULES = sorted(m.name for m in pkgutil.walk_packages(sgd_tui.core.__path__, "sgd_tui.core."))
+PLOTTING_MODULES = sorted(m.name for m in pkgutil.walk_packages(sgd_tui.plotting.__path__, "sgd_tui.plotting."))
 
 
 def loaded_after(code: str, full: bool = False) -> set[str]:
@@ -41,7 +41,7 @@ def test_core_never_imports_ui_or_plotting_libraries():
     top = {m.split(".")[0] for m in loaded}
     assert "torch" in top  # the probe did import the heavy modules
     assert not top & {"textual", "rich", "plotext", "textual_plotext"}
-    above = {m for m in loaded if m.startswith(("sgd_tui.plotting", "sgd_tui.ui", "sgd_tui.replay.run"))}
+    above = {m for m in loaded if m.startswith(("sgd_tui.plotting", "sgd_tui.ui", "sgd_tui.replay"))}
     assert not above, above
 
 
@@ -53,7 +53,7 @@ def test_plotting_never_imports_textual():
 
 
 def test_headless_replay_never_imports_textual():
-    top = loaded_after("import sgd_tui.replay.run, sgd_tui.plotting.textplot, sgd_tui.cli")
+    top = loaded_after("import sgd_tui.replay.run, sgd_tui.replay.sweep, sgd_tui.plotting.textplot, sgd_tui.cli")
     assert "plotext" in top and "textual" not in top
 
 
@@ -64,44 +64,6 @@ def test_cli_fast_paths_import_neither_torch_nor_textual(args):
             f"try:\n    main({args!r})\nexcept SystemExit:\n    pass")
     top = loaded_after(code)
     assert not top & {"torch", "textual", "numpy", "plotext", "rich"}
-
-
-def _core_imports(module: str) -> set[str]:
-    """The core modules ``module`` imports, at load time or lazily inside a function (a lazy import closes
-    a cycle as surely, only later); not the ones under ``if TYPE_CHECKING:``, which never run."""
-    import ast
-
-    out: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            return
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            out.update({node.module} if node.module else {a.name for a in node.names})
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(ast.parse((ROOT / "sgd_tui" / "core" / f"{module}.py").read_text(encoding="utf-8")))
-    return out
-
-
-def test_the_core_has_no_import_cycle():
-    names = [m.rsplit(".", 1)[1] for m in CORE_MODULES]
-    graph = {m: _core_imports(m) & set(names) for m in names}
-    state: dict[str, str] = {}
-
-    def visit(m: str, path: list[str]) -> None:
-        state[m] = "open"
-        for n in sorted(graph[m]):
-            assert state.get(n) != "open", "import cycle: " + " -> ".join([*path, m, n])
-            if n not in state:
-                visit(n, [*path, m])
-        state[m] = "done"
-
-    for m in names:
-        if m not in state:
-            visit(m, [])
-    assert graph["errors"] == set()  # the leaf every layer imports
 
 
 def test_the_data_files_and_errors_load_without_the_engine_or_torch():

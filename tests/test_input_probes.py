@@ -15,11 +15,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from sgd_tui.core.errors import ParamError, ScenarioError
 from sgd_tui.core.objectives.registry import OBJECTIVES
 from sgd_tui.core.optim.registry import OPTIMIZERS
-from sgd_tui.core.params import ParamError
 from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED
-from sgd_tui.core.scenario.parse import ScenarioError, load_scenario, parse_scenario, with_overrides
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, with_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,8 @@ def test_inf_in_a_file_is_an_error_at_its_key_not_a_nan_run():
 
 def test_seed_range_is_what_the_generators_take():
     s = parse_scenario(SURFACE.format(seed=2**64 - 1, objective="linear_regression", steps=3))
-    from sgd_tui.core.run.engine import Control, Runner
+    from sgd_tui.core.run.control import Control
+    from sgd_tui.core.run.engine import Runner
 
     runner = Runner(s.runs[0])
     runner.advance(10, Control())
@@ -121,7 +122,8 @@ def test_absurd_budgets_are_errors_and_big_logs_are_warned():
         parse_scenario(SURFACE.format(seed=0, objective="rosenbrock", steps=10**12))
     proc = cli("--scenario", "saddle", "--headless", "--steps", str(10**12), "--out", "/nonexistent/x")
     assert proc.returncode == 2 and "--steps" in proc.stderr and "Traceback" not in proc.stderr
-    from sgd_tui.replay.run import BIG_ROWS, _Progress, _warn_big
+    from sgd_tui.replay.progress import Progress
+    from sgd_tui.replay.run import BIG_ROWS, warn_big
 
     class Sink(list):
         def write(self, s):
@@ -132,9 +134,9 @@ def test_absurd_budgets_are_errors_and_big_logs_are_warned():
 
     sink = Sink()
     spec = SimpleNamespace(label="big")
-    _warn_big(SimpleNamespace(total_steps=BIG_ROWS, log_every=1, spec=spec), _Progress(sink, 1))
+    warn_big(SimpleNamespace(total_steps=BIG_ROWS, log_every=1, spec=spec), Progress(sink, 1))
     assert not sink
-    _warn_big(SimpleNamespace(total_steps=10**9, log_every=1, spec=spec), _Progress(sink, 1))
+    warn_big(SimpleNamespace(total_steps=10**9, log_every=1, spec=spec), Progress(sink, 1))
     assert "warning" in "".join(sink) and "1,000,000,000 rows" in "".join(sink) and "log_every" in "".join(sink)
 
 
@@ -154,8 +156,8 @@ def test_the_plot_history_is_bounded_evenly_spaced_and_keeps_the_ends():
 
 
 def test_a_long_headless_replay_writes_every_row_and_keeps_a_bounded_history(tmp_path, monkeypatch):
-    import sgd_tui.replay.run as headless
     import sgd_tui.replay.results_dir as results_dir
+    import sgd_tui.replay.run as headless
 
     kept = []
     real = results_dir.History.__init__

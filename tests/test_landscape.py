@@ -9,12 +9,18 @@ import json
 
 import pytest
 import torch
-
 from core_helpers import Runner, make_spec
-from sgd_tui.core.maps.landscape import (PlaneError, SnapshotLog, anchor_grid, compute_landscape, flat_params,
-                                    plane_through, random_plane, subset_for)
-from sgd_tui.core.theory.sharpness import _unflat
 
+from sgd_tui.core.maps.landscape import (
+    PlaneError,
+    anchor_grid,
+    compute_landscape,
+    plane_through,
+    random_plane,
+    subset_for,
+)
+from sgd_tui.core.run.snapshots import SnapshotLog
+from sgd_tui.core.theory.flat import flat_copy, unflatten
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
 
@@ -32,7 +38,7 @@ def trained(objective="mlp_regression", options=None, steps=150, **runs):
 
 def direct_loss(problem, flat, idx) -> float:
     with torch.no_grad():
-        return float(problem.training_loss(_unflat(flat, problem.params), idx))
+        return float(problem.training_loss(unflatten(flat, problem.params), idx))
 
 
 RUNS = {"sgd": ("sgd", {"lr": 0.1, "batch_size": 8}), "adam": ("adam", {"lr": 0.01, "batch_size": 8}),
@@ -49,8 +55,8 @@ def test_the_slice_at_the_anchors_is_the_training_loss_and_anchors_project_onto_
     idx = subset_for(p, 50, 0)
     assert (idx is None) == (options["n_samples"] <= 50)
     start = runners[0].snapshots.snapshots()[0][1]
-    points = {"start": start, "sgd": flat_params(runners[0].problem.params),
-              "adam": flat_params(runners[1].problem.params)}
+    points = {"start": start, "sgd": flat_copy(runners[0].problem.params),
+              "adam": flat_copy(runners[1].problem.params)}
     for name, a, b in plane.anchors:
         assert a in sl.a_values and b in sl.b_values  # grid nodes, exactly
         assert sl.at(a, b) == pytest.approx(direct_loss(p, points[name], idx), rel=1e-5)
@@ -61,7 +67,7 @@ def test_the_slice_at_the_anchors_is_the_training_loss_and_anchors_project_onto_
         assert land.paths[name][0][1:] == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
     # a third run is off the plane; its projection is orthogonal: the residual is normal to d and e
     mom = land.paths["momentum"][-1]
-    theta = flat_params(runners[2].problem.params).double()
+    theta = flat_copy(runners[2].problem.params).double()
     r = theta - plane.origin.double() - mom.a * plane.d.double() - mom.b * plane.e.double()
     assert float(torch.linalg.vector_norm(r)) == pytest.approx(mom.off_plane, rel=1e-9)
     assert abs(float(r @ plane.d.double())) < 1e-8 * float(torch.linalg.vector_norm(plane.d)) * mom.off_plane
@@ -92,8 +98,8 @@ def test_fashion_slice_at_the_anchors(tmp_path):
     land = compute_landscape(runners, resolution=7, subset=100, margin=0.5)
     p = runners[0].problem
     idx = subset_for(p, 100, 0)
-    points = {"start": runners[0].snapshots.snapshots()[0][1], "sgd": flat_params(p.params),
-              "adam": flat_params(runners[1].problem.params)}
+    points = {"start": runners[0].snapshots.snapshots()[0][1], "sgd": flat_copy(p.params),
+              "adam": flat_copy(runners[1].problem.params)}
     for name, a, b in land.slice.plane.anchors:
         assert land.slice.at(a, b) == pytest.approx(direct_loss(p, points[name], idx), rel=1e-5)
     assert land.slice.at(1.0, 0.0) < land.slice.at(0.0, 0.0)
@@ -103,7 +109,7 @@ def test_random_directions_are_filter_normalised():
     (r,) = trained(steps=30, gd=("gd", {"lr": 0.2}))
     plane = random_plane(r.problem.params, seed=3)
     for direction in (plane.d, plane.e):
-        parts = _unflat(direction, r.problem.params)
+        parts = unflatten(direction, r.problem.params)
         for w, d in zip(r.problem.params, parts):
             if w.dim() == 1:
                 assert torch.count_nonzero(d) == 0
@@ -190,7 +196,8 @@ resolution = 11
     ('mode = "random"\nruns = ["SGD", "Adam"]', 'mode "random" needs 1 run label'),
 ])
 def test_landscape_table_errors_name_file_line_and_key(table, message):
-    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+    from sgd_tui.core.errors import ScenarioError
+    from sgd_tui.core.scenario.parse import parse_scenario
 
     text = ('schema = 1\n[objective]\nname = "mlp_regression"\n[budget]\nsteps = 5\n[optimizer]\nname = "sgd"\n'
             '[[runs]]\nlabel = "SGD"\n[[runs]]\nlabel = "Adam"\nname = "adam"\n[landscape]\n' + table + "\n")
@@ -200,7 +207,8 @@ def test_landscape_table_errors_name_file_line_and_key(table, message):
 
 
 def test_a_surface_has_no_landscape():
-    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+    from sgd_tui.core.errors import ScenarioError
+    from sgd_tui.core.scenario.parse import parse_scenario
 
     with pytest.raises(ScenarioError, match="needs a training set"):
         parse_scenario('schema = 1\n[objective]\nname = "rosenbrock"\n[budget]\nsteps = 5\n[optimizer]\n'

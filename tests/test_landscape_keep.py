@@ -8,10 +8,12 @@ import csv
 
 import pytest
 import torch
-
 from core_helpers import Runner, make_spec
+
 from sgd_tui.core.maps.landscape import Cancelled, compute_landscape
-from sgd_tui.core.scenario.parse import find_scenarios, load_scenario, parse_scenario, scenario_to_toml
+from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.ui.session import session_from_scenario
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -100,7 +102,7 @@ def test_saving_fits_the_landscape_table_to_the_runs_left():
 @pytest.mark.parametrize("value,allowed", [("0", "an integer in [1, 1000000000]"), ('"often"', "an integer"),
                                            ("2.5", "an integer")])
 def test_refresh_every_errors_name_file_line_and_key(value, allowed):
-    from sgd_tui.core.scenario.parse import ScenarioError
+    from sgd_tui.core.errors import ScenarioError
 
     text = SMALL.replace("refresh_every = 25", f"refresh_every = {value}")
     line = text.splitlines().index(f"refresh_every = {value}") + 1

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario.parse import find_scenarios, load_scenario, with_overrides
+from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.replay.run import replay
 
 SCENARIOS_2D = (

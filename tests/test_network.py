@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from core_helpers import make_spec, run_to_end
 from torch import nn
 
-from core_helpers import make_spec, run_to_end
 from sgd_tui.core.objectives.network import MLPRegressionProblem, chebyshev
 from sgd_tui.core.objectives.registry import get_objective, validate_options
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks: more threads only add overhead
 

@@ -15,12 +15,12 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from core_helpers import make_spec, trajectory
-from sgd_tui.core.run.engine import Runner
+
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
 from sgd_tui.core.objectives.surfaces import make_surface
+from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
+from sgd_tui.core.run.engine import Runner
 
 STEPS = 60
 
@@ -241,7 +241,7 @@ def test_every_optimizer_documents_its_rule():
 
 @pytest.mark.parametrize("rule", ["none", "abs", "clip"])
 def test_newton_2x2_closed_form_equals_the_eigendecomposition(rule):
-    from sgd_tui.core.optim.lecture import _newton_direction_2x2
+    from sgd_tui.core.optim.lecture import newton_direction_2x2
 
     rng = np.random.default_rng(1)
     for _ in range(50):
@@ -254,5 +254,5 @@ def test_newton_2x2_closed_form_equals_the_eigendecomposition(rule):
         else:
             lam = np.maximum(np.abs(lam), 1e-6) if rule == "abs" else np.maximum(lam, 1e-6)
             expected = V @ ((V.T @ g) / lam)
-        got = _newton_direction_2x2(H.tolist(), g.tolist(), rule, 1e-6)
+        got = newton_direction_2x2(H.tolist(), g.tolist(), rule, 1e-6)
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)

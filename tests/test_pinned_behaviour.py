@@ -166,9 +166,9 @@ def test_fused_fashion_step_with_maximize_is_torch_optims_step_for_step(fashion_
     model, data and batches, with maximize = True (gradient ascent): the same loss at every step and the
     same weights after every chunk; and, as gradient ascent must, the training loss rises."""
     import torch
+    from test_private_api_fallbacks import fashion_runner
 
     from sgd_tui.core.optim.fused_step import DirectSGDStep
-    from test_private_api_fallbacks import fashion_runner
 
     hyper = {"lr": 0.01, "momentum": 0.9, "weight_decay": 1e-3, "maximize": True}
     direct, plain = fashion_runner(fashion_root, hyper, steps=30), fashion_runner(fashion_root, hyper, steps=30)
@@ -193,6 +193,7 @@ def test_a_budget_cut_drops_the_changes_it_no_longer_reaches_and_the_saved_file_
     the run is the same without it, and a scenario file may not hold it (steps must be below the budget).
     Cutting the budget to 40 must drop the change at 40 (and at 60); 41 keeps the one at 40."""
     from core_helpers import run_to_end
+
     from sgd_tui.core.scenario.parse import parse_scenario
     from sgd_tui.core.scenario.write import scenario_to_toml
     from sgd_tui.ui.session import Session, Shared

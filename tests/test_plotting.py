@@ -9,13 +9,29 @@ import numpy as np
 import pytest
 
 from sgd_tui.core.run.records import EvalRecord, Record
-from sgd_tui.plotting.heat import (band_colors, cell_centres, pixel_centres, sample_pixels,
-                                   contour_fill, contour_marks, heat_bands, heat_colors,
-                                  sample_grid)
+from sgd_tui.plotting.heat import (
+    band_colors,
+    cell_centres,
+    contour_fill,
+    contour_marks,
+    heat_bands,
+    heat_colors,
+    pixel_centres,
+    sample_grid,
+    sample_pixels,
+)
 from sgd_tui.plotting.prepare import LIMIT, clamp_path, ema, sanitize, thin, thin_path
 from sgd_tui.plotting.raster import UPPER_HALF, braille_cells, half_block_cells
-from sgd_tui.plotting.scales import (linear_limits, linear_ticks, log_limits, log_ticks, nice_step, short_label,
-                                     tick_labels, value_axis)
+from sgd_tui.plotting.scales import (
+    linear_limits,
+    linear_ticks,
+    log_limits,
+    log_ticks,
+    nice_step,
+    short_label,
+    tick_labels,
+    value_axis,
+)
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
 

@@ -8,9 +8,9 @@ import math
 
 import pytest
 import torch
-
 from core_helpers import make_spec, run_to_end
 from fashion_data import block_network, make_fashion_dir, run_cli
+
 from sgd_tui.core.objectives import fashion
 from sgd_tui.core.objectives.registry import PRECISIONS, get_objective, validate_options
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from sgd_tui.core.optim import fused_step
-from sgd_tui.core.run.engine import Runner
-from sgd_tui.core.optim.fused_step import DirectSGDStep
 from sgd_tui.core.objectives.registry import validate_options
+from sgd_tui.core.optim import fused_step
+from sgd_tui.core.optim.fused_step import DirectSGDStep
 from sgd_tui.core.optim.registry import validate_hyperparameters
-from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS
+from sgd_tui.core.run.spec import RunSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -38,7 +38,7 @@ def fashion_runner(root, hyper: dict, steps: int = STEPS, changes=()) -> Runner:
     assert not errors, errors
     settings = RUN_DEFAULTS | {"batch_size": 16, "sampling": "shuffle"}
     budget = BUDGET_DEFAULTS | {"steps": steps, "log_every": 1}
-    return Runner(RunSpec("t", "fashion_mnist", opts, "sgd", h, settings, budget, 3, "cpu", list(changes)))
+    return Runner(RunSpec(label="t", objective="fashion_mnist", objective_options=opts, optimizer="sgd", hyper=h, settings=settings, budget=budget, seed=3, device="cpu", changes=list(changes)))
 
 
 def losses_and_weights(r: Runner) -> tuple[list[float], list[torch.Tensor]]:
@@ -210,11 +210,13 @@ async def test_the_public_build_draws_the_same_plots(monkeypatch):
     import numpy as np
     from textual.app import App
 
-    from sgd_tui.core.run.records import Record
     from sgd_tui.core.objectives.surfaces import make_surface
+    from sgd_tui.core.run.records import Record
     from sgd_tui.plotting import plotmatrix
     from sgd_tui.plotting.series import RunSeries
-    from sgd_tui.ui.widgets.plots import LossPlot, PlotRun, TrajectoryPlot
+    from sgd_tui.ui.widgets.plots import LossPlot
+    from sgd_tui.ui.widgets.runs_plot import PlotRun
+    from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
     def series(losses, xy=None):
         s = RunSeries()
@@ -254,8 +256,9 @@ async def test_the_public_build_draws_the_same_plots(monkeypatch):
 # --------------------------------------------------------------------------------------- reported
 def test_a_replays_environment_names_both_paths(monkeypatch):
     from core_helpers import parse
-    from sgd_tui.replay.run import environment
+
     from sgd_tui.plotting import plotmatrix
+    from sgd_tui.replay.summary import environment
 
     s = parse("""\
         schema = 1

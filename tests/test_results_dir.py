@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.run.engine import Control
+from sgd_tui.core.run.control import Control
 from sgd_tui.core.scenario.parse import parse_scenario
-from sgd_tui.replay.run import _Signals, replay
 from sgd_tui.replay.results_dir import LOCK_NAME, OutputError, open_results_dir
+from sgd_tui.replay.run import replay
+from sgd_tui.replay.signals import Signals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,7 +220,7 @@ def test_sigterm_and_a_second_ctrl_c_end_with_a_complete_summary(tmp_path, signa
 
 def test_signals_stop_first_interrupt_second_and_wait_while_finishing():
     control = Control()
-    sig = _Signals(control)
+    sig = Signals(control)
     sig._handler(signal.SIGTERM, None)
     assert control.stopped
     with pytest.raises(KeyboardInterrupt):

@@ -7,10 +7,12 @@ TOML writer and key locator (test_scenario_toml.py), where files are found (test
 from __future__ import annotations
 
 import pytest
-
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
-from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
+
+from sgd_tui.core.errors import ScenarioError
+from sgd_tui.core.scenario.parse import parse_scenario, with_overrides
+from sgd_tui.core.scenario.write import scenario_to_toml
 
 
 def test_without_runs_it_is_one_run_of_the_optimizer_table():

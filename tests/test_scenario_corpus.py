@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario.parse import ScenarioError, load_scenario
+from sgd_tui.core.errors import ScenarioError
+from sgd_tui.core.scenario.parse import load_scenario
 
 CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,10 +6,11 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
-from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+
+from sgd_tui.core.errors import ScenarioError
+from sgd_tui.core.scenario.parse import parse_scenario
 
 
 def test_every_error_is_reported_at_once_with_file_and_line():

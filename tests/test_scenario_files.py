@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from core_helpers import SCENARIO_HEAD as BASE
-from sgd_tui.core.scenario.parse import ScenarioError, find_scenarios, load_scenario, scenarios_dir
+
+from sgd_tui.core.errors import ScenarioError
+from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.parse import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from core_helpers import SCENARIO_HEAD as BASE
 from core_helpers import parse
+
 from sgd_tui.core.run.spec import RunSpec
-from sgd_tui.core.scenario.parse import parse_scenario, scenario_from_runs, scenario_to_toml
+from sgd_tui.core.scenario.model import scenario_from_runs
+from sgd_tui.core.scenario.parse import parse_scenario
 from sgd_tui.core.scenario.toml_lines import locate_keys
+from sgd_tui.core.scenario.write import scenario_to_toml
 
 
 def test_key_locator_handles_strings_arrays_and_inline_tables():

@@ -7,17 +7,24 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from core_helpers import make_spec
-from sgd_tui.core.run.engine import Runner
+
 from sgd_tui.core.errors import ScenarioError, SetupError
 from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective
 from sgd_tui.core.optim.registry import get_optimizer
-from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.settings import (
-    DEFAULT_STEPS, budget_issues, default_budget, effective_batch, log_every, max_loss, run_issues,
-    run_settings_for, total_steps,
+    DEFAULT_STEPS,
+    budget_issues,
+    default_budget,
+    effective_batch,
+    log_every,
+    max_loss,
+    run_issues,
+    run_settings_for,
+    total_steps,
 )
+from sgd_tui.core.scenario.parse import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

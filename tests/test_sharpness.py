@@ -8,8 +8,8 @@ import math
 
 import pytest
 import torch
-
 from core_helpers import Runner, make_spec, run_to_end
+
 from sgd_tui.core.objectives.registry import get_objective, validate_options
 from sgd_tui.core.theory.sharpness import SharpnessMeter, fixed_subset, lanczos_top, stability_limit
 
@@ -188,7 +188,8 @@ name = "adam"
 
 
 def test_sharpness_keys_are_validated_with_file_and_line():
-    from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario
+    from sgd_tui.core.errors import ScenarioError
+    from sgd_tui.core.scenario.parse import parse_scenario
 
     with pytest.raises(ScenarioError) as e:
         parse_scenario('schema = 1\n[objective]\nname = "mlp_regression"\n[budget]\nsteps = 3\n'

@@ -3,8 +3,8 @@
 import math
 
 import pytest
-
 from core_helpers import run_to_end
+
 from sgd_tui.core.objectives.registry import validate_options
 from sgd_tui.core.optim.registry import OPTIMIZERS, validate_hyperparameters
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
@@ -16,7 +16,7 @@ def test_every_optimizer_runs_on_rosenbrock(name):
     assert not errors
     opts, _ = validate_options("rosenbrock", {})
     settings = {p.name: p.default for p in RUN_PARAMS}
-    spec = RunSpec(name, "rosenbrock", opts, name, hyper, settings, {"steps": 50}, 0, "cpu")
+    spec = RunSpec(label=name, objective="rosenbrock", objective_options=opts, optimizer=name, hyper=hyper, settings=settings, budget={"steps": 50}, seed=0, device="cpu")
     runner, result = run_to_end(spec)
     assert result.status == "finished"
     assert result.steps == 50

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sgd_tui.core.errors import ScenarioError
 from sgd_tui.core.run.records import Record
-from sgd_tui.core.scenario.parse import ScenarioError, parse_scenario, scenario_to_toml, with_overrides
+from sgd_tui.core.scenario.parse import parse_scenario, with_overrides
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.sweep.stats import bands, quantile, sensitivity, sweep_rows
 
 ROOT = Path(__file__).resolve().parent.parent

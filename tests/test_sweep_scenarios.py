@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, scenarios_dir, with_overrides
+from sgd_tui.core.scenario.files import scenarios_dir
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, with_overrides
 from sgd_tui.core.scenario.write import toml_text
 from sgd_tui.replay.sweep import replay_sweep
 

@@ -8,14 +8,13 @@ import multiprocessing.resource_tracker
 import os
 import time
 
-
 from sgd_tui.core.scenario.parse import parse_scenario
 from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
 from sgd_tui.core.sweep.trials import run_trial
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.main import MainScreen
-from sgd_tui.ui.screens.sweep import SweepScreen, _cell
+from sgd_tui.ui.screens.sweep import SweepScreen, table_cell
 from sgd_tui.ui.session import session_from_scenario
 
 TOML = """\
@@ -68,7 +67,7 @@ def _check_against_core(screen: SweepScreen, s) -> None:
     for t, row in zip(s.sweep.trials, rows):
         cells = table.get_row(str(t.index))
         assert str(cells[0]) == t.label == row["label"]
-        assert cells[1:6] == [row["status"], str(row["steps"]), _cell(row["final_loss"]), _cell(row["best_loss"]), "-"]
+        assert cells[1:6] == [row["status"], str(row["steps"]), table_cell(row["final_loss"]), table_cell(row["best_loss"]), "-"]
     assert [r["status"] for r in rows] == ["converged"] * 4 + ["diverged"] * 2 or \
         sum(r["status"] == "diverged" for r in rows) == 2, [r["status"] for r in rows]
     assert all(r["status"] == "diverged" for r in rows if "lr=0.25" in r["label"])
@@ -139,7 +138,7 @@ def test_trials_run_in_a_worker_process_with_the_same_numbers():
 
 
 def test_space_stops_and_resumes_and_leaving_stops_the_sweep():
-    s = tiny(steps=20_000)
+    s = tiny(steps=2_000_000)  # long enough to be running still after a resume, on a fast machine too
 
     async def go():
         app = SgdApp(session_from_scenario(s), sweep=s, timings=False)
@@ -157,7 +156,9 @@ def test_space_stops_and_resumes_and_leaving_stops_the_sweep():
             assert "stopped" in statuses and len(screen.outcomes) == 6  # unstarted trials come back stopped
             assert screen.progress_text().startswith("stopped:")
             await pilot.press("space")  # resume: the stopped trials run again
-            await pilot.pause(0.3)
+            t0 = time.monotonic()
+            while not screen.running and time.monotonic() - t0 < 5.0:
+                await pilot.pause(0.05)
             assert screen.running
             control = screen.control
             await pilot.press("escape")

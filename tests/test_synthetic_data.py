@@ -4,8 +4,8 @@ every place its numbers show says so (the app's status line, summary.json, loss.
 import json
 
 import pytest
-
 from fashion_data import make_fashion_dir, run_cli
+
 from sgd_tui.core.objectives.data import GZ_NAMES, SYNTHETIC_MARKER, is_synthetic, load_fashion_mnist, raw_dir
 
 

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pytest
-
 from core_helpers import make_spec, run_to_end
+
 from sgd_tui.core.objectives.registry import get_objective, validate_options
-from sgd_tui.core.theory.rate_map import rate_map, rate_map_grid
 from sgd_tui.core.theory.quadratic import classify, dynamics, local_model, rate, theory_of, theory_of_runner
+from sgd_tui.core.theory.rate_map import rate_map, rate_map_grid
 
 
 def quadratic(condition, angle=0.0):

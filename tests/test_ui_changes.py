@@ -14,8 +14,8 @@ from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.replay.run import replay
-from sgd_tui.ui.session import Session, Shared
 from sgd_tui.ui.jobs.worker import Driver, DriverIdle, Progress
+from sgd_tui.ui.session import Session, Shared
 
 
 def _wait(cond, timeout=20.0):

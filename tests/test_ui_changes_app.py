@@ -4,9 +4,9 @@ the run goes on from its step with the new value, the theory panel and the loss 
 
 import pytest
 import torch  # noqa: F401  - imported once up front, as the app's workers would, so presses stay fast
+from test_app import SIZE, quadratic_session, runs, type_into
 
 from sgd_tui.ui.app import SgdApp
-from test_app import SIZE, quadratic_session, runs, type_into
 
 
 async def wait_for(pilot, cond, tries=100):

@@ -13,12 +13,13 @@ import torch  # noqa: F401  - imported up front, as the app's workers would
 from textual.events import MouseScrollDown, MouseScrollUp
 from textual.widgets import Input
 
+from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.plotting.raster import cell_to_data, zoom_window
 from sgd_tui.ui.app import SgdApp
-from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
-from sgd_tui.ui.widgets.plots import LossPlot, TrajectoryPlot
+from sgd_tui.ui.widgets.plots import LossPlot
 from sgd_tui.ui.widgets.theory_panel import TheoryPanel
+from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
 
 def plotext_cell(v: float, lo: float, hi: float, n: int) -> int:

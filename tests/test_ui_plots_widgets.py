@@ -11,11 +11,13 @@ import sys
 import numpy as np
 from textual.app import App
 
-from sgd_tui.core.run.records import EvalRecord, Record
 from sgd_tui.core.objectives.surfaces import make_surface
+from sgd_tui.core.run.records import EvalRecord, Record
 from sgd_tui.plotting.heat import heat_colors
 from sgd_tui.plotting.series import RunSeries
-from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
+from sgd_tui.ui.widgets.runs_plot import PlotRun
+from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
 
 class PlotApp(App):

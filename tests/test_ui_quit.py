@@ -53,7 +53,7 @@ async def test_q_while_the_warm_up_is_still_importing_does_not_wait_for_it(monke
     """A warm-up that never ends (a stand-in for torch's import on a loaded machine) holds neither the app's
     exit nor the process's: it runs in a daemon thread (the interpreter joins every other thread at exit,
     and the stock executor's threads are not daemons)."""
-    import sgd_tui.core.run.engine as engine
+    import sgd_tui.ui.jobs.background as engine
 
     started, release = threading.Event(), threading.Event()
     seen = {}

@@ -2,9 +2,10 @@
 
 import pytest
 
-from sgd_tui.core.params import ParamError
+from sgd_tui.core.errors import ParamError
 from sgd_tui.core.run.progress import RunProgress
-from sgd_tui.ui.session import Session, Shared, default_session, run_settings_for
+from sgd_tui.core.run.settings import run_settings_for
+from sgd_tui.ui.session import Session, Shared, default_session
 
 
 def make():

@@ -5,9 +5,10 @@ import re
 
 import pytest
 import torch  # noqa: F401  - imported up front, as the app's workers would, so presses stay fast
-
 from fashion_data import make_fashion_dir
-from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, scenario_to_toml
+
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
 

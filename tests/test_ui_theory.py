@@ -4,9 +4,10 @@ meter's class follows the stability, and the (α, β) map draws for momentum met
 import pytest
 import torch  # noqa: F401  - imported up front so key presses stay fast
 
-from sgd_tui.core.run.engine import Control, Runner
-from sgd_tui.core.theory.rate_map import rate_map_grid
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.theory.quadratic import dynamics, local_model, theory_of_runner
+from sgd_tui.core.theory.rate_map import rate_map_grid
 from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared

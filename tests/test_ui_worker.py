@@ -6,8 +6,8 @@ import time
 import pytest
 
 from sgd_tui.core.run.engine import Runner
-from sgd_tui.ui.session import Session, Shared
 from sgd_tui.ui.jobs.worker import Driver, DriverIdle, Progress
+from sgd_tui.ui.session import Session, Shared
 
 
 def session(*hypers, steps=200):

@@ -16,7 +16,7 @@ from typing import Any
 from sgd_tui.core.errors import ParamError
 from sgd_tui.core.text import shorten
 
-__all__ = ["Param", "ParamError", "format_value", "check_values"]
+__all__ = ["Param", "format_value", "check_values"]
 
 
 def format_value(value: Any) -> str:
@@ -91,12 +91,12 @@ class Param:
         if lo is None and hi is None:
             return ""
         if hi is None:
-            return f"{'>' if self.low_open else '>='} {_num(lo)}"
+            return f"{'>' if self.low_open else '>='} {csv_number(lo)}"
         if lo is None:
-            return f"{'<' if self.high_open else '<='} {_num(hi)}"
+            return f"{'<' if self.high_open else '<='} {csv_number(hi)}"
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
-        return f"in {left}{_num(lo)}, {_num(hi)}{right}"
+        return f"in {left}{csv_number(lo)}, {csv_number(hi)}{right}"
 
     # ------------------------------------------------------------------ validation
     def check(self, value: Any) -> Any:
@@ -246,7 +246,7 @@ def _finite(v: int | float) -> bool:
         return False
 
 
-def _num(x: float | None) -> str:
+def csv_number(x: float | None) -> str:
     if x is None:
         return ""
     if isinstance(x, int):

@@ -68,10 +68,10 @@ class SharpnessSeries:
 def limit_formula(optimizer: str, hyper: dict) -> str | None:
     """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.theory.sharpness`,
     classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
-    from sgd_tui.core.theory.quadratic import _method
+    from sgd_tui.core.theory.quadratic import method_of  # lazy: numpy
 
     forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
-    return forms.get(_method(optimizer, hyper)[0])
+    return forms.get(method_of(optimizer, hyper)[0])
 
 
 class PathSeries:

@@ -25,7 +25,7 @@ from sgd_tui.core.sweep.stats import SensitivitySeries, median
 from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
 from sgd_tui.plotting.scales import tick_labels, value_axis
-from sgd_tui.plotting.textplot import _axes, _canvas, _finish, _start
+from sgd_tui.plotting.textplot import canvas_size, finish_figure, set_axes, start_figure
 
 __all__ = ["band_plot", "sensitivity_plot", "band_series", "Band"]
 
@@ -65,10 +65,10 @@ def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "
         curves = [(label, [(xs, np.log10(ys)) for xs, ys in cs]) for label, cs in curves]
         ys_all = np.log10(ys_all)
     xs_all = np.concatenate([xs for _, cs in curves for xs, _ in cs])
-    cols, rows = _canvas(width, height)
+    cols, rows = canvas_size(width, height)
     x = value_axis(float(xs_all.min()), float(xs_all.max()), max(2, cols // 10), snap=False)
     y = value_axis(float(ys_all.min()), float(ys_all.max()), max(2, rows // 3), log, snap=False)
-    _start(width, height, title, xlabel, ylabel + (" (log scale)" if log else ""))
+    start_figure(width, height, title, xlabel, ylabel + (" (log scale)" if log else ""))
     legend = []
     for i, (label, (med, p10, p90)) in enumerate(curves):
         for xs, ys in (p10, p90):
@@ -81,8 +81,8 @@ def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "
         legend.append((run_marker(i), label + (": median over seeds" if len(med[0]) else
                                                 ": no finite median to draw")))
     legend.append(("·", "p10 and p90 over seeds (the band)"))
-    _axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
-    return _finish(legend)
+    set_axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    return finish_figure(legend)
 
 
 def _is_number(v: Any) -> bool:
@@ -114,8 +114,8 @@ def sensitivity_plot(series: Sequence[SensitivitySeries], *, title: str, ylabel:
     tf = (lambda v: math.log10(v)) if log else float
     lo, hi = (tf(float(ys_all.min())), tf(float(ys_all.max()))) if len(ys_all) else (0.0, 1.0)
     top = hi + 0.08 * max(hi - lo, 1e-9 if not log else 0.1)  # the row of diverged trials
-    cols, rows = _canvas(width, height)
-    _start(width, height, title, key + (" (log scale)" if log_x else ""), ylabel + (" (log scale)" if log else ""))
+    cols, rows = canvas_size(width, height)
+    start_figure(width, height, title, key + (" (log scale)" if log_x else ""), ylabel + (" (log scale)" if log else ""))
     legend = []
     for i, s in enumerate(series):
         mx, my, dx, dy, div = [], [], [], [], []
@@ -146,6 +146,6 @@ def sensitivity_plot(series: Sequence[SensitivitySeries], *, title: str, ylabel:
     else:
         xlim, xticks, xlabels = (0.5, len(names) + 0.5), xs, names
     y = value_axis(lo, top, max(2, rows // 3), log, snap=False)
-    _axes(xlim, (y.lo, y.hi), [], y.ticks, y.labels)
+    set_axes(xlim, (y.lo, y.hi), [], y.ticks, y.labels)
     plt.xticks(xticks, xlabels if not numeric else tick_labels(xticks, log_x))
-    return _finish(legend)
+    return finish_figure(legend)

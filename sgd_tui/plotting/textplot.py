@@ -25,18 +25,18 @@ from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import clamp_path, sanitize, thin, thin_path
 from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis
 
-__all__ = ["loss_plot", "trajectory_plot", "basin_plot", "Series"]
+__all__ = ["loss_plot", "trajectory_plot", "basin_plot", "Series", "canvas_size", "start_figure", "set_axes", "finish_figure"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys); None values count as missing
 
 
-def _canvas(width: int, height: int) -> tuple[int, int]:
+def canvas_size(width: int, height: int) -> tuple[int, int]:
     """About the (cols, rows) of plotext's data area in a figure with a title and axis labels."""
     return max(10, width - 12), max(5, height - 6)
 
 
-def _start(width: int, height: int, title: str, xlabel: str, ylabel: str) -> None:
+def start_figure(width: int, height: int, title: str, xlabel: str, ylabel: str) -> None:
     plt.clf()
     plt.theme("clear")
     plt.plotsize(width, height)
@@ -45,14 +45,14 @@ def _start(width: int, height: int, title: str, xlabel: str, ylabel: str) -> Non
     plt.ylabel(ylabel)
 
 
-def _axes(xlim, ylim, xticks: list[float], yticks: list[float], ylabels: list[str]) -> None:
+def set_axes(xlim, ylim, xticks: list[float], yticks: list[float], ylabels: list[str]) -> None:
     plt.xlim(*xlim)
     plt.ylim(*ylim)
     plt.xticks(xticks, tick_labels(xticks))
     plt.yticks(yticks, ylabels)
 
 
-def _finish(legend: Sequence[tuple[str, str]]) -> str:
+def finish_figure(legend: Sequence[tuple[str, str]]) -> str:
     """The built plot without colour codes, then its legend (plotext draws its own over the data)."""
     text = _ANSI.sub("", plt.build())
     plt.clf()
@@ -74,20 +74,20 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
     if log:
         clean = [(label, xs[ys > 0], np.log10(ys[ys > 0])) for label, xs, ys in clean]
     drawn = [(xs, ys) for _, xs, ys in clean if len(xs)]
-    cols, rows = _canvas(width, height)
+    cols, rows = canvas_size(width, height)
     x = value_axis(min(float(xs[0]) for xs, _ in drawn), max(float(xs[-1]) for xs, _ in drawn),
                    max(2, cols // 10), snap=False)
     y = value_axis(min(float(ys.min()) for _, ys in drawn), max(float(ys.max()) for _, ys in drawn),
                    max(2, rows // 3), log, snap=False)
-    _start(width, height, title, xlabel, ylabel + (" (log scale; zeros not drawn)" if log else ""))
+    start_figure(width, height, title, xlabel, ylabel + (" (log scale; zeros not drawn)" if log else ""))
     legend = []
     for i, (label, xs, ys) in enumerate(clean):
         legend.append((run_marker(i), label + ("" if len(xs) else " (nothing to draw)")))
         if len(xs):
             xs, ys = thin(xs, ys, cols, x.lo, x.hi)
             plt.plot(xs.tolist(), ys.tolist(), marker=run_marker(i))
-    _axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
-    return _finish(legend)
+    set_axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    return finish_figure(legend)
 
 
 def trajectory_plot(
@@ -111,10 +111,10 @@ def trajectory_plot(
     along the edge) and non-finite points dropped. ``S`` marks the start and ``M`` the known minima.
     """
     (x0, x1), (y0, y1) = bounds
-    cols, rows = _canvas(width, height)
+    cols, rows = canvas_size(width, height)
     xs, ys = cell_centres(bounds, cols, rows)
     marks = contour_marks(heat_bands(sample_grid(grid, bounds, cols, rows)))
-    _start(width, height, title, xlabel, ylabel)
+    start_figure(width, height, title, xlabel, ylabel)
     r, c = np.nonzero(marks)
     if len(r):
         plt.scatter(xs[c].tolist(), ys[r].tolist(), marker="·")
@@ -134,8 +134,8 @@ def trajectory_plot(
         plt.scatter(sx.tolist(), sy.tolist(), marker="S")
         legend.append(("S", "start"))
     yt = linear_ticks(y0, y1, max(2, rows // 3))
-    _axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
-    return _finish(legend)
+    set_axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
+    return finish_figure(legend)
 
 
 BASIN_LETTERS = "ABCDEFGHJKLNPQRTUVWYZ"  # one per minimum (cycled); x = diverged, . = not converged
@@ -147,11 +147,11 @@ def basin_plot(b, *, title: str, width: int = 100, height: int = 34) -> str:
     gives each letter's minimum and share of the starts."""
     bounds = b.bounds
     (x0, x1), (y0, y1) = bounds
-    cols, rows = _canvas(width, height)
+    cols, rows = canvas_size(width, height)
     xs, ys = cell_centres(bounds, cols, rows)
     codes = b.codes_at(xs, ys)
     shares = b.shares()
-    _start(width, height, title, "x", "y")
+    start_figure(width, height, title, "x", "y")
     legend = []
     for code in sorted(set(codes.ravel().tolist()), key=lambda c: (c < 0, c)):
         r, c = np.nonzero(codes == code)
@@ -166,8 +166,8 @@ def basin_plot(b, *, title: str, width: int = 100, height: int = 34) -> str:
         plt.scatter([m.x for m in inside], [m.y for m in inside], marker="*")
         legend.append(("*", "a minimum"))
     yt = linear_ticks(y0, y1, max(2, rows // 3))
-    _axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
+    set_axes((x0, x1), (y0, y1), linear_ticks(x0, x1, max(2, cols // 10)), yt, tick_labels(yt))
     hyper = ", ".join(f"{k}={v}" for k, v in b.hyper.items() if k in ("lr", "momentum", "betas"))
     head = (f"{b.resolution}x{b.resolution} starts, {b.budget} steps each, {b.optimizer} {hyper}; a start "
             f"reached a minimum when it ended within {b.tolerance:.3g} of it")
-    return head + "\n" + _finish(legend)
+    return head + "\n" + finish_figure(legend)

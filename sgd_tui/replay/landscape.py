@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from sgd_tui.core.run.engine import Runner
-from sgd_tui.core.scenario.parse import Scenario
+from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.text import safe_text
-from sgd_tui.replay.results_dir import _num, write_whole
+from sgd_tui.replay.results_dir import csv_number, write_whole
 
 __all__ = ["write_landscape"]
 
@@ -23,8 +23,8 @@ __all__ = ["write_landscape"]
 def write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: Any) -> dict | None:
     """landscape.csv (a,b,loss), landscape_paths.csv (run,step,a,b,off_plane) and landscape.txt (the slice's
     contours with the paths); returns what summary.json records of it (None when no plane could be made)."""
-    from sgd_tui.core.maps.landscape import PlaneError, compute_landscape
-    from sgd_tui.plotting.textplot import trajectory_plot
+    from sgd_tui.core.maps.landscape import PlaneError, compute_landscape  # lazy: torch
+    from sgd_tui.plotting.textplot import trajectory_plot  # lazy: numpy
 
     spec = s.landscape
     try:
@@ -38,17 +38,17 @@ def write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: Any) -> 
         w = csv.writer(f, lineterminator="\n")
         w.writerow(("a", "b", "loss"))
         for a, b, loss in sl.rows():
-            w.writerow((_num(a), _num(b), _num(loss)))
+            w.writerow((csv_number(a), csv_number(b), csv_number(loss)))
     with open(out / "landscape_paths.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(("run", "step", "a", "b", "off_plane"))
         for label, points in land.paths.items():
             for p in points:
-                w.writerow((label, p.step, _num(p.a), _num(p.b), _num(p.off_plane)))
+                w.writerow((label, p.step, csv_number(p.a), csv_number(p.b), csv_number(p.off_plane)))
     a0, a1, b0, b1 = sl.a_values[0], sl.a_values[-1], sl.b_values[0], sl.b_values[-1]
 
     def nearest(xs, ys):
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         grid = np.asarray(sl.loss, dtype=float)
         ia = np.clip(np.rint((np.asarray(xs) - a0) / (a1 - a0) * (len(sl.a_values) - 1)), 0, len(sl.a_values) - 1)

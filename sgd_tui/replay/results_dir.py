@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from sgd_tui.core.errors import SetupError
-from sgd_tui.core.run.records import EVAL_COLUMNS, METRICS_COLUMNS, SHARPNESS_COLUMNS, EvalRecord, Record, SharpnessRecord
+from sgd_tui.core.run.records import (
+    EVAL_COLUMNS,
+    METRICS_COLUMNS,
+    SHARPNESS_COLUMNS,
+    EvalRecord,
+    Record,
+    SharpnessRecord,
+)
 
 try:
     import fcntl
@@ -216,7 +223,7 @@ def write_whole(path: Path, text: str) -> None:
         raise OutputError(f"cannot write {path}: {_reason(e)}") from None
 
 
-def _num(v: float | None) -> str:
+def csv_number(v: float | None) -> str:
     """A float exactly as Python reads it back (repr), or empty for None."""
     return "" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
 
@@ -263,14 +270,14 @@ class ResultWriter:
 
     def write(self, label: str, records: list[Record], evals: list[EvalRecord]) -> None:
         history = self.series.setdefault(label, History())
-        self.metrics.append((label, r.step, _num(r.epoch), r.samples, f"{r.time_s:.6f}", _num(r.loss), _num(r.lr),
-                             _num(r.grad_norm), _num(r.x), _num(r.y)) for r in records)
+        self.metrics.append((label, r.step, csv_number(r.epoch), r.samples, f"{r.time_s:.6f}", csv_number(r.loss), csv_number(r.lr),
+                             csv_number(r.grad_norm), csv_number(r.x), csv_number(r.y)) for r in records)
         for r in records:
             history.add(r)
         if evals:
             if self.eval is None:
                 self.eval = RowFile(self.folder.file("eval.csv"), EVAL_COLUMNS)
-            self.eval.append((label, e.epoch, e.samples, _num(e.test_loss), _num(e.test_accuracy)) for e in evals)
+            self.eval.append((label, e.epoch, e.samples, csv_number(e.test_loss), csv_number(e.test_accuracy)) for e in evals)
             self.evals.setdefault(label, []).extend(evals)
 
     def write_sharpness(self, label: str, rows: list[SharpnessRecord]) -> None:
@@ -279,7 +286,7 @@ class ResultWriter:
             return
         if self.sharp is None:
             self.sharp = RowFile(self.folder.file("sharpness.csv"), SHARPNESS_COLUMNS)
-        self.sharp.append((label, r.step, r.samples, _num(r.lambda_max), _num(r.limit)) for r in rows)
+        self.sharp.append((label, r.step, r.samples, csv_number(r.lambda_max), csv_number(r.limit)) for r in rows)
         self.sharpness.setdefault(label, []).extend(rows)
 
     def close(self) -> None:

@@ -20,134 +20,31 @@ rows on a full disk, nothing left when the first run cannot start). Never import
 from __future__ import annotations
 
 import json
-import math
-import os
-import platform
-import re
-import signal
 import sys
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from sgd_tui import exit_codes
-from sgd_tui.core.run.engine import Control, Runner, drive
-from sgd_tui.core.objectives.data import is_synthetic
 from sgd_tui.core.errors import SetupError
+from sgd_tui.core.objectives.data import describe_data, is_synthetic, resolve_data_dir
 from sgd_tui.core.objectives.registry import PRECISIONS, get_objective
-from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.devices import set_training_threads
+from sgd_tui.core.run.drive import drive
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.records import EvalRecord, Record, RunResult, SharpnessRecord
-from sgd_tui.core.scenario.parse import Scenario, scenario_to_toml
-from sgd_tui.core.run.settings import effective_batch
-from sgd_tui.replay.landscape import write_landscape
-from sgd_tui.replay.theory import theory_end, theory_start, write_basins
+from sgd_tui.core.scenario.model import Scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import safe_text
+from sgd_tui.replay.landscape import write_landscape
+from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
+from sgd_tui.replay.signals import Signals
+from sgd_tui.replay.summary import default_out_dir, environment, json_safe, lecture_title, scenario_summary
+from sgd_tui.replay.sweep import replay_sweep
+from sgd_tui.replay.theory import theory_end, theory_start, write_basins
 
-__all__ = ["replay", "default_out_dir", "lecture_title"]
-
-
-def default_out_dir(s: Scenario) -> Path:
-    """``runs/<name>-<YYYYmmdd-HHMMSS>/`` under the current directory."""
-    return Path("runs") / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _json_safe(v: Any) -> Any:
-    """JSON has no inf/NaN: they become null (the run's status says why)."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    return v
-
-
-class _Progress:
-    """A one-line bar on a terminal; plain lines (at most one per ``every`` seconds per run) otherwise."""
-
-    def __init__(self, stream: IO[str] | None, n_runs: int, every: float = 5.0):
-        self.stream = stream
-        self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-        self.n = n_runs
-        self.every = every
-        self._last = 0.0
-
-    def _columns(self) -> int:
-        """The terminal's width, so the bar never wraps (a wrapped line cannot be redrawn with \\r)."""
-        try:
-            return os.get_terminal_size(self.stream.fileno()).columns
-        except (OSError, ValueError, AttributeError):
-            return 80
-
-    def _say(self, text: str) -> None:
-        if self.stream is not None:
-            self.stream.write(text)
-            self.stream.flush()
-
-    def update(self, i: int, runner: Runner) -> None:
-        done, total = runner.step, max(1, runner.total_steps)
-        loss = "" if runner.last_loss is None else f"  loss {runner.last_loss:.4g}"
-        head = f"run {i + 1}/{self.n} {safe_text(runner.spec.label, newlines=False)}"
-        if self.tty:
-            width = 24
-            fill = int(width * done / total)
-            line = f"{head} [{'#' * fill}{'-' * (width - fill)}] {done}/{total}{loss}"
-            self._say(f"\r\x1b[2K{line[:self._columns() - 1]}")
-        elif time.monotonic() - self._last >= self.every:
-            self._last = time.monotonic()
-            self._say(f"{head}: step {done}/{total}{loss}\n")
-
-    def finished(self, i: int, result: RunResult) -> None:
-        loss = "" if result.final_loss is None else f", final loss {result.final_loss:.6g}"
-        extra = f" at step {result.diverged_step}" if result.diverged_step is not None else ""
-        msg = f": {safe_text(result.message)}" if result.message else ""
-        label = safe_text(result.label, newlines=False)
-        self._say(("\r\x1b[2K" if self.tty else "") + f"run {i + 1}/{self.n} {label}: {result.status}"
-                  f"{extra} after {result.steps} steps{loss} ({result.time_s:.2f} s){msg}\n")
-        self._last = 0.0
-
-    def note(self, text: str) -> None:
-        """A line of text (from a file or the command line: made safe here)."""
-        self._say(("\r\x1b[2K" if self.tty else "") + safe_text(text) + "\n")
-
-
-class _Signals:
-    """Ctrl+C (SIGINT) and SIGTERM during a replay: the first asks the runner to stop within one step (the
-    results are written with the unfinished runs ``stopped``, so a ``nohup`` run killed on a server ends
-    with complete files); a second one while a run steps interrupts the step at once; while the results
-    are being written (``finishing``) further signals are ignored, so the files are whole."""
-
-    def __init__(self, control: Control):
-        self.control = control
-        self.finishing = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> "_Signals":
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def _handler(self, signum, frame) -> None:
-        if self.finishing:
-            return
-        if self.control.stopped:
-            raise KeyboardInterrupt
-        self.control.stop()
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-@contextmanager
-def _stop_on_sigint(control: Control):
-    """The replay's signal rule (:class:`_Signals`: SIGINT and SIGTERM) for loops that write as they go."""
-    with _Signals(control):
-        yield
+__all__ = ["replay"]
 
 
 _STDERR: Any = object()  # "the sys.stderr of the moment replay() is called" (not of import time)
@@ -166,7 +63,6 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         progress = sys.stderr
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     if scenario.sweep is not None:
-        from sgd_tui.replay.sweep import replay_sweep
 
         folder = open_results_dir(out, force)  # one replay per folder, locked, for sweeps too
         try:
@@ -175,25 +71,24 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
         finally:
             folder.release()
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
-        from sgd_tui.core.run.devices import set_training_threads
 
         set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core
     folder = open_results_dir(out, force)
     try:
-        return _replay(scenario, folder, _Progress(progress, len(scenario.runs)), chunk_seconds,
+        return _replay(scenario, folder, Progress(progress, len(scenario.runs)), chunk_seconds,
                        control or Control())
     finally:
         folder.release()
 
 
-def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: float, control: Control) -> int:
+def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float, control: Control) -> int:
     write_whole(folder.file("scenario.toml"), scenario_to_toml(s))
     writer = ResultWriter(folder)
     results: list[tuple[dict, RunResult]] = []
     runners: list[Runner] = []
     code = exit_codes.OK
     failure: OutputError | None = None
-    with _Signals(control) as signals:
+    with Signals(control) as signals:
         runner = None
         try:
             for i, spec in enumerate(s.runs):
@@ -212,7 +107,7 @@ def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: floa
                     code = exit_codes.BAD_INPUT
                     continue
                 runners.append(runner)
-                _warn_big(runner, bar)
+                warn_big(runner, bar)
                 meta["device"] = str(runner.device)
                 if runner.info.has_data and is_synthetic(spec.objective_options.get("data_dir")):
                     meta["synthetic_data"] = True  # numbers on sgd-tui --synthetic-data, not FashionMNIST
@@ -281,7 +176,7 @@ def _replay(s: Scenario, folder: ResultsDir, bar: _Progress, chunk_seconds: floa
 BIG_ROWS = 10_000_000  # ~1 GB of metrics.csv
 
 
-def _warn_big(runner: Runner, bar: _Progress) -> None:
+def warn_big(runner: Runner, bar: Progress) -> None:
     """Say so when a budget logs more rows than anyone reads (memory stays bounded: see History)."""
     rows = runner.total_steps // max(1, runner.log_every)
     if rows > BIG_ROWS:
@@ -289,7 +184,7 @@ def _warn_big(runner: Runner, bar: _Progress) -> None:
                  f"of metrics.csv); raise log_every in [budget] to log fewer")
 
 
-def _run(runner: Runner, control: Control, writer: ResultWriter, bar: _Progress, i: int,
+def _run(runner: Runner, control: Control, writer: ResultWriter, bar: Progress, i: int,
          chunk_seconds: float) -> None:
     """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
 
@@ -301,55 +196,6 @@ def _run(runner: Runner, control: Control, writer: ResultWriter, bar: _Progress,
         writer.write_sharpness(r.spec.label, rows)
 
     drive(runner, control, on_chunk, chunk_seconds, on_sharpness)
-
-
-def scenario_summary(s: Scenario) -> dict[str, Any]:
-    """summary.json's ``scenario``: the resolved scenario's metadata and runs (and a sweep's table)."""
-    out = {
-        "name": s.name, "title": s.title, "description": s.description, "seed": s.seed, "device": s.device,
-        "objective": s.objective, "objective_options": s.objective_options, "budget": s.budget,
-        "runs": [{"label": r.label, "objective": r.objective, "objective_options": r.objective_options,
-                  "optimizer": r.optimizer, "hyper": r.hyper, "settings": r.settings,
-                  **({"changes": [{"step": at, **values} for at, values in r.changes]} if r.changes else {})}
-                 for r in s.runs],
-    }
-    if s.sweep is not None:
-        out["sweep"] = s.sweep.to_table()
-    if getattr(s, "landscape", None) is not None:
-        out["landscape"] = dict(s.landscape)
-    return out
-
-
-def environment(s: Scenario, device: Any) -> dict[str, Any]:
-    """summary.json's environment: Python, platform, torch, sgd-tui, the device (a torch.device is
-    described with its name and threads) and the seed."""
-    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "seed": s.seed}
-    torch = sys.modules.get("torch")  # a sweep's parent process need not import it (its workers did)
-    if torch is not None:
-        from sgd_tui.core.run.devices import device_description
-
-        env["torch"] = torch.__version__
-        env["device"] = device_description(device) if isinstance(device, torch.device) else device
-        env["torch_threads"] = torch.get_num_threads()  # 1 vs 2 threads differ by ~2e-7 relative
-        from sgd_tui.core.optim.fused_step import step_path
-
-        env["sgd_step"] = step_path()  # "torch._fused_sgd_" or "torch.optim" (the same numbers)
-    else:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            env["torch"] = version("torch")
-        except PackageNotFoundError:
-            env["torch"] = None
-        env["device"] = str(device)
-        env["sgd_step"] = None  # not known in a process without torch (a sweep's workers took the steps)
-    from sgd_tui import __version__
-    from sgd_tui.plotting.plotmatrix import matrix_path
-
-    env["plot_matrix"] = matrix_path()  # "plotext._build_matrix" or "plotext.build" (the app's plots)
-
-    env["sgd_tui"] = __version__
-    return env
 
 
 def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],
@@ -371,12 +217,11 @@ def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], resul
     }
     if landscape is not None:
         summary["landscape"] = landscape
-    write_whole(folder.file("summary.json"), json.dumps(_json_safe(summary), indent=2) + "\n")
+    write_whole(folder.file("summary.json"), json.dumps(json_safe(summary), indent=2) + "\n")
 
 
 def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
     """The data sets the runs read: folder, real or synthetic, and the files' md5 (core.data.describe_data)."""
-    from sgd_tui.core.objectives.data import describe_data, resolve_data_dir
 
     dirs = []
     for r in runners:
@@ -387,18 +232,8 @@ def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
     return [describe_data(d) for d in dirs]
 
 
-def lecture_title(spec) -> str:
-    """The lecture's plot title: ``Optimizer-SGD lr-0.001 mt-0.5 bs-16``."""
-    info = get_optimizer(spec.optimizer)
-    m = re.search(r"torch\.optim\.(\w+)", info.title)
-    name = m.group(1) if m else spec.optimizer.capitalize()
-    momentum = spec.hyper.get("momentum", spec.hyper.get("betas", (0,))[0])
-    bs = effective_batch(info, get_objective(spec.objective), spec.settings.get("batch_size"))
-    return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
-
-
 def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: ResultWriter) -> None:
-    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot
+    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot  # lazy: numpy
 
     by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
     kept = {label: history.records() for label, history in writer.series.items()}

@@ -20,20 +20,23 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 from typing import IO, Any
 
 from sgd_tui import exit_codes
-from sgd_tui.core.run.engine import Control
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.control import Control
 from sgd_tui.core.run.records import EVAL_COLUMNS, METRICS_COLUMNS
-from sgd_tui.core.scenario.parse import Scenario, scenario_to_toml
-from sgd_tui.core.text import safe_text
+from sgd_tui.core.scenario.model import Scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
+from sgd_tui.core.sweep import executors as sweep_run
 from sgd_tui.core.sweep.stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from sgd_tui.core.sweep.trials import TrialOutcome, trial_threads
-from sgd_tui.replay.run import _json_safe, _stop_on_sigint, default_out_dir, environment, scenario_summary
-from sgd_tui.replay.results_dir import _num
+from sgd_tui.core.text import safe_text
+from sgd_tui.replay.progress import SweepProgress
+from sgd_tui.replay.results_dir import csv_number
+from sgd_tui.replay.signals import stop_on_sigint
+from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
 
 __all__ = ["replay_sweep"]
 
@@ -68,12 +71,12 @@ class _OrderedWriter:
     def _write(self, o: TrialOutcome) -> None:
         label = self.labels[o.index]
         for r in o.records:
-            self.metrics.writerow((label, r.step, _num(r.epoch), r.samples, f"{r.time_s:.6f}", _num(r.loss),
-                                   _num(r.lr), _num(r.grad_norm), _num(r.x), _num(r.y)))
+            self.metrics.writerow((label, r.step, csv_number(r.epoch), r.samples, f"{r.time_s:.6f}", csv_number(r.loss),
+                                   csv_number(r.lr), csv_number(r.grad_norm), csv_number(r.x), csv_number(r.y)))
         if o.evals and self.eval is None:
             self.eval = self._open(self.out / "eval.csv", EVAL_COLUMNS)
         for e in o.evals:
-            self.eval.writerow((label, e.epoch, e.samples, _num(e.test_loss), _num(e.test_accuracy)))
+            self.eval.writerow((label, e.epoch, e.samples, csv_number(e.test_loss), csv_number(e.test_accuracy)))
 
     def close(self) -> None:
         for i in sorted(self.pending):  # after a stop: the rest, still in trial order
@@ -82,59 +85,12 @@ class _OrderedWriter:
             f.close()
 
 
-class _SweepProgress:
-    """One line for the whole sweep: redrawn on a terminal, at most every ``every`` seconds otherwise."""
-
-    def __init__(self, stream: IO[str] | None, total: int, where: str, every: float = 5.0):
-        self.stream = stream
-        self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-        self.total = total
-        self.where = where
-        self.every = every
-        self.t0 = time.monotonic()
-        self._last = 0.0
-        self.done = self.diverged = self.failed = 0
-
-    def _say(self, text: str) -> None:
-        if self.stream is not None:
-            self.stream.write(text)
-            self.stream.flush()
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        eta = elapsed / self.done * (self.total - self.done) if self.done else None
-        extra = "".join(f", {n} {what}" for n, what in ((self.diverged, "diverged"), (self.failed, "failed")) if n)
-        return (f"sweep: {self.done}/{self.total} trials done{extra} on {self.where}, {_clock(elapsed)}"
-                + (f", ETA {_clock(eta)}" if eta is not None and self.done < self.total else ""))
-
-    def update(self, o: TrialOutcome) -> None:
-        self.done += 1
-        self.diverged += o.result.status == "diverged"
-        self.failed += o.result.status == "error"
-        if self.tty:
-            width = 24
-            fill = int(width * self.done / max(1, self.total))
-            self._say(f"\r\x1b[2K[{'#' * fill}{'-' * (width - fill)}] {self.line()}")
-        elif time.monotonic() - self._last >= self.every or self.done == self.total:
-            self._last = time.monotonic()
-            self._say(self.line() + "\n")
-
-    def note(self, text: str) -> None:
-        self._say(("\r\x1b[2K" if self.tty else "") + safe_text(text) + "\n")
-
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}h{s // 60 % 60:02d}m{s % 60:02d}s" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
-
-
 def replay_sweep(scenario: Scenario, out_dir: str | Path | None = None, *, progress: IO[str] | None = None,
                  workers: int | None = None, ray_address: str | None = None, control: Control | None = None,
                  ray_cpus: int | None = None) -> int:
     """Run every trial of ``scenario.sweep`` and write the results into ``out_dir``; the exit code as
     :func:`sgd_tui.replay.run.replay`'s. ``workers``: worker processes (default: the cores / the threads
     per trial; 1 = in this process); ``ray_address``: run on Ray ("" = local instance or $RAY_ADDRESS)."""
-    from sgd_tui.core.sweep import executors as sweep_run
 
     sweep = scenario.sweep
     assert sweep is not None, "replay_sweep needs a scenario with a [sweep] table"
@@ -153,12 +109,12 @@ def replay_sweep(scenario: Scenario, out_dir: str | Path | None = None, *, progr
         where = f"{n_workers} worker{'s' if n_workers > 1 else ''} × {threads} thread{'s' if threads > 1 else ''}"
         runs = (sweep_run.serial(trials, control, threads) if n_workers == 1
                 else sweep_run.pool(trials, control, n_workers, threads))
-    bar = _SweepProgress(progress, len(trials), where)
+    bar = SweepProgress(progress, len(trials), where)
     writer = _OrderedWriter(out, [t.label for t in trials])
     outcomes: dict[int, TrialOutcome] = {}
     code = exit_codes.OK
     try:
-        with _stop_on_sigint(control):
+        with stop_on_sigint(control):
             try:
                 for o in runs:
                     outcomes[o.index] = o
@@ -196,7 +152,7 @@ def _write_csv(path: Path, columns, rows: list[dict]) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
         for row in rows:
-            w.writerow([_num(row[c]) if isinstance(row[c], float) else "" if row[c] is None else row[c]
+            w.writerow([csv_number(row[c]) if isinstance(row[c], float) else "" if row[c] is None else row[c]
                         for c in columns])
 
 
@@ -227,11 +183,11 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
                   "statuses": {st: sum(r["status"] == st for r in rows) for st in sorted({r["status"] for r in rows})}},
         "runs": runs,
     }
-    (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n", encoding="utf-8")
 
 
 def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
-    from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
+    from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot  # lazy: numpy
 
     sweep = s.sweep
     name = safe_text(s.title if len(s.title) <= 50 else s.name, newlines=False)  # plotext drops a wider title

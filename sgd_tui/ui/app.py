@@ -8,6 +8,7 @@ lives in :mod:`sgd_tui.ui.screens.main` and the widgets.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing.resource_tracker
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,10 @@ from textual.app import App, SystemCommand
 from textual.markup import escape
 from textual.screen import Screen
 
+from sgd_tui.core.errors import ParamError, ScenarioError
+from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
+from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import file_stem, safe_text
 from sgd_tui.ui.jobs.background import DaemonExecutor
 from sgd_tui.ui.screens.dialogs import AskScreen, ScenarioPicker
@@ -51,7 +56,7 @@ class SgdApp(App):
 
     def open_sweep(self, scenario, **kwargs) -> None:
         """Push the sweep view of a scenario with a ``[sweep]`` table (it starts the trials)."""
-        from sgd_tui.ui.screens.sweep import SweepScreen
+        from sgd_tui.ui.screens.sweep import SweepScreen  # lazy: rich
 
         kwargs.setdefault("workers", self.sweep_workers)
         self.push_screen(SweepScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
@@ -72,7 +77,6 @@ class SgdApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
-        from sgd_tui.core.scenario.parse import find_scenarios
 
         for name, _path, title in find_scenarios():
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
@@ -80,7 +84,6 @@ class SgdApp(App):
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
 
     def action_open_scenario(self) -> None:
-        from sgd_tui.core.scenario.parse import find_scenarios
 
         def picked(name: str | None) -> None:
             if name:
@@ -90,7 +93,6 @@ class SgdApp(App):
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
-        from sgd_tui.core.scenario.parse import ScenarioError, load_scenario
 
         try:
             scenario = load_scenario(name)
@@ -109,8 +111,6 @@ class SgdApp(App):
         """Write the comparison as a scenario file that ``--headless`` replays to the same numbers (the
         loaded scenario's tables kept; ``notes`` gets what changed in them). The text is read back first:
         a file that would not load is not written (ValueError)."""
-        from sgd_tui.core.errors import ScenarioError
-        from sgd_tui.core.scenario.parse import parse_scenario, scenario_to_toml
 
         path = Path(path)
         text = scenario_to_toml(self.main.session.to_scenario(notes))
@@ -122,7 +122,6 @@ class SgdApp(App):
         return path
 
     def action_save_scenario(self) -> None:
-        from sgd_tui.core.params import ParamError
 
         default = f"{file_stem(self.main.session.shared.title)}.toml"  # in the working folder, whatever the title
         asked: list[Path] = []
@@ -154,7 +153,6 @@ def run_app(scenario=None, monochrome: bool = False) -> int:
     unwritten: the app writes files only when asked (``w``), synchronously."""
     if monochrome:
         os.environ["NO_COLOR"] = "1"
-    import multiprocessing.resource_tracker
 
     # a sweep's worker processes need it started before Textual captures stderr ("bad value(s) in fds_to_keep")
     multiprocessing.resource_tracker.ensure_running()

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sgd_tui.core.params import Param, ParamError
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.params import Param
 
 __all__ = ["nudge", "nudge_text", "LR_FACTOR", "ADDITIVE_STEP", "NUMERIC_KINDS"]
 

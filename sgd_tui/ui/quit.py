@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import termios
 
 __all__ = ["hard_exit"]
 
@@ -22,9 +23,8 @@ def hard_exit(app, code: int = 0) -> None:
     if not getattr(app, "hard_exit", False):
         return
     try:
-        import termios
 
-        from textual.drivers.linux_driver import LinuxDriver
+        from textual.drivers.linux_driver import LinuxDriver  # lazy: textual
     except ImportError:  # not a POSIX terminal
         return
     driver = getattr(app, "_driver", None)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sgd_tui.core.objectives.data import write_fashion_like
 from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
@@ -70,7 +71,6 @@ def step_app() -> SgdApp:
 
 
 def fashion_app(data_dir: str | None = None) -> SgdApp:
-    from sgd_tui.core.objectives.data import write_fashion_like
 
     root = data_dir or tempfile.mkdtemp(prefix="sgd-tui-shots-")
     write_fashion_like(Path(root), n_train=2000, n_test=500, seed=0)

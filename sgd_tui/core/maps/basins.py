@@ -30,11 +30,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sgd_tui.core.run.spec import BASIN_PARAMS
+from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.objectives.surfaces import make_surface
+from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.run.sampler import build_scheduler
 
-__all__ = ["Minimum", "BasinMap", "surface_minima", "basin_map", "has_several_minima", "STATUSES",
-           "BASIN_PARAMS"]
+__all__ = ["Minimum", "BasinMap", "surface_minima", "basin_map", "has_several_minima", "STATUSES"]
 
 STATUSES = ("converged", "diverged", "not converged")
 CHECK = 25  # steps between checks for a finished grid (and for cancellation)
@@ -99,7 +100,6 @@ def surface_minima(objective: str, options: dict[str, Any] | None = None) -> tup
 
 def has_several_minima(objective: str, options: dict[str, Any] | None = None) -> bool:
     """Whether a basin map shows anything: a surface with more than one local minimum."""
-    from sgd_tui.core.objectives.registry import get_objective
 
     return get_objective(objective).kind == "surface" and len(surface_minima(objective, options)) > 1
 
@@ -184,7 +184,7 @@ def _batched_gradient(surface, noise: float, generator) -> Callable:
 
 
 def _torch():
-    import torch
+    import torch  # lazy: torch
 
     return torch
 
@@ -199,12 +199,11 @@ def torch_stack(a, b, like):
 
 def _optimizer(optimizer: str, hyper: dict[str, Any], w, surface):
     """The run's optimizer class on the (n, 2) tensor ``w`` (Newton: batched, with the n Hessians)."""
-    from sgd_tui.core.optim.registry import get_optimizer
 
     if optimizer == "newton":
-        import torch
+        import torch  # lazy: torch
 
-        from sgd_tui.core.optim.lecture import Newton
+        from sgd_tui.core.optim.lecture import Newton  # lazy: torch
 
         def hessian():
             x, y = w[:, 0].detach(), w[:, 1].detach()
@@ -224,7 +223,6 @@ def basin_map(objective: str, options: dict[str, Any], optimizer: str, hyper: di
     ``settings``' schedule) for ``steps`` steps; classify each start. ``cancelled()`` is polled every CHECK (25)
     steps (a UI worker passes its cancel flag); the map is then None."""
     torch = _torch()
-    from sgd_tui.core.run.sampler import build_scheduler
 
     surface = make_surface(objective, **{k: v for k, v in options.items() if k not in ("start", "noise")})
     minima = surface_minima(objective, options)

@@ -26,17 +26,17 @@ waits for one point at most (the lecture's MLP on 1,000 images: about 7 ms), not
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
 
 from sgd_tui.core.objectives.network import MLPProblem, mlp_forward
-from sgd_tui.core.theory.sharpness import _flat, _unflat, fixed_subset
+from sgd_tui.core.theory.flat import flat_copy, flatten, unflatten
+from sgd_tui.core.theory.sharpness import fixed_subset
 
-__all__ = ["Plane", "Slice", "PathPoint", "Landscape", "plane_through", "random_plane", "anchor_grid",
-           "centered_grid", "slice_loss", "project", "SnapshotLog", "PlaneError", "Cancelled", "compute_landscape",
-           "run_path"]
+__all__ = ["Plane", "Slice", "PathPoint", "Landscape", "plane_through", "random_plane", "anchor_grid", "centered_grid", "slice_loss", "project", "PlaneError", "Cancelled", "compute_landscape", "run_path"]
 
 
 class PlaneError(ValueError):
@@ -102,10 +102,6 @@ class PathPoint(tuple):
 
 
 # ----------------------------------------------------------------------------- planes
-def flat_params(params: Sequence[torch.Tensor]) -> torch.Tensor:
-    """The weights as one detached flat vector (a copy)."""
-    return _flat([p.detach() for p in params]).clone()
-
 
 def plane_through(start: torch.Tensor, a_end: torch.Tensor, b_end: torch.Tensor,
                   names: tuple[str, str, str] = ("start", "A", "B")) -> Plane:
@@ -138,8 +134,8 @@ def random_plane(params: Sequence[torch.Tensor], seed: int = 0, name: str = "run
             rn = torch.linalg.vector_norm(r.reshape(r.shape[0], -1), dim=1).clamp_min(1e-30)
             wn = torch.linalg.vector_norm(w.reshape(w.shape[0], -1), dim=1)
             parts.append(r * (wn / rn).reshape(-1, *([1] * (w.dim() - 1))))
-        dirs.append(_flat(parts))
-    return Plane(flat_params(params), dirs[0], dirs[1], "random", [(name, 0.0, 0.0)])
+        dirs.append(flatten(parts))
+    return Plane(flat_copy(params), dirs[0], dirs[1], "random", [(name, 0.0, 0.0)])
 
 
 def anchor_grid(resolution: int = 21, margin: float = 0.5) -> list[float]:
@@ -164,9 +160,9 @@ def slice_loss(problem, plane: Plane, a_values: Sequence[float], b_values: Seque
     """R(θ(a, b)) on the grid a_values × b_values, R = ``problem.training_loss`` on the examples ``idx``;
     :class:`Cancelled` as soon as ``cancelled()`` is true (asked before every grid point)."""
     like = problem.params
-    P = _unflat(plane.origin, like)
-    D = _unflat(plane.d, like)
-    E = _unflat(plane.e, like)
+    P = unflatten(plane.origin, like)
+    D = unflatten(plane.d, like)
+    E = unflatten(plane.e, like)
     rows: list[list[float]] = []
     first = None
     if isinstance(problem, MLPProblem):
@@ -215,37 +211,12 @@ def project(plane: Plane, snapshots: Sequence[tuple[int, torch.Tensor]]) -> list
     return out
 
 
-# ----------------------------------------------------------------------------- snapshots for the paths
-class SnapshotLog:
-    """A run's weights every ``every`` steps (flat CPU copies), in bounded memory: when ``max_count``
-    snapshots are held, every other one is dropped and ``every`` doubles, so the kept ones stay evenly
-    spaced and cover the whole run. The start (step 0) is always kept; :meth:`final` adds the last step."""
-
-    def __init__(self, every: int = 1, max_count: int = 256, max_bytes: int = 64 << 20, n_params: int = 1,
-                 element_size: int = 4):
-        self.every = max(1, int(every))
-        per = max(1, n_params * element_size)
-        self.max_count = max(4, min(int(max_count), max_bytes // per))
-        self.items: list[tuple[int, torch.Tensor]] = []
-
-    def offer(self, step: int, params: Sequence[torch.Tensor]) -> None:
-        if step % self.every:
-            return
-        self.items.append((step, flat_params(params).cpu()))
-        if len(self.items) > self.max_count:
-            self.every *= 2
-            self.items = [it for it in self.items if it[0] % self.every == 0]
-
-    def snapshots(self) -> list[tuple[int, torch.Tensor]]:
-        return list(self.items)
-
-
 def run_path(runner) -> list[tuple[int, torch.Tensor]]:
     """A runner's kept snapshots and, when it moved since the last one, its current weights."""
     log = getattr(runner, "snapshots", None)
     items = log.snapshots() if log is not None else []
     if not items or items[-1][0] != runner.step:
-        items.append((runner.step, flat_params(runner.problem.params).cpu()))
+        items.append((runner.step, flat_copy(runner.problem.params).cpu()))
     return items
 
 
@@ -277,7 +248,6 @@ def compute_landscape(runners: Sequence, *, mode: str = "plane", runs: Sequence[
     ``runs[0]``. Call it between steps (the training thread, or with the runs paused): it reads the weights.
     ``cancelled``: asked before every grid point; :class:`Cancelled` when it says yes.
     """
-    import time
 
     t0 = time.perf_counter()
     by_label = {r.spec.label: r for r in runners}
@@ -293,7 +263,7 @@ def compute_landscape(runners: Sequence, *, mode: str = "plane", runs: Sequence[
         start = run_path(chosen[0])[0][1]
         if start is None or run_path(chosen[0])[0][0] != 0:
             raise PlaneError("the start was not kept: set budget.snapshot_every")
-        ends = [flat_params(r.problem.params).cpu() for r in chosen]
+        ends = [flat_copy(r.problem.params).cpu() for r in chosen]
         plane = plane_through(start, ends[0], ends[1], ("start", names[0], names[1]))
         a_values = anchor_grid(resolution, margin)
         b_values = list(a_values)

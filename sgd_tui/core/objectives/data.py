@@ -24,6 +24,7 @@ but not trivial), for tests and for ``sgd-tui --bench`` on a machine without the
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import struct
@@ -35,24 +36,7 @@ from typing import Any
 
 from sgd_tui.core.errors import DataError
 
-__all__ = [
-    "DataError",
-    "FILES",
-    "FashionData",
-    "ENV_VAR",
-    "default_data_dir",
-    "resolve_data_dir",
-    "raw_dir",
-    "missing_files",
-    "prepare",
-    "download_fashion_mnist",
-    "load_fashion_mnist",
-    "write_idx_gz",
-    "write_fashion_like",
-    "describe_data",
-    "SYNTHETIC_MARKER",
-    "is_synthetic",
-]
+__all__ = ["FILES", "FashionData", "ENV_VAR", "default_data_dir", "resolve_data_dir", "raw_dir", "missing_files", "prepare", "download_fashion_mnist", "load_fashion_mnist", "write_idx_gz", "write_fashion_like", "describe_data", "SYNTHETIC_MARKER", "is_synthetic"]
 
 ENV_VAR = "SGD_TUI_DATA_DIR"
 # the IDX files by split: (images, labels), without the .gz suffix
@@ -154,7 +138,7 @@ def prepare(root: Path, download: bool = True) -> Path:
 def download_fashion_mnist(root: Path) -> Path:
     """Download the missing FashionMNIST files into ``raw_dir(root)`` with torchvision (which checks their
     md5 and prints progress); returns ``raw_dir(root)``. Offline or on any download error: DataError."""
-    from torchvision.datasets import FashionMNIST
+    from torchvision.datasets import FashionMNIST  # lazy: torchvision
 
     root = Path(root)
     missing = missing_files(root)
@@ -174,8 +158,8 @@ def download_fashion_mnist(root: Path) -> Path:
 
 def _remove_partial(root: Path, names: list[str]) -> None:
     """Delete the files among ``names`` that a failed download left without their published md5."""
-    from torchvision.datasets import FashionMNIST
-    from torchvision.datasets.utils import check_integrity
+    from torchvision.datasets import FashionMNIST  # lazy: torchvision
+    from torchvision.datasets.utils import check_integrity  # lazy: torchvision
 
     md5 = dict(FashionMNIST.resources)
     for name in names:
@@ -197,7 +181,7 @@ class FashionData:
 
 def _load_split(root: Path, train: bool):
     """(images uint8 (N, 28, 28), labels int64 (N,)) through torchvision, checked."""
-    from torchvision.datasets import FashionMNIST
+    from torchvision.datasets import FashionMNIST  # lazy: torchvision
 
     split = "train" if train else "test"
     names = ", ".join(str(raw_dir(root) / f) for f in FILES[split])
@@ -231,7 +215,7 @@ def load_fashion_mnist(root: Path, device: str = "cpu", download: bool = True) -
 
     Files are found, fetched and extracted by :func:`prepare`; a changed file is loaded again.
     """
-    import torch
+    import torch  # lazy: torch
 
     root = Path(root)
     with _cache_lock:
@@ -262,7 +246,7 @@ def load_fashion_mnist(root: Path, device: str = "cpu", download: bool = True) -
 def write_idx_gz(path: Path, array) -> None:
     """Write a uint8 NumPy array as a gzipped IDX file: magic 0x0000 08 <ndim>, big-endian int32 sizes,
     then the bytes (the format of the MNIST/FashionMNIST files)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     a = np.ascontiguousarray(array, dtype=np.uint8)
     header = struct.pack(">BBBB", 0, 0, 0x08, a.ndim) + struct.pack(f">{a.ndim}I", *a.shape)
@@ -279,7 +263,7 @@ def write_fashion_like(root: Path, n_train: int = 60_000, n_test: int = 10_000, 
     ``255 · clip((1 - noise) T_c + noise U, 0, 1)`` with U uniform on [0, 1], then shifted by up to one pixel,
     so a linear model learns it but not at once. Labels cycle through a seeded permutation of the classes.
     """
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     rng = np.random.default_rng(seed)
     coarse = rng.random((N_CLASSES, 7, 7))
@@ -317,7 +301,6 @@ def describe_data(root: Path) -> dict[str, Any]:
     """What a run's numbers depend on in a data directory: the folder, ``kind`` (``real`` when all four
     ``.gz`` files have torchvision's published md5, ``synthetic`` when :func:`write_fashion_like` wrote
     them, else ``other``) and each file's md5 (of the ``.gz``, or of the extracted file without it)."""
-    import hashlib
 
     raw = raw_dir(Path(root))
     files: dict[str, str | None] = {}

@@ -47,7 +47,7 @@ from sgd_tui.core.objectives.losses import classification_loss, penalty
 from sgd_tui.core.objectives.mlp_fast import MLPFastStep, covers
 from sgd_tui.core.objectives.network import MLPProblem, init_params, mlp_forward
 
-__all__ = ["FashionProblem", "MODELS", "init_params"]
+__all__ = ["FashionProblem", "MODELS"]
 
 # layer widths per model: 784 inputs, 10 classes
 MODELS = {

@@ -56,7 +56,7 @@ class SurfaceProblem(Problem2D):
         return self.surface.value(x, y)
 
     def grid(self, xs, ys):
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         X, Y = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
         with np.errstate(all="ignore"):
@@ -140,7 +140,7 @@ class RegressionProblem(Problem2D):
         return v if math.isfinite(v) else math.inf
 
     def grid(self, xs, ys):
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         xs_t = torch.as_tensor(np.asarray(xs, dtype=float))
         ys_t = torch.as_tensor(np.asarray(ys, dtype=float))

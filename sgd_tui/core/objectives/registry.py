@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sgd_tui.core.params import Param, ParamError, check_values
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.params import Param, check_values
 
 __all__ = ["ObjectiveInfo", "OBJECTIVES", "get_objective", "validate_options", "REG_PARAMS", "PRECISIONS"]
 
@@ -50,25 +51,25 @@ FASHION_TRAIN_SIZE = 60_000  # FashionMNIST's training images
 
 # The builders: (name, options, start, seed, device) -> Problem. Each imports torch only when called.
 def _surface_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from sgd_tui.core.objectives.problems_2d import SurfaceProblem
+    from sgd_tui.core.objectives.problems_2d import SurfaceProblem  # lazy: torch
 
     return SurfaceProblem(name, options, start, seed, device)
 
 
 def _regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from sgd_tui.core.objectives.problems_2d import RegressionProblem
+    from sgd_tui.core.objectives.problems_2d import RegressionProblem  # lazy: torch
 
     return RegressionProblem(name, options, start, seed, device)
 
 
 def _mlp_regression_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from sgd_tui.core.objectives.network import MLPRegressionProblem  # a network has no start point
+    from sgd_tui.core.objectives.network import MLPRegressionProblem  # a network has no start point  # lazy: torch
 
     return MLPRegressionProblem(options, seed=seed, device=device)
 
 
 def _fashion_problem(name: str, options: dict[str, Any], start, seed: int, device: str):
-    from sgd_tui.core.objectives.fashion import FashionProblem  # a network has no start point
+    from sgd_tui.core.objectives.fashion import FashionProblem  # a network has no start point  # lazy: torch
 
     return FashionProblem(options, seed=seed, device=device)
 

@@ -25,7 +25,7 @@ def _fn(name: str, v: Any) -> Any:
     mod = type(v).__module__
     if mod.startswith("torch"):
         return getattr(v, name)()
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     return getattr(np, name)(v)
 

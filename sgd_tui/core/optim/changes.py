@@ -15,7 +15,10 @@ to the new α. Without a schedule this is lr = α_new. No torch import.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from sgd_tui.core.optim.registry import get_optimizer, validate_hyperparameters
 
 __all__ = ["add_change", "changeable", "check_changes", "apply_change", "change_marks", "show_value"]
 
@@ -59,7 +62,6 @@ def check_changes(opt_name: str, hyper: dict[str, Any], raw: Any, total_steps: i
     [(key suffix, message)]) where the key suffix is like ``changes[0].lr``. Each value is checked with
     the optimizer's Param and the combination in effect after it with the optimizer's checks; steps must
     be integers ≥ 1, increasing, and below the budget's steps (when the budget is in steps)."""
-    from sgd_tui.core.optim.registry import get_optimizer, validate_hyperparameters
 
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         return [], [("changes", "must be a list of tables like [{step = 200, lr = 0.1}]")]
@@ -122,7 +124,6 @@ def _scheduled_lr(group, scheduler, settings: dict[str, Any], i: int, new: float
     if settings.get("schedule") == "cosine":
         eta = settings["eta_min"]
         if old == eta:  # the schedule's factor cannot be read off: compute it
-            import math
 
             t, T = scheduler.last_epoch, scheduler.T_max
             return eta + (new - eta) * (1 + math.cos(math.pi * t / T)) / 2

@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 from torch.optim import Optimizer
 
-__all__ = ["GD", "Polyak", "Nesterov", "Newton", "HessianError", "newton_directions_2x2"]
+__all__ = ["GD", "Polyak", "Nesterov", "Newton", "HessianError", "newton_directions_2x2", "newton_direction_2x2"]
 
 
 class HessianError(ValueError):
@@ -145,7 +145,7 @@ class Nesterov(Optimizer):
         return loss
 
 
-def _newton_direction_2x2(H, g, rule: str, floor: float) -> tuple[float, float]:
+def newton_direction_2x2(H, g, rule: str, floor: float) -> tuple[float, float]:
     """H⁻¹g for a symmetric 2x2 H in closed form (the 2-D fast path: no LAPACK call per step),
     with the same eigenvalue rules as the general path."""
     (a, b), (_, d) = H
@@ -177,7 +177,7 @@ def _newton_direction_2x2(H, g, rule: str, floor: float) -> tuple[float, float]:
 
 def newton_directions_2x2(H: torch.Tensor, g: torch.Tensor, rule: str, floor: float) -> torch.Tensor:
     """H_i⁻¹ g_i for n symmetric 2x2 systems at once (H: (n, 2, 2), g: (n, 2)), with the eigenvalue rules
-    of :func:`_newton_direction_2x2` written as tensor operations (the basin map's n starts)."""
+    of :func:`newton_direction_2x2` written as tensor operations (the basin map's n starts)."""
     a, d = H[:, 0, 0], H[:, 1, 1]
     b = 0.5 * (H[:, 0, 1] + H[:, 1, 0])
     gx, gy = g[:, 0], g[:, 1]
@@ -271,7 +271,7 @@ class Newton(Optimizer):
             return loss
         H = 0.5 * (H + H.T)
         if grad.numel() == 2:
-            direction = torch.tensor(_newton_direction_2x2(H.tolist(), grad.tolist(), rule, floor), dtype=grad.dtype)
+            direction = torch.tensor(newton_direction_2x2(H.tolist(), grad.tolist(), rule, floor), dtype=grad.dtype)
         elif rule == "none":
             try:
                 direction = torch.linalg.solve(H, grad)

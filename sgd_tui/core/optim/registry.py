@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sgd_tui.core.params import Param, ParamError, check_values
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.params import Param, check_values
 
 __all__ = ["OptimizerInfo", "OPTIMIZERS", "get_optimizer", "validate_hyperparameters"]
 
@@ -99,14 +100,14 @@ def _torch_fast_flags(torch_params: list, cls_name: str = "SGD") -> dict:
 
 
 def _build_sgd(params, h, hessian=None):
-    import torch
+    import torch  # lazy: torch
 
     return torch.optim.SGD(params, **h, **_torch_fast_flags(params, "SGD"))
 
 
 def _build_torch(cls_name: str):
     def build(params, h, hessian=None):
-        import torch
+        import torch  # lazy: torch
 
         cls = getattr(torch.optim, cls_name)
         return cls(params, **h, **_torch_fast_flags(params, cls_name))
@@ -117,7 +118,7 @@ def _build_torch(cls_name: str):
 
 def _build_lecture(cls_name: str):
     def build(params, h, hessian=None):
-        from sgd_tui.core.optim import lecture as lecture_optim
+        from sgd_tui.core.optim import lecture as lecture_optim  # lazy: torch
 
         cls = getattr(lecture_optim, cls_name)
         if cls_name == "Newton":

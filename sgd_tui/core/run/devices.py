@@ -8,13 +8,13 @@ set once by whoever drives training (the app's worker, the headless replay, the 
 from __future__ import annotations
 
 import os
+import platform
 import re
 
 from sgd_tui.core.errors import DeviceError
 from sgd_tui.core.text import shorten
 
-__all__ = ["DeviceError", "resolve_device", "available_devices", "DEVICE_PATTERN", "set_training_threads",
-           "default_training_threads", "THREADS_ENV_VAR"]
+__all__ = ["resolve_device", "available_devices", "DEVICE_PATTERN", "set_training_threads", "default_training_threads", "THREADS_ENV_VAR"]
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda|cuda:\d+)$")
 THREADS_ENV_VAR = "SGD_TUI_THREADS"
@@ -29,7 +29,7 @@ def check_device_name(name: str) -> str | None:
 
 def available_devices() -> list[str]:
     """Devices that exist here, in the order auto prefers them (CPU last)."""
-    import torch
+    import torch  # lazy: torch
 
     out = []
     if torch.cuda.is_available():
@@ -42,7 +42,7 @@ def available_devices() -> list[str]:
 
 def resolve_device(name: str):
     """Return a torch.device for ``name`` or raise DeviceError saying what is available."""
-    import torch
+    import torch  # lazy: torch
 
     msg = check_device_name(name)
     if msg:
@@ -71,12 +71,11 @@ def resolve_device(name: str):
 
 
 def device_description(device) -> str:
-    import torch
+    import torch  # lazy: torch
 
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        import platform
 
         return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     return str(device)
@@ -104,7 +103,7 @@ def set_training_threads(n: int | None = None) -> int:
         env = os.environ.get(THREADS_ENV_VAR, "").strip()
         n = int(env) if env.isdigit() and int(env) > 0 else default_training_threads()
     n = max(1, int(n))
-    import torch
+    import torch  # lazy: torch
 
     torch.set_num_threads(n)
     return n

@@ -18,26 +18,20 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from typing import Any
 
-from sgd_tui.core.run.control import Control
 from sgd_tui.core.errors import DeviceError, SetupError
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.optim.changes import apply_change
 from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.devices import resolve_device
 from sgd_tui.core.run.records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
-from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.core.run.sampler import Sampler, build_scheduler
 from sgd_tui.core.run.settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
+from sgd_tui.core.run.spec import RunSpec
 
-__all__ = ["Control", "Runner", "drive", "build_scheduler", "warm_up"]
-
-
-def warm_up() -> None:
-    """Import torch and what building the first torch.optim optimizer imports (torch._dynamo: about a
-    second on a laptop CPU), so the first run a person starts in the app does not wait for it."""
-    import torch
-
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+__all__ = ["Runner"]
 
 
 def _optimizer_params(problem) -> list:
@@ -72,9 +66,8 @@ class Runner:
         """The run's torch device: the spec's device, which must exist for every objective (an absent
         one is a SetupError); 2-D problems then step on the CPU anyway (their steps are all overhead, the
         CPU is fastest), and :attr:`device_note` says so when another device was asked for."""
-        import torch
+        import torch  # lazy: torch
 
-        from sgd_tui.core.run.devices import resolve_device
 
         try:
             device = resolve_device(self.spec.device)
@@ -117,7 +110,7 @@ class Runner:
         self.hyper = dict(self.spec.hyper)  # the hyperparameters in effect (after the changes so far)
         self._changes = sorted(self.spec.changes, key=lambda c: c[0])  # applied by _apply_changes
         self._closure = lambda: p.loss_and_grad(self._idx)
-        from sgd_tui.core.optim.fused_step import step_function
+        from sgd_tui.core.optim.fused_step import step_function  # lazy: torch
 
         self._step = step_function(self.optimizer)  # optimizer.step, or torch's fused SGD kernel called directly
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
@@ -125,13 +118,13 @@ class Runner:
         self.sharpness_every = budget.get("sharpness_every")
         self.sharpness_meter = None
         if self.sharpness_every:
-            from sgd_tui.core.theory.sharpness import SharpnessMeter
+            from sgd_tui.core.theory.sharpness import SharpnessMeter  # lazy: torch
 
             self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
         # the weights every `snapshot_every` steps (bounded memory), for the paths on a loss-landscape slice
         self.snapshots = None
         if budget.get("snapshot_every") and p.n_train is not None:
-            from sgd_tui.core.maps.landscape import SnapshotLog
+            from sgd_tui.core.run.snapshots import SnapshotLog  # lazy: torch
 
             self.snapshots = SnapshotLog(budget["snapshot_every"], n_params=p.n_params(),
                                          element_size=p.params[0].element_size())
@@ -236,7 +229,6 @@ class Runner:
     def change(self, values: dict[str, Any]) -> int:
         """Set new hyperparameter values now, between steps, keeping the optimizer's state; returns the
         step they apply from (the steps taken so far). Call it from the thread that steps the run."""
-        from sgd_tui.core.optim.changes import apply_change
 
         apply_change(self.optimizer, self.scheduler, self.spec.settings, values)
         self.hyper.update(values)
@@ -244,7 +236,7 @@ class Runner:
 
     def _measure_sharpness(self, t0: float) -> SharpnessRecord:
         """λmax now (between steps; its time counts in the run's) with the limit at the step's α."""
-        from sgd_tui.core.theory.sharpness import stability_limit
+        from sgd_tui.core.theory.sharpness import stability_limit  # lazy: torch
 
         lam = self.sharpness_meter.measure()
         self._measured_at = self.step
@@ -278,7 +270,7 @@ class Runner:
         """Watch every batch loss, not only the logged ones, without a CPU-GPU sync: a running maximum on
         the device (NaN propagates), read at the next log point or the budget's end, so a blow-up between
         log points (after which a network may die and look finite) is seen."""
-        import torch
+        import torch  # lazy: torch
 
         loss = torch.as_tensor(batch_loss)
         self._peak = loss if self._peak is None else torch.maximum(self._peak, loss)
@@ -397,36 +389,3 @@ class Runner:
         return out
 
 
-def drive(
-    runner: Runner,
-    control: Control | None = None,
-    on_chunk: Callable[[Runner, list[Record], list[EvalRecord]], None] | None = None,
-    chunk_seconds: float = 0.25,
-    on_sharpness: Callable[[Runner, list[SharpnessRecord]], None] | None = None,
-) -> RunResult:
-    """Advance ``runner`` to its end in chunks of about ``chunk_seconds``, calling ``on_chunk`` after each
-    with the records and evaluations it logged: the loop of a run without a UI (the headless replay, the
-    tests; the app's worker paces its runs itself). An exception inside the run becomes status ``error``
-    with its message, Ctrl+C (KeyboardInterrupt) status ``stopped``, and ``control`` stops, pauses and
-    resumes it; a diverged run is a result. The runner's initial record is the caller's to use.
-    ``on_sharpness`` receives the curvature measurements of each chunk (budget ``sharpness_every``)."""
-    while not runner.done:
-        try:
-            records, evals, sharpness = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
-        except KeyboardInterrupt:
-            if control is not None:
-                control.stop()
-            runner.stop()
-            break
-        except Exception as e:  # a bug or a numerical failure inside torch: a result, not a crash
-            runner.fail(f"{type(e).__name__}: {e}")
-            break
-        if on_chunk is not None:
-            on_chunk(runner, records, evals)
-        if on_sharpness is not None and sharpness:
-            on_sharpness(runner, sharpness)
-        if control is not None and control.stopped:
-            runner.stop()
-        elif runner.status == "paused" and control is not None:
-            control.wait(0.1)
-    return runner.final_result()

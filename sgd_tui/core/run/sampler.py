@@ -17,7 +17,7 @@ def build_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
     constant: α_t = α;  step: α_t = α γ^⌊t/step_size⌋;  exponential: α_t = α γ^t;
     inverse_time: α_t = α / (1 + decay·t);  cosine: α_t = η_min + (α - η_min)(1 + cos(π t/T))/2, T = the budget.
     """
-    import torch.optim.lr_scheduler as S
+    import torch.optim.lr_scheduler as S  # lazy: torch
 
     kind = settings.get("schedule", "constant")
     if kind == "constant":
@@ -43,7 +43,7 @@ class Sampler:
     """
 
     def __init__(self, n: int, batch_size, mode: str, seed: int, device=None):
-        import torch
+        import torch  # lazy: torch
 
         self.n = n
         self.full = batch_size == "full" or batch_size >= n
@@ -54,7 +54,7 @@ class Sampler:
         self.generator = torch.Generator().manual_seed(seed)
 
     def epoch(self) -> list:
-        import torch
+        import torch  # lazy: torch
 
         if self.full:
             return [None]

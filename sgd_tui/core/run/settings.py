@@ -25,11 +25,9 @@ from typing import Any, Collection
 from sgd_tui.core.objectives.registry import OBJECTIVES, ObjectiveInfo, get_objective
 from sgd_tui.core.optim.registry import OptimizerInfo
 from sgd_tui.core.params import Param
-from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED
+from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "SEED", "RUN_DEFAULTS",
-           "BUDGET_DEFAULTS", "applies", "basin_issues", "run_settings_for", "in_effect", "default_budget",
-           "budget_issues", "run_issues", "effective_batch", "total_steps", "log_every", "max_loss"]
+__all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "RUN_DEFAULTS", "BUDGET_DEFAULTS", "applies", "basin_issues", "run_settings_for", "in_effect", "default_budget", "budget_issues", "run_issues", "effective_batch", "total_steps", "log_every", "max_loss"]
 
 DEFAULT_STEPS = 500  # a budget without steps or epochs; a first 2-D run in the app: an animation of 500 steps
 DEFAULT_EPOCHS = 3  # a first data-set run in the app

@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sgd_tui.core.params import Param
+from sgd_tui.core.optim.registry import get_optimizer
+from sgd_tui.core.params import Param, format_value
 from sgd_tui.core.text import unique_labels
 
 __all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "LANDSCAPE_PARAMS", "SCHEDULES", "SEED", "RunSpec",
@@ -94,7 +95,7 @@ LANDSCAPE_PARAMS: tuple[Param, ...] = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunSpec:
     """Everything needed to train one run reproducibly."""
 
@@ -125,7 +126,6 @@ class RunSpec:
         """The hyperparameters that differ from the optimizer's defaults (and the batch size when set), as
         a scenario file spells them: ``lr=0.5 momentum=0.9 nesterov=true batch_size=16``; ``lr_always``
         (tables) names the learning rate even at its default."""
-        from sgd_tui.core.optim.registry import get_optimizer
 
         info = get_optimizer(self.optimizer)
         parts = []
@@ -150,7 +150,6 @@ class RunSpec:
 
 def _spell(value: Any) -> str:
     """A value as in a scenario file, without quotes: true, 0.001, [0.9, 0.999], full."""
-    from sgd_tui.core.params import format_value
 
     return value if isinstance(value, str) else format_value(value)
 

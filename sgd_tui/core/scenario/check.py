@@ -11,10 +11,10 @@ import difflib
 import json
 from typing import Any
 
-from sgd_tui.core.errors import ScenarioIssue
-from sgd_tui.core.params import Param, ParamError
-from sgd_tui.core.text import shorten
+from sgd_tui.core.errors import ParamError, ScenarioIssue
+from sgd_tui.core.params import Param
 from sgd_tui.core.scenario.toml_lines import line_of, locate_keys
+from sgd_tui.core.text import shorten
 
 __all__ = ["Checker", "show_value", "join_key"]
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib.resources import files
 from pathlib import Path
 
 __all__ = ["scenarios_dir", "find_scenarios"]
 
 
 def scenarios_dir() -> Path:
-    """The scenario directory: $SGD_TUI_SCENARIOS, else ``scenarios/`` at the project root."""
+    """The scenario directory: $SGD_TUI_SCENARIOS, else the package's ``scenarios`` folder. In a source
+    checkout that is a link to the repository's top-level ``scenarios/`` (the lecturers' folder); in a
+    wheel the files are copied in (package data), so ``pip install .`` and pipx find them too."""
     env = os.environ.get("SGD_TUI_SCENARIOS")
     if env:
         return Path(env)
-    import sgd_tui
-
-    return Path(sgd_tui.__file__).resolve().parent.parent / "scenarios"
+    return Path(str(files("sgd_tui").joinpath("scenarios"))).resolve()
 
 
 def find_scenarios() -> list[tuple[str, Path, str]]:

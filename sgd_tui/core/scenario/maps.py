@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.settings import basin_issues
 from sgd_tui.core.run.spec import BASIN_PARAMS, LANDSCAPE_PARAMS, RunSpec
 from sgd_tui.core.scenario.check import Checker
-from sgd_tui.core.run.settings import basin_issues
 
 __all__ = ["basins_table", "landscape_table", "landscape_issues", "BASIN_KEYS", "kept_tables"]
 

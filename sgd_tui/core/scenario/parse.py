@@ -32,15 +32,15 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sgd_tui.core.run.devices import check_device_name
 from sgd_tui.core.errors import ScenarioError, ScenarioIssue
 from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective, validate_options
 from sgd_tui.core.optim.changes import check_changes
 from sgd_tui.core.optim.registry import OPTIMIZERS, get_optimizer, validate_hyperparameters
+from sgd_tui.core.run.devices import check_device_name
+from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
 from sgd_tui.core.scenario.check import Checker as _Checker
 from sgd_tui.core.scenario.check import join_key as _join
@@ -48,42 +48,18 @@ from sgd_tui.core.scenario.check import show_value as _show
 from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
 from sgd_tui.core.scenario.maps import basins_table as _basins
 from sgd_tui.core.scenario.maps import landscape_table as _landscape
+from sgd_tui.core.scenario.model import Scenario
+from sgd_tui.core.scenario.view import check_view
 from sgd_tui.core.scenario.write import SCHEMA, scenario_to_toml, toml_text
-from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
-from sgd_tui.core.sweep.grid import Sweep, build_sweep
-from sgd_tui.core.text import file_stem, shorten
-from sgd_tui.core.scenario.view import check_view, default_view
+from sgd_tui.core.sweep.grid import build_sweep
+from sgd_tui.core.text import shorten
 
-__all__ = [
-    "ScenarioIssue", "ScenarioError", "Scenario", "parse_scenario", "load_scenario", "find_scenarios",
-    "scenario_to_toml", "scenario_from_runs", "with_overrides", "scenarios_dir",
-]
+__all__ = ["parse_scenario", "load_scenario", "with_overrides"]
 
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
             "view", "sweep", "basins", "landscape")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
-
-
-@dataclass
-class Scenario:
-    """A validated scenario: its metadata and one fully resolved RunSpec per run."""
-
-    name: str
-    path: Path | None
-    title: str
-    description: str
-    seed: int
-    device: str
-    objective: str
-    objective_options: dict[str, Any]
-    budget: dict[str, Any]
-    optimizer: dict[str, Any]  # the raw [optimizer] table
-    runs: list[RunSpec] = field(default_factory=list)
-    sweep: Sweep | None = None  # a [sweep] table: its trials are what a replay runs
-    basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
-    landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
-    view: dict[str, Any] = field(default_factory=default_view)  # the [view] table, every key resolved
 
 
 # ============================================================================ loading by name or path
@@ -196,8 +172,8 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         landscape = _landscape(c, c.table(data["landscape"], "landscape"), runs)
         if c.issues:
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
-    return Scenario(name, Path(path) if file != "<string>" else None, title, description, seed, device,
-                    objective, objective_options, budget, dict(optimizer_raw), runs, sweep, basins, landscape,
+    return Scenario(name=name, path=Path(path) if file != "<string>" else None, title=title, description=description, seed=seed, device=device,
+                    objective=objective, objective_options=objective_options, budget=budget, optimizer=dict(optimizer_raw), runs=runs, sweep=sweep, basins=basins, landscape=landscape,
                     view=view)
 
 
@@ -306,8 +282,8 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
     run_key = name_key if "name" in raw or prefix == "optimizer" else prefix
     for k, message in run_issues(info, get_objective(obj_name), obj_opts, settings, budget, given=sources):
         c.add(sources.get(k, k) if k else run_key, message)
-    return RunSpec(settings.get("label") or "", obj_name, dict(obj_opts), opt_name, hyper, settings, dict(budget),
-                   seed, device, changes)
+    return RunSpec(label=settings.get("label") or "", objective=obj_name, objective_options=dict(obj_opts), optimizer=opt_name, hyper=hyper, settings=settings, budget=dict(budget),
+                   seed=seed, device=device, changes=changes)
 
 
 def _run_optimizer(c: _Checker, raw: dict, shared: dict, prefix: str) -> tuple[str | None, str]:
@@ -376,18 +352,3 @@ def with_overrides(s: Scenario, *, seed: int | None = None, device: str | None =
     return out
 
 
-def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
-                       runs: list[RunSpec], view: dict[str, Any] | None = None, *, sweep: Sweep | None = None,
-                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None) -> Scenario:
-    """A scenario from runs set up in the app (each RunSpec fully resolved), with the [sweep], [basins] and
-    [landscape] tables of the scenario it was loaded from (fitted to the runs: scenario_maps.kept_tables);
-    ``scenario_to_toml`` saves it."""
-    if not runs:
-        raise ValueError("a scenario needs at least one run")
-    full_budget = dict(BUDGET_DEFAULTS)
-    full_budget.update(budget)
-    specs = [r.with_changes(seed=seed, device=device, budget=dict(full_budget)) for r in runs]
-    name = file_stem(title)
-    return Scenario(name, None, title, description, seed, device, specs[0].objective,
-                    dict(specs[0].objective_options), full_budget, {}, specs, sweep, basins, landscape,
-                    view={**default_view(), **(view or {})})

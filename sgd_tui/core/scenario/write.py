@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.run.settings import RUN_DEFAULTS, in_effect
+from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.view import default_view
-
-if TYPE_CHECKING:  # a type only: scenario.py imports this module
-    from sgd_tui.core.scenario.parse import Scenario
 
 __all__ = ["SCHEMA", "scenario_to_toml", "toml_text"]
 

@@ -23,9 +23,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from multiprocessing import forkserver
 from typing import Iterator
 
-from sgd_tui.core.run.engine import Control
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.devices import set_training_threads
 from sgd_tui.core.run.records import RunResult
 from sgd_tui.core.sweep.grid import Trial
 from sgd_tui.core.sweep.trials import TrialOutcome, default_workers, init_worker, run_in_worker, run_trial, warm_process
@@ -42,7 +44,6 @@ def _stopped(t: Trial, why: str = "not started") -> TrialOutcome:
 
 
 def serial(trials: list[Trial], control: Control, threads: int) -> Iterator[TrialOutcome]:
-    from sgd_tui.core.run.devices import set_training_threads
 
     warm_process()
     set_training_threads(threads)
@@ -74,7 +75,6 @@ def start_early() -> None:
     there is no fork server (``spawn`` workers start when the pool does); calling it twice is harmless."""
     ctx = _context()
     if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
 
         forkserver.ensure_running()
 
@@ -113,7 +113,7 @@ def pool(trials: list[Trial], control: Control, workers: int, threads: int) -> I
 
 def _ray():
     try:
-        import ray
+        import ray  # lazy: ray
     except ImportError:
         raise RayUnavailable("--ray needs Ray: pip install 'sgd-tui[ray]'") from None
     return ray
@@ -164,7 +164,6 @@ def ray_tasks(trials: list[Trial], control: Control, address: str | None, thread
 
 def _ray_trial(index: int, spec, threads: int) -> TrialOutcome:
     """A Ray task: the trial with the sweep's thread count, in whatever Ray worker runs it."""
-    from sgd_tui.core.run.devices import set_training_threads
 
     set_training_threads(threads)
     return run_trial(index, spec)

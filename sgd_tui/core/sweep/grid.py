@@ -29,8 +29,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sgd_tui.core.errors import ParamError
 from sgd_tui.core.optim.registry import OPTIMIZERS, get_optimizer
-from sgd_tui.core.params import Param, ParamError, format_value
+from sgd_tui.core.params import Param, format_value
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
 
 __all__ = ["MAX_TRIALS", "SWEEP_PARAMS", "Trial", "Sweep", "build_sweep", "trial_count_text", "value_text",

@@ -14,12 +14,18 @@ per core), whatever the number of workers.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sgd_tui.core.run.devices import THREADS_ENV_VAR
+from sgd_tui.core.errors import SetupError
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.devices import THREADS_ENV_VAR, set_training_threads
+from sgd_tui.core.run.drive import drive, warm_up
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.records import EvalRecord, Record, RunResult
 from sgd_tui.core.run.spec import RunSpec
 
@@ -54,7 +60,7 @@ def default_workers(threads: int | None = None, cores: int | None = None) -> int
 def warm_process() -> None:
     """The start-up of a process that trains trials (the fork server the workers are forked from, a spawned
     worker, this process for ``--workers 1``): torch and torch.optim's first-use imports
-    (:func:`~sgd_tui.core.run.engine.warm_up`). In a process that has not imported torch yet, they are made
+    (:func:`~sgd_tui.core.run.drive.warm_up`). In a process that has not imported torch yet, they are made
     with the cyclic garbage collector paused, then ``gc.freeze()`` moves everything to the collector's
     permanent generation; in one that has (the app, a test session, a forked worker) this only warms up.
 
@@ -63,15 +69,12 @@ def warm_process() -> None:
     after it walks them all again, the interpreter's exit included (1.0 -> 0.2 CPU-s); frozen, they are
     never walked, and a worker forked from the server does not copy the pages a collection would touch.
     What is frozen is never freed: about 9,000 objects of garbage from the imports (5 MB of 670 MB)."""
-    import gc
-    import sys
 
     from_scratch = "torch" not in sys.modules
     enabled = gc.isenabled()
     if from_scratch:
         gc.disable()
     try:
-        from sgd_tui.core.run.engine import warm_up  # imports torch
 
         warm_up()
     finally:
@@ -84,7 +87,6 @@ def warm_process() -> None:
 def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
               chunk_seconds: float = 0.25) -> TrialOutcome:
     """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``."""
-    from sgd_tui.core.run.engine import Control, Runner, SetupError, drive
 
     try:
         runner = Runner(spec)
@@ -122,7 +124,6 @@ def init_worker(threads: int, stop_event) -> None:
     global _STOP
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STOP = stop_event
-    from sgd_tui.core.run.devices import set_training_threads
 
     warm_process()  # torch and torch.optim's first-use imports: paid here, not in the first trial
     set_training_threads(threads)

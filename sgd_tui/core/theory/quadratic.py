@@ -207,7 +207,7 @@ def lambda_limit(optimizer: str, hyper: dict[str, Any], lr: float) -> float | No
     """The largest λmax at which ``optimizer`` with ``hyper`` and step ``lr`` is stable on a quadratic:
     limit_alpha_lambda / (lr·scale) − shift (2/α for GD, 2(1+β)/α for heavy ball, ...); None for adaptive
     methods, Newton (no step-size limit on λ) and maximize."""
-    method, beta, scale, shift, _ = _method(optimizer, hyper)
+    method, beta, scale, shift, _ = method_of(optimizer, hyper)
     c = limit_alpha_lambda(method, beta) if method in ("gd", "heavy_ball", "nesterov") else None
     if c is None or lr <= 0 or scale <= 0:
         return None
@@ -275,7 +275,7 @@ _FORMS = {
 }
 
 
-def _method(optimizer: str, hyper: dict[str, Any]) -> tuple[str, float, float, float, str]:
+def method_of(optimizer: str, hyper: dict[str, Any]) -> tuple[str, float, float, float, str]:
     """(method, β, scale, shift, form) of a registered optimizer with these hyperparameters."""
     if optimizer == "gd":
         return "gd", 0.0, 1.0, 0.0, "GD: " + _FORMS["gd"]
@@ -315,7 +315,7 @@ def dynamics(model: LocalModel, optimizer: str, hyper: dict[str, Any], lr: float
     schedule; default hyper["lr"]) on ``model``. ``last_delta``/``last_grad``: the last update and the
     gradient it used, for the adaptive methods' effective step."""
     alpha = float(hyper.get("lr", 0.0) if lr is None else lr)
-    method, beta, scale, shift, form = _method(optimizer, hyper)
+    method, beta, scale, shift, form = method_of(optimizer, hyper)
     eff = effective_step(last_delta, last_grad) if last_delta is not None and last_grad is not None else None
     base = dict(optimizer=optimizer, method=method, form=form, alpha=alpha,
                 beta=beta if method in ("heavy_ball", "nesterov") else None, scale=scale, shift=shift)

@@ -29,16 +29,15 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from sgd_tui.core.run.records import SharpnessRecord
+from sgd_tui.core.theory.flat import flatten, unflatten
 
-__all__ = ["stability_limit", "lanczos_top", "hessian_vector_product", "fixed_subset", "SharpnessMeter",
-           "SharpnessRecord"]
+__all__ = ["stability_limit", "lanczos_top", "hessian_vector_product", "fixed_subset", "SharpnessMeter"]
 
 
 def stability_limit(optimizer: str, hyper: dict[str, Any], lr: float) -> float | None:
     """The largest λmax at which ``optimizer`` with ``hyper`` and step ``lr`` is stable on a quadratic
     (the module docstring; derived in :mod:`sgd_tui.core.theory.quadratic`); None when it has no such limit (Adam, ...)."""
-    from sgd_tui.core.theory.quadratic import lambda_limit
+    from sgd_tui.core.theory.quadratic import lambda_limit  # lazy: numpy
 
     return lambda_limit(optimizer, hyper, lr)
 
@@ -52,17 +51,6 @@ def fixed_subset(n: int, size: int | None, seed: int, device: torch.device | str
     return idx.to(device)
 
 
-def _flat(ts: Sequence[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([t.reshape(-1) for t in ts])
-
-
-def _unflat(v: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    out, i = [], 0
-    for t in like:
-        out.append(v[i : i + t.numel()].view_as(t))
-        i += t.numel()
-    return out
-
 
 def hessian_vector_product(loss_fn: Callable[[list[torch.Tensor]], torch.Tensor],
                            params: Sequence[torch.Tensor]) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
@@ -74,9 +62,9 @@ def hessian_vector_product(loss_fn: Callable[[list[torch.Tensor]], torch.Tensor]
         grads = torch.autograd.grad(loss, leaves, create_graph=True)
 
     def matvec(v: torch.Tensor) -> torch.Tensor:
-        hv = torch.autograd.grad(grads, leaves, grad_outputs=_unflat(v, leaves), retain_graph=True,
+        hv = torch.autograd.grad(grads, leaves, grad_outputs=unflatten(v, leaves), retain_graph=True,
                                  allow_unused=True)
-        return _flat([torch.zeros_like(p) if h is None else h for h, p in zip(hv, leaves)])
+        return flatten([torch.zeros_like(p) if h is None else h for h, p in zip(hv, leaves)])
 
     return matvec, sum(p.numel() for p in leaves)
 

@@ -13,6 +13,10 @@ from typing import Any, Callable
 
 from textual.message import Message
 
+from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.devices import available_devices
+from sgd_tui.core.run.drive import warm_up
+
 __all__ = ["SurfaceReady", "DevicesFound", "BasinsReady", "OptimaFound", "build_surface", "find_devices",
            "compute_basins", "find_optima", "DaemonExecutor"]
 
@@ -73,7 +77,6 @@ class DevicesFound(Message):
 
 def build_surface(post: Callable[[Message], Any], key: str, objective: str, options: dict, seed: int) -> None:
     """A preview problem for the heat map; a failure is an answer too (the app shows it and goes on)."""
-    from sgd_tui.core.objectives.registry import get_objective
 
     try:
         p = get_objective(objective).build(options, None, seed)
@@ -97,7 +100,7 @@ def compute_basins(post: Callable[[Message], Any], key: tuple, spec, cancelled: 
     """The basin map of the run ``spec`` (its objective, optimizer, hyperparameters, schedule and seed):
     64 x 64 starts x 500 steps through the run's own optimizer code; ``cancelled()`` (a newer request
     came) stops it within 25 steps."""
-    from sgd_tui.core.maps.basins import basin_map, has_several_minima
+    from sgd_tui.core.maps.basins import basin_map, has_several_minima  # lazy: numpy
 
     try:
         if not has_several_minima(spec.objective, spec.objective_options):
@@ -123,7 +126,6 @@ class OptimaFound(Message):
 def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dict, int]]) -> None:
     """f* of each objective (key -> (name, options, seed)): a surface's known minimum value, the
     regression risk's optimum (solved); None for data sets (a network's minimum is not known)."""
-    from sgd_tui.core.objectives.registry import get_objective
 
     out: dict[str, float | None] = {}
     for key, (name, options, seed) in wanted.items():
@@ -140,8 +142,6 @@ def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dic
 
 def find_devices(post: Callable[[Message], Any]) -> None:
     """The devices torch can use, then the first optimizer's imports while the user reads the screen."""
-    from sgd_tui.core.run.devices import available_devices
-    from sgd_tui.core.run.engine import warm_up
 
     post(DevicesFound(available_devices()))
     warm_up()

@@ -31,6 +31,9 @@ from typing import Any, Callable
 
 from textual.message import Message
 
+from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
+
 HOLD_S = 30.0  # the longest the driver waits for a slice before training goes on
 
 __all__ = ["LandscapeReady", "LandscapeRequest", "capture", "compute_view", "landscape_job", "make_request"]
@@ -69,7 +72,7 @@ class _Log:
 
 def capture(slots) -> list[SimpleNamespace]:
     """Copies of the runs' current state, in the shape compute_landscape reads (call between steps)."""
-    from sgd_tui.core.maps.landscape import run_path
+    from sgd_tui.core.maps.landscape import run_path  # lazy: torch
 
     out = []
     for s in slots:
@@ -87,18 +90,17 @@ def capture(slots) -> list[SimpleNamespace]:
 
 def _rebuilt_start(frozen: SimpleNamespace):
     """The start every run of the comparison shares: a fresh build of the objective (flat, CPU)."""
-    from sgd_tui.core.maps.landscape import flat_params
-    from sgd_tui.core.objectives.registry import get_objective
+    from sgd_tui.core.theory.flat import flat_copy  # lazy: torch
 
     spec = frozen.spec
     problem = get_objective(spec.objective).build(dict(spec.objective_options), None, spec.seed)
-    return flat_params(problem.params).cpu()
+    return flat_copy(problem.params).cpu()
 
 
 def compute_view(frozen: list[SimpleNamespace], req: LandscapeRequest, cancelled: Callable[[], bool] | None = None):
     """(LandscapeView, seconds) from captured runs; core.landscape.Cancelled when ``cancelled()`` says so."""
-    from sgd_tui.core.maps.landscape import compute_landscape
-    from sgd_tui.ui.widgets.netplots import LandscapeView
+    from sgd_tui.core.maps.landscape import compute_landscape  # lazy: torch
+    from sgd_tui.ui.widgets.netplots import LandscapeView  # lazy: numpy
 
     notes = []
     for f in frozen:
@@ -122,7 +124,7 @@ def landscape_job(post: Callable[[Message], Any], req: LandscapeRequest, driver,
                   cancelled: Callable[[], bool] = lambda: False) -> None:
     """Capture (between the driver's steps), compute, answer; any failure is an answer too; cancelled: no
     answer."""
-    from sgd_tui.core.maps.landscape import Cancelled
+    from sgd_tui.core.maps.landscape import Cancelled  # lazy: torch
 
     released = threading.Event()
     try:
@@ -176,8 +178,6 @@ def make_request(session, selected, key: int) -> LandscapeRequest | str:
     """The request for the selected run and the next one on its objective (the scenario's [landscape]
     settings, else the defaults; when the table names two runs and the selected one is among them, those
     two), or why there is none. Random directions: around the selected run."""
-    from sgd_tui.core.objectives.registry import get_objective
-    from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 
     if selected is None:
         return "select a run first"

@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from textual.worker import Worker
 
-from sgd_tui.ui.session import Session
 from sgd_tui.ui.jobs.worker import Driver
+from sgd_tui.ui.session import Session
 
 __all__ = ["Playback", "SPEEDS", "DEFAULT_SPEED", "next_speed"]
 

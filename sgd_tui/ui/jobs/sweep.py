@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from sgd_tui.core.run.engine import Control
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.sweep import executors as sweep_run
 from sgd_tui.core.sweep.grid import Trial
 from sgd_tui.core.sweep.trials import TrialOutcome
 
@@ -62,7 +63,6 @@ class Mailbox:
 def run_sweep(box: Mailbox, post: Callable[[Message], Any], trials: list[Trial], control: Control,
               workers: int, threads: int) -> None:
     """Run ``trials`` (workers: processes, 0 = this thread) until done or ``control.stop()``."""
-    from sgd_tui.core.sweep import executors as sweep_run
 
     try:
         runs = (sweep_run.serial(trials, control, threads) if workers == 0

@@ -30,8 +30,10 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from sgd_tui.core.run.engine import Control, Runner
 from sgd_tui.core.errors import SetupError
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.run.devices import set_training_threads
+from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.progress import RunProgress
 from sgd_tui.core.run.records import EvalRecord, Record, SharpnessRecord
 from sgd_tui.core.run.spec import RunSpec
@@ -129,7 +131,6 @@ class Driver:
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> None:
         """Step the runs until none can move or ``cancel`` is set (called in the worker thread)."""
-        from sgd_tui.core.run.devices import set_training_threads
 
         # torch_threads, else $SGD_TUI_THREADS, else half the cores (one here): the UI needs the other
         # core, and with two intra-op threads a busy core stalls every step (pitfalls.md).
@@ -213,7 +214,7 @@ class Driver:
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
-            from sgd_tui.core.theory.sharpness import stability_limit
+            from sgd_tui.core.theory.sharpness import stability_limit  # lazy: torch
 
             limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,

@@ -24,7 +24,14 @@ from textual.worker import Worker, WorkerState
 
 from sgd_tui.ui.jobs.background import DevicesFound, find_devices
 from sgd_tui.ui.jobs.playback import Playback
-from sgd_tui.ui.session import RunEntry, Session
+from sgd_tui.ui.jobs.worker import DriverIdle, Progress
+from sgd_tui.ui.run_entry import RunEntry
+from sgd_tui.ui.screens.actions import MoreActions
+from sgd_tui.ui.screens.keys import MAIN_BINDINGS
+from sgd_tui.ui.screens.layout import WIDE, LayoutKeys
+from sgd_tui.ui.screens.netview import NetViewActions
+from sgd_tui.ui.screens.runlist import RunListActions
+from sgd_tui.ui.session import Session
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
@@ -34,12 +41,6 @@ from sgd_tui.ui.widgets.status_line import StatusLine
 from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.teaching import TeachingPanel
 from sgd_tui.ui.widgets.theory_panel import TheoryPanel
-from sgd_tui.ui.jobs.worker import DriverIdle, Progress
-from sgd_tui.ui.screens.keys import MAIN_BINDINGS
-from sgd_tui.ui.screens.actions import MoreActions
-from sgd_tui.ui.screens.netview import NetViewActions
-from sgd_tui.ui.screens.layout import WIDE, LayoutKeys
-from sgd_tui.ui.screens.runlist import RunListActions
 
 __all__ = ["MainScreen"]
 

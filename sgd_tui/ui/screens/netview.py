@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 from sgd_tui.ui.jobs.landscape import landscape_job, make_request
 from sgd_tui.ui.screens.dialogs import AskScreen
 
@@ -41,7 +43,6 @@ class NetViewActions:
 
     def landscape_settings(self) -> dict:
         """The session's [landscape] settings (made from the defaults the first time a key changes them)."""
-        from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 
         shared = self.session.shared
         if shared.landscape is None:
@@ -130,8 +131,6 @@ class NetViewActions:
 
     def action_landscape_every(self) -> None:
         """U: ask N, the steps of the selected run between two slices while it trains (empty: only on L)."""
-        from sgd_tui.core.params import ParamError
-        from sgd_tui.core.run.spec import LANDSCAPE_PARAMS
 
         param = next(p for p in LANDSCAPE_PARAMS if p.name == "refresh_every")
         now = (self.session.shared.landscape or {}).get("refresh_every")

@@ -6,7 +6,7 @@ A mixin of :class:`~sgd_tui.ui.screens.main.MainScreen`, which keeps the session
 
 from __future__ import annotations
 
-from sgd_tui.core.params import ParamError
+from sgd_tui.core.errors import ParamError
 from sgd_tui.ui.screens.dialogs import AskScreen
 
 __all__ = ["RunListActions"]

@@ -24,16 +24,17 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from sgd_tui.core.run.engine import Control
-from sgd_tui.core.scenario.parse import Scenario
-from sgd_tui.core.text import safe_text
+from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.control import Control
+from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
 from sgd_tui.core.sweep.trials import TrialOutcome, default_workers, trial_threads
+from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
+from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
-from sgd_tui.ui.screens.dialogs import HelpScreen
 
 __all__ = ["SweepScreen", "SWEEP_BINDINGS"]
 
@@ -58,7 +59,7 @@ HELP_INTRO = ("The sweep's trials run in worker processes; the table and the plo
               "The plots are the headless replay's loss.txt (bands) and sensitivity.txt.")
 
 
-def _cell(v) -> str:
+def table_cell(v) -> str:
     if v is None or v == "":
         return "-"
     if isinstance(v, float):
@@ -178,7 +179,7 @@ class SweepScreen(Screen):
             values = {"status": status or "queued"}
         else:
             row = sweep_rows(self.sweep, {index: o})[index]
-            values = {k: _cell(row[k]) for k, _ in COLUMNS[1:]}
+            values = {k: table_cell(row[k]) for k, _ in COLUMNS[1:]}
             values["time_s"] = f"{row['time_s']:.1f}s" if self.timings else "-"
         for k, v in values.items():
             table.update_cell(str(index), k, v)
@@ -215,7 +216,6 @@ class SweepScreen(Screen):
 
     def x_axes(self, band_rows) -> list[str]:
         """step, and samples and epoch where the trials have data sets (a 2-D objective has no samples)."""
-        from sgd_tui.core.objectives.registry import get_objective
 
         data = any(get_objective(o).has_data for o in {t.spec.objective for t in self.sweep.trials})
         return [x for x in X_AXES if x == "step" or data and (x == "samples" or any(

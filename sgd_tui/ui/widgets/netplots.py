@@ -21,13 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.netseries import PathSeries, SharpnessSeries, limit_formula
+from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
 from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
-from sgd_tui.core.text import safe_text
 from sgd_tui.ui.widgets.plotgrid import LegendItem
-from sgd_tui.ui.widgets.plots import X_NAMES, PlotRun, TrajectoryPlot, _RunsPlot
+from sgd_tui.ui.widgets.runs_plot import X_NAMES, PlotRun, RunsPlot
+from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
 __all__ = ["SharpRun", "SharpnessPlot", "LandscapePlot", "LandscapeView", "bilinear"]
 
@@ -43,7 +45,7 @@ class SharpRun(PlotRun):
     hyper: dict | None = None
 
 
-class SharpnessPlot(_RunsPlot):
+class SharpnessPlot(RunsPlot):
     """λmax of every run over the loss plot's x axis, with the selected run's stability limit."""
 
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
@@ -128,7 +130,7 @@ def bilinear(a_values: Sequence[float], b_values: Sequence[float], loss) -> call
     def grid_fn(xs, ys):
         i, s = locate(av, np.asarray(xs, float))
         j, t = locate(bv, np.asarray(ys, float))
-        J, I = j[:, None], i[None, :]
+        J, I = j[:, None], i[None, :]  # noqa: E741 (row, column as in the formula)
         T, S = t[:, None], s[None, :]
         with np.errstate(invalid="ignore"):
             return ((1 - T) * ((1 - S) * z[J, I] + S * z[J, I + 1]) + T * ((1 - S) * z[J + 1, I] + S * z[J + 1, I + 1]))
@@ -262,6 +264,5 @@ def _distance(d: float) -> str:
 
 
 def run_marker_text(i: int) -> str:
-    from sgd_tui.plotting.palette import run_marker
 
     return run_marker(i)

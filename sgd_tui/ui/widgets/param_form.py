@@ -17,7 +17,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from sgd_tui.core.params import Param, ParamError, format_value
+from sgd_tui.core.errors import ParamError
+from sgd_tui.core.params import Param, format_value
 from sgd_tui.core.text import safe_text
 from sgd_tui.ui.nudge import NUMERIC_KINDS
 from sgd_tui.ui.widgets.number_input import NumberInput

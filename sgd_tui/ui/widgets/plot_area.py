@@ -22,13 +22,22 @@ from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.plotting.series import X_KEYS
-from sgd_tui.ui.jobs.background import BasinsReady, OptimaFound, SurfaceReady, build_surface, compute_basins, find_optima
+from sgd_tui.ui.jobs.background import (
+    BasinsReady,
+    OptimaFound,
+    SurfaceReady,
+    build_surface,
+    compute_basins,
+    find_optima,
+)
 from sgd_tui.ui.jobs.landscape import LandscapeReady
-from sgd_tui.ui.session import RunEntry
+from sgd_tui.ui.run_entry import RunEntry
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
-from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot, PlotRun, TrajectoryPlot
+from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
+from sgd_tui.ui.widgets.runs_plot import PlotRun
+from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
-__all__ = ["PlotArea", "X_KEYS", "SMOOTHING", "objective_key"]
+__all__ = ["PlotArea", "SMOOTHING", "objective_key"]
 
 SMOOTHING = (0.0, 0.6, 0.9, 0.97)
 

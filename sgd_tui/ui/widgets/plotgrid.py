@@ -19,7 +19,6 @@ Rendering never raises: any error becomes a one-line message in the plot.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -60,7 +59,7 @@ def rgb_of(color) -> tuple[int, int, int] | None:
     if isinstance(color, tuple) and len(color) == 3:
         return tuple(int(c) for c in color)
     if isinstance(color, str):
-        from textual.color import Color
+        from textual.color import Color  # lazy: textual
 
         try:
             return Color.parse(color).rgb

@@ -17,95 +17,22 @@ becomes dotted contour lines between its bands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
 from sgd_tui.core.text import safe_text
-from sgd_tui.plotting.basinpaint import basin_legend, basin_overlay
 from sgd_tui.plotting.marks import change_ticks, mark_positions
-from sgd_tui.plotting.heat import band_colors, contour_fill, heat_bands, sample_grid, sample_pixels
-from sgd_tui.plotting.raster import half_block_cells
-from sgd_tui.plotting.palette import CURRENT_MARK, MIN_MARK, RUN_COLORS, START_MARK, run_marker
-from sgd_tui.plotting.prepare import clamp_path, ema, sanitize, thin, thin_path
+from sgd_tui.plotting.prepare import ema, sanitize, thin
 from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
-from sgd_tui.plotting.series import X_KEYS, RunSeries
-from sgd_tui.ui.widgets.plot_mouse import StartClick, WheelZoom
-from sgd_tui.ui.widgets.plotgrid import CanvasOverlay, LegendItem, PlotGrid, rgb_of
+from sgd_tui.plotting.series import X_KEYS
+from sgd_tui.ui.widgets.plot_mouse import WheelZoom
+from sgd_tui.ui.widgets.plotgrid import LegendItem
+from sgd_tui.ui.widgets.runs_plot import X_NAMES, PlotRun, RunsPlot
 
-__all__ = ["PlotRun", "LossPlot", "TrajectoryPlot", "EvalPlot"]
-
-X_NAMES = {"step": "step", "samples": "samples", "epoch": "epoch", "time": "time (s)"}
-
-
-@dataclass
-class PlotRun:
-    """One run as the plots see it; ``color`` is an (r, g, b) tuple or a colour string ("#56b4e9", "red")."""
-
-    run_id: str
-    label: str
-    color: str | tuple
-    series: RunSeries
-    visible: bool = True
-    start: tuple | None = None  # 2-D runs: the run's own starting point (None = the objective's)
-    f_star: float | None = None  # the minimum value of the run's objective, where known
-    diverged: bool = False  # the run ended "diverged" (its curve ends with a mark, its values leave the axis)
+__all__ = ["LossPlot", "EvalPlot"]
 
 
-class _RunsPlot(PlotGrid):
-    """Shared bookkeeping: the run list, per-run colours and markers, and the change key."""
-
-    def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
-        super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
-        self._runs: list[PlotRun] = []
-        self.own_legend = True
-        self.line_canvas: tuple[int, int] | None = None
-
-    def set_runs(self, runs: Sequence[PlotRun]) -> None:
-        """Replace the run list (the order is the drawing order: later runs are drawn on top)."""
-        self._runs = list(runs)
-
-    def _visible(self) -> list[tuple[int, PlotRun]]:
-        return [(i, r) for i, r in enumerate(self._runs) if r.visible]
-
-    def run_rgb(self, index: int, run: PlotRun) -> tuple[int, int, int]:
-        return rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)]
-
-    def run_marker(self, index: int, hd: str = "braille") -> str:
-        return run_marker(index) if self.monochrome else hd
-
-    def plot_color(self, index: int, run: PlotRun):
-        return "default" if self.monochrome else self.run_rgb(index, run)
-
-    def state_key(self) -> tuple:
-        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged)
-                     for r in self._runs)
-
-    def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left"):
-        """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
-        marker character (see :mod:`.braille`). Returns the centres (xs, ys) of the cells it took."""
-        self.line_canvas = canvas  # what the markers were laid out for (tests compare it with self.canvas)
-        cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas)
-        if cx:
-            marker = self.run_marker(index) if self.monochrome else chars
-            fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)
-        return cx, cy
-
-    def run_legend(self) -> list[LegendItem]:
-        """The runs' swatches and labels, unless the app shows one legend for every plot (``own_legend``
-        False): then each plot's top line says only what its axes are."""
-        items: list[LegendItem] = []
-        if not self.own_legend:
-            return items
-        for i, run in self._visible():
-            mark = run_marker(i) if self.monochrome else "━━"
-            items.append((f"{mark} {safe_text(run.label, newlines=False)}", self.run_rgb(i, run)))
-        return items
-
-
-class LossPlot(WheelZoom, _RunsPlot):
+class LossPlot(WheelZoom, RunsPlot):
     """Training loss of all runs on shared axes.
 
     Options (plain attributes; the next ``refresh_if_changed()`` picks a change up):
@@ -262,120 +189,7 @@ class LossPlot(WheelZoom, _RunsPlot):
                 fig.scatter(xs, ys, marker=self.TICK_MARK, color=self.plot_color(i, run))
 
 
-class TrajectoryPlot(StartClick, _RunsPlot):
-    """Paths of 2-D runs over a heat map of the surface, with start (o), current (@) and minima (*) marks.
-
-    The heat map (bands of log1p(f - min f)) is drawn at two pixels per canvas cell, upper half block
-    ``▀`` with foreground = upper and background = lower pixel, where no path or marker is drawn (those
-    cells keep the upper pixel as background); monochrome draws its contour marks instead (log-spaced
-    levels, since the bands are). Computed once per canvas size; the paths are braille lines clamped to the surface's bounds, which are also the fixed
-    axis limits (so the axes never move and a diverging run sticks to the edge instead of rescaling).
-    """
-
-    MAX_PATH_POINTS = 2000
-
-    def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
-        super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
-        self._grid_fn: Callable | None = None
-        self._bounds = ((0.0, 1.0), (0.0, 1.0))
-        self._minima: list[tuple[float, float]] = []
-        self._start: tuple[float, float] | None = None
-        self._surface_version = 0
-        self._heat_key: tuple | None = None
-        self._heat: np.ndarray | None = None
-        self.basins = None  # a core.basins.BasinMap drawn in place of the heat map (the b key), or None
-        self._drawn_limits = None  # the axis limits of the last build with a surface (see data_limits)
-
-    def set_basins(self, bmap) -> None:
-        """Draw ``bmap`` (None: the heat map again) under the paths."""
-        self.basins = bmap
-        self._surface_version += 1
-
-    def set_surface(self, grid_fn: Callable, bounds, minima: Sequence[tuple[float, float]] = (),
-                    start=None) -> None:
-        """grid_fn(xs, ys) -> array (len(ys), len(xs)) of f (the problem's ``grid``); bounds ((x0, x1), (y0, y1));
-        start: the objective's default starting point, marked for runs that have not stepped yet."""
-        self._start = None if start is None else (float(start[0]), float(start[1]))
-        (x0, x1), (y0, y1) = bounds
-        if not (x1 > x0 and y1 > y0):
-            raise ValueError(f"surface bounds must be increasing, got {bounds}")
-        self._grid_fn = grid_fn
-        self._bounds = ((float(x0), float(x1)), (float(y0), float(y1)))
-        self._minima = [(float(x), float(y)) for x, y in minima]
-        self._surface_version += 1
-        self._heat_key = None
-
-    def state_key(self) -> tuple:
-        return (self._surface_version, super().state_key())
-
-    def data_limits(self):
-        """The axis limits (xlim, ylim) of the frame on screen (the surface's bounds when it was last drawn;
-        None before a surface was drawn): a click maps through the same build as ``canvas_box``, so a new
-        surface that has not been drawn yet cannot shift it."""
-        return self._drawn_limits
-
-    def legend(self) -> list[LegendItem]:
-        items = self.run_legend()
-        if self.basins is not None:  # first: the runs are named on the loss plot too
-            items = [(f"basins of {self.basins.optimizer}:", None), *basin_legend(self.basins, self.monochrome), *items]
-        marks = f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]"
-        if sum(len(t) + 2 for t, _ in items) + len(marks) > self.size.width:  # a narrow plot: say it shorter
-            marks = f"[{START_MARK} start {CURRENT_MARK} now {MIN_MARK} min]"
-        return items + [(marks, None)]
-
-    def _bands(self, cols: int, rows: int) -> np.ndarray | None:
-        """Heat-map bands for a canvas of cols x rows cells (top row first), cached per size and surface."""
-        if self._grid_fn is None:
-            return None
-        key = (cols, rows, self._surface_version, self.monochrome)
-        if key != self._heat_key:  # colour: 2 pixel rows per cell row; monochrome: one sample per cell
-            sample = sample_grid if self.monochrome else sample_pixels
-            self._heat = heat_bands(sample(self._grid_fn, self._bounds, cols, rows))
-            self._heat_key = key
-        return self._heat
-
-    def _overlay(self, cols: int, rows: int):
-        if self.basins is not None:
-            return basin_overlay(self.basins, self._bounds, cols, rows, self.monochrome)
-        bands = self._bands(cols, rows)
-        if bands is None:
-            return [[None] * cols for _ in range(rows)], None
-        if self.monochrome:
-            return [[None] * cols for _ in range(rows)], contour_fill(bands)
-        _, upper, lower = half_block_cells(band_colors(bands))
-        return upper, None, lower
-
-    def draw(self, fig, width: int, height: int) -> CanvasOverlay:
-        (x0, x1), (y0, y1) = self._bounds
-        n_rows = max(height - 3, 1)
-        y_ticks = linear_ticks(y0, y1, max(2, n_rows // 3))
-        y_labels = tick_labels(y_ticks)
-        paths = [(i, run, *clamp_path(*run.series.path(), self._bounds)) for i, run in self._visible()]
-        waiting = [(i, run, run.start or self._start) for i, run, xs, _ in paths if not len(xs)]
-        paths = [p for p in paths if len(p[2])]
-        canvas = self.canvas_size(width, height, y_labels if paths or waiting or self._minima else ())
-        x_ticks = linear_ticks(x0, x1, max(2, canvas[0] // 10))
-        for i, run, xs, ys in paths:
-            color = self.plot_color(i, run)
-            px, py = thin_path(xs, ys, self._bounds, 2 * canvas[0], 4 * canvas[1], self.MAX_PATH_POINTS)
-            self.plot_line(fig, i, run, px, py, (x0, x1), (y0, y1), canvas)
-            fig.scatter([float(xs[0])], [float(ys[0])], marker=START_MARK, color=color)
-            fig.scatter([float(xs[-1])], [float(ys[-1])], marker=CURRENT_MARK, color=color, style="bold")
-        for i, run, start in waiting:  # where a run will set off, before its first step
-            if start is not None and x0 <= start[0] <= x1 and y0 <= start[1] <= y1:
-                fig.scatter([float(start[0])], [float(start[1])], marker=START_MARK, color=self.plot_color(i, run))
-        if self._minima:
-            mx, my = zip(*self._minima)
-            fig.scatter(list(mx), list(my), marker=MIN_MARK, color="default" if self.monochrome else (255, 255, 255))
-        fig.xlim(x0, x1)
-        fig.ylim(y0, y1)
-        fig.xticks(x_ticks, tick_labels(x_ticks))
-        fig.yticks(y_ticks, y_labels)
-        self._drawn_limits = self._bounds if self._grid_fn is not None else None
-        return CanvasOverlay(self._overlay)
-
-
-class EvalPlot(_RunsPlot):
+class EvalPlot(RunsPlot):
     """Test loss (left axis, braille line) and test accuracy in % (right axis, dotted line) per epoch."""
 
     ACC_MARK = "·"

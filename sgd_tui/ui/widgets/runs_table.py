@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from sgd_tui.core.text import safe_text
-from sgd_tui.ui.session import RunEntry
+from sgd_tui.ui.run_entry import RunEntry
 
 __all__ = ["RunsTable", "fmt_num"]
 

@@ -20,11 +20,10 @@ from textual.widgets import Input, Label, Select, Static
 from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective
 from sgd_tui.core.optim.registry import OPTIMIZERS, get_optimizer
 from sgd_tui.core.params import Param
+from sgd_tui.core.run.settings import budget_issues, default_budget, run_settings_for
 from sgd_tui.core.run.spec import BUDGET_PARAMS, SEED, RunSpec
 from sgd_tui.core.text import safe_text
-from sgd_tui.core.run.settings import budget_issues, default_budget, run_settings_for
 from sgd_tui.ui.session import Shared
-
 from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
+from sgd_tui.core.objectives.data import is_synthetic
+from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.text import safe_text
 
 if TYPE_CHECKING:
-    from sgd_tui.ui.session import RunEntry, Session
+    from sgd_tui.ui.run_entry import RunEntry
+    from sgd_tui.ui.session import Session
 
 __all__ = ["StatusLine"]
 
@@ -25,8 +28,6 @@ class StatusLine(Static):
 
     def synthetic_data(self, session: Session) -> bool:
         """Whether a run trains on a synthetic data set (``sgd-tui --synthetic-data`` left its marker there)."""
-        from sgd_tui.core.objectives.data import is_synthetic
-        from sgd_tui.core.objectives.registry import get_objective
 
         found = False
         for r in session.runs:

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.text import safe_text
-from sgd_tui.ui.session import RunEntry
+from sgd_tui.ui.run_entry import RunEntry
 from sgd_tui.ui.widgets.runs_table import fmt_num
 
 __all__ = ["TeachingPanel", "STATE_NAMES"]
