@@ -105,16 +105,7 @@ class LectureLoop:
         from torch import nn  # lazy: torch
         from torch.utils.data import DataLoader  # lazy: torch
 
-        class NeuralNetwork(nn.Module):  # the lecture's model, verbatim
-            def __init__(self):
-                super().__init__()
-                self.flatten = nn.Flatten()
-                self.linear_relu_stack = nn.Sequential(
-                    nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10),
-                )
-
-            def forward(self, x):
-                return self.linear_relu_stack(self.flatten(x))
+        from sgd_tui.core.objectives.lecture_model import NeuralNetwork  # lazy: torch
 
         torch.manual_seed(0)
         self.device = device

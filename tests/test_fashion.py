@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 from sgd_tui.core.errors import SetupError
 from sgd_tui.core.objectives import fashion
 from sgd_tui.core.objectives.data import prepare
+from sgd_tui.core.objectives.lecture_model import NeuralNetwork
 from sgd_tui.core.optim.registry import OPTIMIZERS
 from sgd_tui.core.run import devices
 from sgd_tui.core.run.engine import Runner
@@ -41,20 +42,6 @@ def run(s):
     records, evals = [], []
     runner, result = run_to_end(s, on_chunk=lambda r, rec, ev: (records.extend(rec), evals.extend(ev)))
     return runner, result, records, evals
-
-
-class NeuralNetwork(nn.Module):
-    """The lecture's model, verbatim."""
-
-    def __init__(self):
-        super().__init__()
-        self.flatten = nn.Flatten()
-        self.linear_relu_stack = nn.Sequential(
-            nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10),
-        )
-
-    def forward(self, x):
-        return self.linear_relu_stack(self.flatten(x))
 
 
 def lecture_datasets(root):
