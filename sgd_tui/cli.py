@@ -5,6 +5,7 @@
     sgd-tui --scenario NAME|PATH --headless   replay with no UI, results in --out (--force: replace them)
     sgd-tui --list-scenarios | --list-objectives | --list-optimizers
     sgd-tui --validate PATH...
+    sgd-tui serve [--host H] [--port P] [--max-sessions N]   the app in browsers (the serve extra)
 
 Exit status: 0 done (a diverged run is a result), 2 bad input (one clear message, no traceback),
 130 interrupted (partial results written), 1 an internal error.
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sgd-tui",
         description="A terminal optimizer playground for the SGD lecture: run, watch and compare optimizers "
                     "on 2-D surfaces, regression risks and FashionMNIST.",
-        epilog="Exit status: 0 done (a diverged run is a result), 2 bad input, 130 interrupted, 1 internal error.",
+        epilog="sgd-tui serve --help: the app in browsers, one process per visitor. "
+               "Exit status: 0 done (a diverged run is a result), 2 bad input, 130 interrupted, 1 internal error.",
     )
     p.add_argument("--scenario", metavar="NAME|PATH",
                    help="a scenario: NAME of a file in scenarios/, or a PATH to a .toml file")
@@ -112,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--bench" in argv:  # everything after --bench belongs to the benchmark's own parser
         at = argv.index("--bench")
         return _guard(lambda: _bench(argv[at + 1:]))
+    if argv[:1] == ["serve"]:  # sgd-tui serve [--host H] [--port P] [--max-sessions N]
+        return _guard(lambda: _serve(argv[1:]))
     args = build_parser().parse_args(argv)
     return _guard(lambda: _dispatch(args))
 
@@ -251,6 +255,16 @@ def _interactive(scenario, monochrome: bool) -> int:
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
     return run_app(scenario=scenario, monochrome=monochrome) or exit_codes.OK
+
+
+def _serve(argv: list[str]) -> int:
+    try:
+        from sgd_tui.serve import main as serve_main  # lazy: textual_serve
+    except ImportError as e:
+        if (e.name or "").split(".")[0] not in ("textual_serve", "aiohttp", "aiohttp_jinja2"):
+            raise
+        raise BadInput("serving to browsers needs the serve extra: pip install -e '.[serve]'") from None
+    return serve_main(argv) or exit_codes.OK
 
 
 def _bench(argv: list[str]) -> int:

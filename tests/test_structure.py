@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "sgd_tui"
-HEAVY = {"torch", "torchvision", "numpy", "plotext", "textual", "textual_plotext", "rich", "ray", "textual_serve"}
+HEAVY = {"torch", "torchvision", "numpy", "plotext", "textual", "textual_plotext", "rich", "ray", "textual_serve",
+         "aiohttp"}
 MAX_LINES = 400
 
 
