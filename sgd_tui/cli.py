@@ -46,6 +46,8 @@ from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.core.sweep.executors import pool_size, start_early
 from sgd_tui.core.sweep.trials import trial_threads
 from sgd_tui.core.text import safe_text
+from sgd_tui.replay.figures import write_figures
+from sgd_tui.replay.summary import default_out_dir
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a scenario: NAME of a file in scenarios/, or a PATH to a .toml file")
     p.add_argument("--headless", action="store_true", help="replay the scenario with no UI and write results")
     p.add_argument("--out", metavar="DIR", help="where --headless writes (default: runs/<name>-<time>/)")
+    p.add_argument("--figures", choices=["svg"], default=None,
+                   help="with --headless: also write each text plot as an SVG for slides (loss.svg, ...)")
     p.add_argument("--force", action="store_true",
                    help="let --headless replace the results already in --out (refused otherwise)")
     p.add_argument("--device", metavar="DEVICE", help="auto | cpu | cuda | cuda:N | mps (overrides the scenario)")
@@ -170,10 +174,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             _start_workers_early(args.workers, len(scenario.sweep.trials))
         from sgd_tui.replay.run import replay  # lazy: numpy
 
+        out = Path(args.out) if args.out else default_out_dir(scenario)
         try:
             if scenario.sweep is not None:
-                return replay(scenario, args.out, workers=args.workers, ray_address=args.ray, force=args.force)
-            return replay(scenario, args.out, force=args.force)
+                code = replay(scenario, out, workers=args.workers, ray_address=args.ray, force=args.force)
+            else:
+                code = replay(scenario, out, force=args.force)
+            if args.figures and out.is_dir():
+                written = write_figures(out, scenario.title or scenario.name)
+                say(f"figures: {', '.join(p.name for p in written) or 'no text plots'} in {out}")
+            return code
         finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
@@ -205,12 +215,12 @@ def _scenario(args: argparse.Namespace):
         given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
         if args.headless:
             raise BadInput("--headless needs --scenario NAME|PATH (see sgd-tui --list-scenarios)")
-        given += [o for o, v in (("--out", args.out), ("--force", args.force)) if v]
+        given += [o for o, v in (("--out", args.out), ("--force", args.force), ("--figures", args.figures)) if v]
         if given:
             raise BadInput(f"{', '.join(given)} need --scenario NAME|PATH")
         return None
-    if (args.out or args.force) and not args.headless:
-        raise BadInput(f"{'--out' if args.out else '--force'} is for --headless replays")
+    if (args.out or args.force or args.figures) and not args.headless:
+        raise BadInput(f"{'--out' if args.out else '--force' if args.force else '--figures'} is for --headless replays")
 
     scenario = load_scenario(args.scenario, max_trials=args.max_trials)
     if any(v is not None for v in overrides.values()):
