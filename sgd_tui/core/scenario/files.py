@@ -8,7 +8,9 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["scenarios_dir", "find_scenarios"]
+__all__ = ["scenarios_dir", "find_scenarios", "PLAYLIST"]
+
+PLAYLIST = "lecture.toml"  # the lecture playlist (core/scenario/lecture.py): in the folder, not a scenario
 
 
 def scenarios_dir() -> Path:
@@ -25,7 +27,7 @@ def find_scenarios() -> list[tuple[str, Path, str]]:
     """(name, path, title) of every scenario file, sorted by name. A file that does not parse is listed
     with a title saying so (``--validate`` tells why)."""
     out = []
-    for path in sorted(scenarios_dir().glob("*.toml")):
+    for path in sorted(p for p in scenarios_dir().glob("*.toml") if p.name != PLAYLIST):
         try:
             title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):  # 1,000 nested `[`

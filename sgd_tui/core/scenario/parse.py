@@ -45,7 +45,7 @@ from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, defa
 from sgd_tui.core.scenario.check import Checker as _Checker
 from sgd_tui.core.scenario.check import join_key as _join
 from sgd_tui.core.scenario.check import show_value as _show
-from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
 from sgd_tui.core.scenario.maps import basins_table as _basins
 from sgd_tui.core.scenario.maps import landscape_table as _landscape
 from sgd_tui.core.scenario.model import Scenario
@@ -71,6 +71,9 @@ def load_scenario(name_or_path: str | Path, *, max_trials: int | None = None) ->
         path = Path(name_or_path)
     else:
         path = scenarios_dir() / f"{text_arg}.toml"
+        if path.name == PLAYLIST:
+            raise ScenarioError([ScenarioIssue(text_arg, None, "", "this is the lecture playlist, not a scenario: "
+                                               "sgd-tui --lecture opens its first demo")])
         if not path.is_file():
             names = [n for n, _, _ in find_scenarios()]
             hint = difflib.get_close_matches(text_arg, names, n=1)
