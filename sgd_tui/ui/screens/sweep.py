@@ -90,6 +90,8 @@ class SweepScreen(SweepKeeping, Screen):
     #sweep-progress { height: 1; padding: 0 1; background: $panel; }
     #sweep-note { height: auto; max-height: 6; padding: 0 1; color: $warning; display: none; }
     #sweep-note.-shown { display: block; }
+    SweepScreen.-cannot-start #sweep-note { max-height: 16; }
+    SweepScreen.-cannot-start #sweep-trials { display: none; }
     #sweep-story { height: 2fr; display: none; }
     SweepScreen.-story #sweep-story { display: block; }
     SweepScreen.-story #sweep-plots { display: none; }
@@ -189,7 +191,7 @@ class SweepScreen(SweepKeeping, Screen):
         self.on_trials_finished(TrialsFinished())
         self.running = False
         self.elapsed = time.monotonic() - self.t0
-        if message.setup:  # no trial started: the note says why and what to do, for as long as the view is open
+        if message.setup:  # no trial started: the note says why and what to do, in the table's place
             self.setup_error = message.error
             for t in self.sweep.trials:
                 if t.index not in self.outcomes:
@@ -255,6 +257,7 @@ class SweepScreen(SweepKeeping, Screen):
     def _redraw(self) -> None:
         self.query_one("#sweep-progress", Static).update(Text(safe_text(self.progress_text(), newlines=False)))
         note = self.note_text()
+        self.set_class(bool(self.setup_error), "-cannot-start")
         widget = self.query_one("#sweep-note", Static)
         widget.set_class(bool(note), "-shown")
         widget.update(Text(safe_text(note)))
