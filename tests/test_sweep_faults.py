@@ -222,3 +222,14 @@ def test_a_ray_worker_that_dies_fails_its_trial_alone(tmp_path, monkeypatch):
     [failed] = summary["sweep"]["failed"]
     assert "Ray worker" in failed["message"] and summary["sweep"]["ended"] == "finished, some trials failed"
     whole_rows(out / "metrics.csv", 10)
+
+
+def test_every_result_file_goes_through_the_results_folders_writers():
+    # one row writer (ResultWriter: whole rows) and one file writer (write_whole: whole or absent) for single
+    # replays, sweeps and the app's saved sweeps: no module of the replay opens a result file itself
+    replay = Path(__file__).resolve().parent.parent / "sgd_tui" / "replay"
+    for path in sorted(replay.glob("*.py")):
+        if path.name != "results_dir.py":
+            text = path.read_text(encoding="utf-8")
+            assert "open(" not in text.replace("open_results_dir(", "") and ".write_text(" not in text \
+                and "csv.writer" not in text, path.name
