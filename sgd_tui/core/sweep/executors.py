@@ -194,8 +194,8 @@ def pool(trials: list[Trial], control: Control, workers: int, threads: int, time
                     seconds = now - w.started
                     yield TrialOutcome(t.index, RunResult(
                         t.label, status="error", time_s=seconds,
-                        message=f"its worker process (pid {w.proc.pid}) died ({death(w.proc)}: out of memory, or "
-                                f"killed) after {seconds:.1f} s; the trial has no results, the other trials went on"))
+                        message=f"its worker process (pid {w.proc.pid}) died ({death(w.proc)}) after {seconds:.1f} s "
+                                "(out of memory, or killed); the trial has no results, the other trials went on"))
                 elif timeout is not None and now - w.started > timeout + kill_grace:
                     w.trial = None  # its step never ends: the worker goes, the trial is recorded
                     w.kill()
