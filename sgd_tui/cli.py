@@ -44,6 +44,7 @@ from sgd_tui.core.run.spec import RUN_PARAMS
 from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
 from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.core.sweep.executors import pool_size, start_early
+from sgd_tui.core.sweep.grid import TRIALS_CEILING
 from sgd_tui.core.sweep.trials import trial_threads
 from sgd_tui.core.text import safe_text
 from sgd_tui.replay.figures import write_figures
@@ -154,8 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _list_objectives()
     if args.list_optimizers:
         return _list_optimizers()
-    if args.max_trials is not None and args.max_trials < 1:
-        raise BadInput("--max-trials takes a number >= 1")
+    if args.max_trials is not None and not 1 <= args.max_trials <= TRIALS_CEILING:
+        raise BadInput(f"--max-trials takes a number from 1 to {TRIALS_CEILING} (the most trials a sweep may have)")
     if args.validate:
         return _validate(args.validate, args.max_trials)
     if args.download_data:

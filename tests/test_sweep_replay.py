@@ -161,11 +161,21 @@ def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, 
     assert json.loads((tmp_path / "summary.json").read_text())["environment"]["executor"] == "Ray"
 
 
-def test_a_trial_that_cannot_start_is_bad_input(tmp_path):
+def test_missing_data_starts_no_trial_leaves_no_folder_and_says_the_way_forward(tmp_path, monkeypatch):
+    import io
+
+    from fashion_data import block_network
+
+    attempts = block_network(monkeypatch)
     s = parse_scenario(fashion_sweep(tmp_path / "nowhere"), "tiny.toml")
-    assert replay_sweep(s, tmp_path / "out", workers=1) == 2
-    sweep = rows(tmp_path / "out" / "sweep.csv")
-    assert sweep[0]["status"] == "error" and {r["status"] for r in sweep[1:]} == {"stopped"}
+    progress = io.StringIO()
+    assert replay_sweep(s, tmp_path / "out", workers=2, progress=progress) == 2
+    assert not (tmp_path / "out").exists()  # checked before the folder is made: nothing left behind
+    text = progress.getvalue()
+    errors = [line for line in text.splitlines() if line.startswith("sgd-tui: error:")]
+    assert len(errors) == 1 and "trials done" not in text, text  # no trial ran
+    assert "FashionMNIST" in errors[0] and str(tmp_path / "nowhere") in errors[0]
+    assert "--synthetic-data DIR" in errors[0] and attempts  # the way forward; a download was tried once
 
 
 def test_ctrl_c_cancels_the_rest_and_writes_what_finished(data_dir, tmp_path):

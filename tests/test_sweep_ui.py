@@ -13,6 +13,7 @@ from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
 from sgd_tui.core.sweep.trials import run_trial
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from sgd_tui.ui.app import SgdApp
+from sgd_tui.ui.screens.dialogs import ConfirmScreen
 from sgd_tui.ui.screens.main import MainScreen
 from sgd_tui.ui.screens.sweep import SweepScreen, table_cell
 from sgd_tui.ui.session import session_from_scenario
@@ -101,6 +102,11 @@ def test_opening_a_sweep_scenario_runs_every_trial_and_shows_the_cores_numbers(t
         app.sweep_workers = 0  # in the sweep's thread: fast, same numbers (see the worker-process test)
         async with app.run_test(size=(120, 40)) as pilot:
             assert await app.open_scenario(str(path))
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ConfirmScreen)  # 6 trials on every core: asked first
+            assert "1 run × 3 lr × 2 seeds = 6 trials" in str(app.screen.query_one("#confirm-text").render())
+            assert not app.screen_stack[-2].running
+            await pilot.press("enter")
             await pilot.pause(0.1)
             screen = await _finish(app, pilot)
             assert screen.progress_text().startswith("finished: 6/6 trials done, 2 diverged")
@@ -114,7 +120,16 @@ def test_opening_a_sweep_scenario_runs_every_trial_and_shows_the_cores_numbers(t
             assert "Space" in help_text and "start the trials" in help_text and "Escape" in help_text
             await pilot.press("escape")
             await pilot.pause(0.1)
+            await pilot.press("escape")  # 6 finished trials nobody saved: asked first, Escape stays
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, ConfirmScreen) and "6 finished trials are not saved" in str(
+                app.screen.query_one("#confirm-text").render())
             await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert app.screen is screen
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            await pilot.press("enter")  # leave, discarding them
             await pilot.pause(0.1)
             assert isinstance(app.screen, MainScreen)
 
@@ -129,6 +144,9 @@ def test_trials_run_in_a_worker_process_with_the_same_numbers():
         app = SgdApp(session_from_scenario(s), sweep=s, timings=False)
         app.sweep_workers = 1
         async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("enter")  # the confirm: start
+            await pilot.pause(0.1)
             screen = await _finish(app, pilot, timeout=120)
             assert "on 1 worker process" in screen.progress_text()
             assert {o.worker for o in screen.outcomes.values()} - {os.getpid()} == {o.worker for o in screen.outcomes.values()}
@@ -144,6 +162,8 @@ def test_space_stops_and_resumes_and_leaving_stops_the_sweep():
         app = SgdApp(session_from_scenario(s), sweep=s, timings=False)
         app.sweep_workers = 0
         async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.2)
+            await pilot.press("enter")  # the confirm: start
             screen = app.screen
             await pilot.pause(0.3)
             assert screen.running

@@ -7,7 +7,6 @@ imports textual.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.text import safe_text
-from sgd_tui.replay.results_dir import csv_number, write_whole
+from sgd_tui.replay.results_dir import csv_number, csv_text, write_whole
 
 __all__ = ["write_landscape"]
 
@@ -34,17 +33,12 @@ def write_landscape(out: Path, s: Scenario, runners: list[Runner], bar: Any) -> 
         bar.note(f"sgd-tui: no loss landscape: {e}")
         return {"error": str(e)}
     sl = land.slice
-    with open(out / "landscape.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(("a", "b", "loss"))
-        for a, b, loss in sl.rows():
-            w.writerow((csv_number(a), csv_number(b), csv_number(loss)))
-    with open(out / "landscape_paths.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(("run", "step", "a", "b", "off_plane"))
-        for label, points in land.paths.items():
-            for p in points:
-                w.writerow((label, p.step, csv_number(p.a), csv_number(p.b), csv_number(p.off_plane)))
+    write_whole(out / "landscape.csv", csv_text(("a", "b", "loss"), ((csv_number(a), csv_number(b), csv_number(loss))
+                                                                   for a, b, loss in sl.rows())))
+    write_whole(out / "landscape_paths.csv", csv_text(
+        ("run", "step", "a", "b", "off_plane"),
+        ((label, p.step, csv_number(p.a), csv_number(p.b), csv_number(p.off_plane))
+         for label, points in land.paths.items() for p in points)))
     a0, a1, b0, b1 = sl.a_values[0], sl.a_values[-1], sl.b_values[0], sl.b_values[-1]
 
     def nearest(xs, ys):

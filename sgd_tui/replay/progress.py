@@ -9,7 +9,7 @@ from typing import IO
 
 from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.records import RunResult
-from sgd_tui.core.sweep.trials import TrialOutcome
+from sgd_tui.core.sweep.trials import FAILED_STATUSES, TrialOutcome
 from sgd_tui.core.text import safe_text
 
 
@@ -74,7 +74,7 @@ class SweepProgress:
         self.every = every
         self.t0 = time.monotonic()
         self._last = 0.0
-        self.done = self.diverged = self.failed = 0
+        self.done = self.diverged = self.failed = self.stopped = 0
 
     def _say(self, text: str) -> None:
         if self.stream is not None:
@@ -82,21 +82,35 @@ class SweepProgress:
             self.stream.flush()
 
     def line(self) -> str:
+        """``sweep: 7/99 trials done, 1 diverged, 1 failed, 2 stopped on ...``: done = ran to their end (a
+        failed trial is done and counted as failed too), stopped = not started or cut short."""
         elapsed = time.monotonic() - self.t0
-        eta = elapsed / self.done * (self.total - self.done) if self.done else None
-        extra = "".join(f", {n} {what}" for n, what in ((self.diverged, "diverged"), (self.failed, "failed")) if n)
+        ended = self.done + self.stopped
+        eta = elapsed / self.done * (self.total - ended) if self.done else None
+        extra = "".join(f", {n} {what}" for n, what in ((self.diverged, "diverged"), (self.failed, "failed"),
+                                                         (self.stopped, "stopped")) if n)
         return (f"sweep: {self.done}/{self.total} trials done{extra} on {self.where}, {clock(elapsed)}"
-                + (f", ETA {clock(eta)}" if eta is not None and self.done < self.total else ""))
+                + (f", ETA {clock(eta)}" if eta is not None and ended < self.total else ""))
+
+    def ending(self, how: str) -> str:
+        """The last line: how the sweep ended and what its trials did."""
+        parts = [f"{self.done - self.failed} ran", f"{self.diverged} of them diverged" if self.diverged else "",
+                 f"{self.failed} failed (see summary.json)" if self.failed else "",
+                 f"{self.stopped} stopped" if self.stopped else ""]
+        return f"sweep {how}: " + ", ".join(p for p in parts if p) + f" of {self.total} trials"
 
     def update(self, o: TrialOutcome) -> None:
-        self.done += 1
+        if o.result.status == "stopped":
+            self.stopped += 1
+        else:
+            self.done += 1
         self.diverged += o.result.status == "diverged"
-        self.failed += o.result.status == "error"
+        self.failed += o.result.status in FAILED_STATUSES
         if self.tty:
             width = 24
             fill = int(width * self.done / max(1, self.total))
             self._say(f"\r\x1b[2K[{'#' * fill}{'-' * (width - fill)}] {self.line()}")
-        elif time.monotonic() - self._last >= self.every or self.done == self.total:
+        elif time.monotonic() - self._last >= self.every or self.done + self.stopped == self.total:
             self._last = time.monotonic()
             self._say(self.line() + "\n")
 

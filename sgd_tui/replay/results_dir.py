@@ -41,7 +41,7 @@ except ImportError:  # not on Windows: no lock there
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["OutputError", "ResultsDir", "RowFile", "ResultWriter", "History", "open_results_dir", "write_whole",
-           "RESULT_FILES", "LOCK_NAME"]
+           "RESULT_FILES", "LOCK_NAME", "csv_text", "csv_number"]
 
 RESULT_FILES = ("metrics.csv", "eval.csv", "summary.json", "scenario.toml", "loss.txt", "trajectory.txt",
                 "basin.csv", "basins.txt", "sharpness.csv", "landscape.csv", "landscape_paths.csv", "sweep.csv",
@@ -223,6 +223,15 @@ def write_whole(path: Path, text: str) -> None:
         raise OutputError(f"cannot write {path}: {_reason(e)}") from None
 
 
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A small CSV file's text (header and rows), for :func:`write_whole`."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
 def csv_number(v: float | None) -> str:
     """A float exactly as Python reads it back (repr), or empty for None."""
     return "" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
@@ -257,10 +266,13 @@ class History:
 
 
 class ResultWriter:
-    """metrics.csv and eval.csv of a results folder, appended per chunk; a History per run for the plots."""
+    """metrics.csv and eval.csv of a results folder, appended per chunk; a History per run for the plots
+    (``history=False``: none, for a sweep, which keeps its trials' records itself). The one writer of
+    these rows, for single replays, sweeps and the app's saved sweeps."""
 
-    def __init__(self, folder: ResultsDir):
+    def __init__(self, folder: ResultsDir, history: bool = True):
         self.folder = folder
+        self.history = history
         self.metrics = RowFile(folder.file("metrics.csv"), METRICS_COLUMNS)
         self.eval: RowFile | None = None
         self.sharp: RowFile | None = None
@@ -269,16 +281,18 @@ class ResultWriter:
         self.sharpness: dict[str, list[SharpnessRecord]] = {}
 
     def write(self, label: str, records: list[Record], evals: list[EvalRecord]) -> None:
-        history = self.series.setdefault(label, History())
         self.metrics.append((label, r.step, csv_number(r.epoch), r.samples, f"{r.time_s:.6f}", csv_number(r.loss), csv_number(r.lr),
                              csv_number(r.grad_norm), csv_number(r.x), csv_number(r.y)) for r in records)
-        for r in records:
-            history.add(r)
+        if self.history:
+            history = self.series.setdefault(label, History())
+            for r in records:
+                history.add(r)
         if evals:
             if self.eval is None:
                 self.eval = RowFile(self.folder.file("eval.csv"), EVAL_COLUMNS)
             self.eval.append((label, e.epoch, e.samples, csv_number(e.test_loss), csv_number(e.test_accuracy)) for e in evals)
-            self.evals.setdefault(label, []).extend(evals)
+            if self.history:
+                self.evals.setdefault(label, []).extend(evals)
 
     def write_sharpness(self, label: str, rows: list[SharpnessRecord]) -> None:
         """sharpness.csv (run,step,samples,lambda_max,limit), opened at the first measurement."""

@@ -54,7 +54,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
            chunk_seconds: float = 0.25, control: Control | None = None, workers: int | None = None,
            ray_address: str | None = None, force: bool = False) -> int:
     """Run every run of ``scenario`` and write the results into ``out_dir``; return the exit code:
-    0 done (diverged runs included), 2 a run could not start (SetupError, reported on ``progress``) or the
+    0 done (diverged runs included), 3 a sweep finished with failed trials, 2 a run could not start (SetupError, reported on ``progress``) or the
     results could not be written, 130 interrupted (SIGINT or SIGTERM), 1 a run ended in an internal error.
     ``progress=None`` is silent. A folder that already holds results is refused unless ``force``
     (OutputError, as is a folder locked by another replay: see :mod:`sgd_tui.replay.results_dir`). A sweep
@@ -62,14 +62,9 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
     if progress is _STDERR:
         progress = sys.stderr
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
-    if scenario.sweep is not None:
-
-        folder = open_results_dir(out, force)  # one replay per folder, locked, for sweeps too
-        try:
-            return replay_sweep(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
-                                control=control)
-        finally:
-            folder.release()
+    if scenario.sweep is not None:  # its data checked first, then one replay per folder, locked
+        return replay_sweep(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
+                            control=control, force=force)
     if any(get_objective(spec.objective).kind == "dataset" for spec in scenario.runs):
 
         set_training_threads()  # 1 thread on 2 cores: steady when anything else uses the other core

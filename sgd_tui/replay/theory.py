@@ -7,7 +7,6 @@ the scenario has a ``[basins]`` table. Never imports textual.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -15,6 +14,7 @@ from sgd_tui.core.maps.basins import BasinMap, basin_map
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.theory.quadratic import theory_of, theory_of_runner
 from sgd_tui.plotting.textplot import basin_plot
+from sgd_tui.replay.results_dir import csv_text, write_whole
 
 __all__ = ["theory_start", "theory_end", "write_basins"]
 
@@ -61,14 +61,10 @@ def write_basins(out: Path, scenario, runners: list, cancelled: Callable[[], boo
     if not mapped:
         return {}
     several = len(mapped) > 1
-    with open(out / "basin.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow((("run",) if several else ()) + BASIN_COLUMNS)
-        for spec, b in mapped:
-            for row in b.rows():
-                w.writerow(((spec.label,) if several else ()) + tuple(repr(v) if isinstance(v, float) else v
-                                                                     for v in row))
+    write_whole(out / "basin.csv", csv_text((("run",) if several else ()) + BASIN_COLUMNS, (
+        ((spec.label,) if several else ()) + tuple(repr(v) if isinstance(v, float) else v for v in row)
+        for spec, b in mapped for row in b.rows())))
     panels = [basin_plot(b, title=f"{get_objective(spec.objective).title}: basins of {spec.label}")
               for spec, b in mapped]
-    (out / "basins.txt").write_text("\n".join(panels), encoding="utf-8")
+    write_whole(out / "basins.txt", "\n".join(panels))
     return {spec.label: b.summary() for spec, b in mapped}

@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from sgd_tui.core.errors import ParamError, ScenarioError
 from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.marks import sweep_mark
 from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import file_stem, safe_text
@@ -55,7 +56,7 @@ class SgdApp(App):
             self.open_sweep(self.initial_sweep)
 
     def open_sweep(self, scenario, **kwargs) -> None:
-        """Push the sweep view of a scenario with a ``[sweep]`` table (it starts the trials)."""
+        """Push the sweep view of a scenario with a ``[sweep]`` table (it asks, then starts the trials)."""
         from sgd_tui.ui.screens.sweep import SweepScreen  # lazy: rich
 
         kwargs.setdefault("workers", self.sweep_workers)
@@ -78,9 +79,10 @@ class SgdApp(App):
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
 
-        for name, _path, title in find_scenarios():
+        for name, path, title in find_scenarios():
+            mark = sweep_mark(path)  # "sweep · 99 trials": opening it asks before starting them
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
-                                escape(safe_text(title, newlines=False)),
+                                escape(safe_text(f"{mark} · {title}" if mark else title, newlines=False)),
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
 
     def action_open_scenario(self) -> None:
@@ -89,7 +91,9 @@ class SgdApp(App):
             if name:
                 self.run_worker(self.open_scenario(name))
 
-        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in find_scenarios()]), picked)
+        found = find_scenarios()
+        marks = {n: m for n, p, _t in found if (m := sweep_mark(p))}  # sweeps: "sweep · 99 trials"
+        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in found], marks), picked)
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""

@@ -85,7 +85,8 @@ def _where_message(root: Path) -> str:
     return (
         f"put the four FashionMNIST files ({', '.join(GZ_NAMES)}) in {raw_dir(root)} "
         f"(or run `sgd-tui --download-data` with a network; choose another directory with --data-dir "
-        f"or ${ENV_VAR})"
+        f"or ${ENV_VAR}); to try it offline, `sgd-tui --synthetic-data DIR` writes a labelled synthetic set in "
+        f"the same format (not FashionMNIST), then use --data-dir DIR"
     )
 
 

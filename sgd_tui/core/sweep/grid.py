@@ -6,8 +6,9 @@ A ``[sweep]`` table in a scenario (schema 1) lists values to try::
     lr = [1e-4, 1e-3, 1e-2, 0.1, 1.0]   # any optimizer hyperparameter or run setting: a list of values
     batch_size = [1, 16, "full"]
     seeds = 3                          # a count (scenario seed, seed+1, ...) or a list [0, 7, 11]
-    max_trials = 500                   # refuse a bigger sweep (default MAX_TRIALS; --max-trials N)
+    max_trials = 500                   # refuse a bigger sweep (default MAX_TRIALS; --max-trials N, at most TRIALS_CEILING)
     metric = "final_loss"              # what the sensitivity plot shows: final_loss | best_loss
+    trial_timeout = 600                # optional: seconds a trial may run; past it, it is stopped, status "timeout"
 
 Every run of the scenario × every point of the grid (the Cartesian product of the lists whose key the
 run's optimizer takes) × every seed is one *trial*, a plain RunSpec. A *configuration* is a grid point
@@ -18,7 +19,9 @@ differ from their defaults (``sgd momentum=0.9``).
 
 Each value is checked exactly like the same key in a run (the scenario's resolver is called for every
 run × grid point), so a bad value is reported at ``sweep.KEY`` with its line; a sweep of more than
-``max_trials`` trials is refused before anything is resolved.
+``max_trials`` trials is refused before anything is resolved. ``max_trials`` itself is at most
+:data:`TRIALS_CEILING` (10,000: every trial is held in memory, with its logged rows), and a count of seeds
+is checked against it before any list is made, so an absurd sweep is an error, never a memory blow-up.
 """
 
 from __future__ import annotations
@@ -34,14 +37,18 @@ from sgd_tui.core.optim.registry import OPTIMIZERS, get_optimizer
 from sgd_tui.core.params import Param, format_value
 from sgd_tui.core.run.spec import RUN_PARAMS, RunSpec
 
-__all__ = ["MAX_TRIALS", "SWEEP_PARAMS", "Trial", "Sweep", "build_sweep", "trial_count_text", "value_text",
+__all__ = ["MAX_TRIALS", "TRIALS_CEILING", "SWEEP_PARAMS", "Trial", "Sweep", "build_sweep", "trial_count_text", "value_text",
            "spec_value"]
 
 MAX_TRIALS = 500
+TRIALS_CEILING = 10_000  # the largest max_trials: 10**6 trials reached 2.3 GB before the first one ran
 SWEEP_PARAMS: tuple[Param, ...] = (
-    Param("max_trials", "int", MAX_TRIALS, "refuse a sweep of more trials than this", low=1,
+    Param("max_trials", "int", MAX_TRIALS, "refuse a sweep of more trials than this", low=1, high=TRIALS_CEILING,
           label="max_trials value"),
     Param("metric", "str", "final_loss", "the loss the sensitivity plot shows", choices=("final_loss", "best_loss")),
+    Param("trial_timeout", "float", None, "seconds a trial may run; past it, it is stopped and recorded "
+          "'timeout' (unset: no limit)", low=0.0, low_open=True, high=30 * 24 * 3600.0, optional=True,
+          label="trial_timeout value"),
 )
 _OWN = {p.name: p for p in SWEEP_PARAMS}
 _SWEEPABLE_SETTINGS = [p.name for p in RUN_PARAMS if p.name != "label"]
@@ -72,6 +79,7 @@ class Sweep:
     metric: str
     run_labels: list[str]
     trials: list[Trial] = field(default_factory=list)
+    trial_timeout: float | None = None  # seconds; None: no limit
 
     @property
     def keys(self) -> list[str]:
@@ -92,6 +100,8 @@ class Sweep:
         table["seeds"] = self.seeds_given
         table["max_trials"] = self.max_trials
         table["metric"] = self.metric
+        if self.trial_timeout is not None:
+            table["trial_timeout"] = self.trial_timeout
         return table
 
 
@@ -158,13 +168,19 @@ def build_sweep(c, raw: Any, runs_raw: list[dict], shared: dict, seed: int,
             c.add(f"sweep.{name}", str(e))
             own[name] = p.default
     limit = max_trials if max_trials is not None else own["max_trials"]
+    if limit > TRIALS_CEILING:  # --max-trials: the command line says so itself; a caller's value is kept in bounds
+        limit = TRIALS_CEILING
 
     sizes = [math.prod(len(v) for k, v in grid.items() if k in t) for t in takes]
     total = sum(sizes) * len(seeds)
     if total > limit:
         text = trial_count_text(len(runs_raw), {k: len(v) for k, v in grid.items()}, len(seeds), total)
-        c.add("sweep", f"{text}: more than the maximum of {limit} trials; set max_trials = {total} in [sweep] "
-                       "(or --max-trials N) to run it anyway, or sweep fewer values")
+        if total > TRIALS_CEILING:
+            c.add("sweep", f"{text}: more than the {TRIALS_CEILING} trials a sweep may have (each is held in "
+                           "memory with its rows); sweep fewer values or seeds, or split it into several sweeps")
+        else:
+            c.add("sweep", f"{text}: more than the maximum of {limit} trials; set max_trials = {total} in [sweep] "
+                           "(or --max-trials N) to run it anyway, or sweep fewer values")
         return None
 
     # one resolution per run x grid point (seeds change only the seed), each value checked where it is
@@ -188,7 +204,7 @@ def build_sweep(c, raw: Any, runs_raw: list[dict], shared: dict, seed: int,
                                                objective_options=dict(spec.objective_options))
                 trials.append(Trial(len(trials), label, config, run_labels[i], s,
                                     {k: spec_value(spec, k) for k in values}, trial_spec))
-    return Sweep(grid, seeds, seeds_given, limit, own["metric"], run_labels, trials)
+    return Sweep(grid, seeds, seeds_given, limit, own["metric"], run_labels, trials, own["trial_timeout"])
 
 
 def spec_value(spec: RunSpec, key: str) -> Any:
@@ -214,6 +230,9 @@ def _seeds(c, raw: Any, seed: int) -> tuple[list[int], int | list[int]]:
     if isinstance(raw, int) and not isinstance(raw, bool):
         if raw < 1:
             c.add("sweep.seeds", f"a count of seeds must be >= 1, got {raw}")
+            return [seed], 1
+        if raw > TRIALS_CEILING:  # before making the list: seeds = 10**18 is an error, not a hang
+            c.add("sweep.seeds", f"{raw} seeds: more than the maximum of {TRIALS_CEILING} trials a sweep may have")
             return [seed], 1
         return list(range(seed, seed + raw)), raw
     if (isinstance(raw, list) and raw and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in raw)

@@ -157,7 +157,7 @@ def sensitivity(sweep: Sweep, rows: list[dict[str, Any]], key: str, metric: str)
 
 def _metric(row: dict[str, Any], metric: str) -> float | None:
     v = row.get(metric)
-    if row["status"] == "diverged" or row["status"] == "stopped" or v is None:
+    if row["status"] in ("diverged", "stopped", "timeout", "error") or v is None:  # no final value to show
         return None
     v = float(v)
     return v if math.isfinite(v) else None

@@ -18,6 +18,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,7 +31,11 @@ from sgd_tui.core.run.records import EvalRecord, Record, RunResult
 from sgd_tui.core.run.spec import RunSpec
 
 __all__ = ["TrialOutcome", "run_trial", "trial_threads", "default_workers", "warm_process", "init_worker",
-           "run_in_worker"]
+           "run_in_worker", "worker_main", "FAILED_STATUSES", "timed_out"]
+
+#: a trial with one of these statuses failed (exit status 3 of a headless sweep): ``error`` (it could not
+#: run to its end: an exception, its worker process died) and ``timeout`` (it ran past ``trial_timeout``)
+FAILED_STATUSES = ("error", "timeout")
 
 @dataclass
 class TrialOutcome:
@@ -84,10 +89,20 @@ def warm_process() -> None:
                 gc.enable()
 
 
-def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
-              chunk_seconds: float = 0.25) -> TrialOutcome:
-    """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``."""
+def timed_out(result: RunResult, timeout: float) -> RunResult:
+    """``result`` (what a trial did until it was stopped, or nothing) marked ``timeout``, with the reason."""
+    result.status = "timeout"
+    result.message = (f"ran past trial_timeout = {timeout:g} s and was stopped after {result.steps} steps"
+                      + (f"; {result.message}" if result.message and result.message != "stopped" else ""))
+    return result
 
+
+def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None = None,
+              chunk_seconds: float = 0.25, timeout: float | None = None) -> TrialOutcome:
+    """Run one trial to its end (or until ``should_stop()``); exceptions become status ``error``. A trial
+    still running ``timeout`` seconds after it began stops at the end of its chunk, status ``timeout``."""
+
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
         runner = Runner(spec)
     except SetupError as e:
@@ -100,16 +115,24 @@ def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None 
     if runner.initial_record is not None:
         out.records.append(runner.initial_record)
     control = Control()
+    late = [False]
+
+    def check() -> None:
+        if should_stop is not None and should_stop():
+            control.stop()
+        elif deadline is not None and time.monotonic() > deadline:
+            late[0] = True
+            control.stop()
 
     def keep(_runner, records, evals) -> None:
         out.records.extend(records)
         out.evals.extend(evals)
-        if should_stop is not None and should_stop():
-            control.stop()
+        check()
 
-    if should_stop is not None and should_stop():
-        control.stop()
+    check()
     out.result = drive(runner, control, keep, chunk_seconds)
+    if late[0] and out.result.status == "stopped":
+        timed_out(out.result, timeout)
     return out
 
 
@@ -129,10 +152,29 @@ def init_worker(threads: int, stop_event) -> None:
     set_training_threads(threads)
 
 
-def run_in_worker(index: int, spec: RunSpec) -> TrialOutcome:
+def run_in_worker(index: int, spec: RunSpec, timeout: float | None = None) -> TrialOutcome:
     """The task a worker process runs: one trial, stopping when the sweep's stop event is set."""
     stop = _STOP
     if stop is not None and stop.is_set():
         return TrialOutcome(index, RunResult(spec.label, status="stopped", message="not started"),
                             worker=os.getpid())
-    return run_trial(index, spec, None if stop is None else stop.is_set)
+    return run_trial(index, spec, None if stop is None else stop.is_set, timeout=timeout)
+
+
+def worker_main(conn, threads: int, stop_event) -> None:
+    """A sweep's worker process (:func:`sgd_tui.core.sweep.executors.pool`): start up once, then take
+    ``(index, spec, timeout)`` from ``conn`` and send back each trial's TrialOutcome, until ``None`` or
+    the pipe closes."""
+    init_worker(threads, stop_event)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        outcome = run_in_worker(*task)
+        try:
+            conn.send(outcome)
+        except (OSError, ValueError):  # the sweep has gone
+            return

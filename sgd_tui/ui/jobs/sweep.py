@@ -17,9 +17,11 @@ from typing import Any, Callable
 
 from textual.message import Message
 
+from sgd_tui.core.errors import SetupError
 from sgd_tui.core.run.control import Control
 from sgd_tui.core.sweep import executors as sweep_run
 from sgd_tui.core.sweep.grid import Trial
+from sgd_tui.core.sweep.preflight import check_data
 from sgd_tui.core.sweep.trials import TrialOutcome
 
 __all__ = ["Mailbox", "TrialsFinished", "SweepEnded", "run_sweep"]
@@ -30,11 +32,13 @@ class TrialsFinished(Message):
 
 
 class SweepEnded(Message):
-    """The generator is done (every trial finished or stopped); ``error``: why it failed, if it did."""
+    """The generator is done (every trial finished or stopped); ``error``: why it failed, if it did;
+    ``setup``: it never started (the data its trials read is missing: ``error`` says where and what to do)."""
 
-    def __init__(self, error: str = "") -> None:
+    def __init__(self, error: str = "", setup: bool = False) -> None:
         super().__init__()
         self.error = error
+        self.setup = setup
 
 
 class Mailbox:
@@ -61,12 +65,19 @@ class Mailbox:
 
 
 def run_sweep(box: Mailbox, post: Callable[[Message], Any], trials: list[Trial], control: Control,
-              workers: int, threads: int) -> None:
-    """Run ``trials`` (workers: processes, 0 = this thread) until done or ``control.stop()``."""
+              workers: int, threads: int, timeout: float | None = None) -> None:
+    """Run ``trials`` (workers: processes, 0 = this thread) until done or ``control.stop()``; first check
+    the data they read (downloaded here once if missing and the network is there): without it no trial
+    starts and :class:`SweepEnded` says why."""
 
     try:
-        runs = (sweep_run.serial(trials, control, threads) if workers == 0
-                else sweep_run.pool(trials, control, workers, threads))
+        check_data(trials)
+    except SetupError as e:
+        post(SweepEnded(str(e), setup=True))
+        return
+    try:
+        runs = (sweep_run.serial(trials, control, threads, timeout=timeout) if workers == 0
+                else sweep_run.pool(trials, control, workers, threads, timeout=timeout))
         for o in runs:
             box.put(o)
     except Exception as e:  # noqa: BLE001 - shown in the sweep view, the app goes on

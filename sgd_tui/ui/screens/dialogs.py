@@ -1,4 +1,5 @@
-"""Modal dialogs: help, a one-line question (duplicate with a change, save as), the scenario picker.
+"""Modal dialogs: help, a one-line question (duplicate with a change, save as), a yes/no confirm, the
+scenario picker.
 
 Each dialog dismisses with its answer (``None`` when cancelled with Escape).
 """
@@ -15,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from sgd_tui.core.text import safe_text
 
-__all__ = ["HelpScreen", "AskScreen", "ScenarioPicker", "KEY_NAMES"]
+__all__ = ["HelpScreen", "AskScreen", "ConfirmScreen", "ScenarioPicker", "KEY_NAMES"]
 
 
 # How the help screen writes Textual's key names.
@@ -79,23 +80,47 @@ class AskScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with two answers: Enter (True) or Escape (False); the prompt says what each does."""
+
+    BINDINGS = [Binding("enter", "answer(True)", "yes"), Binding("escape", "answer(False)", "no")]
+
+    def __init__(self, title: str, prompt: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(safe_text(self.title_text, newlines=False)), classes="dialog-title")
+            yield Static(Content(safe_text(self.prompt)), id="confirm-text")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class ScenarioPicker(ModalScreen[str | None]):
-    """Pick one of the scenario files (name, title); dismisses with the name."""
+    """Pick one of the scenario files (name, title); dismisses with the name. ``marks``: a short note shown
+    before a scenario's title (``sweep · 99 trials``)."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, scenarios: list[tuple[str, str]]) -> None:
+    def __init__(self, scenarios: list[tuple[str, str]], marks: dict[str, str] | None = None) -> None:
         super().__init__()
         self.scenarios = scenarios
+        self.marks = marks or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Open a scenario", classes="dialog-title")
             if self.scenarios:
-                yield OptionList(*[Option(Content(safe_text(f"{name}  {title}", newlines=False)), id=name)
+                yield OptionList(*[Option(Content(safe_text(f"{name}  {self.mark(name)}{title}", newlines=False)), id=name)
                                    for name, title in self.scenarios])
             else:
                 yield Label("no scenario files found", classes="help")
+
+    def mark(self, name: str) -> str:
+        return f"[{self.marks[name]}]  " if self.marks.get(name) else ""
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -8,7 +8,11 @@ label, status, steps, final and best training loss, test accuracy, time), then t
 are the headless replay's (:mod:`sgd_tui.plotting.sweepplot`), computed by :mod:`sgd_tui.core.sweep.stats`.
 
 The trials run in worker processes (:mod:`sgd_tui.ui.jobs.sweep`); the screen only collects finished
-trials and redraws, at most every ``REDRAW_S``. Leaving the view or quitting stops the sweep without
+trials and redraws, at most every ``REDRAW_S``. It asks before it starts them (they take every core), and
+before Escape discards finished trials that were not saved (``w`` writes the files a headless replay
+writes: :mod:`sgd_tui.ui.screens.sweep_keep`). A note under the progress line says why a sweep cannot start
+(its data is missing: where the files go, and ``--synthetic-data``) or which trials failed and why; ``g``
+shows the scenario's story in the plots' place. Leaving the view or quitting stops the sweep without
 waiting for it: the pool stops its running trials within a chunk in the background.
 """
 
@@ -24,16 +28,20 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from sgd_tui.core.objectives.data import is_synthetic
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.run.control import Control
 from sgd_tui.core.scenario.model import Scenario
+from sgd_tui.core.sweep.preflight import data_dirs
 from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
-from sgd_tui.core.sweep.trials import TrialOutcome, default_workers, trial_threads
+from sgd_tui.core.sweep.trials import FAILED_STATUSES, TrialOutcome, default_workers, trial_threads
 from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
 from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.screens.dialogs import HelpScreen
+from sgd_tui.ui.screens.sweep_keep import SweepKeeping
 from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
 
 __all__ = ["SweepScreen", "SWEEP_BINDINGS"]
@@ -51,7 +59,13 @@ SWEEP_BINDINGS: list[Binding] = [
     Binding("k", "key", "swept key", id="sweep_key", tooltip="sensitivity: the next swept hyperparameter"),
     Binding("m", "metric", "final/best", id="sweep_metric",
             tooltip="sensitivity: final loss, best loss, test accuracy (where there is a test split)"),
-    Binding("escape", "back", "back", id="sweep_back", tooltip="back to the main view (stops the sweep)"),
+    Binding("g", "story", "story", id="sweep_story",
+            tooltip="the scenario's story (what the sweep shows, what to look for) in the plots' place; g again: the plots"),
+    Binding("w", "save", "save results", id="sweep_save",
+            tooltip="write the finished trials' results into a folder, as a headless replay does (metrics.csv, "
+                    "sweep.csv, bands.csv, summary.json, loss.txt, sensitivity.txt)"),
+    Binding("escape", "back", "back", id="sweep_back",
+            tooltip="back to the main view (stops the sweep; asks first when finished trials are not saved)"),
     Binding("question_mark", "help", "help", id="sweep_help", tooltip="this help"),
     Binding("q", "quit", "quit", id="sweep_quit", tooltip="quit (stops the sweep at once)"),
 ]
@@ -67,20 +81,27 @@ def table_cell(v) -> str:
     return str(v)
 
 
-class SweepScreen(Screen):
+class SweepScreen(SweepKeeping, Screen):
     """Run a sweep scenario's trials and show them live (see the module docstring)."""
 
     BINDINGS = SWEEP_BINDINGS
     DEFAULT_CSS = """
     SweepScreen { layout: vertical; }
     #sweep-progress { height: 1; padding: 0 1; background: $panel; }
+    #sweep-note { height: auto; max-height: 6; padding: 0 1; color: $warning; display: none; }
+    #sweep-note.-shown { display: block; }
+    SweepScreen.-cannot-start #sweep-note { max-height: 16; }
+    SweepScreen.-cannot-start #sweep-trials { display: none; }
+    #sweep-story { height: 2fr; display: none; }
+    SweepScreen.-story #sweep-story { display: block; }
+    SweepScreen.-story #sweep-plots { display: none; }
     #sweep-trials { height: 1fr; min-height: 4; }
     #sweep-plots { height: 2fr; min-height: 10; }
     #sweep-bands { border-right: solid $panel-lighten-2; }
     """
 
     def __init__(self, scenario: Scenario, *, workers: int | None = None, autostart: bool = True,
-                 monochrome: bool = False, timings: bool = True) -> None:
+                 confirm: bool = True, monochrome: bool = False, timings: bool = True) -> None:
         super().__init__()
         assert scenario.sweep is not None, "SweepScreen needs a scenario with a [sweep] table"
         self.scenario = scenario
@@ -90,6 +111,9 @@ class SweepScreen(Screen):
         # workers: processes (0 = in the sweep's thread, for tests); default fills the cores
         self.n_workers = min(n, default_workers(self.threads)) if workers is None else min(workers, n)
         self.autostart = autostart
+        self.confirm = confirm  # ask before starting (autostart: once mounted)
+        self.synthetic = any(is_synthetic(d) for d in data_dirs(self.sweep.trials))
+        self.setup_error = ""  # why the trials cannot start (their data is missing)
         self.monochrome = monochrome
         self.timings = timings
         self.outcomes: dict[int, TrialOutcome] = {}
@@ -106,10 +130,12 @@ class SweepScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="sweep-progress")
+        yield Static(id="sweep-note")
         yield DataTable(id="sweep-trials", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="sweep-plots"):
             yield SweepTextPlot(monochrome=self.monochrome, id="sweep-bands")
             yield SweepTextPlot(monochrome=self.monochrome, id="sweep-sensitivity")
+        yield StoryPanel(id="sweep-story")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -119,10 +145,11 @@ class SweepScreen(Screen):
             table.add_column(title, key=key, width=9 if key == "status" else None)
         for t in self.sweep.trials:
             table.add_row(Text(safe_text(t.label, newlines=False)), "queued", "", "", "", "", "", key=str(t.index))
+        self.query_one(StoryPanel).show(self.scenario.title, self.scenario.description)
         self.set_interval(REDRAW_S, self._redraw)
         self._redraw()
         if self.autostart:
-            self.call_after_refresh(self.start)
+            self.call_after_refresh(self.ask_to_start if self.confirm else self.start)
 
     def on_unmount(self) -> None:
         self.stop()
@@ -138,13 +165,13 @@ class SweepScreen(Screen):
         if not todo:
             return
         self.control = Control()
-        self.running, self.message = True, ""
+        self.running, self.message, self.setup_error = True, "", ""
         self.t0 = time.monotonic() - self.elapsed
         box = Mailbox(self.post_message)
         self._box = box
         workers = min(self.n_workers, len(todo))
-        self.run_worker(partial(run_sweep, box, self.post_message, todo, self.control, workers, self.threads),
-                        thread=True, exit_on_error=False, group="sweep")
+        self.run_worker(partial(run_sweep, box, self.post_message, todo, self.control, workers, self.threads,
+                                self.sweep.trial_timeout), thread=True, exit_on_error=False, group="sweep")
         for t in todo:
             self._set_row(t.index, "queued")
         self._dirty = True
@@ -164,8 +191,13 @@ class SweepScreen(Screen):
         self.on_trials_finished(TrialsFinished())
         self.running = False
         self.elapsed = time.monotonic() - self.t0
-        self.message = f"failed: {message.error}" if message.error else ""
-        if message.error:
+        if message.setup:  # no trial started: the note says why and what to do, in the table's place
+            self.setup_error = message.error
+            for t in self.sweep.trials:
+                if t.index not in self.outcomes:
+                    self._set_row(t.index, "not run")
+        self.message = f"failed: {message.error}" if message.error and not message.setup else ""
+        if message.error and not message.setup:
             self.notify(safe_text(message.error), title="the sweep failed", severity="error", timeout=10,
                         markup=False)
         self._dirty = True
@@ -187,9 +219,18 @@ class SweepScreen(Screen):
     def progress_text(self) -> str:
         statuses = [o.result.status for o in self.outcomes.values()]
         n, done = len(self.sweep.trials), sum(s != "stopped" for s in statuses)
-        counts = "".join(f", {statuses.count(s)} {s}" for s in ("diverged", "error", "stopped") if s in statuses)
-        state = "running" if self.running else ("finished" if done == n else "stopped")
-        text = f"{state}: {done}/{n} trials done{counts}"
+        failed = sum(s in FAILED_STATUSES for s in statuses)
+        counts = "".join(f", {k} {what}" for k, what in ((statuses.count("diverged"), "diverged"),
+                                                          (failed, "failed"), (statuses.count("stopped"), "stopped")) if k)
+        if self.running:
+            state = "running"
+        elif not self.outcomes and self.control is None:
+            state = f"not started (space runs the {n} trials)"
+        elif self.setup_error:
+            state = "cannot start"
+        else:
+            state = "finished" if done == n else "stopped"
+        text = ("SYNTHETIC data (not FashionMNIST) · " if self.synthetic else "") + f"{state}: {done}/{n} trials done{counts}"
         text += (f" on {self.n_workers} worker process{'es' if self.n_workers != 1 else ''}" if self.n_workers
                  else " in this process") + f" × {self.threads} thread{'s' if self.threads != 1 else ''}"
         if self.timings:
@@ -201,8 +242,25 @@ class SweepScreen(Screen):
             text += f"  {self.message}"
         return text
 
+    def note_text(self) -> str:
+        """Why the sweep cannot start, or which trials failed and why (the first three)."""
+        if self.setup_error:
+            return f"cannot start the trials: {self.setup_error}"
+        failed = [(i, o) for i, o in sorted(self.outcomes.items()) if o.result.status in FAILED_STATUSES]
+        if not failed:
+            return ""
+        lines = [f"{len(failed)} trial{'s' if len(failed) != 1 else ''} failed (the others went on):"]
+        lines += [f"  {self.sweep.trials[i].label}: {o.result.status}: {o.result.message}" for i, o in failed[:3]]
+        return "\n".join(lines + ([f"  ... and {len(failed) - 3} more (w saves them all, with the reasons)"]
+                                   if len(failed) > 3 else []))
+
     def _redraw(self) -> None:
         self.query_one("#sweep-progress", Static).update(Text(safe_text(self.progress_text(), newlines=False)))
+        note = self.note_text()
+        self.set_class(bool(self.setup_error), "-cannot-start")
+        widget = self.query_one("#sweep-note", Static)
+        widget.set_class(bool(note), "-shown")
+        widget.update(Text(safe_text(note)))
         if not self._dirty:
             return
         self._dirty = False
@@ -279,9 +337,8 @@ class SweepScreen(Screen):
         self.metric = ms[(ms.index(self.metric) + 1) % len(ms)] if self.metric in ms else ms[0]
         self._changed()
 
-    def action_back(self) -> None:
-        self.stop()
-        self.app.pop_screen()
+    def action_story(self) -> None:
+        self.toggle_class("-story")
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
