@@ -71,6 +71,8 @@ class SweepScreen(Screen):
     """Run a sweep scenario's trials and show them live (see the module docstring)."""
 
     BINDINGS = SWEEP_BINDINGS
+    FOOTER_PRIORITY = ("sweep_help", "sweep_start_stop", "sweep_back", "sweep_quit", "sweep_x_axis", "sweep_band_run",
+                       "sweep_key", "sweep_metric", "command_palette")  # the key bar's, most important first
     DEFAULT_CSS = """
     SweepScreen { layout: vertical; }
     #sweep-progress { height: 1; padding: 0 1; background: $panel; }
