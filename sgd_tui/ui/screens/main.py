@@ -238,12 +238,14 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             self.playback.pause(self.session)
         elif not self._refuse("start"):
             if self.playback.play(self.session):
+                self.story_gives_way()
                 self._runs_changed()
             else:
                 self.notify("nothing to run: add a run (a) or reset (r)", severity="warning")
 
     def action_step(self) -> None:
         if not self._refuse("step"):
+            self.story_gives_way()
             self.playback.step(self.session)
             self._runs_changed()
 
