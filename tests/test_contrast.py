@@ -12,6 +12,7 @@ from textual.color import Color
 from sgd_tui.plotting.basinpaint import BASIN_COLORS, DIVERGED, NOT_CONVERGED, legend_color
 from sgd_tui.plotting.heat import HEAT_BANDS, heat_colors
 from sgd_tui.plotting.palette import BACKGROUND_MAX_LUMINANCE, MIN_CONTRAST, RUN_COLORS, contrast_ratio
+from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.ratemap import RATE_BANDS
 from sgd_tui.ui.app import SgdApp
 
@@ -93,3 +94,16 @@ def test_the_basin_legend_is_readable_and_keeps_each_basins_hue():
             assert ratio(light, bg) >= MIN_CONTRAST, (dark, light, name)
         if len(set(dark)) > 1:  # a hue: the strongest channel stays the strongest
             assert max(range(3), key=lambda c: light[c]) == max(range(3), key=lambda c: dark[c])
+
+
+def test_bold_paths_are_two_dots_thick_in_the_same_cells():
+    """A path over the heat map is drawn bold: every dot a 2x2 block of its cell, so a thin diagonal reads
+    as a line; the cells it touches (what the terminal is sent) stay the same."""
+    xs, ys = [0.0, 9.0], [0.0, 3.0]
+    thin = braille_cells(xs, ys, (0.0, 9.0), (0.0, 3.0), 10, 4)
+    bold = braille_cells(xs, ys, (0.0, 9.0), (0.0, 3.0), 10, 4, bold=True)
+    assert (thin[0], thin[1]) == (bold[0], bold[1])
+    dots = [bin(ord(c) - 0x2800).count("1") for c in bold[2]]
+    assert all(d in (4, 8) for d in dots) and sum(dots) > sum(bin(ord(c) - 0x2800).count("1") for c in thin[2])
+    for t, b in zip(thin[2], bold[2]):
+        assert (ord(t) - 0x2800) & ~(ord(b) - 0x2800) == 0  # bold covers every thin dot
