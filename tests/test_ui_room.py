@@ -80,3 +80,21 @@ async def test_at_120x40_the_story_sits_beside_the_plots():
         await settle(pilot, "m")  # the theory panel below the plots, the story still open
         assert screen.has_class("-story-open") and screen.query_one("#theory").region.width >= READABLE
         assert loss.region.height >= PLOT_H
+
+
+async def test_the_sweep_view_shows_one_plot_at_a_time_full_width_at_80x24():
+    """Narrow: the seed bands, then (p) the sensitivity plot, each the full width; wide: side by side."""
+    sc = load_scenario("batch-noise")
+    app = SgdApp(timings=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_sweep(sc, autostart=False)
+        await pilot.pause(0.2)
+        screen = app.screen
+        bands, sens = screen.query_one("#sweep-bands"), screen.query_one("#sweep-sensitivity")
+        assert bands.region.width >= 76 and sens.region.width == 0
+        await settle(pilot, "p")
+        assert sens.region.width >= 76 and bands.region.width == 0
+        assert "p" in {b.binding.key for b in screen.active_bindings.values()}
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.3)
+        assert bands.region.width >= 50 and sens.region.width >= 50
