@@ -98,3 +98,16 @@ async def test_the_sweep_view_shows_one_plot_at_a_time_full_width_at_80x24():
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.3)
         assert bands.region.width >= 50 and sens.region.width >= 50
+
+
+async def test_opening_a_scenario_at_80x24_shows_its_story_not_the_last_theory_panel():
+    app = SgdApp(session_from_scenario(load_scenario("saddle")), timings=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await app.workers.wait_for_complete()
+        await settle(pilot, "nm")
+        assert screen.has_class("-theory-shown")
+        assert await app.open_scenario("why-momentum")
+        await pilot.pause(0.3)
+        assert not screen.has_class("-theory-shown")
+        assert screen.query_one("#story").region.width >= READABLE

@@ -25,7 +25,7 @@ class MoreActions:
 
     def action_toggle_theory(self) -> None:
         self.toggle_class("-theory-shown")
-        if self.is_narrow() and self.has_class("-theory-shown"):
+        if self.is_narrow() and self.has_class("-theory-shown") and self.session.shared.is_2d:
             self.remove_class("-story-open")  # narrow: one panel in the plots' place at a time (layout.py)
             self._apply_setup()
         self.refresh_views()

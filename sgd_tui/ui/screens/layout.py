@@ -52,6 +52,8 @@ class LayoutKeys:
         """A scenario's description beside the plots: open when it has one."""
         self.query_one("#story").show(title, description)
         self.set_class(bool(description.strip()), "-story-open")
+        if self.is_narrow() and self.has_class("-story-open"):
+            self.remove_class("-theory-shown")  # one panel in the plots' place at a time
         self._apply_setup()
 
     def action_toggle_story(self) -> None:
