@@ -1,5 +1,5 @@
 """The key bar (ui/widgets/footer.py): the keys of the focused widget, as Textual's Footer shows them, rebuilt
-when they change and only then (Textual Pilot, by keys)."""
+when they change and only then; on a narrow terminal the most important keys, help always (Textual Pilot)."""
 
 import torch  # noqa: F401  - imported up front, as the app's workers would, so presses stay fast
 from textual.widgets import Footer, Select
@@ -8,7 +8,7 @@ from textual.widgets._footer import FooterKey
 from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import session_from_scenario
-from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.footer import KeyFooter, key_width
 
 
 def keys(footer) -> list[FooterKey]:
@@ -25,7 +25,7 @@ def expected_actions(screen) -> set[str]:
 
 async def test_keys_follow_the_focus_and_are_rebuilt_only_when_they_change():
     app = SgdApp(session_from_scenario(load_scenario("regularization")), timings=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(230, 40)) as pilot:  # wide enough for every key (narrower: see below)
         screen = app.screen
         footer = screen.query_one(Footer)
         assert isinstance(footer, KeyFooter)
@@ -54,3 +54,37 @@ async def test_keys_follow_the_focus_and_are_rebuilt_only_when_they_change():
         back = keys(footer)
         assert {k.action for k in back} == {k.action for k in on_table} == expected_actions(screen)
         assert not any(k in on_select for k in back)
+
+
+def bar(footer) -> list[tuple[str, str]]:
+    """(key, description) of every key drawn on the bar, left to right, each wholly on screen."""
+    width = footer.screen.size.width
+    drawn = sorted((k for k in keys(footer) if k.region.width), key=lambda k: k.region.x)
+    for a, b in zip(drawn, drawn[1:]):
+        assert a.region.right <= b.region.x, (a.key_display, b.key_display)  # no key hides another
+    assert all(k.region.right <= width for k in drawn)
+    return [(k.key_display, k.description) for k in drawn]
+
+
+async def test_help_open_and_save_are_on_the_bar_at_80_100_and_120_columns():
+    """The least important keys drop first; ? (help) is the last key shown; what is shown fits unclipped."""
+    app = SgdApp(session_from_scenario(load_scenario("optimizer-race")), timings=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.screen.query_one(KeyFooter)
+        shown = {}
+        for width in (80, 100, 120):
+            await pilot.resize_terminal(width, 24)
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if app.screen.size.width == width and footer.shown_plan() == footer.plan():
+                    break
+            drawn = bar(footer)
+            names = [k for k, _ in drawn]
+            shown[width] = set(names)
+            assert names[-1] == "?" and dict(drawn)["?"] == "help", (width, drawn)
+            assert {"space", "o", "w", "q", "s", "g", "m"} <= set(names), (width, drawn)
+            assert sum(key_width(k, d) for k, d in drawn) <= width
+        assert shown[80] <= shown[100] <= shown[120] and {"n", "b"} <= shown[120]
+        await pilot.press("question_mark")  # the key it names opens the help
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"

@@ -18,7 +18,6 @@ from sgd_tui.plotting.raster import cell_to_data, zoom_window
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.session import Session, Shared, session_from_scenario
 from sgd_tui.ui.widgets.plots import LossPlot
-from sgd_tui.ui.widgets.theory_panel import TheoryPanel
 from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 
 
@@ -161,20 +160,21 @@ async def test_a_click_on_a_drawn_minimum_starts_the_run_there_at_120x40():
         assert loss.x_zoom is None and loss.x_shown == full
 
 
-async def test_at_80x24_with_the_basin_map_and_the_theory_panel_a_click_lands_on_the_drawn_point():
-    """The drawer layout (setup closed over the plots), the story beside them, the basin map (b) in place
-    of the heat map and the theory panel (m) below: each of Himmelblau's four minima, clicked where the
-    screen shows it, starts the selected run within half a cell of it; the map is not recomputed (it
-    covers every start); the open drawer takes the clicks over the plot; a click on a row selects it."""
+async def test_at_80x24_with_the_basin_map_a_click_lands_on_the_drawn_point():
+    """The drawer layout (setup closed over the plots), the story closed (at 80x24 it and the theory panel
+    take the plots' place), the basin map (b) in place of the heat map: each of Himmelblau's four minima,
+    clicked where the screen shows it, starts the selected run within half a cell of it; the map is not
+    recomputed (it covers every start); the open drawer takes the clicks over the plot; a click on a row
+    selects it."""
     s = session_from_scenario(load_scenario("basins"))
     app = SgdApp(s, timings=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         plot = screen.query_one(TrajectoryPlot)
         assert await until(pilot, lambda: plot._grid_fn is not None)
-        await pilot.press("b", "m")
+        await pilot.press("g", "b")
         assert await until(pilot, lambda: plot.basins is not None, timeout=60)
-        assert screen.query_one(TheoryPanel).display and screen.has_class("-theory-shown")
+        assert not screen.has_class("-story-open") and plot.region.width >= 36
         await pilot.pause(0.3)
         stars = drawn_stars(app, plot)
         assert len(stars) == 4

@@ -29,7 +29,10 @@ async def wait_for(pilot, cond, what: str):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_opening_a_scenario_shows_its_story_beside_the_plots_and_g_toggles_it(size):
+    """Wide: the story beside the plots, open while the runs move. Narrow (80x24): it takes the plots' place,
+    full width, and gives way to them when the runs start (tests/test_ui_room.py measures the room)."""
     app = SgdApp(timings=False)
+    narrow = size[0] < 110
     async with app.run_test(size=size) as pilot:
         screen = app.screen
         assert not screen.has_class("-story-open")  # no scenario, no story
@@ -38,17 +41,21 @@ async def test_opening_a_scenario_shows_its_story_beside_the_plots_and_g_toggles
         story = screen.query_one("#story")
         text = screen.query_one("#story-text").render().plain
         assert "What to look for" in text and "L1 subtracts a constant pull" in text
-        assert story.region.width > 0 and screen.query_one("#loss").region.width >= 20  # beside the plots
-        assert story.region.x > screen.query_one("#plots").region.x
+        if narrow:
+            assert story.region.width >= 60 and screen.query_one("#loss").region.width == 0  # in the plots' place
+        else:
+            assert story.region.width > 0 and screen.query_one("#loss").region.width >= 20  # beside the plots
+            assert story.region.x > screen.query_one("#plots").region.x
         await pilot.press("g")
         await pilot.pause()
-        assert story.region.width == 0
+        assert story.region.width == 0 and screen.query_one("#loss").region.width >= 30
         await pilot.press("g")
         await pilot.pause()
         assert story.region.width > 0
-        await pilot.press("n")  # it stays open while the runs move
+        await pilot.press("n")  # wide: it stays open while the runs move; narrow: it gives way to the plots
         await pilot.pause(0.3)
-        assert story.region.width > 0
+        assert (story.region.width == 0) == narrow
+        assert screen.query_one("#loss").region.width >= 30
 
 
 async def test_a_scenario_view_sets_the_plots_and_is_saved():

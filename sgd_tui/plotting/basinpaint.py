@@ -3,7 +3,7 @@
 In colour each canvas cell shows two pixels (a half block ``▀``, foreground = upper, background = lower
 pixel), each taking the code of the start nearest its centre (``BasinMap.codes_at`` at
 :func:`~sgd_tui.plotting.heat.pixel_centres`): its own dark colour per minimum (``BASIN_COLORS``, dark
-enough that run paths stay readable), two neutral greys for ``diverged`` and ``not converged``. Without
+enough that run paths keep 4.5:1 contrast), two neutral greys for ``diverged`` and ``not converged``. Without
 colour a fill character per minimum (``BASIN_MARKS``) where plotext leaves a blank, ``?`` for not
 converged and a blank for diverged. The legend gives each minimum's share of the starts.
 """
@@ -11,14 +11,22 @@ converged and a blank for diverged. The legend gives each minimum's share of the
 from __future__ import annotations
 
 from sgd_tui.plotting.heat import cell_centres, pixel_centres
+from sgd_tui.plotting.palette import lightened
 from sgd_tui.plotting.raster import half_block_cells
 
-__all__ = ["BASIN_COLORS", "BASIN_MARKS", "DIVERGED", "NOT_CONVERGED", "basin_overlay", "basin_legend"]
+__all__ = ["BASIN_COLORS", "BASIN_MARKS", "DIVERGED", "NOT_CONVERGED", "legend_color", "basin_overlay", "basin_legend"]
 
-BASIN_COLORS = [(30, 60, 120), (20, 96, 60), (112, 78, 20), (96, 36, 92), (24, 96, 110), (100, 96, 30),
-                (120, 50, 40), (60, 40, 130)]
-DIVERGED, NOT_CONVERGED = (72, 72, 72), (36, 36, 36)
+# one hue per minimum at one relative luminance (0.034): every run colour keeps 4.5:1 over each of them
+BASIN_COLORS = [(27, 46, 113), (13, 59, 34), (69, 47, 13), (83, 30, 83), (13, 57, 65), (55, 53, 17),
+                (87, 36, 28), (56, 38, 112)]
+DIVERGED, NOT_CONVERGED = (48, 48, 48), (22, 22, 22)
 BASIN_MARKS = "·:-=+~^'"
+
+
+def legend_color(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A basin colour as the legend writes it: the same hue, light enough to read on the app's background
+    (the map's own colours are too dark for text)."""
+    return lightened(color)
 
 
 def basin_overlay(bmap, bounds, cols: int, rows: int, monochrome: bool = False):
@@ -44,11 +52,11 @@ def basin_legend(bmap, monochrome: bool = False) -> list[tuple[str, tuple[int, i
     items = []
     for i, m in enumerate(bmap.minima):
         mark = BASIN_MARKS[i % len(BASIN_MARKS)] if monochrome else "█"
-        color = None if monochrome else BASIN_COLORS[i % len(BASIN_COLORS)]
+        color = None if monochrome else legend_color(BASIN_COLORS[i % len(BASIN_COLORS)])
         items.append((f"{mark}({m.x:.2g}, {m.y:.2g}) {shares[m.label]:.0%}", color))
     for name, color, mark in (("diverged", DIVERGED, "blank"), ("not converged", NOT_CONVERGED, "?")):
         if shares[name] > 0:
-            items.append((f"{mark if monochrome else '█'}{name} {shares[name]:.0%}", None if monochrome else color))
+            items.append((f"{mark if monochrome else '█'}{name} {shares[name]:.0%}", None if monochrome else legend_color(color)))
     return items
 
 

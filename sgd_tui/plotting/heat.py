@@ -100,11 +100,14 @@ def heat_bands(f: np.ndarray, n_bands: int = HEAT_BANDS) -> np.ndarray:
 
 
 def heat_colors(n: int) -> list[tuple[int, int, int]]:
-    """n dark colours from deep blue (low) through teal and olive to brown (high).
+    """n dark colours from deep blue (low) through teal, green and olive to brown and red (high).
 
-    Dark enough that run colours drawn on top stay readable; distinct steps so bands read as contours.
+    Dark enough that every run colour drawn on top keeps a contrast ratio of 4.5:1 (WCAG AA; relative
+    luminance from 0.006 up to at most palette.BACKGROUND_MAX_LUMINANCE, tests/test_contrast.py), a hue
+    and a luminance step apart so bands read as contours.
     """
-    stops = [(18, 24, 64), (22, 64, 92), (26, 94, 86), (70, 104, 52), (112, 100, 34), (120, 62, 30)]
+    stops = [(11, 14, 47), (10, 27, 48), (10, 38, 38), (14, 45, 24), (37, 48, 15), (58, 47, 16), (81, 41, 20),
+             (98, 31, 31)]
     out = []
     for i in range(n):
         t = i / max(n - 1, 1) * (len(stops) - 1)

@@ -6,10 +6,24 @@ character, ``MARKERS[i % len(MARKERS)]`` for the i-th run.
 
 from __future__ import annotations
 
-__all__ = ["RUN_COLORS", "MARKERS", "MIN_MARK", "START_MARK", "CURRENT_MARK", "run_marker"]
+__all__ = ["RUN_COLORS", "MARKERS", "MIN_MARK", "START_MARK", "CURRENT_MARK", "MIN_CONTRAST", "BACKGROUND_MAX_LUMINANCE",
+           "run_marker", "relative_luminance", "contrast_ratio", "lightened"]
 
-# fallback colours of runs that bring none (Okabe-Ito-like, readable on dark backgrounds and in 256 colours)
-RUN_COLORS = [(86, 180, 233), (230, 159, 0), (0, 200, 140), (240, 100, 170), (240, 228, 66), (180, 130, 255)]
+#: the runs' colours, in the order runs get them (Okabe-Ito's hues, lightened for a projector): each has a
+#: relative luminance of at least 0.37, so it keeps a contrast ratio of MIN_CONTRAST against any background
+#: of at most BACKGROUND_MAX_LUMINANCE -- the heat map's bands and the basin colours are kept that dark
+RUN_COLORS: tuple[tuple[int, int, int], ...] = (
+    (240, 170, 30),   # orange
+    (100, 190, 240),  # sky blue
+    (40, 205, 150),   # bluish green
+    (240, 228, 66),   # yellow
+    (240, 150, 200),  # reddish purple
+    (255, 125, 125),  # vermillion, lightened to a salmon red
+    (170, 150, 255),  # violet (a blue light enough would be the sky blue again)
+    (210, 210, 210),  # grey
+)
+MIN_CONTRAST = 4.5  # WCAG 2.x AA for text: every run colour against every background it is drawn on
+BACKGROUND_MAX_LUMINANCE = 0.04  # the lightest heat band or basin colour (relative luminance)
 MARKERS = ("x", "o", "+", "#", "%", "=", "~", "$", "&", "^", "v", "<", ">", "?", "!")
 MIN_MARK, START_MARK, CURRENT_MARK = "*", "o", "@"  # on the app's trajectory plot
 
@@ -17,3 +31,29 @@ MIN_MARK, START_MARK, CURRENT_MARK = "*", "o", "@"  # on the app's trajectory pl
 def run_marker(index: int) -> str:
     """The marker character of the index-th run."""
     return MARKERS[index % len(MARKERS)]
+
+
+def relative_luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour (0 black .. 1 white)."""
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2.x contrast ratio of two colours, 1 .. 21 (either order)."""
+    hi, lo = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def lightened(rgb: tuple[int, int, int], luminance: float = 0.36) -> tuple[int, int, int]:
+    """The colour scaled up, its hue kept (channels clamped at 255), to at least ``luminance``: the text
+    colour of a dark swatch (a basin's legend), readable on the app's background."""
+    scale = 1.0
+    out = tuple(rgb)
+    while relative_luminance(out) < luminance and min(out) < 255:
+        scale *= 1.05
+        out = tuple(min(255, round(max(c, 8) * scale)) for c in rgb)
+    return out

@@ -50,9 +50,10 @@ def _rasterise(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.r_[lx, px[-1]], np.r_[ly, py[-1]]
 
 
-def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True):
+def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True, bold: bool = False):
     """Cells touched by the points (and, with ``lines``, the segments between them) on a canvas of
-    cols x rows cells spanning xlim x ylim.
+    cols x rows cells spanning xlim x ylim; ``bold`` draws each dot as the 2x2 block of dots of its cell
+    it lies in (a line two dots thick, readable on a projector), touching the same cells (no more bytes).
 
     Returns (x, y, chars): per touched cell the data coordinates of its centre (as plotext maps a
     single-character marker back into that cell) and its braille character. Dots outside the canvas are
@@ -72,6 +73,8 @@ def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True):
     px, py = px[inside], py[inside]
     if len(px) == 0:
         return [], [], []
+    if bold:  # x ^ 1 and y ^ 1 stay in the dot's own cell (dot columns 0-1, dot rows 0-1 and 2-3)
+        px, py = np.concatenate([px, px ^ 1, px, px ^ 1]), np.concatenate([py, py, py ^ 1, py ^ 1])
     cx, cy = px // 2, py // 4
     bits = _DOT_BITS[px % 2, 3 - py % 4]
     acc = np.zeros(cols * rows, dtype=np.int64)

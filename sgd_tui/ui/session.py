@@ -28,22 +28,11 @@ from sgd_tui.core.scenario.maps import kept_tables
 from sgd_tui.core.scenario.model import Scenario, scenario_from_runs
 from sgd_tui.core.scenario.view import default_view
 from sgd_tui.core.text import safe_text, unique_label, unique_labels
+from sgd_tui.plotting.palette import RUN_COLORS
 from sgd_tui.ui.jobs.worker import RunUpdate
 from sgd_tui.ui.run_entry import RunEntry
 
-__all__ = ["Shared", "Session", "PALETTE"]
-
-# Distinct colours for runs (Okabe–Ito, readable on dark backgrounds and in 256 colours).
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (230, 159, 0),
-    (86, 180, 233),
-    (0, 158, 115),
-    (240, 228, 66),
-    (204, 121, 167),
-    (213, 94, 0),
-    (0, 114, 178),
-    (200, 200, 200),
-)
+__all__ = ["Shared", "Session"]
 
 DEFAULT_OBJECTIVE = "rosenbrock"
 
@@ -176,7 +165,7 @@ class Session:
     def add(self, spec: RunSpec) -> RunEntry:
         n = next(self._ids)
         used = {r.color for r in self.runs}
-        color = next((c for c in PALETTE if c not in used), PALETTE[(n - 1) % len(PALETTE)])
+        color = next((c for c in RUN_COLORS if c not in used), RUN_COLORS[(n - 1) % len(RUN_COLORS)])
         entry = RunEntry(f"r{n}", spec, color, typed_label=not is_auto_label(spec))
         if (spec.objective, spec.objective_options) != (self.shared.objective, self.shared.options):
             entry.own_objective = (spec.objective, dict(spec.objective_options))

@@ -15,7 +15,7 @@ __all__ = ["MoreActions"]
 
 class MoreActions:
     """Needs the screen's ``session``, ``plots``, ``table``, ``selected()``, ``refresh_views()``,
-    ``_runs_changed()`` and ``_load_selected()``."""
+    ``_runs_changed()``, ``_load_selected()``, ``is_narrow()`` and ``_apply_setup()``."""
 
     def action_toggle_teaching(self) -> None:
         self.toggle_class("-teaching-hidden")
@@ -25,6 +25,9 @@ class MoreActions:
 
     def action_toggle_theory(self) -> None:
         self.toggle_class("-theory-shown")
+        if self.is_narrow() and self.has_class("-theory-shown") and self.session.shared.is_2d:
+            self.remove_class("-story-open")  # narrow: one panel in the plots' place at a time (layout.py)
+            self._apply_setup()
         self.refresh_views()
 
     def action_focus_runs(self) -> None:

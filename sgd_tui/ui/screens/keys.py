@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-__all__ = ["MAIN_BINDINGS", "HELP_INTRO"]
+__all__ = ["MAIN_BINDINGS", "MAIN_FOOTER_PRIORITY", "HELP_INTRO"]
 
 
 MAIN_BINDINGS: list[Binding] = [
@@ -59,14 +59,20 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("b", "toggle_basins", "basins", id="toggle_basins",
             tooltip="basins of attraction of the selected run's optimizer in place of the heat map (surfaces "
                     "with several minima; recomputed when its hyperparameters change)"),
-    Binding("o", "app.open_scenario", "open", id="open_scenario", show=False, tooltip="open a scenario file"),
-    Binding("w", "app.save_scenario", "save", id="save_scenario", show=False,
+    Binding("o", "app.open_scenario", "open", id="open_scenario", tooltip="open a scenario file"),
+    Binding("w", "app.save_scenario", "save", id="save_scenario",
             tooltip="save as a scenario file (--headless replays it)"),
     Binding("escape", "focus_runs", "to runs table", id="focus_runs", show=False,
             tooltip="leave a form field: the keys work again"),
     Binding("question_mark", "help", "help", id="help", tooltip="this help"),
     Binding("q", "quit", "quit", id="quit", tooltip="quit (Ctrl+Q works too)"),
 ]
+
+# the key bar's keys, most important first: what fits the width is shown, help always (ui/widgets/footer.py);
+# at 80 columns: run/pause, setup, story, theory, open, save, quit and help
+MAIN_FOOTER_PRIORITY = ("help", "run_pause", "quit", "open_scenario", "save_scenario", "toggle_setup", "toggle_story",
+                        "toggle_theory", "step", "landscape", "toggle_basins", "command_palette", "reset", "add",
+                        "duplicate", "remove", "toggle_visible", "landscape_mode", "faster", "slower")
 
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field they type. In a number field, "
               "keys a number cannot contain (space, n, r, ...) still act on the runs, and [ / ] (or shift+↑/↓) "

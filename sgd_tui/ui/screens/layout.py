@@ -1,6 +1,10 @@
 """The main view's layout keys: the setup panel (a column or a drawer), the scenario's story beside the
 plots, and the loss plot's view (x axis, log y, f or the gap f − f*, smoothing, which plots show).
 
+Below ``WIDE`` columns (80x24 over SSH) there is no room beside the plots: the story (``g``) and the theory
+panel (``m``) each take the plots' place, full width, while open -- tabs over the plots, one at a time --
+and the story gives way to the plots when the runs start (space, n).
+
 The setup panel sits beside the plots from ``WIDE`` columns (``ROOMY`` when the story is open too); on a
 narrower terminal it is a drawer over the plots (CSS: ``MainScreen.-narrow #setup``), so closed it costs
 the plots nothing. Once the user opens or closes it (``s``), that choice holds through every resize.
@@ -48,11 +52,25 @@ class LayoutKeys:
         """A scenario's description beside the plots: open when it has one."""
         self.query_one("#story").show(title, description)
         self.set_class(bool(description.strip()), "-story-open")
+        if self.is_narrow() and self.has_class("-story-open"):
+            self.remove_class("-theory-shown")  # one panel in the plots' place at a time
         self._apply_setup()
 
     def action_toggle_story(self) -> None:
         self.toggle_class("-story-open")
+        if self.is_narrow() and self.has_class("-story-open"):
+            self.remove_class("-theory-shown")  # one panel in the plots' place at a time
         self._apply_setup()
+
+    def is_narrow(self) -> bool:
+        """Below WIDE columns: the story and the theory panel take the plots' place while open."""
+        return self.size.width < WIDE
+
+    def story_gives_way(self) -> None:
+        """The runs start: on a narrow terminal the story makes way for the plots (g brings it back)."""
+        if self.is_narrow() and self.has_class("-story-open"):
+            self.remove_class("-story-open")
+            self._apply_setup()
 
     # ------------------------------------------------------------------------- the loss plot's view
     def _view_changed(self) -> None:

@@ -27,7 +27,7 @@ from sgd_tui.ui.jobs.playback import Playback
 from sgd_tui.ui.jobs.worker import DriverIdle, Progress
 from sgd_tui.ui.run_entry import RunEntry
 from sgd_tui.ui.screens.actions import MoreActions
-from sgd_tui.ui.screens.keys import MAIN_BINDINGS
+from sgd_tui.ui.screens.keys import MAIN_BINDINGS, MAIN_FOOTER_PRIORITY
 from sgd_tui.ui.screens.layout import WIDE, LayoutKeys
 from sgd_tui.ui.screens.netview import NetViewActions
 from sgd_tui.ui.screens.runlist import RunListActions
@@ -52,6 +52,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
 
     BINDINGS = MAIN_BINDINGS
+    FOOTER_PRIORITY = MAIN_FOOTER_PRIORITY
 
     def __init__(self, session: Session, *, monochrome: bool = False, timings: bool = True) -> None:
         super().__init__()
@@ -237,12 +238,14 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             self.playback.pause(self.session)
         elif not self._refuse("start"):
             if self.playback.play(self.session):
+                self.story_gives_way()
                 self._runs_changed()
             else:
                 self.notify("nothing to run: add a run (a) or reset (r)", severity="warning")
 
     def action_step(self) -> None:
         if not self._refuse("step"):
+            self.story_gives_way()
             self.playback.step(self.session)
             self._runs_changed()
 

@@ -6,6 +6,7 @@ label, status, steps, final and best training loss, test accuracy, time), then t
 (median and p10-p90 over seeds per configuration, x = step / samples / epoch) beside the sensitivity plot
 (a metric against one swept key, log x for lr, diverged trials at the top, every seed's value). Both plots
 are the headless replay's (:mod:`sgd_tui.plotting.sweepplot`), computed by :mod:`sgd_tui.core.sweep.stats`.
+Below 110 columns (80x24) the two plots take turns at the full width: ``p`` shows the other one.
 
 The trials run in worker processes (:mod:`sgd_tui.ui.jobs.sweep`); the screen only collects finished
 trials and redraws, at most every ``REDRAW_S``. It asks before it starts them (they take every core), and
@@ -66,6 +67,8 @@ SWEEP_BINDINGS: list[Binding] = [
                     "sweep.csv, bands.csv, summary.json, loss.txt, sensitivity.txt)"),
     Binding("escape", "back", "back", id="sweep_back",
             tooltip="back to the main view (stops the sweep; asks first when finished trials are not saved)"),
+    Binding("p", "other_plot", "other plot", id="sweep_other_plot",
+            tooltip="below 110 columns: the seed bands or the sensitivity plot, full width (one at a time)"),
     Binding("question_mark", "help", "help", id="sweep_help", tooltip="this help"),
     Binding("q", "quit", "quit", id="sweep_quit", tooltip="quit (stops the sweep at once)"),
 ]
@@ -85,6 +88,10 @@ class SweepScreen(SweepKeeping, Screen):
     """Run a sweep scenario's trials and show them live (see the module docstring)."""
 
     BINDINGS = SWEEP_BINDINGS
+    FOOTER_PRIORITY = ("sweep_help", "sweep_start_stop", "sweep_back", "sweep_quit", "sweep_story", "sweep_save",
+                       "sweep_other_plot", "sweep_x_axis",
+                       "sweep_band_run", "sweep_key", "sweep_metric", "command_palette")  # the key bar's, first first
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # narrow: one plot at a time, full width (p)
     DEFAULT_CSS = """
     SweepScreen { layout: vertical; }
     #sweep-progress { height: 1; padding: 0 1; background: $panel; }
@@ -98,6 +105,9 @@ class SweepScreen(SweepKeeping, Screen):
     #sweep-trials { height: 1fr; min-height: 4; }
     #sweep-plots { height: 2fr; min-height: 10; }
     #sweep-bands { border-right: solid $panel-lighten-2; }
+    SweepScreen.-narrow #sweep-bands { border-right: none; }
+    SweepScreen.-narrow #sweep-sensitivity, SweepScreen.-narrow.-sensitivity #sweep-bands { display: none; }
+    SweepScreen.-narrow.-sensitivity #sweep-sensitivity { display: block; }
     """
 
     def __init__(self, scenario: Scenario, *, workers: int | None = None, autostart: bool = True,
@@ -339,6 +349,11 @@ class SweepScreen(SweepKeeping, Screen):
 
     def action_story(self) -> None:
         self.toggle_class("-story")
+
+    def action_other_plot(self) -> None:
+        """Narrow: the seed bands or the sensitivity plot in the plots' row (wide: both, side by side)."""
+        self.toggle_class("-sensitivity")
+        self._changed()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))

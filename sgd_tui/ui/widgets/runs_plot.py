@@ -32,6 +32,8 @@ class PlotRun:
 class RunsPlot(PlotGrid):
     """Shared bookkeeping: the run list, per-run colours and markers, and the change key."""
 
+    BOLD_LINES = False  # lines two braille dots thick (raster.braille_cells' bold): the trajectory plot's paths
+
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
         self._runs: list[PlotRun] = []
@@ -62,7 +64,7 @@ class RunsPlot(PlotGrid):
         """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
         marker character (see :mod:`.braille`). Returns the centres (xs, ys) of the cells it took."""
         self.line_canvas = canvas  # what the markers were laid out for (tests compare it with self.canvas)
-        cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas)
+        cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas, bold=self.BOLD_LINES)
         if cx:
             marker = self.run_marker(index) if self.monochrome else chars
             fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)

@@ -29,6 +29,7 @@ class TrajectoryPlot(StartClick, RunsPlot):
     """
 
     MAX_PATH_POINTS = 2000
+    BOLD_LINES = True  # paths two dots thick over the heat map: readable from the back of a room
 
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
