@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.plotting.budget import budget_ends
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
     BasinsReady,
@@ -61,6 +62,7 @@ class PlotArea(Horizontal):
         self.landscape_key = 0  # the newest landscape request: older answers are dropped
         self.f_stars: dict[str, float | None] = {}  # objective key (see objective_key) -> its minimum value
         self.plots_shown = "all"
+        self.bands_x = "auto"
         self._optima_asked: set[str] = set()
 
     @property
@@ -121,7 +123,7 @@ class PlotArea(Horizontal):
         self._want_optima(self._runs)
         plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible, r.spec.settings.get("start"),
                              self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
-                             r.progress.status == "diverged")
+                             r.progress.status == "diverged", budget_ends(r.spec, r.series.n_train))
                      for r in runs]
         for plot in (self.loss, self.evals):
             plot.set_runs(plot_runs)
@@ -179,13 +181,16 @@ class PlotArea(Horizontal):
         loss.log_y = view.get("y", "log") == "log"
         loss.loss_mode = view.get("loss", "auto")
         loss.smoothing = float(view.get("smoothing", 0.0))
+        loss.y_floor = float(view.get("y_floor", 0.0))
+        self.bands_x = view.get("bands_x", "auto")  # kept for a saved scenario (the sweep view reads it)
         self.show_plots(view.get("plots", "all"))
 
     def view(self) -> dict:
         """The view as a scenario's [view] table (saved with the comparison)."""
         loss = self.loss
         return {"x": loss.x_key, "y": "log" if loss.log_y else "linear", "loss": loss.loss_mode,
-                "smoothing": float(loss.smoothing), "plots": self.plots_shown}
+                "smoothing": float(loss.smoothing), "plots": self.plots_shown, "y_floor": float(loss.y_floor),
+                "bands_x": self.bands_x}
 
     def show_plots(self, which: str) -> None:
         """all: the loss plot and the trajectory / test plot; loss: the loss plot alone; side: the other alone."""

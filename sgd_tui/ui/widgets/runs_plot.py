@@ -27,6 +27,7 @@ class PlotRun:
     start: tuple | None = None  # 2-D runs: the run's own starting point (None = the objective's)
     f_star: float | None = None  # the minimum value of the run's objective, where known
     diverged: bool = False  # the run ended "diverged" (its curve ends with a mark, its values leave the axis)
+    ends: dict | None = None  # where the budget ends on each x axis (plotting.budget.budget_ends)
 
 
 class RunsPlot(PlotGrid):
@@ -55,7 +56,8 @@ class RunsPlot(PlotGrid):
         return "default" if self.monochrome else self.run_rgb(index, run)
 
     def state_key(self) -> tuple:
-        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged)
+        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged,
+                      tuple(sorted((r.ends or {}).items())))
                      for r in self._runs)
 
     def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left"):

@@ -1,0 +1,114 @@
+"""Lessons that their own view used to hide (issue 20): the loss axis ends at the budget, a log floor keeps
+a run at 1e-75 from squashing the others, the seed bands show batch noise, labels follow changes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from textual.app import App
+
+from sgd_tui.core.run.records import Record
+from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.plotting.budget import budget_ends, ticks_to_end
+from sgd_tui.plotting.scales import linear_ticks
+from sgd_tui.plotting.series import RunSeries
+from sgd_tui.ui.widgets.plots import LossPlot
+from sgd_tui.ui.widgets.runs_plot import PlotRun
+
+
+class PlotApp(App):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self):
+        yield self.widget
+
+
+def spec(objective="quadratic", budget=None, batch=None, sampling=None, options=None, optimizer="sgd"):
+    settings = {k: v for k, v in (("batch_size", batch), ("sampling", sampling)) if v is not None}
+    return RunSpec(label="r", objective=objective, objective_options=options or {}, optimizer=optimizer,
+                   hyper={"lr": 0.01}, settings=settings, budget=budget or {"steps": 600})
+
+
+def test_budget_ends_on_every_axis():
+    assert budget_ends(spec(budget={"steps": 600})) == {"step": 600.0, "samples": 600.0}
+    # 1,024 examples at batch 16 (64 batches an epoch), 1500 steps: 1500 * 16 samples either way
+    reg = {"n_samples": 1024}
+    e = budget_ends(spec("linear_regression", {"steps": 1500}, batch=16, options=reg))
+    assert e == {"step": 1500.0, "samples": 24000.0, "epoch": 24000 / 1024}
+    e = budget_ends(spec("linear_regression", {"steps": 1500}, batch="full", options=reg))
+    assert e["samples"] == 1500 * 1024 and e["epoch"] == 1500
+    # 1000 examples at batch 64: 16 batches an epoch, the last of 40 examples (shuffle) or 64 (replacement)
+    opts = {"n_samples": 1000}
+    e = budget_ends(spec("linear_regression", {"epochs": 3}, batch=64, sampling="shuffle", options=opts))
+    assert e == {"step": 48.0, "samples": 3000.0, "epoch": 3.0}
+    e = budget_ends(spec("linear_regression", {"epochs": 3}, batch=64, sampling="replacement", options=opts))
+    assert e == {"step": 48.0, "samples": 3 * 16 * 64.0, "epoch": 3 * 16 * 64 / 1000}
+    e = budget_ends(spec("linear_regression", {"steps": 20}, batch=64, sampling="shuffle", options=opts))
+    assert e["samples"] == 1000 + 4 * 64  # one epoch (16 steps), then 4 full batches
+    assert budget_ends(spec("no_such_objective")) == {}
+
+
+@pytest.mark.parametrize("budget", [600, 1500, 6000, 700, 37])
+def test_ticks_end_at_the_budget(budget):
+    ticks = ticks_to_end(linear_ticks(0, budget, 8), 0, budget)
+    assert ticks[0] == 0 and ticks[-1] <= budget
+    step = ticks[1] - ticks[0]
+    assert budget - ticks[-1] <= 0.5 * step + 1e-9  # the end is labelled, or a tick is within half a step
+
+
+def run_of(losses, steps=None, label="r", ends=None) -> PlotRun:
+    s = RunSeries()
+    s.extend(Record(k, 1, k, 0.01 * k, float(v), 0.1, 1.0) for k, v in enumerate(losses))
+    return PlotRun(label, label, "#56b4e9", s, ends=ends)
+
+
+def x_axis_row(plot) -> str:
+    lines = plot.text_lines()
+    return next(line for line in reversed(lines) if any(ch.isdigit() for ch in line) and "┴" not in line)
+
+
+@pytest.mark.parametrize("budget,label", [(600, "600"), (1500, "1.5k"), (6000, "6k")])
+async def test_loss_axis_ends_at_the_budget_not_the_next_nice_value(budget, label):
+    plot = LossPlot(log_y=True)
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        for done in (budget // 7, budget):  # running and finished
+            plot.set_runs([run_of([2.0 * math.exp(-k / budget) for k in range(done + 1)],
+                                  ends={"step": float(budget), "samples": float(budget)})])
+            plot.refresh_if_changed()
+            assert plot.error is None, plot.error
+            assert plot.x_shown == (0.0, float(budget))
+            row = x_axis_row(plot)
+            assert row.rstrip().endswith(label), row
+            nice = {600: "1k", 1500: "2k", 6000: "10k"}[budget]
+            assert nice not in row.split()
+
+
+async def test_time_axis_without_budget_end_keeps_nice_limits():
+    plot = LossPlot(x_key="time")
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        plot.set_runs([run_of([1.0] * 61, ends={"step": 600.0})])
+        plot.refresh_if_changed()
+        assert plot.x_shown == (0.0, 1.0)  # 0.6 s rounded up: no budget in seconds
+
+
+async def test_log_floor_keeps_a_deep_run_from_squashing_the_others():
+    deep = [1e3 * 10.0 ** (-k / 8) for k in range(601)]  # down to 1e-72
+    wavy = [10.0 ** (2 + 2 * math.sin(k / 30)) for k in range(601)]  # 1 .. 1e4
+    plot = LossPlot(log_y=True)
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        plot.set_runs([run_of(deep, label="deep"), run_of(wavy, label="wavy")])
+        plot.refresh_if_changed()
+        assert plot.y_axis_span()[0] < -60  # without a floor: 78 decades, the wavy run in a few rows
+        plot.y_floor = 1e-8
+        plot.refresh_if_changed()
+        assert plot.error is None, plot.error
+        lo, hi = plot.y_axis_span()
+        assert lo == -8 and hi == 4
+        assert plot.floored and "floor 1e-8 (▼ below)" in plot.legend()[-1][0]
+        assert any(LossPlot.FLOOR_MARK in line for line in plot.text_lines())
+        plot.log_y = False  # a linear axis has no floor
+        plot.refresh_if_changed()
+        assert not plot.floored
