@@ -112,3 +112,55 @@ async def test_log_floor_keeps_a_deep_run_from_squashing_the_others():
         plot.log_y = False  # a linear axis has no floor
         plot.refresh_if_changed()
         assert not plot.floored
+
+
+def marker_rows(text: str, marker: str) -> set[int]:
+    """Rows (from the top) of the plot frame where ``marker`` is drawn in the right half of the canvas."""
+    lines = [line for line in text.splitlines() if "│" in line or "┤" in line]
+    rows = set()
+    for r, line in enumerate(lines):
+        inner = line.split("│" if "│" in line[:8] else "┤", 1)[-1]
+        if marker in inner[len(inner) // 2:]:
+            rows.add(r)
+    return rows
+
+
+def test_band_plot_puts_the_three_batch_sizes_on_different_rows():
+    from sgd_tui.plotting.sweepplot import band_plot
+
+    f_star = 0.2470913834
+    xs = list(range(0, 1501, 10))
+    tail = {"batch 1": (0.2542, 0.2497, 0.2733), "batch 16": (0.24769, 0.24738, 0.24801),
+            "full": (f_star, f_star, f_star)}
+
+    def curve(end):  # full batch: its gap decays to 3e-10 (measured: to rounding, 1e-16), the others jitter
+        return [end + 37.0 * math.exp(-k / 15) + (1e-3 * math.exp(-k / 100) if end == f_star else 0) for k in xs]
+
+    bands = [(name, xs, curve(m), curve(lo), curve(hi)) for name, (m, lo, hi) in tail.items()]
+    plain = band_plot(bands, title="t", xlabel="step", width=80, height=24)
+    assert len(set.union(*[marker_rows(plain, m) for m in "xo+"])) <= 2  # before: all on one or two rows
+    text = band_plot(bands, title="t", xlabel="step", width=80, height=24,
+                     minima={name: f_star for name in tail}, floor=1e-6)
+    rows = [marker_rows(text, m) for m in "xo+"]
+    assert all(rows) and not (rows[0] & rows[1]) and not (rows[1] & rows[2]) and not (rows[0] & rows[2]), rows
+    assert min(rows[0]) < min(rows[1]) < min(rows[2])  # batch 1 noisiest, full batch at the floor
+    assert "(< 1e-6: on the floor)" in text and "− f*" in text
+
+
+def test_batch_noise_view_draws_the_gap_against_steps():
+    import numpy as np
+
+    from sgd_tui.core.objectives.registry import get_objective
+    from sgd_tui.core.scenario.parse import load_scenario
+    from sgd_tui.plotting.sweepplot import band_view
+
+    s = load_scenario("batch-noise")
+    x, minima, log, floor = band_view(s.view, s.sweep, True)
+    assert x == "step" and log is None and floor == 1e-6
+    assert len(minima) == 3 and len({round(v, 12) for v in minima.values()}) == 1
+    # f* against the risk at the least-squares solution of y = w x + b, solved here by numpy in float64
+    spec = s.sweep.trials[0].spec
+    p = get_objective(spec.objective).build(spec.objective_options, None, spec.seed)
+    xs, ys = p.x.double().numpy(), p.y.double().numpy()
+    (w, b), *_ = np.linalg.lstsq(np.c_[xs, np.ones_like(xs)], ys, rcond=None)
+    assert abs(next(iter(minima.values())) - p.value(float(w), float(b))) < 1e-9

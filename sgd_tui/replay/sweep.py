@@ -187,18 +187,20 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
 
 
 def _write_plots(out: Path, s: Scenario, rows: list[dict], band_rows) -> None:
-    from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot  # lazy: numpy
+    from sgd_tui.plotting.sweepplot import band_plot, band_series, band_view, sensitivity_plot  # lazy: numpy
 
     sweep = s.sweep
     name = safe_text(s.title if len(s.title) <= 50 else s.name, newlines=False)  # plotext drops a wider title
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)
+    x, minima, log, floor = band_view(s.view, sweep, by_samples)
     panels = []
     for run in sweep.run_labels:
-        series = band_series(sweep, band_rows, run, "samples" if by_samples else "step")
+        series = band_series(sweep, band_rows, run, x)
         if not series:
             continue
         panels.append(band_plot(series, title=f"{name}: {safe_text(run, newlines=False)}, {len(sweep.seeds)} seeds",
-                                xlabel="# of samples" if by_samples else "step"))
+                                xlabel="# of samples" if x == "samples" else x, minima=minima, log=log,
+                                floor=floor))
     (out / "loss.txt").write_text(safe_text("\n".join(panels)) or "(no trial logged a loss)\n", encoding="utf-8")
     texts = []
     metric = sweep.metric
