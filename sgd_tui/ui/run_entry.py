@@ -93,6 +93,11 @@ class RunEntry:
             hyper.update(values)
         return hyper
 
+    def auto_label_now(self) -> str:
+        """The label nobody typed, naming the hyperparameters now in effect ("sgd lr=0.003162" after a
+        change of lr 0.001 -> 0.003162), as the session relabels a run whose label it made up."""
+        return replace(self.spec, hyper=self.hyper_now).auto_label()
+
     def shown_spec(self) -> RunSpec:
         """The spec as the setup form shows it: with the hyperparameters now in effect."""
         return replace(self.spec, hyper=self.hyper_now)

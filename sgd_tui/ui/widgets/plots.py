@@ -21,7 +21,7 @@ import numpy as np
 
 from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.budget import ticks_to_end
-from sgd_tui.plotting.marks import change_ticks, mark_positions
+from sgd_tui.plotting.marks import change_ticks, label_forms, mark_positions
 from sgd_tui.plotting.prepare import ema, sanitize, thin
 from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_limits, linear_ticks, short_label, tick_labels, value_axis, x_limits
@@ -70,6 +70,7 @@ class LossPlot(WheelZoom, RunsPlot):
         self.y_floor = 0.0  # a log axis stops here (0: at the data); runs below it are drawn on it, marked
         self.floored = False  # the last build drew a run at the floor
         self._y_span = (0.0, 1.0)
+        self.unlabelled: list = []  # (index, run, text) of the changes drawn without a label (listed instead)
         self.clipped = False  # the last build left a diverged run's values off the y axis
         self._prepared: dict[str, tuple[tuple, np.ndarray, np.ndarray]] = {}
         self.x_zoom: tuple[float, float] | None = None  # the wheel's x window (None: all the data)
@@ -111,7 +112,9 @@ class LossPlot(WheelZoom, RunsPlot):
         if self.floored:
             axis += f", floor {short_label(self.y_floor)} ({self.FLOOR_MARK} below)"
         items = self.run_legend()
-        return items + [(f"[{axis}]", None)] if self._visible() else [("no runs yet", None)]
+        dropped = [(f"{self.TICK_MARK} {text}", None if self.monochrome else self.run_rgb(i, run))
+                   for i, run, text in self.unlabelled]  # changes whose label fits nowhere on the canvas
+        return items + [(f"[{axis}]", None)] + dropped if self._visible() else [("no runs yet", None)]
 
     def _series_xy(self, run: PlotRun) -> tuple[np.ndarray, np.ndarray]:
         """Sanitised (gap, log10, smoothed) data of one run, cached by series version and options."""
@@ -225,11 +228,16 @@ class LossPlot(WheelZoom, RunsPlot):
                   for x, text in mark_positions(run.series.marks, run.series.xy("step")[0], run.series.xy(x_key)[0],
                                                 xlim)]
         runs = {i: (run, [], []) for i, run, _, _ in data}
+        placed = []
         for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn, texts):
             runs[i][1].extend(xs)  # one scatter per run: plotext's cost is per call
             runs[i][2].extend(ys)
             if text:
+                placed.append((i, text))
                 fig.text(text, tx, ty, color=self.plot_color(i, runs[i][0]), alignment="left")
+        # a label that fits nowhere (not even with shorter numbers) goes to the legend line, whole
+        self.unlabelled = [(i, runs[i][0], text) for i, _, text in wanted
+                           if not any(o == i and t in label_forms(text) for o, t in placed)]
         for i, (run, xs, ys) in runs.items():
             if xs:
                 fig.scatter(xs, ys, marker=self.TICK_MARK, color=self.plot_color(i, run))
