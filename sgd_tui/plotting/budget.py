@@ -47,10 +47,10 @@ def budget_ends(spec: RunSpec, n_train: int | None = None) -> dict[str, float]:
 
 def ticks_to_end(ticks: list[float], lo: float, hi: float) -> list[float]:
     """Linear ticks on multiples of a 1-2-5 step (``ticks``, inside [lo, hi]) with the axis's end ``hi``
-    added when the last one falls short of it by more than half a step, so the budget is labelled."""
+    added when the last one falls short of it by half a step or more, so the budget is labelled."""
     if len(ticks) < 2 or not math.isfinite(hi):
         return ticks
     step = ticks[1] - ticks[0]
-    if hi - ticks[-1] > 0.5 * step:
+    if hi - ticks[-1] >= 0.5 * step * (1 - 1e-9):
         return [*ticks, hi]
     return ticks

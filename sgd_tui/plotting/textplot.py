@@ -26,7 +26,7 @@ from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import clamp_path, sanitize, thin, thin_path
 from sgd_tui.plotting.scales import linear_ticks, short_label, tick_labels, value_axis
 
-__all__ = ["loss_plot", "trajectory_plot", "basin_plot", "sharpness_plot", "Series", "canvas_size", "start_figure", "set_axes", "finish_figure"]
+__all__ = ["loss_plot", "trajectory_plot", "basin_plot", "sharpness_plot", "fit_plot", "Series", "canvas_size", "start_figure", "set_axes", "finish_figure"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys); None values count as missing
@@ -84,7 +84,9 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
     drawn = [(xs, ys) for _, xs, ys in clean if len(xs)]
     cols, rows = canvas_size(width, height)
     x_hi = max(float(xs[-1]) for xs, _ in drawn)
-    x = value_axis(min(float(xs[0]) for xs, _ in drawn), max(x_hi, x_end or x_hi), max(2, cols // 10), snap=False)
+    x_lo = min(float(xs[0]) for xs, _ in drawn)
+    x_lo = min(x_lo, 0.0) if x_end is not None else x_lo  # with a budget: the axis spans it, from 0 to its end
+    x = value_axis(x_lo, max(x_hi, x_end or x_hi), max(2, cols // 10), snap=False)
     y_lo, y_hi = min(float(ys.min()) for _, ys in drawn), max(float(ys.max()) for _, ys in drawn)
     floored = bool(log and floor > 0 and y_lo < np.log10(floor))
     if floored:
@@ -191,6 +193,32 @@ def sharpness_plot(series: Sequence[tuple[str, Sequence[float], Sequence[float],
             last += f" = {ly[-1] / my[-1]:.2f} × its limit {my[-1]:.3g}"
         legend.append((run_marker(i), label + last))
     legend.append(("-", "each run's stability limit (2/α for GD), labelled with its marker at the right"))
+    set_axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    return finish_figure(legend)
+
+
+def fit_plot(data: tuple[Sequence[float], Sequence[float]], curves: Sequence[Series], *, title: str,
+             width: int = 100, height: int = 30) -> str:
+    """A 1-D regression network's fit: the training points ``data`` = (xs, ys) as ``·`` and each run's
+    curve f(x) ``curves`` = [(label, xs, ys)] with its marker; y spans the points (padded), a curve beyond
+    it is clipped to the edge (the legend says so)."""
+    dx, dy = sanitize(*data)
+    if not len(dx):
+        return f"{title}\n(no training points)\n"
+    cols, rows = canvas_size(width, height)
+    pad = 0.15 * max(float(dy.max() - dy.min()), 1e-9)
+    x = value_axis(float(dx.min()), float(dx.max()), max(2, cols // 10), snap=False)
+    y = value_axis(float(dy.min()) - pad, float(dy.max()) + pad, max(2, rows // 3), snap=False)
+    start_figure(width, height, title, "x", "y")
+    plt.scatter(dx.tolist(), dy.tolist(), marker="·")
+    legend = [("·", "training points")]
+    for i, (label, xs, ys) in enumerate(curves):
+        cx, cy = sanitize(xs, ys)
+        clipped = bool(len(cy)) and (cy.min() < y.lo or cy.max() > y.hi)
+        legend.append((run_marker(i), label + ": the network's f(x)" + (" (clipped to the axis)" if clipped else "")
+                       + ("" if len(cx) else " (nothing to draw)")))
+        if len(cx):
+            plt.plot(cx.tolist(), np.clip(cy, y.lo, y.hi).tolist(), marker=run_marker(i))
     set_axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
     return finish_figure(legend)
 

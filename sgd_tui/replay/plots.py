@@ -1,6 +1,7 @@
 """A replay's text plots: ``loss.txt`` (as the scenario's [view] shows it: x axis, log or linear y, f or
-the gap f − f*, the log floor, ending at the budget), ``trajectory.txt`` (2-D objectives) and
-``sharpness.txt`` (λmax per run against its stability limit, when the budget measures it); and the line
+the gap f − f*, the log floor, ending at the budget), ``trajectory.txt`` (2-D objectives),
+``sharpness.txt`` (λmax per run against its stability limit, when the budget measures it) and
+``fit.txt`` (a 1-D regression network's curve at the end against its training points); and the line
 :func:`run_extras` adds to a finished run's printed summary (test accuracy, λmax against 2/α)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from sgd_tui.core.objectives.data import is_synthetic
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.run.fit import network_fit
 from sgd_tui.core.run.records import EvalRecord, SharpnessRecord
 from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.text import safe_text
@@ -98,6 +100,16 @@ def write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: 
         write_whole(folder.file("trajectory.txt"), safe_text("\n".join(panels)))
     if writer.sharpness:
         write_whole(folder.file("sharpness.txt"), safe_text(sharpness_text(s, writer.sharpness)))
+    fits = [(r, network_fit(r.problem)) for r in runners]
+    fits = [(r, f) for r, f in fits if f is not None]
+    if fits:
+        from sgd_tui.plotting.textplot import fit_plot  # lazy: numpy
+
+        data = (fits[0][1].data_x, fits[0][1].data_y)
+        curves = [(safe_text(r.spec.label, newlines=False), f.xs, f.ys) for r, f in fits]
+        info = get_objective(fits[0][0].spec.objective)
+        text = fit_plot(data, curves, title=f"{info.title}: the networks' fits at the end")
+        write_whole(folder.file("fit.txt"), safe_text(text))
 
 
 def sharpness_text(s: Scenario, rows: dict[str, list[SharpnessRecord]]) -> str:

@@ -5,8 +5,9 @@ The area owns the plot options (a scenario's [view]: x axis, log y, f or the gap
 which plots show) and the objectives' minimum values f* (found off the UI thread), and hands every plot
 the same run list; the screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which
 plots show is a CSS class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the
-loss, when the budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test
-metrics; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
+loss, when the budget measures it), ``-fit`` (a 1-D regression network: its fit against the training
+points in place of the empty test metrics, :mod:`.fitplot`) and ``-landscape`` (the loss-landscape slice in
+place of the test metrics or the fit; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
 under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.jobs.background.build_surface` imports
 torch), so the first frame never waits for it.
 """
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.core.run.fit import FIT_OBJECTIVES
 from sgd_tui.plotting.budget import budget_ends
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
@@ -33,6 +35,7 @@ from sgd_tui.ui.jobs.background import (
 )
 from sgd_tui.ui.jobs.landscape import LandscapeReady
 from sgd_tui.ui.run_entry import RunEntry
+from sgd_tui.ui.widgets.fitplot import FitPlot
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
 from sgd_tui.ui.widgets.runs_plot import PlotRun
@@ -80,11 +83,12 @@ class PlotArea(Horizontal):
         yield TrajectoryPlot(id="trajectory", monochrome=self.monochrome)
         yield LandscapePlot(id="landscape", monochrome=self.monochrome)
         yield EvalPlot(id="evals", monochrome=self.monochrome)
+        yield FitPlot(id="fit", monochrome=self.monochrome)
         yield LossPlot(id="loss", monochrome=self.monochrome)
         yield SharpnessPlot(id="sharpness", monochrome=self.monochrome)
 
     def on_mount(self) -> None:
-        for plot in (self.loss, self.trajectory, self.evals):
+        for plot in (self.loss, self.trajectory, self.evals, self.fit):
             plot.own_legend = False  # the screen's RunLegend is the one legend of every plot
 
     @property
@@ -107,6 +111,10 @@ class PlotArea(Horizontal):
     def evals(self) -> EvalPlot:
         return self.query_one(EvalPlot)
 
+    @property
+    def fit(self) -> FitPlot:
+        return self.query_one(FitPlot)
+
     def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
         """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss)."""
         self.set_class(is_2d, "-surface")
@@ -125,8 +133,10 @@ class PlotArea(Horizontal):
                              self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
                              r.progress.status == "diverged", budget_ends(r.spec, r.series.n_train))
                      for r in runs]
-        for plot in (self.loss, self.evals):
+        for plot in (self.loss, self.evals, self.fit):
             plot.set_runs(plot_runs)
+        # a 1-D regression network: its fit against the training points in place of the (empty) test plot
+        self.set_class(any(r.spec.objective in FIT_OBJECTIVES for r in runs), "-fit")
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
         self.landscape.set_runs(plot_runs)
@@ -291,7 +301,10 @@ class PlotArea(Horizontal):
             return
         # an objective without a test set leaves the test-metrics plot empty: the network views take its place
         self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
-        (self.landscape if self.has_class("-landscape") else self.evals).refresh_if_changed()
+        if self.has_class("-fit"):
+            self.fit.set_fits({r.run_id: r.fit for r in self._runs})
+        side = self.evals if not self.has_class("-fit") else self.fit
+        (self.landscape if self.has_class("-landscape") else side).refresh_if_changed()
         if self.has_class("-sharpness"):
             self.sharpness.x_key = self.loss.x_key
             n = {r.run_id: r.series.n_train for r in self._runs}
