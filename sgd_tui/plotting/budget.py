@@ -46,11 +46,16 @@ def budget_ends(spec: RunSpec, n_train: int | None = None) -> dict[str, float]:
 
 
 def ticks_to_end(ticks: list[float], lo: float, hi: float) -> list[float]:
-    """Linear ticks on multiples of a 1-2-5 step (``ticks``, inside [lo, hi]) with the axis's end ``hi``
-    added when the last one falls short of it by half a step or more, so the budget is labelled."""
+    """Linear ticks on multiples of a 1-2-5 step (``ticks``, inside [lo, hi]) that end at the axis's end
+    ``hi``, so the budget is labelled: ``hi`` is added when the last tick falls short of it by half a step
+    or more, else it takes the last tick's place (0, 500 on an axis to 600 become 0, 600); two labels
+    are never closer than half a step."""
     if len(ticks) < 2 or not math.isfinite(hi):
         return ticks
     step = ticks[1] - ticks[0]
-    if hi - ticks[-1] >= 0.5 * step * (1 - 1e-9):
+    gap = hi - ticks[-1]
+    if gap <= step * 1e-9:
+        return ticks
+    if gap >= 0.5 * step * (1 - 1e-9):
         return [*ticks, hi]
-    return ticks
+    return [*ticks[:-1], hi]

@@ -110,7 +110,7 @@ class LossPlot(WheelZoom, RunsPlot):
         if self.clipped:
             axis += f", y clipped ({self.DIVERGED_MARK} diverged)"
         if self.floored:
-            axis += f", floor {short_label(self.y_floor)} ({self.FLOOR_MARK} below)"
+            axis += f", {self.FLOOR_MARK} < {short_label(self.y_floor)}"
         items = self.run_legend()
         dropped = [(f"{self.TICK_MARK} {text}", None if self.monochrome else self.run_rgb(i, run))
                    for i, run, text in self.unlabelled]  # changes whose label fits nowhere on the canvas
