@@ -204,3 +204,27 @@ def test_the_printed_summary_adds_the_test_accuracy():
 
     assert run_extras([EvalRecord(1, 60000, 0.45, 0.8412)], None) == "test accuracy 84.12%, test loss 0.45"
     assert run_extras(None, None) == ""
+
+
+async def test_the_sharpness_and_test_plots_end_at_the_budget_too():
+    from sgd_tui.core.run.records import EvalRecord, SharpnessRecord
+    from sgd_tui.plotting.netseries import SharpnessSeries
+    from sgd_tui.ui.widgets.netplots import SharpnessPlot, SharpRun
+    from sgd_tui.ui.widgets.plots import EvalPlot
+
+    sharp = SharpnessSeries()
+    sharp.extend([SharpnessRecord(k, 64 * k, 0.0, 4.0 + k / 1000, 20.0) for k in range(0, 3001, 50)])
+    plot = SharpnessPlot()
+    async with PlotApp(plot).run_test(size=(80, 24)):
+        plot.set_runs([SharpRun("a", "a", "#56b4e9", sharp, ends={"step": 6000.0, "samples": 384000.0})])
+        plot.refresh_if_changed()
+        assert plot.error is None, plot.error
+        assert x_axis_row(plot).rstrip().endswith("6k") and "10k" not in x_axis_row(plot)
+    s = RunSeries(n_train=1000)
+    s.extend_evals([EvalRecord(e, 1000 * e, 0.5, 0.8) for e in (1, 2)])
+    evals = EvalPlot()
+    async with PlotApp(evals).run_test(size=(80, 24)):
+        evals.set_runs([PlotRun("a", "a", "#56b4e9", s, ends={"epoch": 3.0})])
+        evals.refresh_if_changed()
+        assert evals.error is None, evals.error
+        assert x_axis_row(evals).rstrip().endswith("3") and " 5" not in x_axis_row(evals)

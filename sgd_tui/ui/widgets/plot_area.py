@@ -142,7 +142,8 @@ class PlotArea(Horizontal):
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
-                                          hyper=r.hyper_now) for r in runs])
+                                          hyper=r.hyper_now, ends=budget_ends(r.spec, r.series.n_train))
+                                 for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may

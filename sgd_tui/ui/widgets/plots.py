@@ -142,7 +142,7 @@ class LossPlot(WheelZoom, RunsPlot):
         data = [d for d in data if len(d[2])]
         # the y range of the runs that did not diverge (all runs when every one diverged)
         calm = [d for d in data if not d[1].diverged] or data
-        end = self._budget_end(x_key)
+        end = self.budget_end(x_key)
         if data:
             x_lo, x_hi = x_limits(min(float(d[2][0]) for d in data), max(float(d[2][-1]) for d in data))
             if end is not None:  # the axis ends at the budget (data past it, if any, still show)
@@ -200,14 +200,6 @@ class LossPlot(WheelZoom, RunsPlot):
         fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(y.ticks, y.labels)
         return None
-
-    def _budget_end(self, x_key: str) -> float | None:
-        """Where the visible runs' budgets end on this x axis (the latest of them); None when one is not
-        known (the time axis, a run without a resolvable spec) or no run is visible."""
-        ends = [(r.ends or {}).get(x_key) for _, r in self._visible()]
-        if not ends or any(e is None or not e > 0 for e in ends):
-            return None
-        return float(max(ends))
 
     def y_axis_span(self) -> tuple[float, float]:
         """The y limits of the last build (log10 values on a log axis)."""
@@ -267,6 +259,9 @@ class EvalPlot(RunsPlot):
         n_ticks = max(2, n_rows // 3)
         all_e = [float(v) for d in data for v in (*d[2][-1:], *d[4][-1:])]
         x_lo, x_hi = x_limits(0.0, max(all_e)) if all_e else (0.0, 1.0)
+        end = self.budget_end("epoch")  # the test plot's epochs end at the budget too
+        if end is not None:
+            x_hi = max([end, *all_e])
         losses = [d[3] for d in data if len(d[3])]
         accs = [d[5] for d in data if len(d[5])]
         loss_axis = value_axis(min(map(np.min, losses)) if losses else None,
@@ -290,6 +285,8 @@ class EvalPlot(RunsPlot):
                     cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas, lines=False)
                     fig.scatter(cx, cy, marker=self.run_marker(i), yside="right")
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
+        if end is not None and x_hi == end:
+            x_ticks = ticks_to_end(x_ticks, x_lo, x_hi)
         fig.xlim(x_lo, x_hi)
         fig.ylim(l_lo, l_hi, yside="left")
         fig.ylim(a_lo, a_hi, yside="right")

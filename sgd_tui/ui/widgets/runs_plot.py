@@ -46,6 +46,14 @@ class RunsPlot(PlotGrid):
     def _visible(self) -> list[tuple[int, PlotRun]]:
         return [(i, r) for i, r in enumerate(self._runs) if r.visible]
 
+    def budget_end(self, x_key: str) -> float | None:
+        """Where the visible runs' budgets end on this x axis (the latest of them); None when one is not
+        known (the time axis, a run without a resolvable spec) or no run is visible."""
+        ends = [(r.ends or {}).get(x_key) for _, r in self._visible()]
+        if not ends or any(e is None or not e > 0 for e in ends):
+            return None
+        return float(max(ends))
+
     def run_rgb(self, index: int, run: PlotRun) -> tuple[int, int, int]:
         return rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)]
 
