@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["Fit", "network_fit", "has_fit", "FIT_POINTS", "MAX_DATA", "FIT_OBJECTIVES"]
+__all__ = ["Fit", "network_fit", "has_fit", "FIT_POINTS", "MAX_DATA"]
 
-FIT_OBJECTIVES = ("mlp_regression",)  # objectives whose problems have a fit (the app's plot shows for them)
 FIT_POINTS = 161
 MAX_DATA = 512
 

@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
-from sgd_tui.core.run.fit import FIT_OBJECTIVES
 from sgd_tui.plotting.budget import budget_ends
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
@@ -49,6 +48,12 @@ SMOOTHING = (0.0, 0.6, 0.9, 0.97)
 def objective_key(name: str, options: dict) -> str:
     """One objective with its options, as a key (runs of a scenario may each have their own)."""
     return f"{name}:{sorted(options.items())}"
+
+
+def _regression_network(objective: str) -> bool:
+    """A data-set objective without classes: a network fitting a curve, whose picture is its fit."""
+    info = get_objective(objective)
+    return info.kind == "dataset" and info.classes is None
 
 
 class PlotArea(Horizontal):
@@ -135,8 +140,9 @@ class PlotArea(Horizontal):
                      for r in runs]
         for plot in (self.loss, self.evals, self.fit):
             plot.set_runs(plot_runs)
-        # a 1-D regression network: its fit against the training points in place of the (empty) test plot
-        self.set_class(any(r.spec.objective in FIT_OBJECTIVES for r in runs), "-fit")
+        # a regression network (no classes, no test set; the driver sends its fit): the fit in place of the
+        # test plot, which would stay empty
+        self.set_class(any(r.fit is not None or _regression_network(r.spec.objective) for r in runs), "-fit")
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
         self.landscape.set_runs(plot_runs)
