@@ -228,3 +228,15 @@ async def test_the_sharpness_and_test_plots_end_at_the_budget_too():
         evals.refresh_if_changed()
         assert evals.error is None, evals.error
         assert x_axis_row(evals).rstrip().endswith("3") and " 5" not in x_axis_row(evals)
+
+
+def test_loss_txt_spans_the_runs_that_did_not_diverge():
+    from sgd_tui.plotting.textplot import loss_plot
+
+    steps = list(range(601))
+    wavy = [10.0 ** (2 + 2 * math.sin(k / 30)) for k in steps]
+    blown = [10.0 ** min(k, 12) for k in range(16)]
+    text = loss_plot([("wavy", steps, wavy), ("blown", list(range(16)), blown)], title="t", xlabel="step",
+                     diverged=["blown"], x_end=600)
+    assert "blown (diverged: clipped to the axis)" in text
+    assert "1e12" not in text and "10G" not in text  # the axis spans the calm run: 1 .. 1e4

@@ -64,8 +64,11 @@ def finish_figure(legend: Sequence[tuple[str, str]]) -> str:
 
 def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str = "loss",
               width: int = 100, height: int = 30, log: bool | None = None, floor: float = 0.0,
-              x_end: float | None = None) -> str:
+              x_end: float | None = None, diverged: Sequence[str] = ()) -> str:
     """Loss curves of all runs on shared axes.
+
+    ``diverged``: labels of runs that diverged; as in the app, the y axis spans the others (a run that
+    blew up to 1e12 no longer squashes them) and a diverged curve is clipped to it (the legend says so).
 
     ``log``: None (auto) draws y on a log scale when every value is >= 0 and the positive ones span more
     than two decades (exact zeros, Newton landing on the minimum, are then not drawn); False never. ``floor``
@@ -87,7 +90,8 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
     x_lo = min(float(xs[0]) for xs, _ in drawn)
     x_lo = min(x_lo, 0.0) if x_end is not None else x_lo  # with a budget: the axis spans it, from 0 to its end
     x = value_axis(x_lo, max(x_hi, x_end or x_hi), max(2, cols // 10), snap=False)
-    y_lo, y_hi = min(float(ys.min()) for _, ys in drawn), max(float(ys.max()) for _, ys in drawn)
+    calm = [ys for label, xs, ys in clean if len(xs) and label not in diverged] or [ys for _, ys in drawn]
+    y_lo, y_hi = min(float(ys.min()) for ys in calm), max(float(ys.max()) for ys in calm)
     floored = bool(log and floor > 0 and y_lo < np.log10(floor))
     if floored:
         y_lo, y_hi = float(np.log10(floor)), max(y_hi, float(np.log10(floor)) + 1)
@@ -103,6 +107,9 @@ def loss_plot(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str 
             k = int(np.argmax(ys < y.lo))
             note = f" (below {short_label(floor)} from {xlabel.replace('# of ', '')} {short_label(float(xs[k]))}: drawn on the floor)"
             ys = np.maximum(ys, y.lo)
+        if label in diverged and len(ys) and (ys.max() > y.hi or ys.min() < y.lo):
+            note += " (diverged: clipped to the axis)"
+            ys = np.clip(ys, y.lo, y.hi)
         legend.append((run_marker(i), label + note))
         if len(xs):
             xs, ys = thin(xs, ys, cols, x.lo, x.hi)

@@ -75,7 +75,8 @@ def write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: 
         title += " [SYNTHETIC data, not FashionMNIST]"
     ylabel = "f − f*" if gap else ("training loss" if by_samples else "loss")
     text = loss_plot(series, title=safe_text(title, newlines=False), xlabel=_X_LABELS.get(x, x), ylabel=ylabel,
-                     log=None if log else False, floor=float(view.get("y_floor") or 0.0), x_end=x_end)
+                     log=None if log else False, floor=float(view.get("y_floor") or 0.0), x_end=x_end,
+                     diverged=[safe_text(r.spec.label, newlines=False) for r in runners if r.status == "diverged"])
     if synthetic:  # a long title may be left off by the plot: the first line says it too
         text = "SYNTHETIC data (sgd-tui --synthetic-data), not FashionMNIST: these are not FashionMNIST results\n" + text
     write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls
