@@ -28,8 +28,8 @@ def test_labels_sit_beside_their_tick_never_overlap_and_stay_on_the_canvas():
     assert by[0, 5].label_col == 6 and by[0, 5].label_row == 0  # right of its tick, top row
     assert by[1, 7].label_row > 0  # the top row is taken next to it: a row further down
     assert by[0, 36].label_col + len("momentum 0→0.9") == 36  # no room on the right: ends left of the tick
-    cut = by[2, 6]  # longer than the canvas: cut to the wider side, ending with …
-    assert cut.text.endswith("…") and cut.label_col + len(cut.text) <= cols
+    cut = by[2, 6]  # longer than the canvas: no label (never a cut one; the plot lists it)
+    assert cut.text == "" and cut.label_row == -1
     labelled = [t for t in out if t.text]
     for t in labelled:
         assert 0 <= t.label_col and t.label_col + len(t.text) <= cols and 0 <= t.label_row < rows
@@ -117,3 +117,42 @@ async def test_the_loss_plot_draws_each_tick_and_label_legibly_at_80x24_and_120x
                 plot.x_key = x_key
                 plot.refresh_if_changed()
                 assert plot.error is None and "lr 0.01→0.1" in "\n".join(plot.text_lines())
+
+
+def test_a_label_is_shortened_number_by_number_or_dropped_never_cut_mid_number():
+    from sgd_tui.plotting.marks import label_forms
+
+    assert label_forms("lr 0.001→0.0017783") == ["lr 0.001→0.0017783", "lr 0.001→0.00178", "lr 0.001→0.0018"]
+    assert label_forms("betas (0.9, 0.999)→(0.5, 0.999)") == ["betas (0.9, 0.999)→(0.5, 0.999)",
+                                                              "betas (0.9, 1)→(0.5, 1)"]
+    # 17 columns right of the tick: the whole text (18) does not fit, the 3-digit form (16) does
+    (t,) = layout_ticks([(0, 2, "lr 0.001→0.0017783")], 20, 4)
+    assert t.text == "lr 0.001→0.00178" and t.label_col == 3
+    (t,) = layout_ticks([(0, 2, "lr 0.001→0.0017783")], 18, 4)  # only the 2-digit form (15) fits
+    assert t.text == "lr 0.001→0.0018"
+    (t,) = layout_ticks([(0, 2, "lr 0.001→0.0017783")], 12, 4)  # nothing fits: no label at all
+    assert t.text == "" and t.label_row == -1
+
+
+def test_a_label_never_touches_other_text_even_when_every_row_has_curves():
+    xlim, ylim, cols, rows = (0.0, 100.0), (0.0, 1.0), 51, 3
+    word = (*cell_to_data(20, 1, xlim, ylim, cols, rows), "✕ diverged", "left")  # columns 20..29, row 1
+    curve = ([x for x in range(0, 101, 2)] * 3, [y for y in (0.0, 0.5, 1.0) for _ in range(51)])  # every cell
+    out = change_ticks([(0, 36.0, "momentum 0.89→0.84")], xlim, ylim, cols, rows, [curve], [word])
+    ((_, _, _, text, tx, ty),) = out
+    word_cells = text_cells(*word, xlim, ylim, cols, rows)
+    if text:
+        col, row = data_column(tx, *xlim, cols), rows - 1 - data_column(ty, *ylim, rows)
+        cells = {(c, row) for c in range(col - 1, col + len(text) + 1)}  # with a blank column either side
+        assert not cells & word_cells
+
+
+async def test_a_dropped_label_is_listed_on_the_legend_line():
+    plot = LossPlot()
+    async with PlotApp(plot).run_test(size=(40, 12)):
+        long = "lr 0.001→0.0017783, momentum 0.9→0.5"
+        plot.set_runs([PlotRun("a", "a", "#56b4e9", _series(200, [(100, long)]))])
+        plot.refresh_if_changed()
+        assert plot.error is None
+        assert any(text == f"{LossPlot.TICK_MARK} {long}" for text, _ in plot.legend())
+        assert "…" not in "".join(plot.text_lines()[1:])  # nothing cut on the canvas

@@ -11,7 +11,7 @@ import time
 from sgd_tui.core.scenario.parse import parse_scenario
 from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
 from sgd_tui.core.sweep.trials import run_trial
-from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
+from sgd_tui.plotting.sweepplot import band_plot, band_series, band_view, sensitivity_plot
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.dialogs import ConfirmScreen
 from sgd_tui.ui.screens.main import MainScreen
@@ -78,7 +78,11 @@ def _check_against_core(screen: SweepScreen, s) -> None:
     series = band_series(s.sweep, band_rows, "sgd", "step")
     assert [c for c, *_ in series] == ["sgd lr=0.01", "sgd lr=0.1", "sgd lr=0.25"]
     assert plot.text == plot.picture(w, h)
-    expected = band_plot(series, title="sgd: 2 seeds", xlabel="step", width=w, height=max(8, h - 4))
+    # the scenario's [view] (loss = "auto" on a log axis): the gap f - f* to the surface's minimum
+    _, minima, log, floor = band_view(s.view, s.sweep, True)
+    assert minima == {c: 0.0 for c, *_ in series}  # the quadratic: f* = 0
+    expected = band_plot(series, title="sgd: 2 seeds", xlabel="step", width=w, height=max(8, h - 5),
+                         minima=minima, log=log, floor=floor)
     assert plot.text == "\n".join(line[:w] for line in expected.rstrip("\n").split("\n")[:h])
     assert "p10 and p90 over seeds" in plot.text
     sens = screen.query_one("#sweep-sensitivity")

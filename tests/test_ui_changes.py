@@ -168,15 +168,25 @@ def test_the_sharpness_limit_line_follows_a_change_at_once():
         assert r.sharpness.changed is None and line()[1] == pytest.approx(30.0)
 
 
-def test_an_automatic_label_keeps_naming_the_start_values_after_a_change():
+def test_an_automatic_label_follows_a_change_that_continues_the_run():
     s = Session(Shared("quadratic", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
-    r = s.add(s.make_spec("sgd", {"lr": 0.01}, {}))
-    label = r.spec.label
+    r = s.add(s.make_spec("sgd", {"lr": 0.001}, {}))
+    typed = s.add(s.make_spec("sgd", {"lr": 0.001, "momentum": 0.99}, {}, "α 0.001, β 0.99"))
+    assert r.spec.label == "sgd lr=0.001"
     from sgd_tui.core.run.progress import RunProgress
 
-    r.progress = RunProgress("paused", step=20)
-    assert s.edit(r, "sgd", {**r.hyper_now, "lr": 0.1}, {}, label) == ""
-    assert r.spec.label == label and r.pending == [{"lr": 0.1}] and r.hyper_now["lr"] == 0.1
+    for run in (r, typed):
+        run.progress = RunProgress("paused", step=20)
+    assert s.edit(r, "sgd", {**r.hyper_now, "lr": 0.003162}, {}, r.spec.label) == ""
+    assert r.spec.label == "sgd lr=0.003162" and r.pending == [{"lr": 0.003162}] and r.spec.hyper["lr"] == 0.001
+    assert s.edit(typed, "sgd", {**typed.hyper_now, "momentum": 0.74}, {}, typed.spec.label) == ""
+    assert typed.spec.label == "α 0.001, β 0.99"  # a label someone typed stays (the change mark tells)
+    from sgd_tui.core.run.spec import RunSpec
+    from sgd_tui.ui.session import is_auto_label
+
+    saved = RunSpec(label="sgd lr=0.003162", objective="quadratic", objective_options={}, optimizer="sgd",
+                    hyper=dict(r.spec.hyper), changes=[(20, {"lr": 0.003162})])
+    assert is_auto_label(saved)  # reopened from a saved file, it keeps following
 
 
 def test_other_edits_reset_and_keep_the_changes():
@@ -194,3 +204,18 @@ def test_other_edits_reset_and_keep_the_changes():
     assert r.spec.changes == [(10, {"lr": 0.05})] and r.series.marks == [(10, "lr 0.01→0.05")]
     r.reset()
     assert r.spec.changes == [(10, {"lr": 0.05})]
+
+
+def test_an_automatic_label_follows_a_change_the_driver_applies():
+    """A scenario's own change (momentum 0.9 -> 0.5 at step 10) relabels a run whose label was made up."""
+    from sgd_tui.core.run.progress import RunProgress
+    from sgd_tui.ui.jobs.worker import RunUpdate
+
+    s = Session(Shared("quadratic", {}, {"steps": 100, "log_every": 1}, 0, "cpu"))
+    r = s.add(s.make_spec("sgd", {"lr": 0.01, "momentum": 0.9}, {}))
+    typed = s.add(s.make_spec("sgd", {"lr": 0.01, "momentum": 0.9}, {}, "β 0.9"))
+    assert r.spec.label == "sgd momentum=0.9"
+    for run in (r, typed):
+        s.apply([RunUpdate(run.slot, [], [], RunProgress("running", step=10), changes=[(10, {"momentum": 0.5})])])
+    assert r.spec.label == "sgd momentum=0.5" and r.series.marks == [(10, "momentum 0.9→0.5")]
+    assert typed.spec.label == "β 0.9"

@@ -3,15 +3,19 @@ as a vertical tick at the change's x and a label beside it, laid out on the canv
 
 A change is made at a step; on an x axis other than the step (samples, epoch, time) it sits at the x the
 run had at that step (linear interpolation in the run's own records). A tick is one canvas column; its
-label starts one column right of it (or ends one column left of it when it would leave the canvas, or is
-cut with ``…`` when neither side has room). Labels never overlap one another (one blank column between
-two on a row); among the rows where that holds, a label takes the one whose cells the curves and the
-other ticks touch least, the top one on a tie, so it stays legible over the data.
+label starts one column right of it (or ends one column left of it when it would leave the canvas). A
+label is never cut inside a number: when the whole text fits on neither side, its numbers are shortened
+(to 3, then 2 significant digits); when even that does not fit, the tick has no label and the plot lists
+the change on its legend line. Labels never overlap one another nor other text (a diverged run's word),
+with one blank column between; among the rows where that holds, a label takes the one whose cells the
+curves and the other ticks touch least (the longer form first when both are clear), the top one on a
+tie, so it stays legible over the data.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +23,7 @@ import numpy as np
 
 from sgd_tui.plotting.raster import cell_to_data
 
-__all__ = ["ChangeTick", "mark_positions", "data_column", "layout_ticks", "cells_of",
+__all__ = ["ChangeTick", "mark_positions", "data_column", "layout_ticks", "label_forms", "cells_of",
            "text_cells", "change_ticks"]
 
 
@@ -85,24 +89,39 @@ def _mark_cells(grid: np.ndarray, xs, ys, xlim, ylim) -> None:
     grid[rows - 1 - r, c] = True
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+
+
+def label_forms(text: str) -> list[str]:
+    """``text`` and shorter forms of it, longest first, each number whole: its numbers to 3, then 2
+    significant digits (``lr 0.001→0.0017783`` -> ``lr 0.001→0.00178`` -> ``lr 0.001→0.0018``). A label
+    is never cut inside a number: when no form fits, the tick goes without one (the plot lists it)."""
+    forms = [text]
+    for digits in (3, 2):
+        short = _NUMBER.sub(lambda m: f"{float(m.group(0)):.{digits}g}", text)
+        if len(short) < len(forms[-1]):
+            forms.append(short)
+    return forms
+
+
 def _spans(col: int, n: int, cols: int) -> list[tuple[int, int]]:
     """Candidate (first column, length) of a label of n characters beside a tick at ``col``: right of it,
-    then left of it; when neither fits, cut to the wider side."""
+    then left of it (none when neither side has room)."""
     right, left = cols - col - 1, col
     fits = [(col + 1, n)] if n <= right else []
     fits += [(col - n, n)] if n <= left else []
-    if fits:
-        return fits
-    if max(right, left) < 2:
-        return []
-    return [(col + 1, right)] if right >= left else [(0, left)]
+    return fits
 
 
 def layout_ticks(ticks: Sequence[tuple[int, int, str]], cols: int, rows: int,
-                 occupied: set[tuple[int, int]] | np.ndarray = frozenset()) -> list[ChangeTick]:
+                 occupied: set[tuple[int, int]] | np.ndarray = frozenset(),
+                 blocked: np.ndarray | None = None) -> list[ChangeTick]:
     """Lay out ``ticks`` = [(owner, column, text)] on a cols x rows canvas whose ``occupied`` cells hold the
-    curves (a set of (column, row from the top), or a rows x cols boolean grid). Returns one ChangeTick
-    per tick, in the order of their columns (a tick without room for a label has label_row -1, no text)."""
+    curves (a set of (column, row from the top), or a rows x cols boolean grid) and whose ``blocked`` cells
+    (rows x cols) hold other text, which a label never touches (nor the column beside it). Returns one
+    ChangeTick per tick, in the order of their columns; a label takes the longest of :func:`label_forms`
+    that fits on a row clear of the curves, else the one over the fewest curve cells; a tick whose label
+    fits nowhere has label_row -1 and no text."""
     if isinstance(occupied, np.ndarray):
         busy = occupied.astype(np.int64)
     else:
@@ -110,29 +129,29 @@ def layout_ticks(ticks: Sequence[tuple[int, int, str]], cols: int, rows: int,
         for c, r in occupied:
             busy[r, c] = 1
     labels = np.zeros((rows, cols), dtype=bool)  # cells the labels placed so far cover
+    if blocked is not None:
+        labels |= blocked.astype(bool)
     ticked = np.zeros(cols, dtype=np.int64)
     ticked[[c for _, c, _ in ticks]] = 1
     out = []
     for owner, col, text in sorted(ticks, key=lambda t: (t[1], t[0])):
         best = None
-        for first, n in _spans(col, len(text), cols):
-            last = first + n - 1
-            # a row is open when no label is within one column of the span; then fewer hits, higher row
-            open_rows = ~labels[:, max(first - 1, 0):last + 2].any(axis=1)
-            hits = busy[:, first:last + 1].sum(axis=1) + ticked[first:last + 1].sum()
-            for row in np.flatnonzero(open_rows):
-                key = (int(hits[row]), int(row))
-                if best is None or key < best[0]:
-                    best = (key, first, n, int(row))
-                if key[0] == 0:
-                    break
+        for k, form in enumerate(label_forms(text)):
+            for first, n in _spans(col, len(form), cols):
+                last = first + n - 1
+                # a row is open when no label or text is within one column of the span
+                open_rows = ~labels[:, max(first - 1, 0):last + 2].any(axis=1)
+                hits = busy[:, first:last + 1].sum(axis=1) + ticked[first:last + 1].sum()
+                for row in np.flatnonzero(open_rows):
+                    key = (int(hits[row]) > 0, k, int(hits[row]), int(row))
+                    if best is None or key < best[0]:
+                        best = (key, first, form, int(row))
         if best is None:
             out.append(ChangeTick(owner, col, col, -1, ""))
             continue
-        _, first, n, row = best
-        label = text if n >= len(text) else text[: n - 1] + "…"
-        labels[row, first:first + n] = True
-        out.append(ChangeTick(owner, col, first, row, label))
+        _, first, form, row = best
+        labels[row, first:first + len(form)] = True
+        out.append(ChangeTick(owner, col, first, row, form))
     return out
 
 
@@ -155,13 +174,15 @@ def change_ticks(marks: Sequence[tuple[int, float, str]], xlim, ylim, cols: int,
     grid = np.zeros((rows, cols), dtype=bool)
     for xs, ys in drawn:
         _mark_cells(grid, xs, ys, xlim, ylim)
+    blocked = np.zeros((rows, cols), dtype=bool)
     for x, y, text, alignment in texts:
         for c, r in text_cells(x, y, text, alignment, xlim, ylim, cols, rows):
             if 0 <= c < cols and 0 <= r < rows:
-                grid[r, c] = True
+                blocked[r, c] = True
+    grid |= blocked
     wanted = [(owner, data_column(x, *xlim, cols), text) for owner, x, text in marks]
     out = []
-    for t in layout_ticks(wanted, cols, rows, grid):
+    for t in layout_ticks(wanted, cols, rows, grid, blocked):
         free = np.flatnonzero(~grid[:, t.col]).tolist()
         centres = [cell_to_data(t.col, r, xlim, ylim, cols, rows) for r in free]
         label_x, label_y = cell_to_data(t.label_col, t.label_row, xlim, ylim, cols, rows)

@@ -89,6 +89,10 @@ def linear_ticks(lo: float, hi: float, max_ticks: int) -> list[float]:
         return [lo] if math.isfinite(lo) else []
     max_ticks = max(2, max_ticks)
     step = nice_step((hi - lo) / (max_ticks - 1))
+    for _ in range(4):  # one tick only (0..1500 by 2000): the next smaller 1-2-5 steps until two
+        if math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) >= 1:
+            break
+        step = nice_step(step * 0.99 / 2.5)
     first = math.ceil(lo / step - 1e-9)
     ticks = []
     k = first

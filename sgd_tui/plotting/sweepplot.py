@@ -22,12 +22,14 @@ import plotext as plt
 
 from sgd_tui.core.sweep.grid import value_text
 from sgd_tui.core.sweep.stats import SensitivitySeries, median
+from sgd_tui.plotting.budget import ticks_to_end
+from sgd_tui.plotting.optimum import config_minima
 from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
-from sgd_tui.plotting.scales import tick_labels, value_axis
+from sgd_tui.plotting.scales import short_label, tick_labels, value_axis
 from sgd_tui.plotting.textplot import canvas_size, finish_figure, set_axes, start_figure
 
-__all__ = ["band_plot", "sensitivity_plot", "band_series", "Band"]
+__all__ = ["band_plot", "sensitivity_plot", "band_series", "band_view", "Band"]
 
 Band = tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # label, x, med, p10, p90
 
@@ -49,22 +51,56 @@ def band_series(sweep: Any, band_rows: Sequence[Any], run: str, x: str = "step")
     return out
 
 
+def band_view(view: dict[str, Any], sweep: Any, has_data: bool) -> tuple[str, dict[str, float | None], bool | None, float]:
+    """How a scenario's [view] draws the seed bands: (x key, f* per configuration for the gap or {},
+    log: None = auto, False = linear, the log floor y_floor). ``bands_x`` auto is samples where the trials have a training set,
+    else step; ``loss`` gap (or auto on a log axis) draws f − f* where f* is known (builds the problems)."""
+    x = view.get("bands_x", "auto")
+    if x not in ("step", "samples", "epoch"):
+        x = "samples" if has_data else "step"
+    log = None if view.get("y", "log") == "log" else False
+    mode = view.get("loss", "auto")
+    minima = config_minima(sweep) if mode == "gap" or (mode == "auto" and log is None) else {}
+    return x, {k: v for k, v in minima.items() if v is not None}, log, float(view.get("y_floor") or 0.0)
+
+
 def _log_y(values: np.ndarray) -> bool:
     return bool(len(values)) and values.min() > 0 and values.max() / values.min() > 100
 
 
 def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "training loss",
-              width: int = 100, height: int = 30) -> str:
-    """Median curves with their p10-p90 bands on shared axes."""
-    curves = [(label, [sanitize(xs, ys) for ys in (med, p10, p90)]) for label, xs, med, p10, p90 in bands]
+              width: int = 100, height: int = 30, minima: dict[str, float | None] | None = None,
+              log: bool | None = None, floor: float = 0.0) -> str:
+    """Median curves with their p10-p90 bands on shared axes; ``floor`` (> 0, on a log axis): the axis goes
+    no lower, values below it are drawn on it (the legend says which curves went under).
+
+    ``minima`` (configuration -> f*, where known): draw the gap f − f* (the same shift of the median and
+    both percentiles), on a log axis unless ``log`` is False: the loss of every batch size goes to about
+    the same value, but its distance to the minimum is the batch noise (full batch: to 0; batch B: a noise
+    floor ~1/B). ``log`` None: log when every value is positive over more than two decades (without
+    minima) or always (with them); False: linear."""
+    minima = minima or {}
+    gap = bool(minima) and all(minima.get(b[0]) is not None for b in bands)
+    if gap:
+        bands = [(label, xs, *([v - minima[label] for v in ys] for ys in (med, p10, p90)))
+                 for label, xs, med, p10, p90 in bands]
+        ylabel += " − f*"
+    curves = [(label, [sanitize(xs, ys, log=gap and log is not False) for ys in (med, p10, p90)])
+              for label, xs, med, p10, p90 in bands]
     ys_all = np.concatenate([ys for _, cs in curves for _, ys in cs] or [np.empty(0)])
     if not len(ys_all):
         return f"{title}\n(no finite loss values to plot)\n"
-    log = _log_y(ys_all)
+    log = (_log_y(ys_all) or (gap and ys_all.min() > 0)) if log is None else (log and ys_all.min() > 0)
     if log:
         curves = [(label, [(xs, np.log10(ys)) for xs, ys in cs]) for label, cs in curves]
         ys_all = np.log10(ys_all)
     xs_all = np.concatenate([xs for _, cs in curves for xs, _ in cs])
+    under: set[str] = set()
+    if log and floor > 0 and ys_all.min() < np.log10(floor):
+        f = float(np.log10(floor))
+        under = {label for label, cs in curves if any(len(ys) and ys.min() < f for _, ys in cs)}
+        curves = [(label, [(xs, np.maximum(ys, f)) for xs, ys in cs]) for label, cs in curves]
+        ys_all = np.r_[np.maximum(ys_all, f), f + 1]
     cols, rows = canvas_size(width, height)
     x = value_axis(float(xs_all.min()), float(xs_all.max()), max(2, cols // 10), snap=False)
     y = value_axis(float(ys_all.min()), float(ys_all.max()), max(2, rows // 3), log, snap=False)
@@ -79,9 +115,12 @@ def band_plot(bands: Sequence[Band], *, title: str, xlabel: str, ylabel: str = "
             xs, ys = thin(*med, cols, x.lo, x.hi)
             plt.plot(xs.tolist(), ys.tolist(), marker=run_marker(i))
         legend.append((run_marker(i), label + (": median over seeds" if len(med[0]) else
-                                                ": no finite median to draw")))
+                                                ": no finite median to draw")
+                       + (f" (< {short_label(floor)}: on the floor)" if label in under else "")))
     legend.append(("·", "p10 and p90 over seeds (the band)"))
-    set_axes((x.lo, x.hi), (y.lo, y.hi), x.ticks, y.ticks, y.labels)
+    if gap and log:
+        legend.append((" ", "f* = the objective's minimum (a gap of 0 is not drawn)"))
+    set_axes((x.lo, x.hi), (y.lo, y.hi), ticks_to_end(x.ticks, x.lo, x.hi), y.ticks, y.labels)
     return finish_figure(legend)
 
 

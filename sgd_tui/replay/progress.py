@@ -48,8 +48,11 @@ class Progress:
             self._last = time.monotonic()
             self._say(f"{head}: step {done}/{total}{loss}\n")
 
-    def finished(self, i: int, result: RunResult) -> None:
+    def finished(self, i: int, result: RunResult, extra_text: str = "") -> None:
+        """The run's line: status, steps, final loss and ``extra_text`` (test accuracy, λmax against 2/α)."""
         loss = "" if result.final_loss is None else f", final loss {result.final_loss:.6g}"
+        if extra_text:
+            loss += f", {safe_text(extra_text, newlines=False)}"
         extra = f" at step {result.diverged_step}" if result.diverged_step is not None else ""
         msg = f": {safe_text(result.message)}" if result.message else ""
         label = safe_text(result.label, newlines=False)

@@ -35,12 +35,12 @@ from sgd_tui.core.run.engine import Runner
 from sgd_tui.core.run.records import EvalRecord, Record, RunResult, SharpnessRecord
 from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
-from sgd_tui.core.text import safe_text
 from sgd_tui.replay.landscape import write_landscape
+from sgd_tui.replay.plots import run_extras, write_plots
 from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
 from sgd_tui.replay.signals import Signals
-from sgd_tui.replay.summary import default_out_dir, environment, json_safe, lecture_title, scenario_summary
+from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
 from sgd_tui.replay.sweep import replay_sweep
 from sgd_tui.replay.theory import theory_end, theory_start, write_basins
 
@@ -127,7 +127,7 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
                 runner = None
-                bar.finished(i, result)
+                bar.finished(i, result, run_extras(writer.evals.get(spec.label), writer.sharpness.get(spec.label)))
             if s.basins is not None and runners and not control.stopped and code == exit_codes.OK:
                 bar.note("basin maps ...")
                 maps = write_basins(folder.path, s, runners, lambda: control.stopped)
@@ -157,7 +157,7 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
             if s.landscape is not None and runners and code != exit_codes.BAD_INPUT:
                 landscape = write_landscape(folder.path, s, runners, bar)
             _write_summary(folder, s, runners, results, writer, code, landscape)
-            _write_plots(folder, s, runners, writer)
+            write_plots(folder, s, runners, writer)
         except OutputError as e:
             failure = failure or e
             code = exit_codes.BAD_INPUT
@@ -225,41 +225,3 @@ def _data_used(runners: list[Runner]) -> list[dict[str, Any]]:
             if d not in dirs:
                 dirs.append(d)
     return [describe_data(d) for d in dirs]
-
-
-def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: ResultWriter) -> None:
-    from sgd_tui.plotting.textplot import loss_plot, trajectory_plot  # lazy: numpy
-
-    by_samples = any(get_objective(r.spec.objective).has_data for r in runners)
-    kept = {label: history.records() for label, history in writer.series.items()}
-    series = [(safe_text(label, newlines=False), [r.samples if by_samples else r.step for r in recs],
-               [r.loss for r in recs]) for label, recs in kept.items()]
-    one_dataset = len(runners) == 1 and get_objective(runners[0].spec.objective).kind == "dataset"
-    title = lecture_title(runners[0].spec) if one_dataset else s.title
-    synthetic = any(r.info.has_data and is_synthetic(r.spec.objective_options.get("data_dir")) for r in runners)
-    if synthetic:
-        title += " [SYNTHETIC data, not FashionMNIST]"
-    text = loss_plot(series, title=safe_text(title, newlines=False),
-                     xlabel="# of samples" if by_samples else "step", ylabel="training loss" if by_samples else "loss")
-    if synthetic:  # a long title may be left off by the plot: the first line says it too
-        text = "SYNTHETIC data (sgd-tui --synthetic-data), not FashionMNIST: these are not FashionMNIST results\n" + text
-    write_whole(folder.file("loss.txt"), safe_text(text))  # users `cat` it: never raw controls
-
-    # trajectories: one panel per distinct 2-D objective (a scenario may compare objectives)
-    groups: dict[str, list[Runner]] = {}
-    for r in runners:
-        if r.problem.is_2d:
-            key = json.dumps([r.spec.objective, r.spec.objective_options], sort_keys=True, default=str)
-            groups.setdefault(key, []).append(r)
-    panels = []
-    for members in groups.values():
-        p = members[0].problem
-        info = get_objective(members[0].spec.objective)
-        paths = [(safe_text(r.spec.label, newlines=False), [x.x for x in kept.get(r.spec.label, [])],
-                  [x.y for x in kept.get(r.spec.label, [])]) for r in members]
-        xl, yl = ("w (slope)", "b (intercept)") if info.kind == "regression" else ("x", "y")
-        panels.append(trajectory_plot(paths, bounds=p.bounds, grid=p.grid, minima=p.minima, start=p.start,
-                                      title=f"{info.title} ({info.name}): paths of the runs", xlabel=xl,
-                                      ylabel=yl))
-    if panels:
-        write_whole(folder.file("trajectory.txt"), safe_text("\n".join(panels)))

@@ -271,18 +271,20 @@ def _write_summary(folder: ResultsDir, s: Scenario, outcomes: dict[int, TrialOut
 
 
 def _write_plots(folder: ResultsDir, s: Scenario, rows: list[dict], band_rows) -> None:
-    from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot  # lazy: numpy
+    from sgd_tui.plotting.sweepplot import band_plot, band_series, band_view, sensitivity_plot  # lazy: numpy
 
     sweep = s.sweep
     name = safe_text(s.title if len(s.title) <= 50 else s.name, newlines=False)  # plotext drops a wider title
     by_samples = any(get_objective(t.spec.objective).has_data for t in sweep.trials)
+    x, minima, log, floor = band_view(s.view, sweep, by_samples)
     panels = []
     for run in sweep.run_labels:
-        series = band_series(sweep, band_rows, run, "samples" if by_samples else "step")
+        series = band_series(sweep, band_rows, run, x)
         if not series:
             continue
         panels.append(band_plot(series, title=f"{name}: {safe_text(run, newlines=False)}, {len(sweep.seeds)} seeds",
-                                xlabel="# of samples" if by_samples else "step"))
+                                xlabel="# of samples" if x == "samples" else x, minima=minima, log=log,
+                                floor=floor))
     write_whole(folder.file("loss.txt"), safe_text("\n".join(panels)) or "(no trial logged a loss)\n")
     texts = []
     metric = sweep.metric

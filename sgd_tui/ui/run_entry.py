@@ -35,6 +35,7 @@ class RunEntry:
     typed_label: bool = False  # someone chose the label (the form, a scenario file): edits keep it
     pending: list[dict[str, Any]] = field(default_factory=list)  # changes sent to the driver, not yet applied
     held: dict[str, Any] = field(default_factory=dict)  # typed values that wait for Enter (Session.edit)
+    fit: Any = None  # core.run.fit.Fit: a 1-D regression network's curve at its latest weights (the fit plot)
 
     def __post_init__(self) -> None:
         if self.slot is None:
@@ -52,7 +53,7 @@ class RunEntry:
         self.series = RunSeries()
         self.sharpness = SharpnessSeries()
         self.series.set_marks(change_marks(self.spec.hyper, self.spec.changes))
-        self.progress, self.state, self.theory = RunProgress(), None, None
+        self.progress, self.state, self.theory, self.fit = RunProgress(), None, None, None
         self.version += 1
 
     def apply(self, u: RunUpdate) -> bool:
@@ -72,6 +73,8 @@ class RunEntry:
             self.state = u.state
         if u.theory is not None:
             self.theory = u.theory
+        if u.fit is not None:
+            self.fit = u.fit
         for step, values in u.changes:  # the driver applied them: now they are part of the run
             self.spec = replace(self.spec, changes=add_change(self.spec.changes, step, values))
             if values in self.pending:
@@ -92,6 +95,11 @@ class RunEntry:
         for values in self.pending:
             hyper.update(values)
         return hyper
+
+    def auto_label_now(self) -> str:
+        """The label nobody typed, naming the hyperparameters now in effect ("sgd lr=0.003162" after a
+        change of lr 0.001 -> 0.003162), as the session relabels a run whose label it made up."""
+        return replace(self.spec, hyper=self.hyper_now).auto_label()
 
     def shown_spec(self) -> RunSpec:
         """The spec as the setup form shows it: with the hyperparameters now in effect."""

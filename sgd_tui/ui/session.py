@@ -149,8 +149,8 @@ class Session:
             if typing:  # "1" on the way to "1e-4" must not reach a running run: Enter (or leaving) sends it
                 entry.held = edited
                 return error
-            entry.continue_with(edited)  # an automatic label keeps naming the start values
-            entry.spec = replace(entry.spec, label=spec.label if typed else entry.spec.label, settings=spec.settings)
+            entry.continue_with(edited)  # an automatic label names the values now in effect (lr=0.003162)
+            entry.spec = replace(entry.spec, label=spec.label, settings=spec.settings)
         else:
             entry.reset(spec)
         return error
@@ -261,6 +261,9 @@ class Session:
         for u in updates:
             r = by_slot.get(id(u.slot))
             if r is not None and r.apply(u):
+                if u.changes and not r.typed_label:  # a change the driver applied (a scenario's own, too)
+                    label = self.unique_label(r.auto_label_now() + _objective_suffix(r.spec.label), exclude=r)
+                    r.spec = replace(r.spec, label=label)
                 changed.append(r)
         return changed
 
@@ -277,7 +280,8 @@ def is_auto_label(spec: RunSpec) -> bool:
     base = re.sub(r" #\d+$", "", spec.label)
     base = base.removesuffix(f" on {spec.objective}")
     lr = spec.hyper.get("lr")
-    return base in (spec.auto_label(), spec.optimizer, f"{spec.optimizer} lr={lr:g}" if lr is not None else None)
+    now = replace(spec, hyper=spec.hyper_after()).auto_label()  # a label that followed the run's changes
+    return base in (spec.auto_label(), now, spec.optimizer, f"{spec.optimizer} lr={lr:g}" if lr is not None else None)
 
 
 def session_from_scenario(scenario: Scenario) -> Session:

@@ -7,6 +7,14 @@
                          # auto: the gap on a log axis where f* is known, else f
     smoothing = 0.9      # the loss curves' EMA weight (0 = none)
     plots = "all"        # all | loss (the loss plot alone) | side (the trajectory or test plot alone)
+    y_floor = 1e-8       # a log y axis goes no lower (0 = down to the data): a run that dives below it
+                         # (to 1e-75, say) is drawn on the floor, marked ▼, and no longer squashes the others
+    bands_x = "step"     # a sweep's seed bands: auto (samples where the trials have a training set,
+                         # else step) | step | samples | epoch
+
+The sweep's seed bands (app and headless ``loss.txt``) follow ``y``, ``loss`` (auto: the gap f − f*
+on a log axis where f* is known, which is where batch noise shows: full batch goes to 0, batch 16 and
+batch 1 stay at their noise floors) and ``bands_x``.
 
 The lecture plots loss against *samples seen* when batch sizes differ: a step of batch 256 costs 256
 gradients of one example, so a fair race counts samples. The gap f − f* shows convergence on a log axis
@@ -23,9 +31,10 @@ from typing import Any
 from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective
 from sgd_tui.core.params import Param
 
-__all__ = ["VIEW_PARAMS", "default_view", "check_view", "X_AXES"]
+__all__ = ["VIEW_PARAMS", "default_view", "check_view", "X_AXES", "BANDS_X"]
 
 X_AXES = ("step", "samples", "epoch", "time")
+BANDS_X = ("step", "samples", "epoch")
 
 VIEW_PARAMS: tuple[Param, ...] = (
     Param("x", "str", "step", "the loss plot's x axis", choices=X_AXES),
@@ -36,6 +45,10 @@ VIEW_PARAMS: tuple[Param, ...] = (
           high=0.99, label="smoothing value"),
     Param("plots", "str", "all", "which plots show: all, loss (alone), side (the trajectory or test plot alone)",
           choices=("all", "loss", "side")),
+    Param("y_floor", "float", 0.0, "the lowest value a log y axis shows (0 = the data's lowest); a run below "
+          "it is drawn on it, marked", low=0.0, high=1e300, label="y floor"),
+    Param("bands_x", "str", "auto", "a sweep's seed-band x axis: auto (samples where the trials have a "
+          "training set, else step), step, samples or epoch", choices=("auto", *BANDS_X)),
 )
 
 
@@ -56,4 +69,6 @@ def check_view(c, raw: dict, objective: str | None) -> dict[str, Any]:
             view[key] = c.check(params[key], value, f"view.{key}")
     if view["x"] == "epoch" and objective in OBJECTIVES and get_objective(objective).kind == "surface":
         c.add("view.x", f'{objective} has no training set, hence no epochs: use "step", "samples" or "time"')
+    if view["bands_x"] == "epoch" and objective in OBJECTIVES and get_objective(objective).kind == "surface":
+        c.add("view.bands_x", f'{objective} has no training set, hence no epochs: use "step" or "samples"')
     return view

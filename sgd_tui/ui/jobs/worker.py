@@ -34,12 +34,15 @@ from sgd_tui.core.errors import SetupError
 from sgd_tui.core.run.control import Control
 from sgd_tui.core.run.devices import set_training_threads
 from sgd_tui.core.run.engine import Runner
+from sgd_tui.core.run.fit import network_fit
 from sgd_tui.core.run.progress import RunProgress
 from sgd_tui.core.run.records import EvalRecord, Record, SharpnessRecord
 from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.core.theory.quadratic import theory_of_runner
 
 __all__ = ["Slot", "Driver", "RunUpdate", "Progress", "DriverIdle"]
+
+FIT_EVERY_S = 0.2  # a 1-D network's fit is sent at most this often while it runs (its forward pass is cheap)
 
 
 @dataclass(eq=False)
@@ -60,6 +63,7 @@ class Slot:
     requests: deque = field(default_factory=deque)
     _owed: float = 0.0  # paced mode: steps owed but not yet taken
     _state_sent: bool = False  # the teaching aids have the state after the last step
+    _fit_at: float = -1.0  # when the network's fit was last sent (1-D regression networks: the fit plot)
 
     @property
     def active(self) -> bool:
@@ -85,6 +89,7 @@ class RunUpdate:
     sharpness: list[SharpnessRecord] = field(default_factory=list)  # λmax measured (budget sharpness_every)
     changes: list = field(default_factory=list)  # (step, values): the slot's requests, applied after `step` steps
     limit: tuple | None = None  # (λmax limit or None,) at the α, β in effect after `changes` (sharpness runs)
+    fit: Any = field(default=None, repr=False)  # core.run.fit.Fit: a 1-D network's curve now (the fit plot)
 
 
 class Progress(Message):
@@ -210,7 +215,12 @@ class Driver:
         if w_before is not None and slot.control.paused and not slot._state_sent:
             state = _teaching_state(runner, w_before if taken else None, taken)
             slot._state_sent = True
-        if not (first or records or evals or sharpness or changed or state or applied):
+        fit = None
+        if (first or taken or changed) and (started - slot._fit_at >= FIT_EVERY_S or runner.status != "running"
+                                           or first):
+            fit = network_fit(runner.problem)  # None for every other problem
+            slot._fit_at = started
+        if not (first or records or evals or sharpness or changed or state or applied or fit):
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
@@ -218,7 +228,7 @@ class Driver:
 
             limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,
-                         applied, limit)
+                         applied, limit, fit)
 
 
 def _apply_requests(slot: Slot) -> list:

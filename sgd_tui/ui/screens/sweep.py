@@ -37,7 +37,7 @@ from sgd_tui.core.sweep.preflight import data_dirs
 from sgd_tui.core.sweep.stats import bands, sensitivity, sweep_rows
 from sgd_tui.core.sweep.trials import FAILED_STATUSES, TrialOutcome, default_workers, trial_threads
 from sgd_tui.core.text import safe_text
-from sgd_tui.plotting.sweepplot import band_plot, band_series, sensitivity_plot
+from sgd_tui.plotting.sweepplot import band_plot, band_series, band_view, sensitivity_plot
 from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.screens.sweep_keep import SweepKeeping
@@ -132,7 +132,10 @@ class SweepScreen(SweepKeeping, Screen):
         self.message = ""
         self.t0 = self.elapsed = 0.0
         self.band_run = 0
-        self.x_axis = "samples"  # the first of X_AXES the trials log, if not this
+        self.x_axis = scenario.view.get("bands_x", "auto")  # the first of X_AXES the trials log, if not this
+        if self.x_axis not in X_AXES:
+            self.x_axis = "samples"
+        self._band_view: tuple | None = None  # the [view]'s f* per configuration, log and floor (band_view)
         self.axes: list[str] = ["step"]
         self.key_index = 0
         self.metric = self.sweep.metric
@@ -303,10 +306,14 @@ class SweepScreen(SweepKeeping, Screen):
         series = band_series(sweep, band_rows, run, x)
         n_seeds = len(sweep.seeds)
         if series:
+            if self._band_view is None:  # f* of the configurations (builds the problems once)
+                self._band_view = band_view(self.scenario.view, sweep, True)[1:]
+            minima, log, floor = self._band_view
             self.query_one("#sweep-bands", SweepTextPlot).show(
                 ("bands", version, run, x),
-                lambda w, h, s=series: band_plot(s, title=f"{run}: {n_seeds} seeds", xlabel=x,
-                                                 width=w, height=max(8, h - len(s) - 1)))
+                lambda w, h, s=series: band_plot(s, title=f"{run}: {n_seeds} seeds", xlabel=x, minima=minima,
+                                                 log=log, floor=floor, width=w,
+                                                 height=max(8, h - len(s) - 1 - bool(minima))))
         rows = sweep_rows(sweep, done)
         if sweep.keys and done:
             key = sweep.keys[self.key_index % len(sweep.keys)]

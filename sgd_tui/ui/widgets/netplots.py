@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgd_tui.core.text import safe_text
+from sgd_tui.plotting.budget import ticks_to_end
 from sgd_tui.plotting.netseries import PathSeries, SharpnessSeries, limit_formula
 from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
@@ -91,8 +92,11 @@ class SharpnessPlot(RunsPlot):
             if len(xs):
                 data.append((i, run, xs, ys))
         line = self.limit_line()
+        end = self.budget_end(self.x_key)
         if data:
             x_lo, x_hi = x_limits(min(float(d[2][0]) for d in data), max(float(d[2][-1]) for d in data))
+            if end is not None:  # the axis ends at the budget, as the loss plot's does
+                x_hi = max(end, max(float(d[2][-1]) for d in data))
             lo = min(float(d[3].min()) for d in data)
             hi = max(float(d[3].max()) for d in data)
             if line is not None and line[1] <= 10 * max(hi, 1e-300):  # the limit in view unless far above
@@ -110,6 +114,8 @@ class SharpnessPlot(RunsPlot):
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
             self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas[0] // 10))
+        if end is not None and x_hi == end:
+            x_ticks = ticks_to_end(x_ticks, x_lo, x_hi)
         fig.xlim(x_lo, x_hi)
         fig.ylim(y.lo, y.hi)
         fig.xticks(x_ticks, tick_labels(x_ticks))

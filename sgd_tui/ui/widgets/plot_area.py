@@ -5,8 +5,9 @@ The area owns the plot options (a scenario's [view]: x axis, log y, f or the gap
 which plots show) and the objectives' minimum values f* (found off the UI thread), and hands every plot
 the same run list; the screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which
 plots show is a CSS class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the
-loss, when the budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test
-metrics; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
+loss, when the budget measures it), ``-fit`` (a 1-D regression network: its fit against the training
+points in place of the empty test metrics, :mod:`.fitplot`) and ``-landscape`` (the loss-landscape slice in
+place of the test metrics or the fit; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
 under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.jobs.background.build_surface` imports
 torch), so the first frame never waits for it.
 """
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.plotting.budget import budget_ends
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
     BasinsReady,
@@ -32,6 +34,7 @@ from sgd_tui.ui.jobs.background import (
 )
 from sgd_tui.ui.jobs.landscape import LandscapeReady
 from sgd_tui.ui.run_entry import RunEntry
+from sgd_tui.ui.widgets.fitplot import FitPlot
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
 from sgd_tui.ui.widgets.runs_plot import PlotRun
@@ -45,6 +48,12 @@ SMOOTHING = (0.0, 0.6, 0.9, 0.97)
 def objective_key(name: str, options: dict) -> str:
     """One objective with its options, as a key (runs of a scenario may each have their own)."""
     return f"{name}:{sorted(options.items())}"
+
+
+def _regression_network(objective: str) -> bool:
+    """A data-set objective without classes: a network fitting a curve, whose picture is its fit."""
+    info = get_objective(objective)
+    return info.kind == "dataset" and info.classes is None
 
 
 class PlotArea(Horizontal):
@@ -61,6 +70,7 @@ class PlotArea(Horizontal):
         self.landscape_key = 0  # the newest landscape request: older answers are dropped
         self.f_stars: dict[str, float | None] = {}  # objective key (see objective_key) -> its minimum value
         self.plots_shown = "all"
+        self.bands_x = "auto"
         self._optima_asked: set[str] = set()
 
     @property
@@ -78,11 +88,12 @@ class PlotArea(Horizontal):
         yield TrajectoryPlot(id="trajectory", monochrome=self.monochrome)
         yield LandscapePlot(id="landscape", monochrome=self.monochrome)
         yield EvalPlot(id="evals", monochrome=self.monochrome)
+        yield FitPlot(id="fit", monochrome=self.monochrome)
         yield LossPlot(id="loss", monochrome=self.monochrome)
         yield SharpnessPlot(id="sharpness", monochrome=self.monochrome)
 
     def on_mount(self) -> None:
-        for plot in (self.loss, self.trajectory, self.evals):
+        for plot in (self.loss, self.trajectory, self.evals, self.fit):
             plot.own_legend = False  # the screen's RunLegend is the one legend of every plot
 
     @property
@@ -105,6 +116,10 @@ class PlotArea(Horizontal):
     def evals(self) -> EvalPlot:
         return self.query_one(EvalPlot)
 
+    @property
+    def fit(self) -> FitPlot:
+        return self.query_one(FitPlot)
+
     def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
         """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss)."""
         self.set_class(is_2d, "-surface")
@@ -121,16 +136,20 @@ class PlotArea(Horizontal):
         self._want_optima(self._runs)
         plot_runs = [PlotRun(r.run_id, r.spec.label, r.color, r.series, r.visible, r.spec.settings.get("start"),
                              self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
-                             r.progress.status == "diverged")
+                             r.progress.status == "diverged", budget_ends(r.spec, r.series.n_train))
                      for r in runs]
-        for plot in (self.loss, self.evals):
+        for plot in (self.loss, self.evals, self.fit):
             plot.set_runs(plot_runs)
+        # a regression network (no classes, no test set; the driver sends its fit): the fit in place of the
+        # test plot, which would stay empty
+        self.set_class(any(r.fit is not None or _regression_network(r.spec.objective) for r in runs), "-fit")
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
         self.trajectory.set_runs(on_surface)
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
-                                          hyper=r.hyper_now) for r in runs])
+                                          hyper=r.hyper_now, ends=budget_ends(r.spec, r.series.n_train))
+                                 for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
@@ -179,13 +198,16 @@ class PlotArea(Horizontal):
         loss.log_y = view.get("y", "log") == "log"
         loss.loss_mode = view.get("loss", "auto")
         loss.smoothing = float(view.get("smoothing", 0.0))
+        loss.y_floor = float(view.get("y_floor", 0.0))
+        self.bands_x = view.get("bands_x", "auto")  # kept for a saved scenario (the sweep view reads it)
         self.show_plots(view.get("plots", "all"))
 
     def view(self) -> dict:
         """The view as a scenario's [view] table (saved with the comparison)."""
         loss = self.loss
         return {"x": loss.x_key, "y": "log" if loss.log_y else "linear", "loss": loss.loss_mode,
-                "smoothing": float(loss.smoothing), "plots": self.plots_shown}
+                "smoothing": float(loss.smoothing), "plots": self.plots_shown, "y_floor": float(loss.y_floor),
+                "bands_x": self.bands_x}
 
     def show_plots(self, which: str) -> None:
         """all: the loss plot and the trajectory / test plot; loss: the loss plot alone; side: the other alone."""
@@ -286,7 +308,10 @@ class PlotArea(Horizontal):
             return
         # an objective without a test set leaves the test-metrics plot empty: the network views take its place
         self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
-        (self.landscape if self.has_class("-landscape") else self.evals).refresh_if_changed()
+        if self.has_class("-fit"):
+            self.fit.set_fits({r.run_id: r.fit for r in self._runs})
+        side = self.evals if not self.has_class("-fit") else self.fit
+        (self.landscape if self.has_class("-landscape") else side).refresh_if_changed()
         if self.has_class("-sharpness"):
             self.sharpness.x_key = self.loss.x_key
             n = {r.run_id: r.series.n_train for r in self._runs}

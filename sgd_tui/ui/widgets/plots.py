@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from sgd_tui.core.text import safe_text
-from sgd_tui.plotting.marks import change_ticks, mark_positions
+from sgd_tui.plotting.budget import ticks_to_end
+from sgd_tui.plotting.marks import change_ticks, label_forms, mark_positions
 from sgd_tui.plotting.prepare import ema, sanitize, thin
 from sgd_tui.plotting.raster import braille_cells
-from sgd_tui.plotting.scales import linear_limits, linear_ticks, tick_labels, value_axis, x_limits
+from sgd_tui.plotting.scales import linear_limits, linear_ticks, short_label, tick_labels, value_axis, x_limits
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.widgets.plot_mouse import WheelZoom
 from sgd_tui.ui.widgets.plotgrid import LegendItem
@@ -47,6 +48,7 @@ class LossPlot(WheelZoom, RunsPlot):
 
     DIVERGED_MARK = "✕"
     TICK_MARK = "╎"  # a hyperparameter change (its label beside it: lr 0.01→0.1)
+    FLOOR_MARK = "▼"  # where a run goes below the y floor (drawn on the floor from there)
 
     def __init__(
         self,
@@ -65,6 +67,10 @@ class LossPlot(WheelZoom, RunsPlot):
         self.log_y = log_y
         self.smoothing = smoothing
         self.loss_mode = loss_mode
+        self.y_floor = 0.0  # a log axis stops here (0: at the data); runs below it are drawn on it, marked
+        self.floored = False  # the last build drew a run at the floor
+        self._y_span = (0.0, 1.0)
+        self.unlabelled: list = []  # (index, run, text) of the changes drawn without a label (listed instead)
         self.clipped = False  # the last build left a diverged run's values off the y axis
         self._prepared: dict[str, tuple[tuple, np.ndarray, np.ndarray]] = {}
         self.x_zoom: tuple[float, float] | None = None  # the wheel's x window (None: all the data)
@@ -72,7 +78,7 @@ class LossPlot(WheelZoom, RunsPlot):
 
     def state_key(self) -> tuple:
         return (self.x_key, bool(self.log_y), float(self.smoothing), self.loss_mode, self.x_zoom,
-                super().state_key())
+                float(self.y_floor), super().state_key())
 
     def uses_gap(self) -> bool:
         """Whether the plot shows f − f*: asked for (or "auto" on a log axis) and f* known for a shown run."""
@@ -103,8 +109,12 @@ class LossPlot(WheelZoom, RunsPlot):
             axis += f", EMA {self.smoothing:g}"
         if self.clipped:
             axis += f", y clipped ({self.DIVERGED_MARK} diverged)"
+        if self.floored:
+            axis += f", {self.FLOOR_MARK} < {short_label(self.y_floor)}"
         items = self.run_legend()
-        return items + [(f"[{axis}]", None)] if self._visible() else [("no runs yet", None)]
+        dropped = [(f"{self.TICK_MARK} {text}", None if self.monochrome else self.run_rgb(i, run))
+                   for i, run, text in self.unlabelled]  # changes whose label fits nowhere on the canvas
+        return items + [(f"[{axis}]", None)] + dropped if self._visible() else [("no runs yet", None)]
 
     def _series_xy(self, run: PlotRun) -> tuple[np.ndarray, np.ndarray]:
         """Sanitised (gap, log10, smoothed) data of one run, cached by series version and options."""
@@ -126,13 +136,17 @@ class LossPlot(WheelZoom, RunsPlot):
         return xs, ys
 
     def draw(self, fig, width: int, height: int) -> None:
+        x_key = self.x_key if self.x_key in X_KEYS else "step"
         data = [(i, run, *self._series_xy(run)) for i, run in self._visible()]
         self._prepared = {k: v for k, v in self._prepared.items() if any(k == r.run_id for r in self._runs)}
         data = [d for d in data if len(d[2])]
         # the y range of the runs that did not diverge (all runs when every one diverged)
         calm = [d for d in data if not d[1].diverged] or data
+        end = self.budget_end(x_key)
         if data:
             x_lo, x_hi = x_limits(min(float(d[2][0]) for d in data), max(float(d[2][-1]) for d in data))
+            if end is not None:  # the axis ends at the budget (data past it, if any, still show)
+                x_hi = max(end, max(float(d[2][-1]) for d in data))
             self.x_full = (x_lo, x_hi)
             if self.x_zoom is not None:  # the y axis fits what the window shows
                 x_lo, x_hi = max(self.x_zoom[0], x_lo), min(self.x_zoom[1], x_hi)
@@ -142,19 +156,34 @@ class LossPlot(WheelZoom, RunsPlot):
             y_min = min(float(d[3].min()) for d in calm)
             y_max = max(float(d[3].max()) for d in calm)
         else:
-            x_lo, x_hi, y_min, y_max = 0.0, 1.0, 0.0, 1.0
+            x_lo, x_hi, y_min, y_max = 0.0, end or 1.0, 0.0, 1.0
+        floor = self.floor_exponent()
+        self.floored = floor is not None and bool(data) and y_min < floor
+        if self.floored:  # runs below the floor are drawn at it (marked): the rest keep the height
+            y_min, y_max = floor, max(y_max, floor + 1.0)
         n_rows = max(height - 3, 1)
         y = value_axis(y_min if data else None, y_max if data else None, max(2, n_rows // 3), self.log_axis())
+        if self.floored:
+            y = value_axis(floor, y.hi, max(2, n_rows // 3), True, snap=False)
+        self._y_span = (y.lo, y.hi)
         self.clipped = any(d[1].diverged and (d[3].max() > y.hi or d[3].min() < y.lo) for d in data)
         canvas = self.canvas_size(width, height, y.labels if data else ())
-        ends, drawn = [], []
+        ends, drawn, below = [], [], []
         for i, run, xs, ys in data:
+            if self.floored and ys.min() < y.lo:
+                k = int(np.argmax(ys < y.lo))
+                below.append((i, run, float(xs[k])))
+                ys = np.maximum(ys, y.lo)
             if run.diverged:
                 ys = np.clip(ys, y.lo, y.hi)
                 ends.append((i, run, float(xs[-1]), float(ys[-1])))
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
             drawn.append(self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas))
         texts = []
+        for i, run, x in below:  # where a run goes under the floor: a mark on the floor row
+            right = x > (x_lo + x_hi) / 2
+            texts.append((x, y.lo, self.FLOOR_MARK, "right" if right else "left"))
+            fig.text(self.FLOOR_MARK, x, y.lo, color=self.plot_color(i, run), style="bold", alignment=texts[-1][3])
         for i, run, x, yv in ends:  # the end of a diverged curve: a mark and the word, inside the frame
             right = x > (x_lo + x_hi) / 2
             mark = f"diverged {self.DIVERGED_MARK}" if right else f"{self.DIVERGED_MARK} diverged"
@@ -163,12 +192,24 @@ class LossPlot(WheelZoom, RunsPlot):
         self._marks(fig, data, drawn, texts, (x_lo, x_hi), (y.lo, y.hi), canvas)
         canvas_w = canvas[0]
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
+        if end is not None and x_hi == end:
+            x_ticks = ticks_to_end(x_ticks, x_lo, x_hi)
         self.x_shown = (x_lo, x_hi)
         fig.xlim(x_lo, x_hi)
         fig.ylim(y.lo, y.hi)
         fig.xticks(x_ticks, tick_labels(x_ticks))
         fig.yticks(y.ticks, y.labels)
         return None
+
+    def y_axis_span(self) -> tuple[float, float]:
+        """The y limits of the last build (log10 values on a log axis)."""
+        return self._y_span
+
+    def floor_exponent(self) -> float | None:
+        """log10 of the y floor (``y_floor`` > 0 on a log axis), else None."""
+        if not (self.y_floor and self.y_floor > 0 and self.log_axis()):
+            return None
+        return float(np.log10(self.y_floor))
 
     def _marks(self, fig, data, drawn, texts, xlim, ylim, canvas) -> None:
         """The runs' hyperparameter changes (:mod:`sgd_tui.plotting.marks`): a dotted vertical tick at each
@@ -179,11 +220,16 @@ class LossPlot(WheelZoom, RunsPlot):
                   for x, text in mark_positions(run.series.marks, run.series.xy("step")[0], run.series.xy(x_key)[0],
                                                 xlim)]
         runs = {i: (run, [], []) for i, run, _, _ in data}
+        placed = []
         for i, xs, ys, text, tx, ty in change_ticks(wanted, xlim, ylim, *canvas, drawn, texts):
             runs[i][1].extend(xs)  # one scatter per run: plotext's cost is per call
             runs[i][2].extend(ys)
             if text:
+                placed.append((i, text))
                 fig.text(text, tx, ty, color=self.plot_color(i, runs[i][0]), alignment="left")
+        # a label that fits nowhere (not even with shorter numbers) goes to the legend line, whole
+        self.unlabelled = [(i, runs[i][0], text) for i, _, text in wanted
+                           if not any(o == i and t in label_forms(text) for o, t in placed)]
         for i, (run, xs, ys) in runs.items():
             if xs:
                 fig.scatter(xs, ys, marker=self.TICK_MARK, color=self.plot_color(i, run))
@@ -213,6 +259,9 @@ class EvalPlot(RunsPlot):
         n_ticks = max(2, n_rows // 3)
         all_e = [float(v) for d in data for v in (*d[2][-1:], *d[4][-1:])]
         x_lo, x_hi = x_limits(0.0, max(all_e)) if all_e else (0.0, 1.0)
+        end = self.budget_end("epoch")  # the test plot's epochs end at the budget too
+        if end is not None:
+            x_hi = max([end, *all_e])
         losses = [d[3] for d in data if len(d[3])]
         accs = [d[5] for d in data if len(d[5])]
         loss_axis = value_axis(min(map(np.min, losses)) if losses else None,
@@ -236,6 +285,8 @@ class EvalPlot(RunsPlot):
                     cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas, lines=False)
                     fig.scatter(cx, cy, marker=self.run_marker(i), yside="right")
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
+        if end is not None and x_hi == end:
+            x_ticks = ticks_to_end(x_ticks, x_lo, x_hi)
         fig.xlim(x_lo, x_hi)
         fig.ylim(l_lo, l_hi, yside="left")
         fig.ylim(a_lo, a_hi, yside="right")

@@ -27,6 +27,7 @@ class PlotRun:
     start: tuple | None = None  # 2-D runs: the run's own starting point (None = the objective's)
     f_star: float | None = None  # the minimum value of the run's objective, where known
     diverged: bool = False  # the run ended "diverged" (its curve ends with a mark, its values leave the axis)
+    ends: dict | None = None  # where the budget ends on each x axis (plotting.budget.budget_ends)
 
 
 class RunsPlot(PlotGrid):
@@ -47,6 +48,14 @@ class RunsPlot(PlotGrid):
     def _visible(self) -> list[tuple[int, PlotRun]]:
         return [(i, r) for i, r in enumerate(self._runs) if r.visible]
 
+    def budget_end(self, x_key: str) -> float | None:
+        """Where the visible runs' budgets end on this x axis (the latest of them); None when one is not
+        known (the time axis, a run without a resolvable spec) or no run is visible."""
+        ends = [(r.ends or {}).get(x_key) for _, r in self._visible()]
+        if not ends or any(e is None or not e > 0 for e in ends):
+            return None
+        return float(max(ends))
+
     def run_rgb(self, index: int, run: PlotRun) -> tuple[int, int, int]:
         return rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)]
 
@@ -57,7 +66,8 @@ class RunsPlot(PlotGrid):
         return "default" if self.monochrome else self.run_rgb(index, run)
 
     def state_key(self) -> tuple:
-        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged)
+        return tuple((r.run_id, r.label, r.color, r.visible, r.series.version, r.f_star, r.diverged,
+                      tuple(sorted((r.ends or {}).items())))
                      for r in self._runs)
 
     def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left"):
