@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -260,14 +261,18 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
                 loop.run(0.05)
         best = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # lecture, fast samples/s, matmul FLOP/s, bf16 samples/s
         best_cpu = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # the same per second of this thread's CPU time
+        shares = {b: [] for b in sizes}  # each round's fast/peak: its fast window over its own matmul window
         for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
             for b, trio in loops.items():
+                rates = []
                 for k, loop in enumerate(trio):
                     c0 = time.thread_time()
                     n, dt = loop.run(args.seconds)
                     cpu = time.thread_time() - c0
+                    rates.append(n / dt)
                     best[b][k] = max(best[b][k], n / dt)
                     best_cpu[b][k] = max(best_cpu[b][k], n / max(cpu, 1e-9))
+                shares[b].append(rates[1] * mlp_flops_per_sample(widths) / rates[2])
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -278,6 +283,12 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     _table(best, sizes, flops, args.bf16, out)
     print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
           f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+    if args.rounds > 1:
+        print("fast/peak round by round (each round's fast-path window over its own matmul window), min / median "
+              "/ max:", file=out)
+        for b in sizes:
+            r = sorted(shares[b])
+            print(f"{b:>5}  {r[0]:.0%} / {statistics.median(r):.0%} / {r[-1]:.0%}  ({len(r)} rounds)", file=out)
     if args.cpu_time:
         if threads == 1 and device.type == "cpu":
             _table(best_cpu, sizes, flops, args.bf16, out)
