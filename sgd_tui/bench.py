@@ -11,7 +11,9 @@ In one process, for each batch size (16, 64, 256 by default) it measures the tra
 * with ``--bf16``, the fast path with ``precision = "bf16"`` (bfloat16 autocast: it changes the numbers);
 
 in alternating windows, several rounds, keeping each one's best window (the least disturbed by other
-processes), alternating also with windows of the matmuls alone. Then it prints the ratios and the
+processes), alternating also with windows of the matmuls alone. With more than one round it also prints each
+round's fast/peak (its fast-path window over the matmul window right after it), min / median / max: the
+spread a loaded machine gives. Then it prints the ratios and the
 fraction of the machine's matmul throughput the fast path reaches: the throughput is measured on the very
 matmuls one training step of the MLP performs at that batch size (forward x·W1ᵀ, h·W2ᵀ, h·W3ᵀ; weight
 gradients gᵀ·x, gᵀ·h, gᵀ·h; input gradients g·W3, g·W2), and the fast path's useful work is the FLOPs of
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -251,14 +254,21 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
                 loop.run(0.05)
         best = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # lecture, fast samples/s, matmul FLOP/s, bf16 samples/s
         best_cpu = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # the same per second of this thread's CPU time
+        shares = {b: [] for b in sizes}  # each round's fast/peak: its fast window over its own matmul window
+        shares_cpu = {b: [] for b in sizes}  # the same per second of CPU time
         for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
             for b, trio in loops.items():
+                rates, rates_cpu = [], []
                 for k, loop in enumerate(trio):
                     c0 = time.thread_time()
                     n, dt = loop.run(args.seconds)
                     cpu = time.thread_time() - c0
+                    rates.append(n / dt)
+                    rates_cpu.append(n / max(cpu, 1e-9))
                     best[b][k] = max(best[b][k], n / dt)
                     best_cpu[b][k] = max(best_cpu[b][k], n / max(cpu, 1e-9))
+                shares[b].append(rates[1] * mlp_flops_per_sample(widths) / rates[2])
+                shares_cpu[b].append(rates_cpu[1] * mlp_flops_per_sample(widths) / rates_cpu[2])
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -269,17 +279,30 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     _table(best, sizes, flops, args.bf16, out)
     print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
           f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+    if args.rounds > 1:
+        print("fast/peak round by round (each round's fast-path window over its own matmul window), min / median "
+              "/ max:", file=out)
+        _spread(shares, sizes, out)
     if args.cpu_time:
         if threads == 1 and device.type == "cpu":
             _table(best_cpu, sizes, flops, args.bf16, out)
             print("\nthe same per second of CPU time of the training thread (best window): what an idle core "
                   "would do, whatever else runs on the machine", file=out)
+            if args.rounds > 1:
+                print("fast/peak per second of CPU time, round by round, min / median / max:", file=out)
+                _spread(shares_cpu, sizes, out)
         else:
             print("\n--cpu-time needs --threads 1 on the CPU (other threads' time is not counted)", file=out)
     if args.bf16:
         print('bf16: the fast path with precision = "bf16" (bfloat16 autocast) and its speed-up over float32; '
               "it CHANGES THE NUMBERS (not the lecture's float32 results)", file=out)
     return 0
+
+
+def _spread(shares: dict, sizes: list[int], out) -> None:
+    for b in sizes:
+        r = sorted(shares[b])
+        print(f"{b:>5}  {r[0]:.0%} / {statistics.median(r):.0%} / {r[-1]:.0%}  ({len(r)} rounds)", file=out)
 
 
 def _table(best: dict, sizes: list[int], flops: int, bf16: bool, out) -> None:

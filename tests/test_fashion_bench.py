@@ -60,3 +60,16 @@ def test_bench_on_a_missing_device_exits_2(capsys):
         pytest.skip("this machine has a cuda:7")
     assert bench.main(["--device", "cuda:7", "--quick"]) == 2
     assert "'cuda:7' is not available" in capsys.readouterr().err
+
+
+def test_bench_prints_each_rounds_share_min_median_max(fashion_root):
+    out = io.StringIO()
+    argv = ["--data-dir", str(fashion_root), "--batch-sizes", "16", "--seconds", "0.02", "--rounds", "3",
+            "--threads", "1", "--cpu-time"]
+    assert bench.main(argv, out=out) == 0
+    text = out.getvalue()
+    spreads = re.findall(r"^\s*16\s+(\d+)% / (\d+)% / (\d+)%\s+\(3 rounds\)$", text, re.M)
+    assert len(spreads) == 2  # by wall time, then by CPU time
+    for lo, mid, hi in spreads:
+        assert 0 < int(lo) <= int(mid) <= int(hi)
+    assert "round by round" in text

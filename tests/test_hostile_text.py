@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,17 @@ def screen_text(app) -> str:
     """The text the app has drawn (its screenshot's SVG without tags: what reaches the terminal)."""
     svg = app.export_screenshot()
     return html.unescape(re.sub(r"<[^>]*>", "", svg)).replace("\xa0", " ")
+
+
+async def drawn(pilot, *texts: str, timeout: float = 60) -> str:
+    """The app's drawn text once it shows every one of ``texts`` (or after ``timeout`` s, for the assertion to
+    say what is missing): a loaded machine may take well over a fixed pause to draw a notification."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.pause(0.1)
+        screen = screen_text(pilot.app)
+        if all(t in screen for t in texts) or time.monotonic() > deadline:
+            return screen
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -166,20 +178,17 @@ async def test_the_app_draws_file_text_made_visible_and_never_reads_it_as_markup
     monkeypatch.setenv("SGD_TUI_SCENARIOS", str(tmp_path))
     app = SgdApp(session_from_scenario(load_scenario(HOSTILE)), timings=False)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
-        await pilot.pause(0.3)
-        screen = screen_text(app)
+        screen = await drawn(pilot, "A␛]0;pwned-label␇␛[31m[red]LBL[/red]", "T␛]0;pwned-title␇")
         assert not raw(screen)
         assert "A␛]0;pwned-label␇␛[31m[red]LBL[/red]" in screen  # table and label field: literal text
         assert "T␛]0;pwned-title␇" in screen  # the status line
         assert await app.open_scenario(str(BAD)) is False  # an error notification echoing the bad values
         assert await app.open_scenario(str(HOSTILE)) is True  # "scenario loaded" with the title
         app.notify("[b]x\x1b]0;n\x07", title="t\x1b[2J")
-        await pilot.pause(0.3)
-        screen = screen_text(app)
+        screen = await drawn(pilot, "[b]x␛]0;n␇", "x␛]0;pwned-key␇")
         assert not raw(screen) and "[b]x␛]0;n␇" in screen and "x␛]0;pwned-key␇" in screen
         app.push_screen(ScenarioPicker([("evil", load_scenario(HOSTILE).title)]))
-        await pilot.pause(0.3)
-        screen = screen_text(app)
+        screen = await drawn(pilot, "evil  T␛]0;pwned-title␇")
         assert not raw(screen) and "evil  T␛]0;pwned-title␇" in screen
 
 

@@ -36,6 +36,7 @@ def test_the_wheel_carries_every_scenario_and_the_stylesheet(wheel):
     assert not [n for n in names if n.startswith(("tests/", "scenarios/"))]
 
 
+@pytest.mark.slow
 def test_an_installed_wheel_lists_and_replays_the_scenarios_from_another_folder(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)  # what pip install puts in site-packages

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fashion_data import run_cli
 
 from sgd_tui.core.errors import ScenarioError
 from sgd_tui.core.scenario.parse import load_scenario
@@ -41,11 +42,27 @@ def test_every_expected_issue_is_reported_at_its_line(path):
         assert issue.message
 
 
+@pytest.fixture
+def cli_here(monkeypatch, capsys):
+    """``sgd-tui ARGS`` in this process (no interpreter start per file): (returncode, stdout, stderr).
+    An exception escaping ``main`` fails the test, as a traceback would; the command as a separate
+    process is checked once for the whole corpus below."""
+    from types import SimpleNamespace
+
+    def run(*args: str):
+        capsys.readouterr()
+        code = run_cli(monkeypatch, list(args))
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
-def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path, cli):
+def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path, cli_here):
     keys = [k for k, _ in expectations(path) if k]
     for args in (("--validate", str(path)), ("--scenario", str(path), "--headless", "--out", str(tmp_path))):
-        proc = cli(*args)
+        proc = cli_here(*args)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr + proc.stdout
         for key in keys:
@@ -57,11 +74,15 @@ def test_the_cli_rejects_it_with_exit_2_and_no_traceback(path, tmp_path, cli):
 
 
 def test_validate_reports_each_file_and_fails_if_any_is_bad(cli):
+    # as a separate process (the console command's own exit code and streams), on the whole corpus at once
     good = ROOT / "scenarios" / "optimizer-race.toml"
-    proc = cli("--validate", str(good), str(CORPUS[0]))
+    proc = cli("--validate", str(good), *map(str, CORPUS))
     assert proc.returncode == 2
     assert f"{good}: ok" in proc.stdout
-    assert str(CORPUS[0]) in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for path in CORPUS:
+        for key, line in expectations(path):
+            assert (f"{path}:{line}: " if line is not None else f"{path}") in proc.stderr, (path, key, line)
 
 
 VALUES = ['5', '-1', '0', '1.5e300', 'nan', 'inf', '"x"', '""', 'true', '[1, "a"]', '[]', '[[1]]', '{ a = 1 }',

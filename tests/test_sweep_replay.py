@@ -150,11 +150,14 @@ def test_a_new_process_makes_its_imports_with_the_collector_paused_then_freezes_
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
 
 
+@pytest.mark.slow
 def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sgd-tui[ray]')")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("SGD_TUI_THREADS", raising=False)  # one thread per trial: one Ray CPU runs a trial
     s = parse_scenario(fashion_sweep(data_dir), "tiny.toml")
-    assert replay_sweep(s, tmp_path, ray_address="", ray_cpus=2) == 0
+    # one Ray worker process (it imports torch once): the trials still go through Ray's tasks, in any order
+    assert replay_sweep(s, tmp_path, ray_address="", ray_cpus=1) == 0
     assert not ray.is_initialized()  # the instance it started is shut down
     for name in ("sweep.csv", "bands.csv", "metrics.csv", "eval.csv"):
         assert rows(tmp_path / name) == rows(serial_out / name), name

@@ -26,7 +26,9 @@ def test_batch_noise_spread_shrinks_like_one_over_sqrt_b_in_the_parameters_and_o
     s = load_scenario("batch-noise")
     assert s.sweep.describe() == "1 run × 3 batch_size × 10 seeds = 30 trials"
     s = with_overrides(s, steps=1000)  # the same picture, faster
-    assert replay_sweep(s, tmp_path, workers=2) == 0
+    # in this process: what runs the trials does not change their numbers (tests/test_sweep_replay.py), and a
+    # pool's start-up (a fork server importing torch, two workers) would cost more than these 30 small trials
+    assert replay_sweep(s, tmp_path, workers=1) == 0
     late = 500  # the second half: every run jitters around the minimum after ~200 steps
     width: dict[str, list[float]] = defaultdict(list)
     for r in read(tmp_path / "bands.csv"):
@@ -67,7 +69,7 @@ def test_lr_sensitivity_shows_the_good_range_of_each_optimizer(tmp_path):
     assert min(lrs) == 1e-4 and max(lrs) == 10.0
     assert all(2.9 < b / a < 3.5 for a, b in zip(lrs, lrs[1:]))  # log-spaced, half a decade apart
     s = lr_sensitivity_small(write_fashion_like(tmp_path / "data", n_train=2048, n_test=256))
-    assert replay_sweep(s, tmp_path / "out", workers=2) == 0
+    assert replay_sweep(s, tmp_path / "out", workers=1) == 0  # in this process (see the batch-noise test)
     rows = read(tmp_path / "out" / "sweep.csv")
     by: dict[str, dict[float, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:

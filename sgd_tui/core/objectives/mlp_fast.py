@@ -107,7 +107,9 @@ class MLPFastStep:
             x_u8 = torch.index_select(x_all, 0, idx, out=buf.x_u8)
             y = torch.index_select(y_all, 0, idx, out=buf.y)
         acts, W, Wt, b = buf.acts, self.W, self.Wt, self.b
-        acts[0].copy_(x_u8).div_(self.c255)  # ToTensor: float(x) / 255 in float32 (bit for bit torch.div(x, 255))
+        # ToTensor: float(x) / 255 in float32, one kernel (uint8 promoted to float32, then divided: bit for bit
+        # torch.div(x, 255), which the tests compare with)
+        torch.div(x_u8, self.c255, out=acts[0])
         last = len(W) - 1
         for i in range(len(W)):  # forward: the kernels of F.linear and F.relu
             torch.addmm(b[i], acts[i], Wt[i], out=acts[i + 1])

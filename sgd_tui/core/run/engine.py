@@ -272,8 +272,11 @@ class Runner:
         log points (after which a network may die and look finite) is seen."""
         import torch  # lazy: torch
 
-        loss = torch.as_tensor(batch_loss)
-        self._peak = loss if self._peak is None else torch.maximum(self._peak, loss)
+        loss = batch_loss if isinstance(batch_loss, torch.Tensor) else torch.as_tensor(batch_loss)
+        if self._peak is None or self._peak.dtype != loss.dtype:  # a copy of its own, then updated in place
+            self._peak = loss.detach().clone() if self._peak is None else torch.maximum(self._peak, loss)
+        else:
+            torch.maximum(self._peak, loss, out=self._peak)  # no new tensor per step
 
     def _log_due(self, pos_in_epoch: int) -> bool:
         """2-D problems log the full objective at the new point every ``log_every`` steps and at the end;
