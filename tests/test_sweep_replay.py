@@ -116,7 +116,7 @@ def test_two_worker_processes_write_the_same_numbers_as_one(serial_out, tmp_path
 def test_ctrl_c_while_the_fork_server_imports_torch_still_writes_every_trial(data_dir, tmp_path):
     # a terminal's Ctrl+C reaches the whole foreground group, the fork server included, which is still
     # importing torch right after the replay has begun (it used to die of it: exit 1, an EOFError, no files)
-    (tmp_path / "tiny.toml").write_text(fashion_sweep(data_dir))
+    (tmp_path / "tiny.toml").write_text(fashion_sweep(data_dir, epochs=200))  # long: still running at the Ctrl+C
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "sgd_tui", "--scenario", str(tmp_path / "tiny.toml"),
                              "--headless", "--workers", "2", "--out", str(out)], stdout=subprocess.PIPE,

@@ -112,15 +112,15 @@ async def test_run_keys_act_from_a_number_field_and_a_burst_after_an_edit_is_not
     async with app.run_test(size=(120, 40)) as pilot:
         lr = await focused_field(pilot, "lr")
         # an edit, then a burst in one go: the step keys are not typed into the field, none is dropped
-        await pilot.press("end", "backspace", "5", "n", "n", "n")
+        await pilot.press("end", "backspace", "0", "5", "n", "n", "n")  # lr 0.05: stable, runs on
         assert await until(pilot, lambda: s.runs[0].progress.step == 3)
-        assert lr.value == "0.5" and app.focused is lr and s.runs[0].spec.hyper["lr"] == 0.5
+        assert lr.value == "0.05" and app.focused is lr and s.runs[0].spec.hyper["lr"] == 0.05
         await pilot.press("r")
         assert await until(pilot, lambda: s.runs[0].progress.step == 0)
-        assert lr.value == "0.5"
+        assert lr.value == "0.05"
         await pilot.press("space")  # run
         assert await until(pilot, lambda: s.runs[0].progress.step > 0)
-        assert app.screen.playback.playing and lr.value == "0.5"
+        assert app.screen.playback.playing and lr.value == "0.05"
         await pilot.press("space")  # pause (the driver waits for more: its worker does not end)
         assert not app.screen.playback.playing
         await pilot.pause(0.5)
