@@ -162,12 +162,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     _check_sweep_options(args, scenario)
     if args.headless:
-        if scenario.sweep is not None and args.ray is None:
-            _start_workers_early(args.workers, len(scenario.sweep.trials))
+        trials = _trials(scenario)
+        if trials and args.ray is None:
+            _start_workers_early(args.workers, len(trials))
         from sgd_tui.replay.run import replay  # lazy: numpy
 
         try:
-            if scenario.sweep is not None:
+            if trials:
                 return replay(scenario, args.out, workers=args.workers, ray_address=args.ray, force=args.force)
             return replay(scenario, args.out, force=args.force)
         finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
@@ -214,12 +215,20 @@ def _scenario(args: argparse.Namespace):
     return scenario
 
 
+def _trials(scenario) -> list:
+    """The trials a headless replay runs in workers: a [sweep]'s, or a [race]'s tuning (its race follows)."""
+    if scenario.sweep is not None:
+        return scenario.sweep.trials
+    race = getattr(scenario, "race", None)
+    return race.tuning.trials if race is not None else []
+
+
 def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
     """--workers and --ray are for headless sweeps; one of them at a time."""
     given = [o for o, v in (("--workers", args.workers), ("--ray", args.ray)) if v is not None]
-    if given and (scenario is None or scenario.sweep is None):
+    if given and (scenario is None or not _trials(scenario)):
         raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for sweep scenarios "
-                       "(a [sweep] table); this scenario has none" if scenario is not None
+                       "(a [sweep] or [race] table); this scenario has none" if scenario is not None
                        else f"{', '.join(given)} need --scenario NAME|PATH --headless")
     if given and not args.headless:
         raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for --headless replays")

@@ -12,6 +12,7 @@ from sgd_tui.core.run.settings import BUDGET_DEFAULTS
 from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.core.scenario.view import default_view
 from sgd_tui.core.sweep.grid import Sweep
+from sgd_tui.core.sweep.race import Race
 from sgd_tui.core.text import file_stem
 
 
@@ -34,6 +35,7 @@ class Scenario:
     basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
     landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
     view: dict[str, Any] = field(default_factory=default_view)  # the [view] table, every key resolved
+    race: Race | None = None  # a [race] table: tune every run's lr, then race the tuned runs (core.sweep.race)
 
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
