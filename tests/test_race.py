@@ -177,3 +177,20 @@ def test_the_written_scenario_replays_to_the_same_numbers(tmp_path):
 
     assert numbers(a / "race.csv") == numbers(b / "race.csv")
     assert numbers(a / "bands.csv") == numbers(b / "bands.csv")
+
+
+def test_a_race_saved_from_the_app_replays_to_the_same_numbers(tmp_path):
+    from sgd_tui.core.scenario.write import scenario_to_toml
+    from sgd_tui.ui.session import session_from_scenario
+
+    sc = _parse(HEAD + RUNS + "[race]\nlrs = [0.03, 0.3]\nseeds = 2\n")
+    saved = parse_scenario(scenario_to_toml(session_from_scenario(sc).to_scenario()), "saved.toml")
+    assert saved.race is not None and saved.race.to_table() == sc.race.to_table()
+    assert [t.spec for t in saved.race.tuning.trials] == [t.spec for t in sc.race.tuning.trials]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert replay(sc, a, progress=None, workers=1) == 0
+    assert replay(saved, b, progress=None, workers=1) == 0
+    assert (a / "tuning.csv").read_text() == (b / "tuning.csv").read_text()
+    ja, jb = (json.loads((d / "summary.json").read_text())["runs"] for d in (a, b))
+    assert [(r["tuned_lr"], r["criterion_value"], r["race_tuned"]["final_loss"]) for r in ja] == \
+        [(r["tuned_lr"], r["criterion_value"], r["race_tuned"]["final_loss"]) for r in jb]

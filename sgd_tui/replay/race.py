@@ -188,6 +188,7 @@ def race_results(race: Race, choices: list[Choice], rs: Sweep, results: dict[int
                              "hand_lr": hand.hyper.get("lr"), "tuned_lr": ch.lr,
                              "tuned": {k: v for k, v in ch.best.values.items()}, "criterion": race.criterion,
                              "criterion_value": ch.best.score, "tuning_final_loss": ch.best.final_median,
+                             "at_grid_edge": ch.lr in (min(race.lrs), max(race.lrs)) and len(race.lrs) > 1,
                              "tuning": [{"values": p.values, "score": p.score, "per_seed": p.per_seed,
                                          "diverged": p.diverged} for p in ch.points]}
         for kind in ("hand", "tuned"):
@@ -213,6 +214,12 @@ def _verdict(runs: list[dict], winners: dict, criterion: str) -> str:
     for d in runs:
         h, t = d["race_hand"][criterion]["median"], d["race_tuned"][criterion]["median"]
         lines.append(f"{d['label'][:24]:<24} {d['hand_lr']:>9.3g} {_num(h):>11}   {d['tuned_lr']:>9.3g} {_num(t):>11}")
+    missed = [d["label"] for d in runs if d["criterion_value"] is None or math.isinf(d["criterion_value"])]
+    if missed:
+        lines.append(f"no lr gave a finite median {criterion} (chosen by the median final loss instead): " + ", ".join(missed))
+    edge = [d["label"] for d in runs if d.get("at_grid_edge")]
+    if edge:
+        lines.append("chosen at the edge of the lr grid (the best may lie outside it: widen the grid): " + ", ".join(edge))
     lines.append(f"winner at the hand-picked lr: {winners['hand']}; after tuning: {winners['tuned']}")
     return "\n".join(lines) + "\n"
 

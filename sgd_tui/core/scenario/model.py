@@ -40,7 +40,8 @@ class Scenario:
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
                        runs: list[RunSpec], view: dict[str, Any] | None = None, *, sweep: Sweep | None = None,
-                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None) -> Scenario:
+                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None,
+                       race: Race | None = None) -> Scenario:
     """A scenario from runs set up in the app (each RunSpec fully resolved), with the [sweep], [basins] and
     [landscape] tables of the scenario it was loaded from (fitted to the runs: scenario_maps.kept_tables);
     ``scenario_to_toml`` saves it."""
@@ -52,4 +53,4 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     name = file_stem(title)
     return Scenario(name=name, path=None, title=title, description=description, seed=seed, device=device, objective=specs[0].objective,
                     objective_options=dict(specs[0].objective_options), budget=full_budget, optimizer={}, runs=specs, sweep=sweep, basins=basins, landscape=landscape,
-                    view={**default_view(), **(view or {})})
+                    view={**default_view(), **(view or {})}, race=race)
