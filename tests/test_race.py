@@ -156,7 +156,7 @@ def test_headless_race_files_and_tuned_lr_from_tuning_csv(tmp_path):
         assert run["race_tuned"]["final_loss"]["median"] is not None
     assert summary["race"]["winner"]["tuned"] in {"sgd", "adam"}
     race_text = (out / "race.txt").read_text()
-    assert "chosen lr" in race_text and "@" in race_text and "the race at the tuned lr" in race_text
+    assert "chosen" in race_text and "@" in race_text and "the race at the tuned lr" in race_text
     with open(out / "race.csv") as f:
         race_rows = list(csv.DictReader(f))
     assert len(race_rows) == 2 * 2 * 2 and {r["seed"] for r in race_rows} == {"2", "3"}

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from sgd_tui import exit_codes
 from sgd_tui.core.objectives.registry import get_objective
@@ -33,8 +32,8 @@ from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.sweep import executors as sweep_run
 from sgd_tui.core.sweep.grid import Sweep, Trial, value_text
-from sgd_tui.core.sweep.race import Choice, Race, choose, criterion_value, race_sweep
-from sgd_tui.core.sweep.stats import BANDS_COLUMNS, bands, quantile
+from sgd_tui.core.sweep.race import Choice, Race, choose, race_results, race_sweep, verdict_text
+from sgd_tui.core.sweep.stats import BANDS_COLUMNS, bands
 from sgd_tui.core.sweep.trials import TrialOutcome, trial_threads
 from sgd_tui.core.text import safe_text
 from sgd_tui.replay.progress import SweepProgress
@@ -42,7 +41,7 @@ from sgd_tui.replay.results_dir import csv_number
 from sgd_tui.replay.signals import stop_on_sigint
 from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
 
-__all__ = ["replay_race", "race_results", "TUNING_HEAD", "RACE_COLUMNS"]
+__all__ = ["replay_race", "TUNING_HEAD", "RACE_COLUMNS"]
 
 TUNING_HEAD = ("run", "lr")
 TUNING_TAIL = ("seed", "final_loss", "steps_to_target", "status")
@@ -119,7 +118,7 @@ def replay_race(scenario: Scenario, out_dir: str | Path | None = None, *, progre
     (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n", encoding="utf-8")
     _write_plots(out, scenario, choices, rs, band_rows, runs, winners)
     if progress is not None:
-        progress.write(_verdict(runs, winners, race.criterion) + f"results in {out}\n")
+        progress.write(verdict_text(runs, winners, race.criterion) + f"results in {out}\n")
     return code
 
 
@@ -171,63 +170,6 @@ def _write_race(out: Path, rs: Sweep, raced: dict[int, TrialOutcome]) -> None:
     _write_csv(out / "race.csv", RACE_COLUMNS, rows)
 
 
-def _stats(values: list[float | None]) -> dict[str, float | None]:
-    present = sorted(v for v in values if v is not None)
-    if not present:
-        return {"median": None, "p10": None, "p90": None}
-    return {"median": quantile(present, 0.5), "p10": quantile(present, 0.1), "p90": quantile(present, 0.9)}
-
-
-def race_results(race: Race, choices: list[Choice], rs: Sweep, results: dict[int, Any]) -> tuple[list[dict], dict]:
-    """summary.json's runs (one per scenario run: hand-picked and tuned values, the criterion at the tuned
-    point, the race's medians and p10/p90 over the fresh seeds) and the winner of each race."""
-    runs = []
-    score: dict[str, list[tuple[float, float, str]]] = {"hand": [], "tuned": []}
-    for hand, ch in zip(race.hand, choices):
-        d: dict[str, Any] = {"label": ch.run, "optimizer": hand.optimizer, "objective": hand.objective,
-                             "hand_lr": hand.hyper.get("lr"), "tuned_lr": ch.lr,
-                             "tuned": {k: v for k, v in ch.best.values.items()}, "criterion": race.criterion,
-                             "criterion_value": ch.best.score, "tuning_final_loss": ch.best.final_median,
-                             "at_grid_edge": ch.lr in (min(race.lrs), max(race.lrs)) and len(race.lrs) > 1,
-                             "tuning": [{"values": p.values, "score": p.score, "per_seed": p.per_seed,
-                                         "diverged": p.diverged} for p in ch.points]}
-        for kind in ("hand", "tuned"):
-            members = [t for t in rs.trials if t.run == f"{ch.run} {kind}"]
-            res = [results.get(t.index) for t in members]
-            crit = [criterion_value(r, race.criterion) for r in res]
-            finals = [criterion_value(r, "final_loss") for r in res]
-            stats = {"final_loss": _stats(finals), race.criterion: _stats(crit),
-                     "statuses": [r.status if r is not None else "stopped" for r in res]}
-            if race.criterion != "steps_to_target" and hand.budget.get("target_loss") is not None:
-                stats["steps_to_target"] = _stats([criterion_value(r, "steps_to_target") for r in res])
-            d[f"race_{kind}"] = stats
-            med = stats[race.criterion]["median"]
-            fin = stats["final_loss"]["median"]
-            score[kind].append((math.inf if med is None else med, math.inf if fin is None else fin, ch.run))
-        runs.append(d)
-    winners = {kind: min(v)[2] if v else None for kind, v in score.items()}
-    return runs, winners
-
-
-def _verdict(runs: list[dict], winners: dict, criterion: str) -> str:
-    lines = [f"{'run':<24} {'hand lr':>9} {'median':>11}   {'tuned lr':>9} {'median':>11} (race seeds, {criterion})"]
-    for d in runs:
-        h, t = d["race_hand"][criterion]["median"], d["race_tuned"][criterion]["median"]
-        lines.append(f"{d['label'][:24]:<24} {d['hand_lr']:>9.3g} {_num(h):>11}   {d['tuned_lr']:>9.3g} {_num(t):>11}")
-    missed = [d["label"] for d in runs if d["criterion_value"] is None or math.isinf(d["criterion_value"])]
-    if missed:
-        lines.append(f"no lr gave a finite median {criterion} (chosen by the median final loss instead): " + ", ".join(missed))
-    edge = [d["label"] for d in runs if d.get("at_grid_edge")]
-    if edge:
-        lines.append("chosen at the edge of the lr grid (the best may lie outside it: widen the grid): " + ", ".join(edge))
-    lines.append(f"winner at the hand-picked lr: {winners['hand']}; after tuning: {winners['tuned']}")
-    return "\n".join(lines) + "\n"
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None else f"{v:.4g}"
-
-
 def _write_plots(out: Path, s: Scenario, choices: list[Choice], rs: Sweep, band_rows, runs: list[dict],
                  winners: dict) -> None:
     from sgd_tui.plotting.raceplot import tuning_plot  # lazy: plotext
@@ -247,6 +189,6 @@ def _write_plots(out: Path, s: Scenario, choices: list[Choice], rs: Sweep, band_
             panels.append(band_plot(series, title=f"{name}: the race at the {what}, {len(race.race_seeds)} fresh seeds",
                                     xlabel="# of samples" if by_samples else "step"))
     race_text = "\n".join(panels) or "(no race trial logged a loss)\n"
-    verdict = _verdict(runs, winners, race.criterion) if runs else ""
+    verdict = verdict_text(runs, winners, race.criterion) if runs else ""
     (out / "race.txt").write_text(safe_text(sens + "\n" + verdict + "\n" + race_text), encoding="utf-8")
     (out / "loss.txt").write_text(safe_text(race_text), encoding="utf-8")

@@ -27,7 +27,7 @@ from sgd_tui.core.sweep.grid import Sweep, Trial, value_text
 from sgd_tui.core.sweep.stats import quantile
 
 __all__ = ["CRITERIA", "TUNED_KEYS", "Race", "Point", "Choice", "log_grid", "criterion_value", "choose",
-           "race_sweep"]
+           "race_sweep", "race_results", "verdict_text"]
 
 CRITERIA = ("final_loss", "steps_to_target")
 TUNED_KEYS = ("lr", "momentum", "betas")  # what a race may search (β1 as betas = [β1, β2])
@@ -133,7 +133,7 @@ def race_sweep(race: Race, choices: list[Choice]) -> Sweep:
         tuned_spec = choice.best.trial.spec
         for kind, spec, values in (("hand", hand, {k: _spec_value(hand, k) for k in choice.best.values}),
                                    ("tuned", tuned_spec, dict(choice.best.values))):
-            config = f"{choice.run} {kind} " + " ".join(f"{k}={value_text(v)}" for k, v in values.items())
+            config = f"{choice.run} {kind} " + " ".join(f"{k}={_short(v)}" for k, v in values.items())
             for s in race.race_seeds:
                 label = f"{config} seed={s}"
                 trial_spec = spec.with_changes(label=label, seed=s, settings={**spec.settings, "label": label},
@@ -144,6 +144,73 @@ def race_sweep(race: Race, choices: list[Choice]) -> Sweep:
     return Sweep({}, list(race.race_seeds), len(race.race_seeds), len(trials), "final_loss", runs, trials)
 
 
+def _short(v: Any) -> str:
+    """A value in a race label: floats to 4 significant digits (a log grid's 0.31622776601683794: 0.3162)."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    return value_text(v)
+
+
 def _spec_value(spec: RunSpec, key: str) -> Any:
     value = spec.hyper.get(key)
     return list(value) if isinstance(value, tuple) else value
+
+
+def _stats(values: list[float | None]) -> dict[str, float | None]:
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return {"median": None, "p10": None, "p90": None}
+    return {"median": quantile(present, 0.5), "p10": quantile(present, 0.1), "p90": quantile(present, 0.9)}
+
+
+def race_results(race: Race, choices: list[Choice], rs: Sweep, results: dict[int, Any]) -> tuple[list[dict], dict]:
+    """summary.json's runs (one per scenario run: hand-picked and tuned values, the criterion at the tuned
+    point, the race's medians and p10/p90 over the fresh seeds) and the winner of each race."""
+    runs = []
+    score: dict[str, list[tuple[float, float, str]]] = {"hand": [], "tuned": []}
+    for hand, ch in zip(race.hand, choices):
+        d: dict[str, Any] = {"label": ch.run, "optimizer": hand.optimizer, "objective": hand.objective,
+                             "hand_lr": hand.hyper.get("lr"), "tuned_lr": ch.lr,
+                             "tuned": {k: v for k, v in ch.best.values.items()}, "criterion": race.criterion,
+                             "criterion_value": ch.best.score, "tuning_final_loss": ch.best.final_median,
+                             "at_grid_edge": ch.lr in (min(race.lrs), max(race.lrs)) and len(race.lrs) > 1,
+                             "tuning": [{"values": p.values, "score": p.score, "per_seed": p.per_seed,
+                                         "diverged": p.diverged} for p in ch.points]}
+        for kind in ("hand", "tuned"):
+            members = [t for t in rs.trials if t.run == f"{ch.run} {kind}"]
+            res = [results.get(t.index) for t in members]
+            crit = [criterion_value(r, race.criterion) for r in res]
+            finals = [criterion_value(r, "final_loss") for r in res]
+            stats = {"final_loss": _stats(finals), race.criterion: _stats(crit),
+                     "statuses": [r.status if r is not None else "stopped" for r in res]}
+            if race.criterion != "steps_to_target" and hand.budget.get("target_loss") is not None:
+                stats["steps_to_target"] = _stats([criterion_value(r, "steps_to_target") for r in res])
+            d[f"race_{kind}"] = stats
+            med = stats[race.criterion]["median"]
+            fin = stats["final_loss"]["median"]
+            score[kind].append((math.inf if med is None else med, math.inf if fin is None else fin, ch.run))
+        runs.append(d)
+    winners = {kind: min(v)[2] if v else None for kind, v in score.items()}
+    return runs, winners
+
+
+def verdict_text(runs: list[dict], winners: dict, criterion: str) -> str:
+    lines = [f"{'run':<24} {'hand lr':>9} {'median':>11}   {'tuned lr':>9} {'median':>11}",
+             f"  (the median {criterion} over the race's fresh seeds)"]
+    for d in runs:
+        h, t = d["race_hand"][criterion]["median"], d["race_tuned"][criterion]["median"]
+        lines.append(f"{d['label'][:24]:<24} {d['hand_lr']:>9.3g} {_num(h):>11}   {d['tuned_lr']:>9.3g} {_num(t):>11}")
+    missed = [d["label"] for d in runs if d["criterion_value"] is None or math.isinf(d["criterion_value"])]
+    if missed:
+        lines.append(f"no lr gave a finite median {criterion} (chosen by the median final loss instead): " + ", ".join(missed))
+    edge = [d["label"] for d in runs if d.get("at_grid_edge")]
+    if edge:
+        lines.append("chosen at the edge of the lr grid (the best may lie outside it: widen the grid): " + ", ".join(edge))
+    lines.append(f"winner at the hand-picked lr: {winners['hand']}; after tuning: {winners['tuned']}")
+    return "\n".join(lines) + "\n"
+
+
+def _num(v: float | None) -> str:
+    return "–" if v is None else f"{v:.4g}"
