@@ -177,6 +177,11 @@ GOOD_LR = {
     "nesterov": {"lr": 0.1, "momentum": 0.5}, "newton": {}, "adam": {"lr": 0.05}, "amsgrad": {"lr": 0.05},
     "adamw": {"lr": 0.05, "weight_decay": 0.0}, "rmsprop": {"lr": 0.01}, "adagrad": {"lr": 0.5},
     "adamax": {"lr": 0.05}, "nadam": {"lr": 0.05}, "adadelta": {"lr": 1.0},
+    # sign steps of length α oscillate around the minimum: a decaying α lands (Σα = 3.3 > the distance 2)
+    "lion": {"lr": 0.01, "schedule": "exponential", "gamma": 0.997},
+    # on a quadratic SAM's fixed points are at distance ~ρ from the minimum: a small ρ
+    "sam": {"lr": 0.3, "rho": 1e-4},
+    "schedulefree_sgd": {"lr": 0.3}, "schedulefree_adamw": {"lr": 0.05},
 }
 
 

@@ -284,6 +284,67 @@ _ENTRIES = [
     ),
 ]
 
+def _build_modern(cls_name: str):
+    def build(params, h, hessian=None):
+        from sgd_tui.core.optim import modern  # lazy: torch
+
+        return getattr(modern, cls_name)(params, **h)
+
+    build.__name__ = f"build_{cls_name}"
+    return build
+
+
+_UNIT = lambda name, default, what: Param(name, "float", default, what, low=0.0, high=1.0, high_open=True,  # noqa: E731
+                                          label=f"{name} value")
+_WARMUP = Param("warmup_steps", "int", 0, "steps over which γ ramps up linearly from γ/warmup to γ", low=0,
+                high=10**9, label="warmup_steps value")
+# The optimizers of 2021-24 (core.optim.modern, each from its paper)
+_ENTRIES += [
+    OptimizerInfo(
+        "lion",
+        "Lion (Chen et al. 2023)",
+        (LR(1e-4), Param("betas", "pair", (0.9, 0.99), "(β1, β2): β1 interpolates the update, β2 the momentum",
+                         low=0.0, high=1.0, high_open=True, label="beta parameters"), WEIGHT_DECAY(), MAXIMIZE),
+        "c_t = β1 m_{t-1} + (1-β1) g_t;  w_{t+1} = w_t - α (sign(c_t) + λ w_t);  m_t = β2 m_{t-1} + (1-β2) g_t",
+        _build_modern("Lion"),
+        help="sign updates: every coordinate moves by exactly α (its geometry is the ℓ∞ ball); use a 3-10x "
+             "smaller lr than AdamW's",
+    ),
+    OptimizerInfo(
+        "sam",
+        "SAM, sharpness-aware minimization (Foret et al. 2021)",
+        (LR(0.01), Param("rho", "float", 0.05, "radius ρ of the ascent step ε̂ = ρ g/‖g‖", low=0.0, label="rho value"),
+         Param("base", "str", "sgd", "the base optimizer that steps with the gradient at w + ε̂", choices=("sgd", "adam")),
+         MOMENTUM(), BETAS, WEIGHT_DECAY()),
+        "ε̂_t = ρ ∇f(w_t)/‖∇f(w_t)‖;  g_t = ∇f(w_t + ε̂_t);  w_{t+1} = base step from w_t with g_t",
+        _build_modern("SAM"),
+        help="two gradients a step: at w, then at the worst nearby point w + ε̂; the base (sgd: momentum; "
+             "adam: betas) steps with the second",
+        needs_closure=True,
+    ),
+    OptimizerInfo(
+        "schedulefree_sgd",
+        "Schedule-free SGD (Defazio et al. 2024)",
+        (LR(0.01), _UNIT("momentum", 0.9, "β: the gradient point y = (1-β) z + β x"), WEIGHT_DECAY(), _WARMUP),
+        "y_t = (1-β) z_t + β x_t;  z_{t+1} = z_t - γ ∇f(y_t);  x_{t+1} = (1-c_{t+1}) x_t + c_{t+1} z_{t+1}, "
+        "c_{t+1} = γ²/Σγ²  (w = x: evaluated at the average)",
+        _build_modern("ScheduleFreeSGD"),
+        help="no schedule: x averages the SGD iterates z, the gradient is taken between them (y); the "
+             "run's parameters and every evaluation are x",
+        needs_closure=True,
+    ),
+    OptimizerInfo(
+        "schedulefree_adamw",
+        "Schedule-free AdamW (Defazio et al. 2024)",
+        (LR(0.0025), BETAS, EPS(1e-8), WEIGHT_DECAY(), _WARMUP),
+        "as schedule-free SGD with β = β1 and z_{t+1} = z_t - γ (g_t/(√v̂_t + ε) + λ y_t),  v_t = β2 v_{t-1} + "
+        "(1-β2) g_t²  (w = x)",
+        _build_modern("ScheduleFreeAdamW"),
+        help="schedule-free with Adam's per-coordinate scaling; the run's parameters and evaluations are x",
+        needs_closure=True,
+    ),
+]
+
 OPTIMIZERS: dict[str, OptimizerInfo] = {e.name: e for e in _ENTRIES}
 
 
