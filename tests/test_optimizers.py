@@ -182,6 +182,7 @@ GOOD_LR = {
     # on a quadratic SAM's fixed points are at distance ~ρ from the minimum: a small ρ
     "sam": {"lr": 0.3, "rho": 1e-4},
     "schedulefree_sgd": {"lr": 0.3}, "schedulefree_adamw": {"lr": 0.05},
+    "muon": None,  # no hidden matrix on a surface: a clear error (tests/test_modern_optim.py)
 }
 
 
@@ -191,6 +192,8 @@ def test_every_registered_optimizer_has_a_reaching_lr():
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_every_optimizer_reaches_the_minimum_of_a_well_conditioned_quadratic(name):
+    if GOOD_LR[name] is None:
+        pytest.skip(f"{name} does not run on a 2-D surface")
     steps = 3000 if name == "adadelta" else 1500
     spec = make_spec("quadratic", name, steps=steps, objective_options={"condition": 2.0}, start=(2.0, -1.5),
                      **GOOD_LR[name])

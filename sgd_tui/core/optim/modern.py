@@ -34,7 +34,7 @@ from typing import Callable
 import torch
 from torch.optim import Optimizer
 
-__all__ = ["Lion", "SAM", "ScheduleFreeSGD", "ScheduleFreeAdamW"]
+__all__ = ["Lion", "SAM", "ScheduleFreeSGD", "ScheduleFreeAdamW", "MuonHybrid", "hidden_matrices"]
 
 
 def _needs(closure, name: str) -> None:
@@ -217,3 +217,60 @@ class ScheduleFreeAdamW(_ScheduleFree):
         return loss
 
 
+
+
+def hidden_matrices(params: list) -> tuple[list, list]:
+    """(the hidden weight matrices, the rest): every 2-D parameter except the first and the last one (the
+    input and output layers' weights), as Muon's authors recommend; biases and vectors go to the rest."""
+    mats = [i for i, p in enumerate(params) if p.dim() == 2]
+    hidden = set(mats[1:-1])
+    return [p for i, p in enumerate(params) if i in hidden], [p for i, p in enumerate(params) if i not in hidden]
+
+
+class MuonHybrid(Optimizer):
+    """Muon (Jordan et al. 2024) on the hidden weight matrices, AdamW on every other parameter.
+
+    The hidden matrices step with ``torch.optim.Muon`` (momentum, then the Newton-Schulz iteration that
+    orthogonalises the update: its singular values all near 1); the first and last layers' weights and
+    every bias with ``torch.optim.AdamW`` (``adamw_lr``, ``adamw_betas``, ``adamw_weight_decay``). This
+    optimizer's param groups are Muon's (schedules and mid-run changes act on them); the AdamW part
+    follows the same schedule: its lr is ``adamw_lr`` times Muon's lr over Muon's initial lr. A model
+    without a hidden matrix (a 2-D surface, a one-hidden-layer network) is a ValueError saying so."""
+
+    def __init__(self, params, lr: float = 0.02, momentum: float = 0.95, nesterov: bool = True,
+                 weight_decay: float = 0.0, ns_steps: int = 5, adjust_lr_fn: str = "original",
+                 adamw_lr: float = 0.001, adamw_betas: tuple[float, float] = (0.9, 0.95),
+                 adamw_weight_decay: float = 0.0):
+        params = list(params)
+        hidden, rest = hidden_matrices(params)
+        if not hidden:
+            n = sum(p.dim() == 2 for p in params)
+            raise ValueError(f"muon needs a hidden weight matrix (a 2-D weight that is neither the first nor the "
+                             f"last layer's); this model has {n} weight matri{'x' if n == 1 else 'ces'}: use a "
+                             "network with two or more hidden layers (mlp_regression: depth = 2)")
+        self.muon = torch.optim.Muon(hidden, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                                     ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn)
+        self.adamw = torch.optim.AdamW(rest, lr=adamw_lr, betas=tuple(adamw_betas),
+                                       weight_decay=adamw_weight_decay) if rest else None
+        super().__init__(hidden, {"lr": lr})
+        self.param_groups = self.muon.param_groups
+        self.state = self.muon.state
+        for group in self.param_groups:
+            group.update(adamw_lr=adamw_lr, adamw_betas=tuple(adamw_betas), adamw_weight_decay=adamw_weight_decay,
+                         muon_lr0=lr)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self.muon.step()
+        if self.adamw is not None:
+            g = self.param_groups[0]
+            ratio = g["lr"] / g["muon_lr0"] if g["muon_lr0"] else 1.0
+            for group in self.adamw.param_groups:
+                group.update(lr=g["adamw_lr"] * ratio, betas=tuple(g["adamw_betas"]),
+                             weight_decay=g["adamw_weight_decay"])
+            self.adamw.step()
+        return loss

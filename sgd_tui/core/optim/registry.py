@@ -49,6 +49,7 @@ class OptimizerInfo:
     full_batch: bool = False  # always uses the whole training set (gd, newton)
     needs_hessian: bool = False
     needs_closure: bool = False  # evaluates the gradient itself (nesterov's look-ahead)
+    needs_matrices: bool = False  # steps hidden weight matrices (muon): not on 2-D objectives
     checks: tuple[Callable[[dict], str | None], ...] = field(default=())
 
     def param(self, name: str) -> Param:
@@ -344,6 +345,27 @@ _ENTRIES += [
         needs_closure=True,
     ),
 ]
+
+_ENTRIES.append(OptimizerInfo(
+    "muon",
+    "Muon (Jordan et al. 2024; torch.optim.Muon) + AdamW",
+    (LR(0.02), _UNIT("momentum", 0.95, "momentum μ of the hidden matrices' update"),
+     Param("nesterov", "bool", True, "Nesterov momentum: orthogonalise g + μ(b - g) instead of b"), WEIGHT_DECAY(),
+     Param("ns_steps", "int", 5, "Newton-Schulz iterations", low=1, high=20, label="ns_steps value"),
+     Param("adjust_lr_fn", "str", "original", "original: α·√max(1, rows/cols); match_rms_adamw: α·0.2·√max(rows, cols)",
+           choices=("original", "match_rms_adamw")),
+     Param("adamw_lr", "float", 0.001, "AdamW's lr for the first and last layers and the biases", low=0.0,
+           label="adamw_lr value"),
+     Param("adamw_betas", "pair", (0.9, 0.95), "AdamW's (β1, β2)", low=0.0, high=1.0, high_open=True,
+           label="adamw_betas value"),
+     Param("adamw_weight_decay", "float", 0.0, "AdamW's decoupled weight decay", low=0.0,
+           label="adamw_weight_decay value")),
+    "b_t = μ b_{t-1} + (1-μ) g_t;  O_t = NewtonSchulz(g_t + μ(b_t - g_t)) ≈ U Vᵀ;  W ← W - α O_t  "
+    "(hidden matrices; the rest: AdamW)",
+    _build_modern("MuonHybrid"), needs_matrices=True,
+    help="orthogonalised momentum for the hidden weight matrices (every 2-D weight but the first and last "
+         "layer's), AdamW for the rest; needs a network with two or more hidden layers",
+))
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {e.name: e for e in _ENTRIES}
 
