@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sgd_tui.core.errors import ParamError
 from sgd_tui.core.params import Param, check_values
 
-__all__ = ["OptimizerInfo", "OPTIMIZERS", "get_optimizer", "validate_hyperparameters"]
+__all__ = ["OptimizerInfo", "OPTIMIZERS", "MODERN", "get_optimizer", "validate_hyperparameters"]
 
 # ----------------------------------------------------------------------------- shared params
 LR = lambda default: Param("lr", "float", default, "learning rate α", low=0.0, label="learning rate")  # noqa: E731
@@ -368,6 +368,8 @@ _ENTRIES.append(OptimizerInfo(
 ))
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {e.name: e for e in _ENTRIES}
+# the 2021-24 ones (core.optim.modern): raced in fair-race and modern-optimizers, not in optimizer-race
+MODERN = ("lion", "sam", "schedulefree_sgd", "schedulefree_adamw", "muon")
 
 
 def get_optimizer(name: str) -> OptimizerInfo:
