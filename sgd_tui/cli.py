@@ -41,7 +41,8 @@ from sgd_tui.core.objectives.registry import OBJECTIVES
 from sgd_tui.core.optim.registry import OPTIMIZERS
 from sgd_tui.core.params import format_value
 from sgd_tui.core.run.spec import RUN_PARAMS
-from sgd_tui.core.scenario.files import find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.lecture import load_lecture
 from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.core.sweep.executors import pool_size, start_early
 from sgd_tui.core.sweep.grid import TRIALS_CEILING
@@ -171,13 +172,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     _check_sweep_options(args, scenario)
     if args.headless:
-        if scenario.sweep is not None and args.ray is None:
-            _start_workers_early(args.workers, len(scenario.sweep.trials))
+        trials = _trials(scenario)
+        if trials and args.ray is None:
+            _start_workers_early(args.workers, len(trials))
         from sgd_tui.replay.run import replay  # lazy: numpy
 
         out = Path(args.out) if args.out else default_out_dir(scenario)
         try:
-            if scenario.sweep is not None:
+            if trials:
                 code = replay(scenario, out, workers=args.workers, ray_address=args.ray, force=args.force)
             else:
                 code = replay(scenario, out, force=args.force)
@@ -229,12 +231,20 @@ def _scenario(args: argparse.Namespace):
     return scenario
 
 
+def _trials(scenario) -> list:
+    """The trials a headless replay runs in workers: a [sweep]'s, or a [race]'s tuning (its race follows)."""
+    if scenario.sweep is not None:
+        return scenario.sweep.trials
+    race = getattr(scenario, "race", None)
+    return race.tuning.trials if race is not None else []
+
+
 def _check_sweep_options(args: argparse.Namespace, scenario) -> None:
     """--workers and --ray are for headless sweeps; one of them at a time."""
     given = [o for o, v in (("--workers", args.workers), ("--ray", args.ray)) if v is not None]
-    if given and (scenario is None or scenario.sweep is None):
+    if given and (scenario is None or not _trials(scenario)):
         raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for sweep scenarios "
-                       "(a [sweep] table); this scenario has none" if scenario is not None
+                       "(a [sweep] or [race] table); this scenario has none" if scenario is not None
                        else f"{', '.join(given)} need --scenario NAME|PATH --headless")
     if given and not args.headless:
         raise BadInput(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for --headless replays")
@@ -348,6 +358,10 @@ def _validate(paths: list[str], max_trials: int | None = None) -> int:
     code = exit_codes.OK
     for path in paths:
         try:
+            if Path(path).name == PLAYLIST:  # the lecture playlist: its demos must be scenarios
+                lecture = load_lecture(path)
+                say(f"{path}: ok (lecture playlist: {len(lecture.demos)} demos: {safe_text(lecture.title)})")
+                continue
             s = load_scenario(path, max_trials=max_trials)
         except ScenarioError as e:
             say(e, sys.stderr)

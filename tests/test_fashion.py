@@ -186,7 +186,8 @@ def test_subsets_use_the_first_images(root):
     assert p.x.data_ptr() == Runner(spec(root, steps=1)).problem.x.data_ptr()  # one copy, shared
 
 
-@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if not OPTIMIZERS[n].needs_hessian])
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if not OPTIMIZERS[n].needs_hessian
+                                  and not OPTIMIZERS[n].needs_matrices])
 def test_every_network_optimizer_trains(root, name):
     batch = "full" if OPTIMIZERS[name].full_batch else 64
     lr = {"gd": 0.1, "adadelta": 1.0, "sgd": 0.1, "polyak": 0.03, "nesterov": 0.03}.get(name, 0.003)

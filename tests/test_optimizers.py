@@ -177,6 +177,12 @@ GOOD_LR = {
     "nesterov": {"lr": 0.1, "momentum": 0.5}, "newton": {}, "adam": {"lr": 0.05}, "amsgrad": {"lr": 0.05},
     "adamw": {"lr": 0.05, "weight_decay": 0.0}, "rmsprop": {"lr": 0.01}, "adagrad": {"lr": 0.5},
     "adamax": {"lr": 0.05}, "nadam": {"lr": 0.05}, "adadelta": {"lr": 1.0},
+    # sign steps of length α oscillate around the minimum: a decaying α lands (Σα = 3.3 > the distance 2)
+    "lion": {"lr": 0.01, "schedule": "exponential", "gamma": 0.997},
+    # on a quadratic SAM's fixed points are at distance ~ρ from the minimum: a small ρ
+    "sam": {"lr": 0.3, "rho": 1e-4},
+    "schedulefree_sgd": {"lr": 0.3}, "schedulefree_adamw": {"lr": 0.05},
+    "muon": None,  # no hidden matrix on a surface: a clear error (tests/test_modern_optim.py)
 }
 
 
@@ -186,6 +192,8 @@ def test_every_registered_optimizer_has_a_reaching_lr():
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_every_optimizer_reaches_the_minimum_of_a_well_conditioned_quadratic(name):
+    if GOOD_LR[name] is None:
+        pytest.skip(f"{name} does not run on a 2-D surface")
     steps = 3000 if name == "adadelta" else 1500
     spec = make_spec("quadratic", name, steps=steps, objective_options={"condition": 2.0}, start=(2.0, -1.5),
                      **GOOD_LR[name])

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from sgd_tui.plotting.palette import MARKERS, RUN_COLORS
+from sgd_tui.replay.results_dir import write_whole
 
 __all__ = ["text_figure_svg", "write_figures", "SLIDE_RATIO", "CELL_RATIO"]
 
@@ -66,6 +67,6 @@ def write_figures(folder: str | Path, title: str) -> list[Path]:
     out = []
     for txt in sorted(Path(folder).glob("*.txt")):
         svg = txt.with_suffix(".svg")
-        svg.write_text(text_figure_svg(txt.read_text(encoding="utf-8"), f"{title} · {txt.stem}"), encoding="utf-8")
+        write_whole(svg, text_figure_svg(txt.read_text(encoding="utf-8"), f"{title} · {txt.stem}"))
         out.append(svg)
     return out

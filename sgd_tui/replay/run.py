@@ -38,6 +38,7 @@ from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.replay.landscape import write_landscape
 from sgd_tui.replay.plots import run_extras, write_plots
 from sgd_tui.replay.progress import Progress
+from sgd_tui.replay.race import replay_race
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
 from sgd_tui.replay.signals import Signals
 from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
@@ -62,6 +63,13 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
     if progress is _STDERR:
         progress = sys.stderr
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
+    if getattr(scenario, "race", None) is not None:  # a fair race: tune, choose, race (replay.race)
+        folder = open_results_dir(out, force)
+        try:
+            return replay_race(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
+                               control=control)
+        finally:
+            folder.release()
     if scenario.sweep is not None:  # its data checked first, then one replay per folder, locked
         return replay_sweep(scenario, out, progress=progress, workers=workers, ray_address=ray_address,
                             control=control, force=force)

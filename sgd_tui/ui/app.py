@@ -60,6 +60,11 @@ class SgdApp(App):
         from sgd_tui.ui.screens.sweep import SweepScreen  # lazy: rich
 
         kwargs.setdefault("workers", self.sweep_workers)
+        if getattr(scenario, "race", None) is not None:  # a fair race: tuning and race (ui.screens.race)
+            from sgd_tui.ui.screens.race import RaceScreen  # lazy: rich
+
+            self.push_screen(RaceScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
+            return
         self.push_screen(SweepScreen(scenario, monochrome=self.monochrome, timings=self.timings, **kwargs))
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
@@ -105,7 +110,7 @@ class SgdApp(App):
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
             return False
         await self.main.load_session(session)  # a sweep's runs before the grid: the view under the sweep's
-        if scenario.sweep is not None:
+        if scenario.sweep is not None or getattr(scenario, "race", None) is not None:
             self.open_sweep(scenario)
         else:
             self.notify(session.shared.title, title="scenario loaded")
@@ -161,7 +166,7 @@ def run_app(scenario=None, monochrome: bool = False) -> int:
     # a sweep's worker processes need it started before Textual captures stderr ("bad value(s) in fds_to_keep")
     multiprocessing.resource_tracker.ensure_running()
     session = session_from_scenario(scenario) if scenario is not None else None
-    sweep = scenario if scenario is not None and scenario.sweep is not None else None
+    sweep = scenario if scenario is not None and (scenario.sweep is not None or scenario.race is not None) else None
     app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True)
     app.run()
     code = app.return_code or 0

@@ -51,6 +51,7 @@ class Shared:
     landscape: dict[str, Any] | None = None  # a scenario's [landscape] settings (the app's slice uses them)
     basins: dict[str, Any] | None = None  # a loaded scenario's [basins] table (kept when saved)
     sweep: Any = None  # a loaded scenario's core.sweep.Sweep (its [sweep] table is kept when saved)
+    race: Any = None  # a loaded scenario's core.sweep.race.Race (its [race] table is kept when saved)
     view: dict[str, Any] = field(default_factory=default_view)  # how the plots show it (a scenario's [view])
 
     def __post_init__(self) -> None:
@@ -217,7 +218,7 @@ class Session:
         """New objective, options, budget, seed or device: every run is rebuilt and reset (a run with
         its own objective keeps it, and takes the new budget, seed and device); the loaded scenario's
         [landscape], [basins] and [sweep] tables stay."""
-        for table in ("landscape", "basins", "sweep"):
+        for table in ("landscape", "basins", "sweep", "race"):
             if getattr(shared, table) is None:
                 setattr(shared, table, getattr(self.shared, table))
         self.shared = shared
@@ -249,7 +250,7 @@ class Session:
         if notes is not None:
             notes.extend(said)
         return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, specs, sh.view,
-                                  sweep=sh.sweep, basins=basins, landscape=landscape)
+                                  sweep=sh.sweep, basins=basins, landscape=landscape, race=sh.race)
 
     def runnable(self) -> list[RunEntry]:
         return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
@@ -293,7 +294,7 @@ def session_from_scenario(scenario: Scenario) -> Session:
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
                     scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description),
                     landscape=getattr(scenario, "landscape", None), view=dict(scenario.view),
-                    basins=scenario.basins, sweep=scenario.sweep)
+                    basins=scenario.basins, sweep=scenario.sweep, race=getattr(scenario, "race", None))
     session = Session(shared)
     labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
     for spec, label in zip(scenario.runs, labels):

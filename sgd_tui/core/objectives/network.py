@@ -131,7 +131,9 @@ class MLPRegressionProblem(MLPProblem):
         self.activation = options["activation"]
         self.regularization = options["regularization"]
         self.reg_strength = float(options["reg_strength"])
-        self.params = init_params((1, int(options["hidden"]), 1), seed, self.device, self.dtype)
+        hidden = int(options["hidden"])
+        widths = (1, *[hidden] * int(options.get("depth", 1)), 1)
+        self.params = init_params(widths, seed, self.device, self.dtype)
         scale = float(options.get("init_scale", 1.0))
         if scale != 1.0:
             with torch.no_grad():

@@ -218,6 +218,8 @@ _ENTRIES = [
             Param("frequency", "float", 1.0, "k of the sine target sin(πkx)", low=0.0, label="frequency value"),
             Param("noise", "float", 0.0, "std of the Gaussian label noise", low=0.0, label="noise value"),
             Param("hidden", "int", 32, "hidden units H of the network 1-H-1", low=1, high=4096, label="hidden value"),
+            Param("depth", "int", 1, "hidden layers of H units (1: 1-H-1; 2: 1-H-H-1, which has a hidden matrix "
+                  "for muon)", low=1, high=8, label="depth value"),
             Param("activation", "str", "tanh", "the hidden layer's activation σ", choices=("tanh", "relu")),
             Param("init_scale", "float", 1.0, "s: the initial weights are nn.Linear's times s (small s: a flat start "
                   "that training sharpens)", low=0.0, low_open=True, high=10.0, label="init_scale value"),

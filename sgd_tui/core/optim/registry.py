@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sgd_tui.core.errors import ParamError
 from sgd_tui.core.params import Param, check_values
 
-__all__ = ["OptimizerInfo", "OPTIMIZERS", "get_optimizer", "validate_hyperparameters"]
+__all__ = ["OptimizerInfo", "OPTIMIZERS", "MODERN", "get_optimizer", "validate_hyperparameters"]
 
 # ----------------------------------------------------------------------------- shared params
 LR = lambda default: Param("lr", "float", default, "learning rate α", low=0.0, label="learning rate")  # noqa: E731
@@ -49,6 +49,7 @@ class OptimizerInfo:
     full_batch: bool = False  # always uses the whole training set (gd, newton)
     needs_hessian: bool = False
     needs_closure: bool = False  # evaluates the gradient itself (nesterov's look-ahead)
+    needs_matrices: bool = False  # steps hidden weight matrices (muon): not on 2-D objectives
     checks: tuple[Callable[[dict], str | None], ...] = field(default=())
 
     def param(self, name: str) -> Param:
@@ -284,7 +285,91 @@ _ENTRIES = [
     ),
 ]
 
+def _build_modern(cls_name: str):
+    def build(params, h, hessian=None):
+        from sgd_tui.core.optim import modern  # lazy: torch
+
+        return getattr(modern, cls_name)(params, **h)
+
+    build.__name__ = f"build_{cls_name}"
+    return build
+
+
+_UNIT = lambda name, default, what: Param(name, "float", default, what, low=0.0, high=1.0, high_open=True,  # noqa: E731
+                                          label=f"{name} value")
+_WARMUP = Param("warmup_steps", "int", 0, "steps over which γ ramps up linearly from γ/warmup to γ", low=0,
+                high=10**9, label="warmup_steps value")
+# The optimizers of 2021-24 (core.optim.modern, each from its paper)
+_ENTRIES += [
+    OptimizerInfo(
+        "lion",
+        "Lion (Chen et al. 2023)",
+        (LR(1e-4), Param("betas", "pair", (0.9, 0.99), "(β1, β2): β1 interpolates the update, β2 the momentum",
+                         low=0.0, high=1.0, high_open=True, label="beta parameters"), WEIGHT_DECAY(), MAXIMIZE),
+        "c_t = β1 m_{t-1} + (1-β1) g_t;  w_{t+1} = w_t - α (sign(c_t) + λ w_t);  m_t = β2 m_{t-1} + (1-β2) g_t",
+        _build_modern("Lion"),
+        help="sign updates: every coordinate moves by exactly α (its geometry is the ℓ∞ ball); use a 3-10x "
+             "smaller lr than AdamW's",
+    ),
+    OptimizerInfo(
+        "sam",
+        "SAM, sharpness-aware minimization (Foret et al. 2021)",
+        (LR(0.01), Param("rho", "float", 0.05, "radius ρ of the ascent step ε̂ = ρ g/‖g‖", low=0.0, label="rho value"),
+         Param("base", "str", "sgd", "the base optimizer that steps with the gradient at w + ε̂", choices=("sgd", "adam")),
+         MOMENTUM(), BETAS, WEIGHT_DECAY()),
+        "ε̂_t = ρ ∇f(w_t)/‖∇f(w_t)‖;  g_t = ∇f(w_t + ε̂_t);  w_{t+1} = base step from w_t with g_t",
+        _build_modern("SAM"),
+        help="two gradients a step: at w, then at the worst nearby point w + ε̂; the base (sgd: momentum; "
+             "adam: betas) steps with the second",
+        needs_closure=True,
+    ),
+    OptimizerInfo(
+        "schedulefree_sgd",
+        "Schedule-free SGD (Defazio et al. 2024)",
+        (LR(0.01), _UNIT("momentum", 0.9, "β: the gradient point y = (1-β) z + β x"), WEIGHT_DECAY(), _WARMUP),
+        "y_t = (1-β) z_t + β x_t;  z_{t+1} = z_t - γ ∇f(y_t);  x_{t+1} = (1-c_{t+1}) x_t + c_{t+1} z_{t+1}, "
+        "c_{t+1} = γ²/Σγ²  (w = x: evaluated at the average)",
+        _build_modern("ScheduleFreeSGD"),
+        help="no schedule: x averages the SGD iterates z, the gradient is taken between them (y); the "
+             "run's parameters and every evaluation are x",
+        needs_closure=True,
+    ),
+    OptimizerInfo(
+        "schedulefree_adamw",
+        "Schedule-free AdamW (Defazio et al. 2024)",
+        (LR(0.0025), BETAS, EPS(1e-8), WEIGHT_DECAY(), _WARMUP),
+        "as schedule-free SGD with β = β1 and z_{t+1} = z_t - γ (g_t/(√v̂_t + ε) + λ y_t),  v_t = β2 v_{t-1} + "
+        "(1-β2) g_t²  (w = x)",
+        _build_modern("ScheduleFreeAdamW"),
+        help="schedule-free with Adam's per-coordinate scaling; the run's parameters and evaluations are x",
+        needs_closure=True,
+    ),
+]
+
+_ENTRIES.append(OptimizerInfo(
+    "muon",
+    "Muon (Jordan et al. 2024; torch.optim.Muon) + AdamW",
+    (LR(0.02), _UNIT("momentum", 0.95, "momentum μ of the hidden matrices' update"),
+     Param("nesterov", "bool", True, "Nesterov momentum: orthogonalise g + μ(b - g) instead of b"), WEIGHT_DECAY(),
+     Param("ns_steps", "int", 5, "Newton-Schulz iterations", low=1, high=20, label="ns_steps value"),
+     Param("adjust_lr_fn", "str", "original", "original: α·√max(1, rows/cols); match_rms_adamw: α·0.2·√max(rows, cols)",
+           choices=("original", "match_rms_adamw")),
+     Param("adamw_lr", "float", 0.001, "AdamW's lr for the first and last layers and the biases", low=0.0,
+           label="adamw_lr value"),
+     Param("adamw_betas", "pair", (0.9, 0.95), "AdamW's (β1, β2)", low=0.0, high=1.0, high_open=True,
+           label="adamw_betas value"),
+     Param("adamw_weight_decay", "float", 0.0, "AdamW's decoupled weight decay", low=0.0,
+           label="adamw_weight_decay value")),
+    "b_t = μ b_{t-1} + (1-μ) g_t;  O_t = NewtonSchulz(g_t + μ(b_t - g_t)) ≈ U Vᵀ;  W ← W - α O_t  "
+    "(hidden matrices; the rest: AdamW)",
+    _build_modern("MuonHybrid"), needs_matrices=True,
+    help="orthogonalised momentum for the hidden weight matrices (every 2-D weight but the first and last "
+         "layer's), AdamW for the rest; needs a network with two or more hidden layers",
+))
+
 OPTIMIZERS: dict[str, OptimizerInfo] = {e.name: e for e in _ENTRIES}
+# the 2021-24 ones (core.optim.modern): raced in fair-race and modern-optimizers, not in optimizer-race
+MODERN = ("lion", "sam", "schedulefree_sgd", "schedulefree_adamw", "muon")
 
 
 def get_optimizer(name: str) -> OptimizerInfo:

@@ -30,6 +30,7 @@ from sgd_tui.core.run.records import Chunk, EvalRecord, Record, RunResult, Sharp
 from sgd_tui.core.run.sampler import Sampler, build_scheduler
 from sgd_tui.core.run.settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
 from sgd_tui.core.run.spec import RunSpec
+from sgd_tui.core.run.target import check_target, target_meter
 
 __all__ = ["Runner"]
 
@@ -129,6 +130,7 @@ class Runner:
             self.snapshots = SnapshotLog(budget["snapshot_every"], n_params=p.n_params(),
                                          element_size=p.params[0].element_size())
             self.snapshots.offer(0, p.params)
+        self.target = target_meter(p, budget, self.spec.seed)  # target_loss: stop when reached (core.run.target)
 
     def _start(self) -> None:
         """Step 0: the counters, and for 2-D problems the record of the start point."""
@@ -140,7 +142,7 @@ class Runner:
         self._pos = 0  # position in the current epoch
         self.elapsed = 0.0
         self.status = "ready"
-        self.result = RunResult(label=self.spec.label)
+        self.result = RunResult(label=self.spec.label, target_loss=self.spec.budget.get("target_loss"))
         self.last_loss: float | None = None
         self.best_loss: float | None = None
         self._measured_at: int | None = None  # the step of the last curvature measurement
@@ -155,6 +157,8 @@ class Runner:
             loss0 = p.value(x, y)
             self._note_loss(loss0)
             self.initial_record = Record(0, None if p.n_train is None else 0, 0, 0.0, loss0, self.lr, None, x, y)
+        if self.target is not None:
+            check_target(self, 0.0)  # already there at the start: 0 steps
 
     # ----------------------------------------------------------------------------- state
     @property
@@ -164,7 +168,7 @@ class Runner:
 
     @property
     def done(self) -> bool:
-        return self.status in ("finished", "converged", "diverged", "stopped", "error")
+        return self.status in ("finished", "converged", "reached", "diverged", "stopped", "error")
 
     def _note_loss(self, loss: float) -> None:
         self.last_loss = loss
@@ -208,7 +212,8 @@ class Runner:
                 records.append(self._record(batch_loss, lr, self.elapsed + (time.perf_counter() - t0)))
             elif not self.problem.is_2d and self.step >= self.total_steps and self._peak_diverged():
                 self._diverged(self._peak_reason)
-            if self.status != "running":
+            if self.status != "running" or (self.target is not None and self.step % self.log_every == 0
+                                            and check_target(self, self.elapsed + time.perf_counter() - t0)):
                 break
             if self.sharpness_meter is not None and self.step % self.sharpness_every == 0:
                 sharp.append(self._measure_sharpness(t0))

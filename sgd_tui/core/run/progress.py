@@ -21,7 +21,8 @@ class RunProgress:
     status: one of :data:`~sgd_tui.core.run.records.STATUSES`; step: optimizer steps taken; samples: training
     examples seen; elapsed: seconds spent stepping (wall clock, pauses excluded); last_loss / best_loss: the
     latest and the lowest finite logged loss; grad_norm: the norm ‖∇f‖ of the last gradient that was
-    computed; diverged_step: the step at which the run was declared diverged; message: why a run failed.
+    computed; diverged_step: the step at which the run was declared diverged; message: why a run failed;
+    to_target: steps, samples and seconds to the budget's target_loss (None until reached).
     """
 
     status: str = "ready"
@@ -33,11 +34,12 @@ class RunProgress:
     grad_norm: float | None = None
     diverged_step: int | None = None
     message: str = ""
+    to_target: tuple[int, int, float] | None = None  # (steps, samples, seconds) to budget target_loss, once reached
 
     @property
     def done(self) -> bool:
         """The run cannot move any more (until it is reset)."""
-        return self.status in ("finished", "converged", "diverged", "stopped", "error")
+        return self.status in ("finished", "converged", "reached", "diverged", "stopped", "error")
 
     @property
     def samples_per_s(self) -> float | None:

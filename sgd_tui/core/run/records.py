@@ -11,7 +11,7 @@ from typing import NamedTuple
 __all__ = ["Record", "EvalRecord", "SharpnessRecord", "Chunk", "RunResult", "STATUSES", "METRICS_COLUMNS",
            "EVAL_COLUMNS", "SHARPNESS_COLUMNS"]
 
-STATUSES = ("ready", "running", "paused", "finished", "converged", "diverged", "stopped", "error")
+STATUSES = ("ready", "running", "paused", "finished", "converged", "reached", "diverged", "stopped", "error")
 METRICS_COLUMNS = ("run", "step", "epoch", "samples", "time_s", "loss", "lr", "grad_norm", "x", "y")
 EVAL_COLUMNS = ("run", "epoch", "samples", "test_loss", "test_accuracy")
 SHARPNESS_COLUMNS = ("run", "step", "samples", "lambda_max", "limit")
@@ -84,6 +84,11 @@ class RunResult:
     diverged_step: int | None = None
     message: str = ""
     extra: dict = field(default_factory=dict)
+    # budget target_loss (core.run.target): the target and when it was reached (None: not reached)
+    target_loss: float | None = None
+    steps_to_target: int | None = None
+    samples_to_target: int | None = None
+    seconds_to_target: float | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -93,4 +98,7 @@ class RunResult:
             d.pop("diverged_step")
         if not self.extra:
             d.pop("extra")
+        if self.target_loss is None:  # no target: none of its keys
+            for k in ("target_loss", "steps_to_target", "samples_to_target", "seconds_to_target"):
+                d.pop(k)
         return d

@@ -147,6 +147,9 @@ def run_issues(opt: OptimizerInfo, obj: ObjectiveInfo, obj_options: dict[str, An
         elif n is not None and batch > n:
             out.append(("batch_size", f"batch_size {batch} exceeds the {n} training examples of {obj.name}: "
                                       f"use at most {n}, or \"full\""))
+    if opt.needs_matrices and obj.is_2d:
+        out.append(("", f"{opt.name} needs a hidden weight matrix (a 2-D weight between two hidden layers); "
+                        f"{obj.name} has two parameters: use mlp_regression with depth >= 2"))
     if opt.needs_hessian and not obj.is_2d:
         out.append(("", f"{opt.name} needs the Hessian, which is only built for 2-D objectives (not {obj.name}); "
                         "use a first-order optimizer"))

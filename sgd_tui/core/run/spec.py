@@ -73,6 +73,11 @@ BUDGET_PARAMS: tuple[Param, ...] = (
           label="snapshot_every value"),
     Param("sharpness_subset", "int", 1000, "training examples λmax is measured on (a fixed seeded subset; "
           "all of them when the set is smaller)", low=1, high=10_000, label="sharpness_subset value"),
+    Param("target_loss", "float", None, "end the run 'reached' when its training loss, measured every log_every "
+          "steps (f itself on 2-D objectives; never the batch loss), is at or below this; off when unset",
+          optional=True, label="target_loss value"),
+    Param("target_subset", "int", 1000, "training examples the target's loss is measured on (a fixed seeded "
+          "subset; all of them when the set is smaller)", low=1, high=1_000_000, label="target_subset value"),
 )
 
 

@@ -27,7 +27,8 @@ def find_scenarios() -> list[tuple[str, Path, str]]:
     """(name, path, title) of every scenario file, sorted by name. A file that does not parse is listed
     with a title saying so (``--validate`` tells why)."""
     out = []
-    for path in sorted(p for p in scenarios_dir().glob("*.toml") if p.name != PLAYLIST):
+    for path in sorted((p for p in scenarios_dir().glob("*.toml") if p.name != PLAYLIST),
+                       key=lambda p: p.stem):  # by name: "a-b" after "a"
         try:
             title = str(tomllib.loads(path.read_text(encoding="utf-8")).get("title", ""))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):  # 1,000 nested `[`

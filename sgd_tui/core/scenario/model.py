@@ -12,6 +12,7 @@ from sgd_tui.core.run.settings import BUDGET_DEFAULTS
 from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.core.scenario.view import default_view
 from sgd_tui.core.sweep.grid import Sweep
+from sgd_tui.core.sweep.race import Race
 from sgd_tui.core.text import file_stem
 
 
@@ -34,11 +35,13 @@ class Scenario:
     basins: dict[str, Any] | None = None  # [basins]: a basin map per run on a surface (headless)
     landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
     view: dict[str, Any] = field(default_factory=default_view)  # the [view] table, every key resolved
+    race: Race | None = None  # a [race] table: tune every run's lr, then race the tuned runs (core.sweep.race)
 
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
                        runs: list[RunSpec], view: dict[str, Any] | None = None, *, sweep: Sweep | None = None,
-                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None) -> Scenario:
+                       basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None,
+                       race: Race | None = None) -> Scenario:
     """A scenario from runs set up in the app (each RunSpec fully resolved), with the [sweep], [basins] and
     [landscape] tables of the scenario it was loaded from (fitted to the runs: scenario_maps.kept_tables);
     ``scenario_to_toml`` saves it."""
@@ -50,4 +53,4 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     name = file_stem(title)
     return Scenario(name=name, path=None, title=title, description=description, seed=seed, device=device, objective=specs[0].objective,
                     objective_options=dict(specs[0].objective_options), budget=full_budget, optimizer={}, runs=specs, sweep=sweep, basins=basins, landscape=landscape,
-                    view={**default_view(), **(view or {})})
+                    view={**default_view(), **(view or {})}, race=race)

@@ -49,6 +49,7 @@ from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
 from sgd_tui.core.scenario.maps import basins_table as _basins
 from sgd_tui.core.scenario.maps import landscape_table as _landscape
 from sgd_tui.core.scenario.model import Scenario
+from sgd_tui.core.scenario.race import build_race
 from sgd_tui.core.scenario.view import check_view
 from sgd_tui.core.scenario.write import SCHEMA, scenario_to_toml, toml_text
 from sgd_tui.core.sweep.grid import build_sweep
@@ -57,7 +58,7 @@ from sgd_tui.core.text import shorten
 __all__ = ["parse_scenario", "load_scenario", "with_overrides"]
 
 TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
-            "view", "sweep", "basins", "landscape")
+            "view", "sweep", "basins", "landscape", "race")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
 
@@ -160,13 +161,23 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
                         device, point)
 
         sweep = build_sweep(c, data["sweep"], runs_raw, optimizer_raw, seed, resolve, max_trials)
+    race = None
+    if "race" in data:
+        def resolve_race(i: int, point: dict) -> RunSpec | None:
+            return _run(c, runs_raw[i], "optimizer" if implicit else f"runs[{i + 1}]", optimizer_raw, objective,
+                        objective_options, budget, seed, device, point)
+
+        if sweep is not None or "sweep" in data:
+            c.add("race", "a race tunes over its own grid: use [race] or [sweep], not both")
+        elif len(runs) == len(runs_raw):
+            race = build_race(c, data["race"], runs_raw, optimizer_raw, seed, budget, resolve_race, runs, max_trials)
     basins = _basins(c, data.get("basins"), runs) if "basins" in data else None
     if basins is not None and sweep is not None:
         c.add("basins", "a sweep replays many trials, not runs to map: use [basins] in a scenario without [sweep]")
     if c.issues:
         raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
-    if sweep is not None:
-        for r, label in zip(runs, sweep.run_labels):
+    if sweep is not None or race is not None:
+        for r, label in zip(runs, (sweep or race.tuning).run_labels):
             r.label = r.settings["label"] = label
     else:
         default_labels(runs)
@@ -177,7 +188,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name=name, path=Path(path) if file != "<string>" else None, title=title, description=description, seed=seed, device=device,
                     objective=objective, objective_options=objective_options, budget=budget, optimizer=dict(optimizer_raw), runs=runs, sweep=sweep, basins=basins, landscape=landscape,
-                    view=view)
+                    view=view, race=race)
 
 
 def _objective(c: _Checker, raw: dict, key: str, base_name: str | None, base_options: dict | None):

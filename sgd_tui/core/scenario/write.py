@@ -51,6 +51,8 @@ def scenario_to_toml(s: "Scenario") -> str:
         data["view"] = view
     if s.sweep is not None:
         data["sweep"] = s.sweep.to_table()
+    if getattr(s, "race", None) is not None:
+        data["race"] = s.race.to_table()
     if getattr(s, "landscape", None) is not None:
         data["landscape"] = _present(dict(s.landscape))
     return toml_text(data)

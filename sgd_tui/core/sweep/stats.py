@@ -18,7 +18,7 @@ from typing import Any, Iterable, NamedTuple
 
 from sgd_tui.core.sweep.grid import Sweep, value_text
 
-__all__ = ["SWEEP_HEAD", "SWEEP_TAIL", "BANDS_COLUMNS", "BandRow", "SensitivitySeries", "sweep_columns",
+__all__ = ["SWEEP_HEAD", "SWEEP_TAIL", "TARGET_COLUMNS", "BANDS_COLUMNS", "BandRow", "SensitivitySeries", "sweep_columns",
            "sweep_rows", "quantile", "bands", "sensitivity"]
 
 SWEEP_HEAD = ("label", "config", "seed")
@@ -50,8 +50,13 @@ class SensitivitySeries:
     points: list[tuple[Any, list[float | None], int]]
 
 
+TARGET_COLUMNS = ("steps_to_target", "samples_to_target", "seconds_to_target")
+
+
 def sweep_columns(sweep: Sweep) -> tuple[str, ...]:
-    return (*SWEEP_HEAD, *sweep.keys, *SWEEP_TAIL)
+    """sweep.csv's columns; with a budget target_loss also steps, samples and seconds to target."""
+    target = any(t.spec.budget.get("target_loss") is not None for t in sweep.trials)
+    return (*SWEEP_HEAD, *sweep.keys, *SWEEP_TAIL, *(TARGET_COLUMNS if target else ()))
 
 
 def sweep_rows(sweep: Sweep, outcomes: dict[int, Any]) -> list[dict[str, Any]]:
@@ -65,14 +70,16 @@ def sweep_rows(sweep: Sweep, outcomes: dict[int, Any]) -> list[dict[str, Any]]:
             row[k] = value_text(t.values[k]) if k in t.values else ""
         if o is None:
             row.update(status="stopped", steps=0, final_loss=None, best_loss=None, test_loss=None,
-                       test_accuracy=None, diverged_step=None, time_s=0.0)
+                       test_accuracy=None, diverged_step=None, time_s=0.0, steps_to_target=None,
+                       samples_to_target=None, seconds_to_target=None)
         else:
             r = o.result
             last = o.evals[-1] if o.evals else None
             row.update(status=r.status, steps=r.steps, final_loss=r.final_loss, best_loss=r.best_loss,
                        test_loss=last.test_loss if last else None,
                        test_accuracy=last.test_accuracy if last else None,
-                       diverged_step=r.diverged_step, time_s=r.time_s)
+                       diverged_step=r.diverged_step, time_s=r.time_s, steps_to_target=r.steps_to_target,
+                       samples_to_target=r.samples_to_target, seconds_to_target=r.seconds_to_target)
         rows.append(row)
     return rows
 
@@ -115,7 +122,7 @@ def bands(sweep: Sweep, series: dict[int, list], statuses: dict[int, str]) -> li
                     status = statuses.get(i)
                     if status == "diverged":
                         values.append(math.inf)
-                    elif status == "converged":
+                    elif status in ("converged", "reached"):
                         last = recs[max(recs)].loss
                         values.append(last if math.isfinite(last) else math.inf)
             if not values or first is None:

@@ -250,7 +250,12 @@ def _progress(runner: Runner, status: str, last: Record | None, before: RunProgr
         return replace(before, status=status, message=runner.result.message)
     grad_norm = last.grad_norm if last is not None and last.grad_norm is not None else before.grad_norm
     return RunProgress(status, runner.step, runner.samples, runner.elapsed, runner.last_loss, runner.best_loss,
-                       grad_norm, runner.result.diverged_step, runner.result.message)
+                       grad_norm, runner.result.diverged_step, runner.result.message, _to_target(runner.result))
+
+
+def _to_target(r) -> tuple[int, int, float] | None:
+    """(steps, samples, seconds) to the target loss once the run reached it (core.run.target)."""
+    return None if r.steps_to_target is None else (r.steps_to_target, r.samples_to_target, r.seconds_to_target)
 
 
 def _theory(runner: Runner, previous) -> Any:

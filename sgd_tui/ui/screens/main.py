@@ -127,6 +127,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         is_2d = self.session.shared.is_2d
         self.plots.set_kind(is_2d, bool(self.session.shared.budget.get("sharpness_every")))
         self.set_class(is_2d, "-surface")
+        self.table.has_target = self.session.shared.budget.get("target_loss") is not None
         self._runs_changed()
 
     def _runs_changed(self) -> None:

@@ -12,14 +12,14 @@ from textual.widgets import DataTable
 from sgd_tui.core.text import safe_text
 from sgd_tui.ui.run_entry import RunEntry
 
-__all__ = ["RunsTable", "fmt_num"]
+__all__ = ["RunsTable", "fmt_num", "to_target_text"]
 
 # live figures first, so a narrow terminal still shows them; the settings follow
-COLUMNS = ("run", "status", "step", "loss", "best", "|g|", "samples/s", "optimizer", "hyperparameters")
+COLUMNS = ("run", "status", "step", "loss", "best", "to target", "|g|", "samples/s", "optimizer", "hyperparameters")
 # Fixed widths for the live columns (cells are updated in place without re-measuring the table): a number
 # from fmt_num is at most 10 characters ("-1.234e+05"), a status at most 14 ("diverged@12345").
 RUN_WIDTH = 20  # labels longer than this are cut in the table (the legend shows them whole)
-WIDTHS = {"run": RUN_WIDTH, "status": 14, "step": 7, "loss": 10, "best": 10, "|g|": 10, "samples/s": 10, "optimizer": 9}
+WIDTHS = {"run": RUN_WIDTH, "status": 14, "step": 7, "loss": 10, "best": 10, "to target": 20, "|g|": 10, "samples/s": 10, "optimizer": 9}
 
 
 def fmt_num(x: float | None) -> str:
@@ -35,6 +35,15 @@ def fmt_num(x: float | None) -> str:
     return f"{x:.2e}"
 
 
+def to_target_text(to_target: tuple[int, int, float] | None, timings: bool = True) -> str:
+    """The "to target" cell: ``steps · samples · seconds`` once the run reached the target, else "–"
+    (seconds left out when timings are off: they depend on the machine)."""
+    if to_target is None:
+        return "–"
+    steps, samples, seconds = to_target
+    return f"{steps}·{samples}" + (f"·{seconds:.3g}s" if timings else "")
+
+
 class RunsTable(DataTable):
     """A DataTable of runs; the cursor row is the selected run."""
 
@@ -46,6 +55,7 @@ class RunsTable(DataTable):
         self._reselect: str | None = None
 
         self.columns_shown: tuple[str, ...] = ()
+        self.has_target = False  # the budget sets target_loss: a "to target" column (steps · samples · seconds)
         self._runs: list[RunEntry] = []
 
     def fit_columns(self, width: int, runs: list[RunEntry]) -> tuple[str, ...]:
@@ -56,6 +66,8 @@ class RunsTable(DataTable):
         pad = 2 * self.cell_padding
         shown, used = [], 1  # the scroll bar's column
         for c in COLUMNS:
+            if c == "to target" and not self.has_target:
+                continue
             w = WIDTHS.get(c, 16) + pad
             if c in ("run", "status", "step", "loss") or used + w <= width:
                 shown.append(c)
@@ -81,7 +93,7 @@ class RunsTable(DataTable):
             p.status if not r.invalid else "invalid", ""))
         sps = fmt_num(p.samples_per_s) if self.timings else "–"
         cells = dict(zip(COLUMNS, (name, status, str(p.step), fmt_num(p.last_loss), fmt_num(p.best_loss),
-                                   fmt_num(p.grad_norm), sps, r.spec.optimizer, r.spec.key_hyper(lr_always=True))))
+                                   to_target_text(p.to_target, self.timings), fmt_num(p.grad_norm), sps, r.spec.optimizer, r.spec.key_hyper(lr_always=True))))
         return tuple(cells[c] for c in self.columns_shown)
 
     def sync(self, runs: list[RunEntry]) -> None:

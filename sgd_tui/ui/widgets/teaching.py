@@ -38,6 +38,10 @@ STATE_NAMES = {
     "exp_inf": "u_t (inf norm)",
     "newton_direction": "∇²f(w_t)⁻¹∇f(w_t)",
     "delta": "Δw = w_{t+1} - w_t (step taken)",
+    # the optimizers of 2021-24 (core.optim.modern): Lion's m_t is exp_avg above
+    "ascent": "ε̂_t = ρ g/‖g‖ (SAM's ascent: g_t was taken at w_t + ε̂_t)",
+    "z": "z_{t+1} (schedule-free: the SGD sequence)",
+    "y": "y_t = (1-β) z_t + β x_t (schedule-free: where g_t was taken; w = x, the average)",
 }
 _SKIP = {"t", "step", "delta_steps", "mu_product"}
 

@@ -1,0 +1,72 @@
+"""The race view: a tiny [race] on a 2-D objective through the app, its pictures and verdict checked
+against the headless replay's (the same trials, choice and plots)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from sgd_tui.core.scenario.parse import parse_scenario
+from sgd_tui.replay.run import replay
+from sgd_tui.ui.app import SgdApp
+from sgd_tui.ui.screens.main import MainScreen
+from sgd_tui.ui.screens.race import RaceScreen
+
+TOML = """\
+schema = 1
+title = "tiny race"
+[objective]
+name = "quadratic"
+noise = 0.5
+[budget]
+steps = 40
+log_every = 5
+[[runs]]
+name = "sgd"
+lr = 0.01
+[[runs]]
+name = "adam"
+lr = 0.01
+[race]
+lrs = [0.01, 0.1, 0.3]
+seeds = 2
+"""
+
+
+def test_a_race_scenario_opens_the_race_view_with_the_replays_choice(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TOML, encoding="utf-8")
+    assert replay(parse_scenario(TOML, "tiny.toml"), tmp_path / "out", progress=None, workers=1) == 0
+    headless = json.loads((tmp_path / "out" / "summary.json").read_text())
+
+    async def go():
+        app = SgdApp(timings=False)
+        app.sweep_workers = 0  # the trials in the screen's thread
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert await app.open_scenario(str(path))
+            await pilot.pause(0.1)
+            screen = app.screen
+            assert isinstance(screen, RaceScreen)
+            t0 = time.monotonic()
+            while screen.phase != "done":
+                assert time.monotonic() - t0 < 120, screen.progress_text()
+                assert not screen.message, screen.message
+                await pilot.pause(0.1)
+            await pilot.pause(0.7)
+            assert screen.progress_text().startswith("finished: 8/8 trials done")  # the race: 2 runs × 2 × 2 seeds
+            assert [c.lr for c in screen.choices] == [r["tuned_lr"] for r in headless["runs"]]
+            tuning = screen.query_one("#race-tuning").text
+            assert "@" in tuning and "lr (log scale)" in tuning and "chosen" in tuning
+            race = screen.query_one("#race-race").text
+            assert "race at the tuned lr" in race
+            verdict = str(screen.query_one("#race-verdict").render())
+            assert f"after tuning: {headless['race']['winner']['tuned']}" in verdict
+            await pilot.press("h")
+            await pilot.pause(0.7)
+            assert "race at the hand-picked lr" in screen.query_one("#race-race").text
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, MainScreen)
+
+    asyncio.run(go())
