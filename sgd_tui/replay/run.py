@@ -40,7 +40,14 @@ from sgd_tui.replay.landscape import write_landscape
 from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
 from sgd_tui.replay.signals import Signals
-from sgd_tui.replay.summary import default_out_dir, environment, json_safe, lecture_title, scenario_summary
+from sgd_tui.replay.summary import (
+    curvature_summary,
+    default_out_dir,
+    environment,
+    json_safe,
+    lecture_title,
+    scenario_summary,
+)
 from sgd_tui.replay.sweep import replay_sweep
 from sgd_tui.replay.theory import theory_end, theory_start, write_basins
 
@@ -205,6 +212,9 @@ def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], resul
     runs = []
     for meta, r in results:
         d = {**r.to_dict(), **meta}
+        curvature = curvature_summary(writer.sharpness.get(r.label, []), r.steps)
+        if curvature is not None:
+            d.update(curvature)
         evals = writer.evals.get(r.label)
         if evals:
             d["test_loss"], d["test_accuracy"] = evals[-1].test_loss, evals[-1].test_accuracy
