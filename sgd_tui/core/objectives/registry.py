@@ -148,6 +148,15 @@ _ENTRIES = [
     _surface("booth", "Booth", "(x + 2y - 7)² + (2x + y - 5)²", help="a tilted bowl; minimum 0 at (1, 3)"),
     _surface("six_hump_camel", "Six-hump camel", "(4 - 2.1x² + x⁴/3)x² + xy + (4y² - 4)y²",
              help="multi-modal: two global and four local minima"),
+    _surface(
+        "edge_valley", "Edge-of-stability valley", "½(1 + y)x² − c·y",
+        Param("c", "float", 0.001, "the slope c pulling y (and with it the curvature 1 + y along x) up", low=0.0,
+              label="c value"),
+        Param("x_floor", "float", 1e-6, "|x| is kept at least this before every gradient, so x cannot underflow "
+              "to 0 below the edge and never regrow (0: off)", low=0.0, high=0.1, label="x_floor value"),
+        help="the curvature along x is 1 + y and grows until the optimizer's own stability limit stops it; "
+             "no minimum",
+    ),
     ObjectiveInfo(
         "linear_regression", "Linear regression risk", "regression",
         (

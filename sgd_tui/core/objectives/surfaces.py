@@ -42,6 +42,8 @@ class Surface:
     min_value: float
     start: tuple[float, float]
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    # a map applied to the point before each gradient (edge_valley's floor on |x|); None: the point as it is
+    project: Callable[[float, float], tuple[float, float]] | None = None
 
     def value(self, x: float, y: float) -> float:
         """f at a point, as a Python float; inf where it overflows."""
@@ -226,6 +228,33 @@ def six_hump_camel() -> Surface:
     return Surface("six_hump_camel", f, grad, hess, minima, -1.0316284535, (-1.5, 0.8), ((-2.0, 2.0), (-1.1, 1.1)))
 
 
+def edge_valley(c: float = 0.001, x_floor: float = 1e-6) -> Surface:
+    """f = ½(1 + y)x² − c·y: the curvature along x is 1 + y (the Hessian is [[1 + y, x], [x, 0]]), and the
+    slope −c pulls y up, so the sharpness grows while x is small, until the optimizer's own stability limit
+    makes x oscillate and grow, ½x² > c, and y comes back down: every optimizer's edge of stability in 2-D.
+    No minimum (f → −∞ along x = 0 as y → ∞).
+
+    Below its limit an optimizer shrinks x geometrically, and in floating point x reaches 0 (or a subnormal
+    from which it takes thousands of steps to regrow): exactly at 0 the iteration never leaves the line
+    x = 0, however unstable. ``x_floor`` keeps |x| ≥ x_floor before every gradient (x = 0 goes to
+    +x_floor), a stand-in for the tiny perturbations a real network always has; 0 turns it off."""
+
+    def f(x, y):
+        return 0.5 * (1.0 + y) * x * x - c * y
+
+    def grad(x, y):
+        return (1.0 + y) * x, 0.5 * x * x - c + 0.0 * y
+
+    def hess(x, y):
+        return (1.0 + y, x + 0.0 * y), (x + 0.0 * y, 0.0 * x)
+
+    def project(x: float, y: float) -> tuple[float, float]:
+        return (math.copysign(x_floor, x) if abs(x) < x_floor else x), y
+
+    return Surface("edge_valley", f, grad, hess, [], -math.inf, (1.0, 0.0), ((-1.5, 1.5), (-1.0, 32.0)),
+                   project if x_floor > 0 else None)
+
+
 SURFACES: dict[str, Callable[..., Surface]] = {
     "quadratic": quadratic,
     "rosenbrock": rosenbrock,
@@ -235,6 +264,7 @@ SURFACES: dict[str, Callable[..., Surface]] = {
     "saddle": saddle,
     "booth": booth,
     "six_hump_camel": six_hump_camel,
+    "edge_valley": edge_valley,
 }
 
 
