@@ -51,9 +51,16 @@ class SharpnessSeries:
     def last(self) -> SharpnessRecord | None:
         return self.records[-1] if self.records else None
 
-    def xy(self, x_key: str = "step", n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time."""
-        rs = self.records
+    @property
+    def preconditioned(self) -> bool:
+        """Whether the run measures an adaptive method's preconditioned sharpness (P⁻¹H)."""
+        return any(r.preconditioned is not None for r in self.records)
+
+    def xy(self, x_key: str = "step", n_train: int | None = None,
+           preconditioned: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time;
+        ``preconditioned``: (x, the top eigenvalue of P⁻¹H) at the measurements that have one."""
+        rs = [r for r in self.records if r.preconditioned is not None] if preconditioned else self.records
         if x_key == "samples":
             xs = [r.samples for r in rs]
         elif x_key == "epoch":
@@ -62,14 +69,20 @@ class SharpnessSeries:
             xs = [r.time_s for r in rs]
         else:
             xs = [r.step for r in rs]
-        return np.asarray(xs, dtype=float), np.asarray([r.lambda_max for r in rs], dtype=float)
+        ys = [r.preconditioned if preconditioned else r.lambda_max for r in rs]
+        return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
 def limit_formula(optimizer: str, hyper: dict) -> str | None:
     """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.theory.sharpness`,
-    classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
+    classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; for an
+    adaptive method the limit on its preconditioned sharpness, "(2+2β1)/((1−β1)α)" for Adam
+    (:mod:`sgd_tui.core.theory.preconditioned`); None without one."""
+    from sgd_tui.core.theory.preconditioned import LIMIT_FORMULAS  # lazy: numpy
     from sgd_tui.core.theory.quadratic import method_of  # lazy: numpy
 
+    if optimizer in LIMIT_FORMULAS:
+        return LIMIT_FORMULAS[optimizer]
     forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
     return forms.get(method_of(optimizer, hyper)[0])
 

@@ -30,7 +30,7 @@ Nesterov's; :mod:`sgd_tui.core.theory.quadratic`):
     adagrad                        GD on P⁻¹H at its step α/(1 + (t − 1)·lr_decay): αλ < 2
     adadelta                       no known limit (its step is a ratio of two running averages)
 
-Like the GD limit, these ignore Adam's bias correction of m (α/(1 − β1^t) → α within a few dozen
+No torch at import (the plots read :data:`LIMIT_FORMULAS`). Like the GD limit, these ignore Adam's bias correction of m (α/(1 − β1^t) → α within a few dozen
 steps) and AdamW's decoupled decay (a factor 1 − α·wd per step, which only helps). A coupled weight
 decay wd (adam, rmsprop, ... with weight_decay) adds wd·I to the Hessian the method sees: the measured
 quantity is then P⁻¹(H + wd·I). maximize = true climbs: no limit.
@@ -39,11 +39,14 @@ quantity is then P⁻¹(H + wd·I). maximize = true climbs: no limit.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+from sgd_tui.core.theory.quadratic import lambda_limit
 
-from sgd_tui.core.theory.sharpness import SharpnessMeter, stability_limit
+if TYPE_CHECKING:
+    import torch
+
+    from sgd_tui.core.theory.sharpness import SharpnessMeter
 
 __all__ = ["PRECONDITIONED", "LIMIT_FORMULAS", "preconditioner", "preconditioned_limit", "nadam_mu",
            "measure_curvature", "run_limit"]
@@ -121,6 +124,8 @@ def _param_p(optimizer: str, state: dict, hyper: dict[str, Any]) -> torch.Tensor
 def preconditioner(optimizer_name: str, optimizer, hyper: dict[str, Any]) -> torch.Tensor | None:
     """The diagonal of P as one flat vector over the optimizer's parameters (in their order), from the
     optimizer's state now; None for a method without one, or before its first step."""
+    import torch  # lazy: torch
+
     if optimizer_name not in PRECONDITIONED or optimizer_name == "adadelta":
         return None
     parts = []
@@ -142,10 +147,10 @@ def _first_state(optimizer) -> dict:
 
 def run_limit(optimizer_name: str, optimizer, hyper: dict[str, Any], lr: float) -> float | None:
     """The limit a run's curvature is measured against: on λmax(H) for the non-adaptive methods
-    (:func:`~sgd_tui.core.theory.sharpness.stability_limit`), on P⁻¹H for the adaptive ones."""
+    (:func:`~sgd_tui.core.theory.quadratic.lambda_limit`), on P⁻¹H for the adaptive ones."""
     if optimizer_name in PRECONDITIONED:
         return preconditioned_limit(optimizer_name, hyper, lr, _first_state(optimizer))
-    return stability_limit(optimizer_name, hyper, lr)
+    return lambda_limit(optimizer_name, hyper, lr)
 
 
 def measure_curvature(meter: SharpnessMeter, optimizer_name: str, optimizer, hyper: dict[str, Any],
@@ -153,6 +158,8 @@ def measure_curvature(meter: SharpnessMeter, optimizer_name: str, optimizer, hyp
     """(λmax of H, top eigenvalue of P⁻¹H or None, the limit) for one run now, between steps: the
     preconditioned value for the adaptive methods once they have a state (empty at step 0), measured
     with the same Lanczos on P^(-1/2)(H + wd·I)P^(-1/2)."""
+    import torch  # lazy: torch
+
     lam = meter.measure()
     limit = run_limit(optimizer_name, optimizer, hyper, lr)
     pre = None

@@ -4,7 +4,7 @@ or test loss and accuracy per epoch (data sets).
 The area owns the plot options (a scenario's [view]: x axis, log y, f or the gap f − f*, smoothing,
 which plots show) and the objectives' minimum values f* (found off the UI thread), and hands every plot
 the same run list; the screen calls :meth:`PlotArea.refresh_if_changed` from its one 5 Hz timer. Which
-plots show is a CSS class: ``-surface`` or ``-dataset``, and for data sets ``-sharpness`` (λmax beside the
+plots show is a CSS class: ``-surface`` or ``-dataset``, and ``-sharpness`` (λmax beside the
 loss, when the budget measures it) and ``-landscape`` (the loss-landscape slice in place of the test
 metrics; the slice is computed by :mod:`~sgd_tui.ui.jobs.landscape`, see :mod:`.netplots`). The surface
 under the trajectories is built in a thread worker (:func:`~sgd_tui.ui.jobs.background.build_surface` imports
@@ -106,10 +106,11 @@ class PlotArea(Horizontal):
         return self.query_one(EvalPlot)
 
     def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
-        """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss)."""
+        """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss, on
+        surfaces too: the exact Hessian's)."""
         self.set_class(is_2d, "-surface")
         self.set_class(not is_2d, "-dataset")
-        self.set_class(sharpness and not is_2d, "-sharpness")
+        self.set_class(sharpness, "-sharpness")
         if is_2d:
             self.set_class(False, "-landscape")
 
@@ -283,10 +284,10 @@ class PlotArea(Horizontal):
         self.loss.refresh_if_changed()
         if is_2d:
             self.trajectory.refresh_if_changed()
-            return
-        # an objective without a test set leaves the test-metrics plot empty: the network views take its place
-        self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
-        (self.landscape if self.has_class("-landscape") else self.evals).refresh_if_changed()
+        else:
+            # an objective without a test set leaves the test-metrics plot empty: the network views take its place
+            self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
+            (self.landscape if self.has_class("-landscape") else self.evals).refresh_if_changed()
         if self.has_class("-sharpness"):
             self.sharpness.x_key = self.loss.x_key
             n = {r.run_id: r.series.n_train for r in self._runs}
