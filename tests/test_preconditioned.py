@@ -170,3 +170,31 @@ def test_curvature_summary_takes_the_median_of_the_last_third_against_the_limit(
     assert out["limit"] == pytest.approx(100 / 31) and out["tail_ratio"] == pytest.approx(75 / (100 / 31))
     assert curvature_summary([SharpnessRecord(0, 0, 0.0, 1.0, None)], 10)["tail_ratio"] is None
     assert curvature_summary([], 10) is None
+
+
+@pytest.mark.slow
+def test_adam_edge_scenario_puts_p_inverse_h_at_its_limit(tmp_path):
+    import csv
+    import json
+
+    from sgd_tui.core.scenario.parse import load_scenario
+    from sgd_tui.replay.run import replay
+
+    s = load_scenario("adam-edge")
+    assert replay(s, tmp_path, progress=None) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    by = {r["label"]: r for r in summary["runs"]}
+    slow, fast, rms = (r.label for r in s.runs)
+    assert all(r["status"] == "finished" and r["measured"] == "preconditioned" for r in summary["runs"])
+    assert by[slow]["limit"] == pytest.approx(38000.0) and by[fast]["limit"] == pytest.approx(38 / 0.003)
+    assert by[rms]["limit"] == pytest.approx(2000.0)
+    # medians over the last third: measured 0.92, 0.97, 1.02 of the limit
+    assert 0.85 < by[slow]["tail_ratio"] < 1.05
+    assert 0.92 < by[fast]["tail_ratio"] < 1.03
+    assert 0.95 < by[rms]["tail_ratio"] < 1.08
+    with open(tmp_path / "sharpness.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for label, lr in ((slow, 0.001), (fast, 0.003)):
+        raw = [float(r["lambda_max"]) for r in rows if r["run"] == label]
+        assert max(raw) < 0.1 * 2 / lr  # the raw λmax stays far below GD's 2/α (measured 33-38)
+    assert (tmp_path / "sharpness.txt").read_text(encoding="utf-8").count("limit on P⁻¹H") == 3

@@ -16,7 +16,7 @@ import numpy as np
 
 from sgd_tui.core.run.records import SharpnessRecord
 
-__all__ = ["SharpnessSeries", "PathSeries", "limit_formula"]
+__all__ = ["SharpnessSeries", "PathSeries", "limit_formula", "sharpness_plot_series"]
 
 
 class SharpnessSeries:
@@ -97,3 +97,20 @@ class PathSeries:
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:
         return self._a, self._b
+
+
+def sharpness_plot_series(by_label: dict[str, list[SharpnessRecord]]) -> list[tuple[str, list[float], list[float]]]:
+    """The headless sharpness.txt's series, (label, steps, values): each run's λmax, an adaptive run's
+    preconditioned sharpness P⁻¹H, and each run's limit at the measurements as a line of its own."""
+    out = []
+    for label, rows in by_label.items():
+        steps = [float(r.step) for r in rows]
+        pre = [r for r in rows if r.preconditioned is not None]
+        out.append((f"{label}: λmax", steps, [r.lambda_max for r in rows]))
+        if pre:
+            out.append((f"{label}: P⁻¹H (preconditioned)", [float(r.step) for r in pre], [r.preconditioned for r in pre]))
+        lim = [r for r in rows if r.limit is not None]
+        if lim:
+            what = "on P⁻¹H" if pre else "on λmax"
+            out.append((f"{label}: limit {what}", [float(r.step) for r in lim], [r.limit for r in lim]))
+    return out

@@ -278,3 +278,11 @@ def _write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer:
                                       ylabel=yl))
     if panels:
         write_whole(folder.file("trajectory.txt"), safe_text("\n".join(panels)))
+    if writer.sharpness:  # λmax (and P⁻¹H) against the limits, as the app's λmax plot shows them
+        from sgd_tui.plotting.netseries import sharpness_plot_series  # lazy: numpy
+
+        text = loss_plot([(safe_text(lab, newlines=False), xs, ys) for lab, xs, ys in
+                          sharpness_plot_series(writer.sharpness)],
+                         title=safe_text(f"{s.title}: curvature against the stability limits", newlines=False),
+                         xlabel="step", ylabel="λmax, P⁻¹H")
+        write_whole(folder.file("sharpness.txt"), safe_text(text))

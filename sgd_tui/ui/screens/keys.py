@@ -75,5 +75,5 @@ HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field
               "run), click a row to select its run, the wheel over the loss plot zooms its x range (z resets it).\n"
               "Editing lr, momentum or betas of a run that has taken steps continues it from there; any other "
               "edit restarts it. Ctrl+P opens the command palette.\n"
-              "Data sets with budget sharpness_every: λmax per run beside the loss, ╌ the selected run's "
-              "stability limit (2/α, 2(1+β)/α, Nesterov's).")
+              "Budget sharpness_every: λmax per run beside the loss (adaptive runs: P⁻¹H as the line, λmax as "
+              "dots), ╌ the selected run's stability limit (2/α, 2(1+β)/α, Nesterov's, 38/α on P⁻¹H for Adam).")
