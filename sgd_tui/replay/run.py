@@ -49,7 +49,7 @@ from sgd_tui.replay.summary import (
     scenario_summary,
 )
 from sgd_tui.replay.sweep import replay_sweep
-from sgd_tui.replay.theory import theory_end, theory_start, write_basins
+from sgd_tui.replay.theory import central_flow_summary, theory_end, theory_start, write_basins
 
 __all__ = ["replay"]
 
@@ -135,6 +135,9 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                     history = writer.series.get(spec.label)
                     end_theory = theory_end(runner, history.records() if history is not None else [])
                     meta["theory"] = {"start": start_theory, "end": end_theory}
+                    flow = central_flow_summary(runner, history.records() if history is not None else [])
+                    if flow is not None:
+                        meta["central_flow"] = flow
                 if result.status == "error" and code == exit_codes.OK:
                     code = exit_codes.INTERNAL
                 results.append((meta, result))

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sgd_tui.core.theory.central_flow import edge_valley_central_flow
+
 __all__ = ["Surface", "SURFACES", "make_surface"]
 
 
@@ -44,6 +46,8 @@ class Surface:
     bounds: tuple[tuple[float, float], tuple[float, float]]
     # a map applied to the point before each gradient (edge_valley's floor on |x|); None: the point as it is
     project: Callable[[float, float], tuple[float, float]] | None = None
+    # GD's central flow in closed form, (start, lr, steps, every) -> CentralFlow (edge_valley); None: not known
+    central_flow: Callable[..., Any] | None = None
 
     def value(self, x: float, y: float) -> float:
         """f at a point, as a Python float; inf where it overflows."""
@@ -251,8 +255,11 @@ def edge_valley(c: float = 0.001, x_floor: float = 1e-6) -> Surface:
     def project(x: float, y: float) -> tuple[float, float]:
         return (math.copysign(x_floor, x) if abs(x) < x_floor else x), y
 
+    def flow(start, lr: float, steps: int, every: int = 1):
+        return edge_valley_central_flow(c, start, lr, steps, every)
+
     return Surface("edge_valley", f, grad, hess, [], -math.inf, (1.0, 0.0), ((-1.5, 1.5), (-1.0, 32.0)),
-                   project if x_floor > 0 else None)
+                   project if x_floor > 0 else None, flow)
 
 
 SURFACES: dict[str, Callable[..., Surface]] = {
