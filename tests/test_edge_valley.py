@@ -95,3 +95,10 @@ def test_edge_valley_scenario_every_run_at_its_own_limit(tmp_path):
             if int(r["step"]) >= 20000:
                 xs[r["run"]].append(float(r["x"]) ** 2)
     assert statistics.mean(xs[gd5]) == pytest.approx(0.02, rel=0.03)  # measured 0.02017 against 2c = 0.02
+    # the central flow: predicted edge steps 659 and 4646, ȳ = 2/α − 1, E[x²] = 2c, loss c
+    for label, lr, edge in ((gd5, 0.5, 659), (gd2, 0.2, 4646)):
+        flow = by[label]["central_flow"]
+        assert flow["edge_step"] == edge and flow["y"] == pytest.approx(2 / lr - 1) and flow["loss"] == 0.01
+        assert flow["measured"]["y"] == pytest.approx(flow["y"], rel=0.05)
+        assert flow["measured"]["e_x2"] == pytest.approx(0.02, rel=0.05)
+    assert "central_flow" not in by[hb] and "central_flow" not in by[adam1]

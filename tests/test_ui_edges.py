@@ -87,3 +87,27 @@ def test_series_curves_and_log_axis_and_the_panel_lines():
     series = sharpness_plot_series({"A": s.records})
     assert [name for name, _, _ in series] == ["A: λmax", "A: P⁻¹H (preconditioned)", "A: limit on P⁻¹H"]
     assert series[1][2] == [1000.0, 3000.0] and all(math.isfinite(v) for v in np.ravel(series[2][2]))
+
+
+async def test_the_c_key_draws_the_selected_gd_runs_central_flow():
+    from sgd_tui.core.theory.central_flow import edge_valley_central_flow
+
+    app = SgdApp(valley_session(), timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        plots = app.main.plots
+        await pilot.press("escape", "c")
+        await pilot.pause(0.3)
+        flow = plots.flow_run()
+        assert plots.flow_on and flow is not None
+        assert flow in plots.trajectory._runs and flow in plots.loss._runs
+        ref = edge_valley_central_flow(0.01, (1.0, 0.0), 0.5, 300)
+        xs, ys = flow.series.path()
+        np.testing.assert_allclose(xs, ref.x, rtol=1e-12)
+        np.testing.assert_allclose(ys, ref.y, rtol=1e-12)
+        await pilot.press("down")  # the Adam run: no central flow
+        await pilot.pause(0.3)
+        assert plots.flow_run() is None and all(r.run_id != "central-flow" for r in plots.trajectory._runs)
+        await pilot.press("up", "c")
+        await pilot.pause(0.3)
+        assert not plots.flow_on and plots.flow_run() is None

@@ -59,6 +59,9 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("b", "toggle_basins", "basins", id="toggle_basins",
             tooltip="basins of attraction of the selected run's optimizer in place of the heat map (surfaces "
                     "with several minima; recomputed when its hyperparameters change)"),
+    Binding("c", "toggle_flow", "central flow", id="toggle_flow", show=False,
+            tooltip="the selected GD run's central flow (edge_valley): its path through the zig-zag and its "
+                    "predicted time-averaged loss, in grey"),
     Binding("o", "app.open_scenario", "open", id="open_scenario", show=False, tooltip="open a scenario file"),
     Binding("w", "app.save_scenario", "save", id="save_scenario", show=False,
             tooltip="save as a scenario file (--headless replays it)"),

@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
+from sgd_tui.plotting.flowseries import FLOW_COLOR, central_flow_series
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
     BasinsReady,
@@ -62,6 +63,8 @@ class PlotArea(Horizontal):
         self.f_stars: dict[str, float | None] = {}  # objective key (see objective_key) -> its minimum value
         self.plots_shown = "all"
         self._optima_asked: set[str] = set()
+        self.flow_on = False  # the c key: the selected GD run's central flow on the surface and loss plots
+        self._flow: tuple[tuple, PlotRun | None] = ((), None)  # (what it was computed for, the flow as a run)
 
     @property
     def surface_objective(self) -> str:
@@ -115,7 +118,33 @@ class PlotArea(Horizontal):
             self.set_class(False, "-landscape")
 
     def select(self, run_id: str | None) -> None:
+        changed = run_id != self.selected
         self.selected = self.sharpness.selected = run_id
+        if changed and self.flow_on:
+            self.set_runs(self._runs)
+
+    def toggle_flow(self) -> bool:
+        """The selected run's central flow (GD on a surface with a known one, such as edge_valley) as a grey
+        path through its zig-zag and its predicted time-averaged loss, or not."""
+        self.flow_on = not self.flow_on
+        self.set_runs(self._runs)
+        return self.flow_on
+
+    def flow_run(self) -> PlotRun | None:
+        """The selected run's central flow as a PlotRun (cached per spec and budget), or None."""
+        entry = next((r for r in self._runs if r.run_id == self.selected), None)
+        if not self.flow_on or entry is None:
+            return None
+        spec = entry.shown_spec()
+        steps = spec.budget.get("steps") or 0
+        key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
+               repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), steps)
+        if key != self._flow[0]:
+            series = central_flow_series(spec.objective, spec.objective_options, spec.optimizer, spec.hyper,
+                                         spec.settings, steps) if steps else None
+            self._flow = (key, None if series is None else PlotRun("central-flow", "central flow", FLOW_COLOR,
+                                                                    series))
+        return self._flow[1]
 
     def set_runs(self, runs: list[RunEntry]) -> None:
         self._runs = list(runs)
@@ -124,10 +153,11 @@ class PlotArea(Horizontal):
                              self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
                              r.progress.status == "diverged")
                      for r in runs]
-        for plot in (self.loss, self.evals):
-            plot.set_runs(plot_runs)
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
-        self.trajectory.set_runs(on_surface)
+        flow = self.flow_run()
+        for plot in (self.loss, self.evals):
+            plot.set_runs(plot_runs + ([flow] if flow is not None else []))
+        self.trajectory.set_runs(on_surface + ([flow] if flow is not None else []))
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
