@@ -58,7 +58,7 @@ async def test_edge_valley_shows_both_curvatures_and_their_limits():
         await pilot.pause(0.3)
         panel = str(main.query_one("#theory-text").render())
         last_gd, last_adam = gd.sharpness.last, adam.sharpness.last
-        assert f"λmax {last_gd.lambda_max:.4g} / limit 4 ({last_gd.lambda_max / 4:.2f})" in panel
+        assert f"λmax {last_gd.lambda_max:.4g} / limit 4 ({last_gd.lambda_max / 4:.2f}); start 0.40× limit: lazy" in panel
         assert f"P⁻¹H {last_adam.preconditioned:.4g} / limit 3800" in panel
 
 
@@ -83,7 +83,11 @@ def test_series_curves_and_log_axis_and_the_panel_lines():
     lines = curvature_lines([Entry("A", "adam", s), Entry("B", "adam", fresh), Entry("G", "gd", gd),
                              Entry("none", "gd", SharpnessSeries())])
     assert lines == ["A: P⁻¹H 3000 / limit 3800 (0.79) (λmax 6)", "B: λmax 2; P⁻¹H after the first step",
-                     "G: λmax 3.9 / limit 4 (0.97)"]
+                     "G: λmax 3.9 / limit 4 (0.97); start 0.97× limit: lazy"]
+    for lam0, kind in ((5.0, "catapult"), (8.0, "diverges")):  # ηλ0 = 2.5 and 4 at η = 0.5
+        s0 = SharpnessSeries()
+        s0.extend([SharpnessRecord(0, 0, 0.0, lam0, 4.0)])
+        assert curvature_lines([Entry("C", "gd", s0)])[0].endswith(f"× limit: {kind}")
     series = sharpness_plot_series({"A": s.records})
     assert [name for name, _, _ in series] == ["A: λmax", "A: P⁻¹H (preconditioned)", "A: limit on P⁻¹H"]
     assert series[1][2] == [1000.0, 3000.0] and all(math.isfinite(v) for v in np.ravel(series[2][2]))

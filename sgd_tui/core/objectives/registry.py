@@ -157,6 +157,13 @@ _ENTRIES = [
         help="the curvature along x is 1 + y and grows until the optimizer's own stability limit stops it; "
              "no minimum",
     ),
+    _surface(
+        "catapult", "Catapult: the uv model", "½(uv − 1)²",
+        Param("r_floor", "float", 1e-4, "|uv − 1| is kept at least this before every gradient, so GD cannot sit on "
+              "an unstable minimum by exact cancellation (0: off)", low=0.0, high=0.1, label="r_floor value"),
+        help="minima on the hyperbola uv = 1 with curvature u² + v²: a step above 2/λ0 catapults GD to a "
+             "flatter minimum, above 4/λ0 it diverges",
+    ),
     ObjectiveInfo(
         "linear_regression", "Linear regression risk", "regression",
         (

@@ -262,6 +262,38 @@ def edge_valley(c: float = 0.001, x_floor: float = 1e-6) -> Surface:
                    project if x_floor > 0 else None, flow)
 
 
+def catapult(r_floor: float = 1e-4) -> Surface:
+    """f = ½(uv − 1)²: the two-layer linear model uv fitting 1 (Lewkowycz et al. 2020). Its minima form the
+    hyperbola uv = 1, where the Hessian [[v², 2uv − 1], [2uv − 1, u²]] has eigenvalues 0 and u² + v²: the
+    curvature falls towards u = v (2 at (1, 1)). GD with η·λ0 < 2 converges near its start (lazy); with
+    2 < η·λ0 < 4 the loss spikes and GD settles on a flatter part of the hyperbola (the catapult); beyond,
+    it diverges. ``r_floor`` keeps |uv − 1| ≥ r_floor before every gradient (moving the point along the
+    gradient of uv), so an unstable minimum cannot hold GD by exact cancellation (r = 0 exactly in
+    floating point); 0 turns it off. The minima are not isolated: none is marked; f* = 0."""
+
+    def f(x, y):
+        r = x * y - 1.0
+        return 0.5 * r * r
+
+    def grad(x, y):
+        r = x * y - 1.0
+        return r * y, r * x
+
+    def hess(x, y):
+        off = 2.0 * x * y - 1.0
+        return (y * y, off), (off, x * x)
+
+    def project(x: float, y: float) -> tuple[float, float]:
+        r, n = x * y - 1.0, x * x + y * y
+        if abs(r) >= r_floor or n == 0.0:
+            return x, y
+        d = (math.copysign(r_floor, r) - r) / n
+        return x + d * y, y + d * x
+
+    return Surface("catapult", f, grad, hess, [], 0.0, (2.5, 0.1), ((-3.0, 3.0), (-3.0, 3.0)),
+                   project if r_floor > 0 else None)
+
+
 SURFACES: dict[str, Callable[..., Surface]] = {
     "quadratic": quadratic,
     "rosenbrock": rosenbrock,
@@ -272,6 +304,7 @@ SURFACES: dict[str, Callable[..., Surface]] = {
     "booth": booth,
     "six_hump_camel": six_hump_camel,
     "edge_valley": edge_valley,
+    "catapult": catapult,
 }
 
 

@@ -14,7 +14,8 @@ driver thread each round that moved the run (:mod:`sgd_tui.ui.jobs.worker`) — 
 * for adaptive methods: no closed form, and the effective per-coordinate step −Δw_i/g_i of the last update;
 * with ``sharpness_every`` in the budget, first, each run's measured curvature against its own limit: λmax
   of the exact Hessian against 2/α, 2(1+β)/α, ..., or an adaptive method's preconditioned sharpness P⁻¹H
-  against (2+2β1)/((1−β1)α) (:func:`curvature_lines`).
+  against (2+2β1)/((1−β1)α) (:func:`curvature_lines`), and the regime at the start: λ0 below the limit
+  lazy, up to twice it the catapult window (2 < ηλ0 < 4 for GD), beyond it divergence.
 """
 
 from __future__ import annotations
@@ -86,15 +87,26 @@ def curvature_lines(runs) -> list[str]:
         if last is None:
             continue
         label = r.spec.label if len(r.spec.label) <= 28 else r.spec.label[:27] + "…"
-        if r.spec.optimizer in PRECONDITIONED and last.preconditioned is None:
+        adaptive = r.spec.optimizer in PRECONDITIONED
+        if adaptive and last.preconditioned is None:
             lines.append(f"{label}: λmax {fmt_num(last.lambda_max)}; P⁻¹H after the first step")
             continue
         what = "λmax" if last.preconditioned is None else "P⁻¹H"
         value, limit = last.measured, last.limit
         against = "no known limit" if limit is None else f"limit {fmt_num(limit)} ({value / limit:.2f})"
         raw = f" (λmax {fmt_num(last.lambda_max)})" if last.preconditioned is not None else ""
-        lines.append(f"{label}: {what} {fmt_num(value)} / {against}{raw}")
+        lines.append(f"{label}: {what} {fmt_num(value)} / {against}{raw}{'' if adaptive else _regime(series.records[0])}")
     return lines
+
+
+def _regime(first) -> str:
+    """The regime at the start (Lewkowycz et al. 2020), from λ0 against the limit (2/η for GD): below it
+    lazy, up to twice it the catapult window (2 < ηλ0 < 4 for GD), beyond it divergence."""
+    if first.step != 0 or first.limit is None or not first.limit > 0:
+        return ""
+    r0 = first.lambda_max / first.limit
+    kind = "lazy" if r0 < 1 else "catapult" if r0 < 2 else "diverges"
+    return f"; start {r0:.2f}× limit: {kind}"
 
 
 def meter_text(dyn) -> str:
