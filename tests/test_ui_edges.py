@@ -115,3 +115,13 @@ async def test_the_c_key_draws_the_selected_gd_runs_central_flow():
         await pilot.press("up", "c")
         await pilot.pause(0.3)
         assert not plots.flow_on and plots.flow_run() is None
+
+
+def test_a_diverged_run_says_so_after_its_regime():
+    class Entry:
+        spec = type("Spec", (), {"label": "D", "optimizer": "gd"})()
+        progress = type("Progress", (), {"status": "diverged"})()
+        sharpness = SharpnessSeries()
+
+    Entry.sharpness.extend([SharpnessRecord(0, 0, 0.0, 7.8, 4.0), SharpnessRecord(6, 6, 0.0, 100.0, 4.0)])
+    assert curvature_lines([Entry()]) == ["D: λmax 100 / limit 4 (25.00); start 1.95× limit: catapult; diverged"]

@@ -95,7 +95,10 @@ def curvature_lines(runs) -> list[str]:
         value, limit = last.measured, last.limit
         against = "no known limit" if limit is None else f"limit {fmt_num(limit)} ({value / limit:.2f})"
         raw = f" (λmax {fmt_num(last.lambda_max)})" if last.preconditioned is not None else ""
-        lines.append(f"{label}: {what} {fmt_num(value)} / {against}{raw}{'' if adaptive else _regime(series.records[0])}")
+        progress = getattr(r, "progress", None)
+        ended = "; diverged" if getattr(progress, "status", "") == "diverged" else ""
+        lines.append(f"{label}: {what} {fmt_num(value)} / {against}{raw}"
+                     f"{'' if adaptive else _regime(series.records[0])}{ended}")
     return lines
 
 
