@@ -70,6 +70,11 @@ def test_series_curves_and_log_axis_and_the_panel_lines():
     xs, ys = s.xy("step", preconditioned=True)
     assert list(xs) == [10.0, 20.0] and list(ys) == [1000.0, 3000.0]
     assert list(s.xy("step")[1]) == [2.0, 5.0, 6.0]
+    # [view] curvature = "ratio": the measured quantity over the limit (P⁻¹H for an adaptive run)
+    assert list(s.xy("step", ratio=True)[1]) == [1000.0 / 3800.0, 3000.0 / 3800.0]
+    g = SharpnessSeries()
+    g.extend([SharpnessRecord(0, 0, 0.0, 6.0, 4.0), SharpnessRecord(1, 1, 0.0, 2.0, 4.0)])
+    assert list(g.xy("step", ratio=True)[1]) == [1.5, 0.5]  # η·λ/2 at η = 0.5
 
     class Entry:  # what curvature_lines reads of a RunEntry
         def __init__(self, label, optimizer, series):

@@ -57,10 +57,13 @@ class SharpnessSeries:
         return any(r.preconditioned is not None for r in self.records)
 
     def xy(self, x_key: str = "step", n_train: int | None = None,
-           preconditioned: bool = False) -> tuple[np.ndarray, np.ndarray]:
+           preconditioned: bool = False, ratio: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time;
-        ``preconditioned``: (x, the top eigenvalue of P⁻¹H) at the measurements that have one."""
+        ``preconditioned``: (x, the top eigenvalue of P⁻¹H) at the measurements that have one; ``ratio``:
+        (x, the measured quantity over the limit) at the measurements with a limit (η·λ/2 for GD)."""
         rs = [r for r in self.records if r.preconditioned is not None] if preconditioned else self.records
+        if ratio:
+            rs = [r for r in self.records if r.limit and (r.preconditioned is not None or not self.preconditioned)]
         if x_key == "samples":
             xs = [r.samples for r in rs]
         elif x_key == "epoch":
@@ -69,7 +72,7 @@ class SharpnessSeries:
             xs = [r.time_s for r in rs]
         else:
             xs = [r.step for r in rs]
-        ys = [r.preconditioned if preconditioned else r.lambda_max for r in rs]
+        ys = [r.measured / r.limit if ratio else r.preconditioned if preconditioned else r.lambda_max for r in rs]
         return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 

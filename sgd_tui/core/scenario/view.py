@@ -7,6 +7,7 @@
                          # auto: the gap on a log axis where f* is known, else f
     smoothing = 0.9      # the loss curves' EMA weight (0 = none)
     plots = "all"        # all | loss (the loss plot alone) | side (the trajectory or test plot alone)
+    curvature = "value"  # the λmax plot: value | ratio (each run's λ over its own limit, η·λ/2 for GD)
 
 The lecture plots loss against *samples seen* when batch sizes differ: a step of batch 256 costs 256
 gradients of one example, so a fair race counts samples. The gap f − f* shows convergence on a log axis
@@ -36,6 +37,9 @@ VIEW_PARAMS: tuple[Param, ...] = (
           high=0.99, label="smoothing value"),
     Param("plots", "str", "all", "which plots show: all, loss (alone), side (the trajectory or test plot alone)",
           choices=("all", "loss", "side")),
+    Param("curvature", "str", "value", "the λmax plot (budget sharpness_every): value = λmax (P⁻¹H for adaptive "
+          "methods) against the selected run's limit; ratio = each run's over its own limit (η·λ/2 for GD), "
+          "the edge at 1", choices=("value", "ratio")),
 )
 
 

@@ -57,15 +57,18 @@ class SharpnessPlot(RunsPlot):
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
         self.x_key = "step"
         self.selected: str | None = None  # run_id whose limit is drawn
+        self.ratio = False  # [view] curvature = "ratio": each run's λ over its own limit, the edge at 1
 
     def state_key(self) -> tuple:
-        return (self.x_key, self.selected, super().state_key())
+        return (self.x_key, self.selected, self.ratio, super().state_key())
 
     def limit_line(self) -> tuple[str, float, SharpRun] | None:
         """(formula, value, run) of the selected run's latest stability limit (the first run with one when
         none is selected); None when no shown run has a limit yet (Adam has none)."""
         runs = [r for _, r in self._visible() if isinstance(r.series, SharpnessSeries)]
         runs.sort(key=lambda r: r.run_id != self.selected)
+        if self.ratio and runs:  # every run against its own limit: the edge is 1
+            return "λ/limit: the edge", 1.0, runs[0]
         for r in runs:
             last = r.series.last
             if last is None:
@@ -88,7 +91,9 @@ class SharpnessPlot(RunsPlot):
         elif not any(len(r.series) for _, r in self._visible()):
             return items + [("[λmax: none measured yet]", None)]
         what = "λmax"
-        if any(r.series.preconditioned for _, r in self._visible()):
+        if self.ratio:
+            what = "λ/limit (η·λ/2 for GD)"
+        elif any(r.series.preconditioned for _, r in self._visible()):
             what = "λmax ·, P⁻¹H ━"
         return items + [(f"[{X_NAMES.get(self.x_key, self.x_key)}, {what}]", None)]
 
@@ -101,6 +106,11 @@ class SharpnessPlot(RunsPlot):
         its line and its raw λmax as dots ``·`` in its colour; the selected run's limit dashed."""
         data = []  # (index, run, xs, ys, raw: dots)
         for i, run in self._visible():
+            if self.ratio:  # one curve per run: its measured quantity over its own limit
+                xs, ys = sanitize(*run.series.xy(self.x_key, run.n_train, ratio=True))
+                if len(xs):
+                    data.append((i, run, xs, ys, False))
+                continue
             pre = run.series.preconditioned
             xs, ys = sanitize(*run.series.xy(self.x_key, run.n_train))
             if len(xs):

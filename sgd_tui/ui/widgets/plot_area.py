@@ -211,12 +211,14 @@ class PlotArea(Horizontal):
         loss.loss_mode = view.get("loss", "auto")
         loss.smoothing = float(view.get("smoothing", 0.0))
         self.show_plots(view.get("plots", "all"))
+        self.sharpness.ratio = view.get("curvature", "value") == "ratio"
 
     def view(self) -> dict:
         """The view as a scenario's [view] table (saved with the comparison)."""
         loss = self.loss
         return {"x": loss.x_key, "y": "log" if loss.log_y else "linear", "loss": loss.loss_mode,
-                "smoothing": float(loss.smoothing), "plots": self.plots_shown}
+                "smoothing": float(loss.smoothing), "plots": self.plots_shown,
+                "curvature": "ratio" if self.sharpness.ratio else "value"}
 
     def show_plots(self, which: str) -> None:
         """all: the loss plot and the trajectory / test plot; loss: the loss plot alone; side: the other alone."""
