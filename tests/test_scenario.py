@@ -99,9 +99,9 @@ def test_view_table_is_validated_with_file_line_and_key_and_round_trips():
     assert 't.toml:9: view.x: rosenbrock has no training set, hence no epochs' in msg
     assert 't.toml:10: view.y: Invalid y: "lig" (y must be one of "log", "linear")' in msg
     assert "t.toml:11: view.smoothing:" in msg and "[0, 0.99]" in msg
-    assert "t.toml:12: view.colour: unknown key 'colour'; [view] takes: x, y, loss, smoothing, plots" in msg
+    assert "t.toml:12: view.colour: unknown key 'colour'; [view] takes: x, y, loss, smoothing, plots, curvature" in msg
     s = parse(BASE + '[optimizer]\nname = "sgd"\n[view]\nx = "samples"\nloss = "gap"\nplots = "loss"\n')
-    assert s.view == {"x": "samples", "y": "log", "loss": "gap", "smoothing": 0.0, "plots": "loss"}
+    assert s.view == {"x": "samples", "y": "log", "loss": "gap", "smoothing": 0.0, "plots": "loss", "curvature": "value"}
     again = parse_scenario(scenario_to_toml(s), "again.toml")
     assert again.view == s.view
     assert parse(BASE + '[optimizer]\nname = "sgd"\n').view["x"] == "step"  # every key optional
