@@ -100,10 +100,10 @@ def test_view_table_is_validated_with_file_line_and_key_and_round_trips():
     assert 't.toml:10: view.y: Invalid y: "lig" (y must be one of "log", "linear")' in msg
     assert "t.toml:11: view.smoothing:" in msg and "[0, 0.99]" in msg
     assert ("t.toml:12: view.colour: unknown key 'colour'; [view] takes: x, y, loss, smoothing, plots, y_floor, "
-            "bands_x") in msg
+            "bands_x, curvature") in msg
     s = parse(BASE + '[optimizer]\nname = "sgd"\n[view]\nx = "samples"\nloss = "gap"\nplots = "loss"\n')
     assert s.view == {"x": "samples", "y": "log", "loss": "gap", "smoothing": 0.0, "plots": "loss", "y_floor": 0.0,
-                      "bands_x": "auto"}
+                      "bands_x": "auto", "curvature": "value"}
     again = parse_scenario(scenario_to_toml(s), "again.toml")
     assert again.view == s.view
     assert parse(BASE + '[optimizer]\nname = "sgd"\n').view["x"] == "step"  # every key optional

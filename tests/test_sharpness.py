@@ -4,6 +4,7 @@ stability limits against the optimizers themselves, and the measurements in the 
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import pytest
@@ -179,12 +180,21 @@ name = "adam"
 """)
     assert replay(s, tmp_path, progress=None) == 0
     rows = list(csv.DictReader(open(tmp_path / "sharpness.csv")))
-    assert list(rows[0]) == ["run", "step", "samples", "lambda_max", "limit"]
+    assert list(rows[0]) == ["run", "step", "samples", "lambda_max", "limit", "preconditioned"]
     assert [(r["run"], r["step"]) for r in rows] == [(k, s) for k in ("GD", "Polyak", "Adam") for s in ("0", "15", "30")]
     limits = {r["run"]: r["limit"] for r in rows}
     assert float(limits["GD"]) == pytest.approx(10.0) and float(limits["Polyak"]) == pytest.approx(15.0)
-    assert limits["Adam"] == ""
+    adam_lr = s.runs[2].hyper["lr"]
+    assert float(limits["Adam"]) == pytest.approx(3.8 / 0.1 / adam_lr)  # on P⁻¹H: (2 + 2β1)/((1 − β1)α)
     assert all(float(r["lambda_max"]) > 0 for r in rows)
+    pre = [r["preconditioned"] for r in rows]
+    assert pre[:6] == [""] * 6 and pre[6] == "" and all(float(v) > 0 for v in pre[7:])  # Adam after its 1st step
+    summary = json.load(open(tmp_path / "summary.json"))
+    by = {r["label"]: r for r in summary["runs"]}
+    assert by["GD"]["limit"] == pytest.approx(10.0) and by["GD"]["measured"] == "lambda_max"
+    assert by["GD"]["tail_ratio"] == pytest.approx(float(rows[2]["lambda_max"]) / 10.0)  # step 30 ≥ 20
+    assert by["Adam"]["measured"] == "preconditioned"
+    assert by["Adam"]["tail_ratio"] == pytest.approx(float(pre[8]) / float(limits["Adam"]))
 
 
 def test_sharpness_keys_are_validated_with_file_and_line():

@@ -153,7 +153,8 @@ def test_sharpness_series_bounded_and_x_axes():
     assert list(xs) == [r.samples / 10 for r in s.records] and list(ys) == [r.lambda_max for r in s.records]
     assert limit_formula("sgd", {"momentum": 0.9, "nesterov": True}) == "(2+2β)/((1+2β)α)"
     assert limit_formula("nesterov", {"momentum": 0.9}) == "(2+2β)/((1+2β)α)"
-    assert limit_formula("adam", {}) is None
+    assert limit_formula("adam", {}) == "(2+2β1)/((1−β1)α)"  # on the preconditioned sharpness P⁻¹H
+    assert limit_formula("rmsprop", {}) == "2(1+μ)/α" and limit_formula("adadelta", {}) is None
 
 
 def test_bilinear_hits_the_nodes_and_interpolates_between():

@@ -16,7 +16,7 @@ import numpy as np
 
 from sgd_tui.core.run.records import SharpnessRecord
 
-__all__ = ["SharpnessSeries", "PathSeries", "limit_formula"]
+__all__ = ["SharpnessSeries", "PathSeries", "limit_formula", "sharpness_plot_series"]
 
 
 class SharpnessSeries:
@@ -51,9 +51,19 @@ class SharpnessSeries:
     def last(self) -> SharpnessRecord | None:
         return self.records[-1] if self.records else None
 
-    def xy(self, x_key: str = "step", n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time."""
-        rs = self.records
+    @property
+    def preconditioned(self) -> bool:
+        """Whether the run measures an adaptive method's preconditioned sharpness (P⁻¹H)."""
+        return any(r.preconditioned is not None for r in self.records)
+
+    def xy(self, x_key: str = "step", n_train: int | None = None,
+           preconditioned: bool = False, ratio: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(x, λmax) with x the step, the samples seen, the epoch (samples / n_train) or the run's time;
+        ``preconditioned``: (x, the top eigenvalue of P⁻¹H) at the measurements that have one; ``ratio``:
+        (x, the measured quantity over the limit) at the measurements with a limit (η·λ/2 for GD)."""
+        rs = [r for r in self.records if r.preconditioned is not None] if preconditioned else self.records
+        if ratio:
+            rs = [r for r in self.records if r.limit and (r.preconditioned is not None or not self.preconditioned)]
         if x_key == "samples":
             xs = [r.samples for r in rs]
         elif x_key == "epoch":
@@ -62,14 +72,20 @@ class SharpnessSeries:
             xs = [r.time_s for r in rs]
         else:
             xs = [r.step for r in rs]
-        return np.asarray(xs, dtype=float), np.asarray([r.lambda_max for r in rs], dtype=float)
+        ys = [r.measured / r.limit if ratio else r.preconditioned if preconditioned else r.lambda_max for r in rs]
+        return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
 def limit_formula(optimizer: str, hyper: dict) -> str | None:
     """How the stability limit on λmax reads for an optimizer (the table of :mod:`sgd_tui.core.theory.sharpness`,
-    classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; None without one."""
+    classified as :mod:`sgd_tui.core.theory.quadratic` does): "2/α", "2(1+β)/α", "(2+2β)/((1+2β)α)"; for an
+    adaptive method the limit on its preconditioned sharpness, "(2+2β1)/((1−β1)α)" for Adam
+    (:mod:`sgd_tui.core.theory.preconditioned`); None without one."""
+    from sgd_tui.core.theory.preconditioned import LIMIT_FORMULAS  # lazy: numpy
     from sgd_tui.core.theory.quadratic import method_of  # lazy: numpy
 
+    if optimizer in LIMIT_FORMULAS:
+        return LIMIT_FORMULAS[optimizer]
     forms = {"gd": "2/α", "heavy_ball": "2(1+β)/α", "nesterov": "(2+2β)/((1+2β)α)"}
     return forms.get(method_of(optimizer, hyper)[0])
 
@@ -84,3 +100,20 @@ class PathSeries:
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:
         return self._a, self._b
+
+
+def sharpness_plot_series(by_label: dict[str, list[SharpnessRecord]]) -> list[tuple[str, list[float], list[float]]]:
+    """The headless sharpness.txt's series, (label, steps, values): each run's λmax, an adaptive run's
+    preconditioned sharpness P⁻¹H, and each run's limit at the measurements as a line of its own."""
+    out = []
+    for label, rows in by_label.items():
+        steps = [float(r.step) for r in rows]
+        pre = [r for r in rows if r.preconditioned is not None]
+        out.append((f"{label}: λmax", steps, [r.lambda_max for r in rows]))
+        if pre:
+            out.append((f"{label}: P⁻¹H (preconditioned)", [float(r.step) for r in pre], [r.preconditioned for r in pre]))
+        lim = [r for r in rows if r.limit is not None]
+        if lim:
+            what = "on P⁻¹H" if pre else "on λmax"
+            out.append((f"{label}: limit {what}", [float(r.step) for r in lim], [r.limit for r in lim]))
+    return out

@@ -114,11 +114,20 @@ def write_plots(folder: ResultsDir, s: Scenario, runners: list[Runner], writer: 
 
 
 def sharpness_text(s: Scenario, rows: dict[str, list[SharpnessRecord]]) -> str:
-    """λmax of every run against the step, with each run's stability limit (2/α for GD) as a line of ``-``."""
+    """λmax of every run against the step, with each run's stability limit (2/α for GD) as a line of ``-``;
+    an adaptive run's preconditioned sharpness P⁻¹H against its limit, and its raw λmax beside it."""
     from sgd_tui.plotting.textplot import sharpness_plot  # lazy: numpy
 
-    series = [(safe_text(label, newlines=False), [r.step for r in rs], [r.lambda_max for r in rs],
-               [r.limit for r in rs]) for label, rs in rows.items()]
+    series = []
+    for label, rs in rows.items():
+        name = safe_text(label, newlines=False)
+        pre = [r for r in rs if r.preconditioned is not None]
+        if pre:  # an adaptive run: its limit is on the preconditioned sharpness P⁻¹H; raw λmax drawn beside it
+            series.append((f"{name}: P⁻¹H", [r.step for r in pre], [r.preconditioned for r in pre],
+                           [r.limit for r in pre]))
+            series.append((f"{name}: λmax", [r.step for r in rs], [r.lambda_max for r in rs], [None] * len(rs)))
+        else:
+            series.append((name, [r.step for r in rs], [r.lambda_max for r in rs], [r.limit for r in rs]))
     title = "λmax of the training loss's Hessian against the stability limit"
     return sharpness_plot(series, title=title if len(s.title) > 60 else f"{s.title}: λmax", xlabel="step")
 
@@ -135,8 +144,14 @@ def run_extras(evals: list[EvalRecord] | None, sharp: list[SharpnessRecord] | No
             parts.append(f"test loss {e.test_loss:.4g}")
     if sharp:
         last = sharp[-1]
-        text = f"λmax {last.lambda_max:.4g}"
-        if last.limit:
-            text += f" = {last.lambda_max / last.limit:.2f} × 2/α ({last.limit:.3g})"
+        if last.preconditioned is not None:  # adaptive: the limit is on P⁻¹H
+            text = f"P⁻¹H {last.preconditioned:.4g}"
+            if last.limit:
+                text += f" = {last.preconditioned / last.limit:.2f} × its limit ({last.limit:.3g})"
+            text += f", raw λmax {last.lambda_max:.4g}"
+        else:
+            text = f"λmax {last.lambda_max:.4g}"
+            if last.limit:
+                text += f" = {last.lambda_max / last.limit:.2f} × 2/α ({last.limit:.3g})"
         parts.append(text)
     return ", ".join(parts)

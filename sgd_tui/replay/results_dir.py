@@ -295,12 +295,13 @@ class ResultWriter:
                 self.evals.setdefault(label, []).extend(evals)
 
     def write_sharpness(self, label: str, rows: list[SharpnessRecord]) -> None:
-        """sharpness.csv (run,step,samples,lambda_max,limit), opened at the first measurement."""
+        """sharpness.csv (run,step,samples,lambda_max,limit,preconditioned), opened at the first measurement."""
         if not rows:
             return
         if self.sharp is None:
             self.sharp = RowFile(self.folder.file("sharpness.csv"), SHARPNESS_COLUMNS)
-        self.sharp.append((label, r.step, r.samples, csv_number(r.lambda_max), csv_number(r.limit)) for r in rows)
+        self.sharp.append((label, r.step, r.samples, csv_number(r.lambda_max), csv_number(r.limit),
+                          csv_number(r.preconditioned)) for r in rows)
         self.sharpness.setdefault(label, []).extend(rows)
 
     def close(self) -> None:

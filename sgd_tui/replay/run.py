@@ -41,9 +41,9 @@ from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.race import replay_race
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
 from sgd_tui.replay.signals import Signals
-from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
+from sgd_tui.replay.summary import curvature_summary, default_out_dir, environment, json_safe, scenario_summary
 from sgd_tui.replay.sweep import replay_sweep
-from sgd_tui.replay.theory import theory_end, theory_start, write_basins
+from sgd_tui.replay.theory import central_flow_summary, theory_end, theory_start, write_basins
 
 __all__ = ["replay"]
 
@@ -131,6 +131,9 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                     history = writer.series.get(spec.label)
                     end_theory = theory_end(runner, history.records() if history is not None else [])
                     meta["theory"] = {"start": start_theory, "end": end_theory}
+                    flow = central_flow_summary(runner, history.records() if history is not None else [])
+                    if flow is not None:
+                        meta["central_flow"] = flow
                 if result.status == "error" and code == exit_codes.OK:
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
@@ -208,6 +211,9 @@ def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], resul
     runs = []
     for meta, r in results:
         d = {**r.to_dict(), **meta}
+        curvature = curvature_summary(writer.sharpness.get(r.label, []), r.steps)
+        if curvature is not None:
+            d.update(curvature)
         evals = writer.evals.get(r.label)
         if evals:
             d["test_loss"], d["test_accuracy"] = evals[-1].test_loss, evals[-1].test_accuracy

@@ -7,16 +7,18 @@ from __future__ import annotations
 import math
 import platform
 import re
+import statistics
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from sgd_tui import __version__
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.run.devices import device_description
+from sgd_tui.core.run.records import SharpnessRecord
 from sgd_tui.core.run.settings import effective_batch
 from sgd_tui.core.scenario.model import Scenario
 
@@ -91,3 +93,21 @@ def lecture_title(spec) -> str:
     momentum = spec.hyper.get("momentum", spec.hyper.get("betas", (0,))[0])
     bs = effective_batch(info, get_objective(spec.objective), spec.settings.get("batch_size"))
     return f"Optimizer-{name} lr-{spec.hyper.get('lr')} mt-{momentum} bs-{bs}"
+
+
+def curvature_summary(rows: Sequence[SharpnessRecord], steps: int) -> dict[str, Any] | None:
+    """summary.json's curvature of a run with sharpness measurements: ``limit`` (the limit at its last
+    measurement: for a run whose α changes, the limit at the end), ``measured`` ("preconditioned" for an
+    adaptive method's P⁻¹H, else "lambda_max"), ``tail_median`` (the median of the measured quantity over
+    the measurements taken in the last third of the run's ``steps``, step ≥ 2·steps/3) and ``tail_ratio``
+    = tail_median / limit (None without a limit); None without measurements."""
+    if not rows:
+        return None
+    pre = any(r.preconditioned is not None for r in rows)
+    tail = [r.measured for r in rows if r.step >= 2 * steps / 3 and r.step > 0]
+    tail = [v for v in tail if v is not None and math.isfinite(v)]
+    limit = rows[-1].limit
+    med = statistics.median(tail) if tail else None
+    ratio = med / limit if med is not None and limit else None
+    return {"limit": limit, "measured": "preconditioned" if pre else "lambda_max", "tail_median": med,
+            "tail_ratio": ratio, "tail_measurements": len(tail)}

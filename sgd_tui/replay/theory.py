@@ -12,11 +12,11 @@ from typing import Any, Callable, Sequence
 
 from sgd_tui.core.maps.basins import BasinMap, basin_map
 from sgd_tui.core.objectives.registry import get_objective
-from sgd_tui.core.theory.quadratic import theory_of, theory_of_runner
+from sgd_tui.core.theory.quadratic import method_of, theory_of, theory_of_runner
 from sgd_tui.plotting.textplot import basin_plot
 from sgd_tui.replay.results_dir import csv_text, write_whole
 
-__all__ = ["theory_start", "theory_end", "write_basins"]
+__all__ = ["theory_start", "theory_end", "write_basins", "central_flow_summary"]
 
 BASIN_COLUMNS = ("x0", "y0", "x", "y", "minimum", "status", "steps")
 
@@ -68,3 +68,26 @@ def write_basins(out: Path, scenario, runners: list, cancelled: Callable[[], boo
               for spec, b in mapped]
     write_whole(out / "basins.txt", "\n".join(panels))
     return {spec.label: b.summary() for spec, b in mapped}
+
+
+def central_flow_summary(runner, records: Sequence) -> dict[str, Any] | None:
+    """summary.json's ``central_flow`` of a GD run (constant step, no gradient noise) on a surface whose
+    central flow is known in closed form (edge_valley, :mod:`sgd_tui.core.theory.central_flow`): the
+    flow's edge step, ȳ, E[x²] = σ² and time-averaged loss at the edge, against the run's own means over
+    the logged points of its last third (``records``)."""
+    surface = getattr(runner.problem, "surface", None)
+    flow_of = getattr(surface, "central_flow", None)
+    spec = runner.spec
+    if flow_of is None or method_of(spec.optimizer, runner.hyper)[0] != "gd" or getattr(runner.problem, "noise", 0):
+        return None
+    if (spec.settings.get("schedule") or "constant") != "constant" or spec.changes or runner.step == 0:
+        return None
+    flow = flow_of(runner.problem.start, runner.lr, runner.step, max(1, runner.step))
+    tail = [r for r in records if r.step >= 2 * runner.step / 3 and r.x is not None]
+    out: dict[str, Any] = {"edge_step": flow.edge_step, "y": flow.edge_y, "e_x2": flow.edge_variance,
+                           "loss": flow.edge_loss}
+    if tail and flow.edge_step is not None:
+        n = len(tail)
+        out["measured"] = {"y": sum(r.y for r in tail) / n, "e_x2": sum(r.x * r.x for r in tail) / n,
+                           "loss": sum(r.loss for r in tail) / n, "points": n}
+    return out

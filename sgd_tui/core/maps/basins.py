@@ -80,7 +80,8 @@ def _minima(objective: str, key: str) -> tuple[Minimum, ...]:
             x, y = x - (d * gx - b * gy) / det, y - (a * gy - b * gx) / det
         gx, gy = (np.broadcast_to(np.asarray(v, dtype=float), x.shape) for v in s.grad(x, y))
         (a, b), (_, d) = _arrays(s.hess(x, y), x.shape)
-        ok = (np.isfinite(x) & np.isfinite(y) & (np.hypot(gx, gy) < 1e-8) & (a > 0) & (a * d - b * b > 0)
+        ok = (np.isfinite(x) & np.isfinite(y) & (np.hypot(gx, gy) < 1e-8) & (a > 0)
+              & (a * d - b * b > 1e-9 * np.abs(a * d))  # strict: not a valley of minima (catapult's uv = 1)
               & (x >= x0 - wx) & (x <= x1 + wx) & (y >= y0 - wy) & (y <= y1 + wy))
     span = max(x1 - x0, y1 - y0)
     found: list[tuple[float, float]] = []

@@ -37,6 +37,12 @@ class SurfaceProblem(Problem2D):
     def loss_and_grad(self, idx=None):
         w = self.params[0]
         x, y = w.detach().tolist()
+        if self.surface.project is not None:  # edge_valley's floor on |x|
+            px, py = self.surface.project(x, y)
+            if (px, py) != (x, y):
+                with torch.no_grad():
+                    w.copy_(torch.tensor((px, py), dtype=w.dtype))
+                x, y = px, py
         f, gx, gy = self.surface.value_and_grad(x, y)
         if self.noise:
             gx += self.noise * self._rng.gauss(0.0, 1.0)

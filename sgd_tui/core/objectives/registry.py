@@ -148,6 +148,22 @@ _ENTRIES = [
     _surface("booth", "Booth", "(x + 2y - 7)² + (2x + y - 5)²", help="a tilted bowl; minimum 0 at (1, 3)"),
     _surface("six_hump_camel", "Six-hump camel", "(4 - 2.1x² + x⁴/3)x² + xy + (4y² - 4)y²",
              help="multi-modal: two global and four local minima"),
+    _surface(
+        "edge_valley", "Edge-of-stability valley", "½(1 + y)x² − c·y",
+        Param("c", "float", 0.001, "the slope c pulling y (and with it the curvature 1 + y along x) up", low=0.0,
+              label="c value"),
+        Param("x_floor", "float", 1e-6, "|x| is kept at least this before every gradient, so x cannot underflow "
+              "to 0 below the edge and never regrow (0: off)", low=0.0, high=0.1, label="x_floor value"),
+        help="the curvature along x is 1 + y and grows until the optimizer's own stability limit stops it; "
+             "no minimum",
+    ),
+    _surface(
+        "catapult", "Catapult: the uv model", "½(uv − 1)²",
+        Param("r_floor", "float", 1e-4, "|uv − 1| is kept at least this before every gradient, so GD cannot sit on "
+              "an unstable minimum by exact cancellation (0: off)", low=0.0, high=0.1, label="r_floor value"),
+        help="minima on the hyperbola uv = 1 with curvature u² + v²: a step above 2/λ0 catapults GD to a "
+             "flatter minimum, above 4/λ0 it diverges",
+    ),
     ObjectiveInfo(
         "linear_regression", "Linear regression risk", "regression",
         (

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sgd_tui.core.theory.central_flow import edge_valley_central_flow
+
 __all__ = ["Surface", "SURFACES", "make_surface"]
 
 
@@ -42,6 +44,10 @@ class Surface:
     min_value: float
     start: tuple[float, float]
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    # a map applied to the point before each gradient (edge_valley's floor on |x|); None: the point as it is
+    project: Callable[[float, float], tuple[float, float]] | None = None
+    # GD's central flow in closed form, (start, lr, steps, every) -> CentralFlow (edge_valley); None: not known
+    central_flow: Callable[..., Any] | None = None
 
     def value(self, x: float, y: float) -> float:
         """f at a point, as a Python float; inf where it overflows."""
@@ -226,6 +232,68 @@ def six_hump_camel() -> Surface:
     return Surface("six_hump_camel", f, grad, hess, minima, -1.0316284535, (-1.5, 0.8), ((-2.0, 2.0), (-1.1, 1.1)))
 
 
+def edge_valley(c: float = 0.001, x_floor: float = 1e-6) -> Surface:
+    """f = ½(1 + y)x² − c·y: the curvature along x is 1 + y (the Hessian is [[1 + y, x], [x, 0]]), and the
+    slope −c pulls y up, so the sharpness grows while x is small, until the optimizer's own stability limit
+    makes x oscillate and grow, ½x² > c, and y comes back down: every optimizer's edge of stability in 2-D.
+    No minimum (f → −∞ along x = 0 as y → ∞).
+
+    Below its limit an optimizer shrinks x geometrically, and in floating point x reaches 0 (or a subnormal
+    from which it takes thousands of steps to regrow): exactly at 0 the iteration never leaves the line
+    x = 0, however unstable. ``x_floor`` keeps |x| ≥ x_floor before every gradient (x = 0 goes to
+    +x_floor), a stand-in for the tiny perturbations a real network always has; 0 turns it off."""
+
+    def f(x, y):
+        return 0.5 * (1.0 + y) * x * x - c * y
+
+    def grad(x, y):
+        return (1.0 + y) * x, 0.5 * x * x - c + 0.0 * y
+
+    def hess(x, y):
+        return (1.0 + y, x + 0.0 * y), (x + 0.0 * y, 0.0 * x)
+
+    def project(x: float, y: float) -> tuple[float, float]:
+        return (math.copysign(x_floor, x) if abs(x) < x_floor else x), y
+
+    def flow(start, lr: float, steps: int, every: int = 1):
+        return edge_valley_central_flow(c, start, lr, steps, every)
+
+    return Surface("edge_valley", f, grad, hess, [], -math.inf, (1.0, 0.0), ((-1.5, 1.5), (-1.0, 32.0)),
+                   project if x_floor > 0 else None, flow)
+
+
+def catapult(r_floor: float = 1e-4) -> Surface:
+    """f = ½(uv − 1)²: the two-layer linear model uv fitting 1 (Lewkowycz et al. 2020). Its minima form the
+    hyperbola uv = 1, where the Hessian [[v², 2uv − 1], [2uv − 1, u²]] has eigenvalues 0 and u² + v²: the
+    curvature falls towards u = v (2 at (1, 1)). GD with η·λ0 < 2 converges near its start (lazy); with
+    2 < η·λ0 < 4 the loss spikes and GD settles on a flatter part of the hyperbola (the catapult); beyond,
+    it diverges. ``r_floor`` keeps |uv − 1| ≥ r_floor before every gradient (moving the point along the
+    gradient of uv), so an unstable minimum cannot hold GD by exact cancellation (r = 0 exactly in
+    floating point); 0 turns it off. The minima are not isolated: none is marked; f* = 0."""
+
+    def f(x, y):
+        r = x * y - 1.0
+        return 0.5 * r * r
+
+    def grad(x, y):
+        r = x * y - 1.0
+        return r * y, r * x
+
+    def hess(x, y):
+        off = 2.0 * x * y - 1.0
+        return (y * y, off), (off, x * x)
+
+    def project(x: float, y: float) -> tuple[float, float]:
+        r, n = x * y - 1.0, x * x + y * y
+        if abs(r) >= r_floor or n == 0.0:
+            return x, y
+        d = (math.copysign(r_floor, r) - r) / n
+        return x + d * y, y + d * x
+
+    return Surface("catapult", f, grad, hess, [], 0.0, (2.5, 0.1), ((-3.0, 3.0), (-3.0, 3.0)),
+                   project if r_floor > 0 else None)
+
+
 SURFACES: dict[str, Callable[..., Surface]] = {
     "quadratic": quadratic,
     "rosenbrock": rosenbrock,
@@ -235,6 +303,8 @@ SURFACES: dict[str, Callable[..., Surface]] = {
     "saddle": saddle,
     "booth": booth,
     "six_hump_camel": six_hump_camel,
+    "edge_valley": edge_valley,
+    "catapult": catapult,
 }
 
 

@@ -8,7 +8,7 @@ hyperparameters (kind ``float`` or ``pair``: lr, momentum, betas, ...) can chang
 
 The learning rate and a schedule: a change of lr sets the schedule's base α (its ``base_lrs`` and the
 group's ``initial_lr``), and the lr in effect becomes the schedule's value with that base at the same
-step, α_t = α_new · (α_t / α_old) for the multiplicative schedules (step, exponential, inverse_time) and
+step, α_t = α_new · (α_t / α_old) for the multiplicative schedules (step, exponential, inverse_time, warmup) and
 α_t = η_min + (α_new − η_min)(1 + cos(π t/T))/2 for cosine: the schedule goes on from where it is, scaled
 to the new α. Without a schedule this is lr = α_new. No torch import.
 """

@@ -240,14 +240,15 @@ class Runner:
         return self.step
 
     def _measure_sharpness(self, t0: float) -> SharpnessRecord:
-        """λmax now (between steps; its time counts in the run's) with the limit at the step's α."""
-        from sgd_tui.core.theory.sharpness import stability_limit  # lazy: torch
+        """λmax now (between steps; its time counts in the run's), an adaptive method's preconditioned
+        sharpness, and the limit at the step's α (core.theory.preconditioned)."""
+        from sgd_tui.core.theory.preconditioned import measure_curvature  # lazy: torch
 
-        lam = self.sharpness_meter.measure()
+        lam, pre, limit = measure_curvature(self.sharpness_meter, self.spec.optimizer, self.optimizer, self.hyper,
+                                            self.lr)
         self._measured_at = self.step
-        limit = stability_limit(self.spec.optimizer, self.hyper, self.lr)
         elapsed = self.elapsed + (time.perf_counter() - t0)
-        return SharpnessRecord(self.step, self.samples, elapsed, lam, limit, self.sharpness_meter.products)
+        return SharpnessRecord(self.step, self.samples, elapsed, lam, limit, self.sharpness_meter.products, pre)
 
     def _next_batch(self) -> tuple[int, int]:
         """Point the closure at the next batch (a new epoch's batches when this one is used up); returns

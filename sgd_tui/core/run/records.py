@@ -14,7 +14,7 @@ __all__ = ["Record", "EvalRecord", "SharpnessRecord", "Chunk", "RunResult", "STA
 STATUSES = ("ready", "running", "paused", "finished", "converged", "reached", "diverged", "stopped", "error")
 METRICS_COLUMNS = ("run", "step", "epoch", "samples", "time_s", "loss", "lr", "grad_norm", "x", "y")
 EVAL_COLUMNS = ("run", "epoch", "samples", "test_loss", "test_accuracy")
-SHARPNESS_COLUMNS = ("run", "step", "samples", "lambda_max", "limit")
+SHARPNESS_COLUMNS = ("run", "step", "samples", "lambda_max", "limit", "preconditioned")
 
 
 class Record(NamedTuple):
@@ -50,8 +50,11 @@ class SharpnessRecord(NamedTuple):
 
     step, samples: as in Record (step 0 = the start, before any step); lambda_max: the largest eigenvalue
     of the training loss's Hessian on the fixed subset; limit: the stability limit of the run's optimizer
-    at the step's learning rate (2/α for GD), None when it has none; products: Hessian-vector products
-    spent; time_s: the run's time when it was taken (measuring counts in the run's time).
+    at the step's learning rate (2/α for GD; for an adaptive method the limit on its preconditioned
+    sharpness, (2+2β1)/((1−β1)α) for Adam), None when it has none; products: Hessian-vector products
+    spent; time_s: the run's time when it was taken (measuring counts in the run's time); preconditioned:
+    an adaptive method's top eigenvalue of P⁻¹H (:mod:`sgd_tui.core.theory.preconditioned`), None for the
+    other methods and before the first step.
     """
 
     step: int
@@ -60,6 +63,12 @@ class SharpnessRecord(NamedTuple):
     lambda_max: float
     limit: float | None
     products: int = 0
+    preconditioned: float | None = None
+
+    @property
+    def measured(self) -> float:
+        """What the limit bounds: the preconditioned sharpness when there is one, else λmax."""
+        return self.lambda_max if self.preconditioned is None else self.preconditioned
 
 
 class Chunk(NamedTuple):

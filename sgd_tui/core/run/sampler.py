@@ -15,7 +15,8 @@ def build_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
     """The learning-rate schedule α_t as a torch.optim.lr_scheduler (stepped once per optimizer step).
 
     constant: α_t = α;  step: α_t = α γ^⌊t/step_size⌋;  exponential: α_t = α γ^t;
-    inverse_time: α_t = α / (1 + decay·t);  cosine: α_t = η_min + (α - η_min)(1 + cos(π t/T))/2, T = the budget.
+    inverse_time: α_t = α / (1 + decay·t);  cosine: α_t = η_min + (α - η_min)(1 + cos(π t/T))/2, T = the budget;
+    warmup: α_t = α·min(1, (t + 1)/warmup_steps).
     """
     import torch.optim.lr_scheduler as S  # lazy: torch
 
@@ -29,6 +30,9 @@ def build_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
     if kind == "inverse_time":
         decay = settings["decay"]
         return S.LambdaLR(optimizer, lambda t: 1.0 / (1.0 + decay * t))
+    if kind == "warmup":  # linear warm-up (Kalra and Barkeshli 2024: no catapult), then constant
+        warm = settings["warmup_steps"]
+        return S.LambdaLR(optimizer, lambda t: min(1.0, (t + 1.0) / warm))
     if kind == "cosine":
         return S.CosineAnnealingLR(optimizer, T_max=max(1, total_steps), eta_min=settings["eta_min"])
     raise SetupError(f"unknown schedule {kind!r}")

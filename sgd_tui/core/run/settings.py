@@ -33,7 +33,7 @@ DEFAULT_STEPS = 500  # a budget without steps or epochs; a first 2-D run in the 
 DEFAULT_EPOCHS = 3  # a first data-set run in the app
 DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
 SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
-                   "inverse_time": ("decay",), "cosine": ("eta_min",)}
+                   "inverse_time": ("decay",), "cosine": ("eta_min",), "warmup": ("warmup_steps",)}
 RUN_DEFAULTS: dict[str, Any] = {p.name: p.default for p in RUN_PARAMS}
 BUDGET_DEFAULTS: dict[str, Any] = {p.name: p.default for p in BUDGET_PARAMS}
 LOG_EVERY_2D, LOG_EVERY_DATA = 1, 100

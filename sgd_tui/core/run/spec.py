@@ -19,7 +19,7 @@ from sgd_tui.core.text import unique_labels
 __all__ = ["RUN_PARAMS", "BUDGET_PARAMS", "BASIN_PARAMS", "LANDSCAPE_PARAMS", "SCHEDULES", "SEED", "RunSpec",
            "default_labels"]
 
-SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine")
+SCHEDULES = ("constant", "step", "exponential", "inverse_time", "cosine", "warmup")
 
 # Keys that [optimizer] and [[runs]] accept besides the optimizer's own hyperparameters.
 RUN_PARAMS: tuple[Param, ...] = (
@@ -34,6 +34,8 @@ RUN_PARAMS: tuple[Param, ...] = (
           high=1.0, low_open=True, label="gamma value"),
     Param("decay", "float", 0.01, "inverse_time schedule: α_t = α / (1 + decay·t)", low=0.0, label="decay value"),
     Param("eta_min", "float", 0.0, "cosine schedule: the final learning rate", low=0.0, label="eta_min value"),
+    Param("warmup_steps", "int", 100, "warmup schedule: α_t = α·min(1, (t + 1)/warmup_steps), a linear warm-up "
+          "to α, then constant", low=1, label="warmup_steps value"),
     Param("start", "point", None, "2-D objectives: the starting point [x, y]", optional=True),
 )
 

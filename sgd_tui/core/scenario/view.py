@@ -9,6 +9,7 @@
     plots = "all"        # all | loss (the loss plot alone) | side (the trajectory or test plot alone)
     y_floor = 1e-8       # a log y axis goes no lower (0 = down to the data): a run that dives below it
                          # (to 1e-75, say) is drawn on the floor, marked ▼, and no longer squashes the others
+    curvature = "value"  # the λmax plot: value | ratio (each run's λ over its own limit, η·λ/2 for GD)
     bands_x = "step"     # a sweep's seed bands: auto (samples where the trials have a training set,
                          # else step) | step | samples | epoch
 
@@ -49,6 +50,9 @@ VIEW_PARAMS: tuple[Param, ...] = (
           "it is drawn on it, marked", low=0.0, high=1e300, label="y floor"),
     Param("bands_x", "str", "auto", "a sweep's seed-band x axis: auto (samples where the trials have a "
           "training set, else step), step, samples or epoch", choices=("auto", *BANDS_X)),
+    Param("curvature", "str", "value", "the λmax plot (budget sharpness_every): value = λmax (P⁻¹H for adaptive "
+          "methods) against the selected run's limit; ratio = each run's over its own limit (η·λ/2 for GD), "
+          "the edge at 1", choices=("value", "ratio")),
 )
 
 

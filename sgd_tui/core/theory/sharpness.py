@@ -119,23 +119,46 @@ class SharpnessMeter:
         self.tol, self.max_iter = tol, max_iter
         device = problem.params[0].device
         self.idx = fixed_subset(problem.n_train, subset, seed + 1, device) if problem.n_train else None
-        self.vector: torch.Tensor | None = None
+        self.vector: torch.Tensor | None = None  # the last λmax eigenvector
+        self.scaled_vector: torch.Tensor | None = None  # the last S H S eigenvector (its warm start)
         self._gen = torch.Generator().manual_seed(seed + 2)
         self.products = 0  # Hessian-vector products of the last estimate
 
-    def measure(self) -> float:
-        """λmax at the problem's current parameters (the parameters and their .grad are not touched)."""
+    def measure(self, scale: torch.Tensor | None = None, shift: float = 0.0) -> float:
+        """λmax at the problem's current parameters (the parameters and their .grad are not touched).
+
+        With ``scale`` = s (a flat vector, one entry per weight) it is the top eigenvalue of
+        S(H + shift·I)S, S = diag(s): with s = P^(-1/2) that is P⁻¹(H + shift·I)'s (similar matrices), the
+        preconditioned sharpness of an adaptive method (:mod:`sgd_tui.core.theory.preconditioned`). The
+        scaled operator keeps its own warm-start vector; ``products`` then adds its products."""
         p = self.problem
         if not hasattr(p, "training_loss"):  # a surface: the 2x2 Hessian is exact and cheap
             self.products = 0
-            return float(torch.linalg.eigvalsh(p.hessian(None))[-1])
+            H = p.hessian(None).to(torch.float64)
+            if scale is not None:
+                s = scale.detach().to(torch.float64).reshape(-1)
+                H = s[:, None] * (H + shift * torch.eye(len(s), dtype=torch.float64)) * s[None, :]
+            lam = float(torch.linalg.eigvalsh(H)[-1]) if bool(torch.isfinite(H).all()) else math.nan
+            return lam
         matvec, n = hessian_vector_product(lambda ps: p.training_loss(ps, self.idx), p.params)
         ref = p.params[0]
-        if self.vector is None:
+        if scale is not None:
+            s = scale.detach().reshape(-1).to(ref.device, ref.dtype)
+            if s.numel() != n:
+                raise ValueError(f"scale has {s.numel()} entries for {n} weights")
+            inner = matvec
+
+            def matvec(v: torch.Tensor) -> torch.Tensor:  # noqa: F811 (the scaled operator)
+                sv = s * v
+                return s * (inner(sv) + shift * sv)
+
+        v0 = self.vector if scale is None else self.scaled_vector
+        if v0 is None:
             v0 = torch.randn(n, generator=self._gen, dtype=torch.float64).to(ref.device, ref.dtype)
-        else:
-            v0 = self.vector
         theta, y, k = lanczos_top(matvec, v0, self.max_iter, self.tol)
-        self.products = k
-        self.vector = y.detach()
+        self.products = k if scale is None else self.products + k
+        if scale is None:
+            self.vector = y.detach()
+        else:
+            self.scaled_vector = y.detach()
         return theta if math.isfinite(theta) else math.nan

@@ -7,6 +7,7 @@ thread-safe and never blocks). The training driver and its messages live in :mod
 
 from __future__ import annotations
 
+import math
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
@@ -134,7 +135,8 @@ def find_optima(post: Callable[[Message], Any], wanted: dict[str, tuple[str, dic
             out[key] = None
             continue
         try:
-            out[key] = float(info.build(options, None, seed).min_value)
+            value = float(info.build(options, None, seed).min_value)
+            out[key] = value if math.isfinite(value) else None  # edge_valley has no minimum
         except Exception:  # noqa: BLE001 - no gap for this objective, the plot shows f
             out[key] = None
     post(OptimaFound(out))

@@ -224,9 +224,9 @@ class Driver:
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
-            from sgd_tui.core.theory.sharpness import stability_limit  # lazy: torch
+            from sgd_tui.core.theory.preconditioned import run_limit  # lazy: torch
 
-            limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
+            limit = (run_limit(runner.spec.optimizer, runner.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,
                          applied, limit, fit)
 

@@ -23,6 +23,11 @@ class MoreActions:
     def action_toggle_basins(self) -> None:
         self.plots.toggle_basins(self.selected())
 
+    def action_toggle_flow(self) -> None:
+        on = self.plots.toggle_flow()
+        if on and self.plots.flow_run() is None:
+            self.notify("no central flow for this run: it is known for GD (constant step) on edge_valley")
+
     def action_toggle_theory(self) -> None:
         self.toggle_class("-theory-shown")
         if self.is_narrow() and self.has_class("-theory-shown") and self.session.shared.is_2d:

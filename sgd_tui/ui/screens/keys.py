@@ -59,6 +59,9 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("b", "toggle_basins", "basins", id="toggle_basins",
             tooltip="basins of attraction of the selected run's optimizer in place of the heat map (surfaces "
                     "with several minima; recomputed when its hyperparameters change)"),
+    Binding("c", "toggle_flow", "central flow", id="toggle_flow", show=False,
+            tooltip="the selected GD run's central flow (edge_valley): its path through the zig-zag and its "
+                    "predicted time-averaged loss, in grey"),
     Binding("o", "app.open_scenario", "open", id="open_scenario", tooltip="open a scenario file"),
     Binding("w", "app.save_scenario", "save", id="save_scenario",
             tooltip="save as a scenario file (--headless replays it)"),
@@ -81,5 +84,5 @@ HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field
               "run), click a row to select its run, the wheel over the loss plot zooms its x range (z resets it).\n"
               "Editing lr, momentum or betas of a run that has taken steps continues it from there; any other "
               "edit restarts it. Ctrl+P opens the command palette.\n"
-              "Data sets with budget sharpness_every: λmax per run beside the loss, ╌ the selected run's "
-              "stability limit (2/α, 2(1+β)/α, Nesterov's).")
+              "Budget sharpness_every: λmax per run beside the loss (adaptive runs: P⁻¹H as the line, λmax as "
+              "dots), ╌ the selected run's stability limit (2/α, 2(1+β)/α, Nesterov's, 38/α on P⁻¹H for Adam).")

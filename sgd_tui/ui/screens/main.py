@@ -192,7 +192,8 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             self.query_one(TeachingPanel).show(sel, playing)
         self.plots.follow_basins(sel)
         self.follow_landscape(sel)
-        self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d)
+        self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d,
+                                           self.session.runs)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
         self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None)
 

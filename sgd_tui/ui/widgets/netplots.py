@@ -5,7 +5,10 @@ measured every ``budget.sharpness_every`` steps by :mod:`sgd_tui.core.theory.sha
 x axis, and the selected run's stability limit as a dashed horizontal line in its colour: on a quadratic with curvature
 λ, GD is stable iff α·λ < 2, so the limit is 2/α (GD, SGD), 2(1+β)/α (heavy ball, torch SGD momentum) or
 (2+2β)/((1+2β)α) (Nesterov); the value is the one the engine recorded with each measurement (from
-:func:`sgd_tui.core.theory.quadratic.lambda_limit` at the step's α, so a schedule bends the line).
+:func:`sgd_tui.core.theory.quadratic.lambda_limit` at the step's α, so a schedule bends the line). An
+adaptive run (Adam, RMSprop, ...) draws its preconditioned sharpness, the top eigenvalue of P⁻¹H, as its
+line and its raw λmax as dots, and its limit is the one on P⁻¹H ((2+2β1)/((1−β1)α) for Adam,
+:mod:`sgd_tui.core.theory.preconditioned`); curves spanning more than 30x get a log axis.
 
 :class:`LandscapePlot` is the trajectory plot with a slice for its surface: the heat map is the training
 loss R(θ(a, b)) on the slice's grid (bilinear between grid nodes, drawn by the same heat-map code as the
@@ -35,6 +38,8 @@ from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
 __all__ = ["SharpRun", "SharpnessPlot", "LandscapePlot", "LandscapeView", "bilinear"]
 
 LIMIT_MARK = "╌"
+RAW_MARK = "·"  # an adaptive run's raw λmax (its line is the preconditioned sharpness)
+LOG_SPAN = 30.0  # curves spanning more than this factor get a log axis
 
 
 @dataclass
@@ -53,15 +58,18 @@ class SharpnessPlot(RunsPlot):
         super().__init__(monochrome=monochrome, name=name, id=id, classes=classes)
         self.x_key = "step"
         self.selected: str | None = None  # run_id whose limit is drawn
+        self.ratio = False  # [view] curvature = "ratio": each run's λ over its own limit, the edge at 1
 
     def state_key(self) -> tuple:
-        return (self.x_key, self.selected, super().state_key())
+        return (self.x_key, self.selected, self.ratio, super().state_key())
 
     def limit_line(self) -> tuple[str, float, SharpRun] | None:
         """(formula, value, run) of the selected run's latest stability limit (the first run with one when
         none is selected); None when no shown run has a limit yet (Adam has none)."""
         runs = [r for _, r in self._visible() if isinstance(r.series, SharpnessSeries)]
         runs.sort(key=lambda r: r.run_id != self.selected)
+        if self.ratio and runs:  # every run against its own limit: the edge is 1
+            return "λ/limit: the edge", 1.0, runs[0]
         for r in runs:
             last = r.series.last
             if last is None:
@@ -83,14 +91,35 @@ class SharpnessPlot(RunsPlot):
             items.insert(0, (f"{LIMIT_MARK * 2} limit {formula} = {value:.3g}", self.run_rgb(i, run)))
         elif not any(len(r.series) for _, r in self._visible()):
             return items + [("[λmax: none measured yet]", None)]
-        return items + [(f"[{X_NAMES.get(self.x_key, self.x_key)}, λmax]", None)]
+        what = "λmax"
+        if self.ratio:
+            what = "λ/limit (η·λ/2 for GD)"
+        elif any(r.series.preconditioned for _, r in self._visible()):
+            what = "λmax ·, P⁻¹H ━"
+        return items + [(f"[{X_NAMES.get(self.x_key, self.x_key)}, {what}]", None)]
+
+    def log_axis(self, values: list[float]) -> bool:
+        """A log10 axis when the curves span more than LOG_SPAN (an adaptive run's P⁻¹H beside λmax)."""
+        return bool(values) and min(values) > 0 and max(values) > LOG_SPAN * min(values)
 
     def draw(self, fig, width: int, height: int) -> None:
-        data = []
+        """Each run's λmax; an adaptive run's preconditioned sharpness (P⁻¹H, which its limit bounds) as
+        its line and its raw λmax as dots ``·`` in its colour; the selected run's limit dashed."""
+        data = []  # (index, run, xs, ys, raw: dots)
         for i, run in self._visible():
+            if self.ratio:  # one curve per run: its measured quantity over its own limit
+                xs, ys = sanitize(*run.series.xy(self.x_key, run.n_train, ratio=True))
+                if len(xs):
+                    data.append((i, run, xs, ys, False))
+                continue
+            pre = run.series.preconditioned
             xs, ys = sanitize(*run.series.xy(self.x_key, run.n_train))
             if len(xs):
-                data.append((i, run, xs, ys))
+                data.append((i, run, xs, ys, pre))
+            if pre:
+                xs, ys = sanitize(*run.series.xy(self.x_key, run.n_train, preconditioned=True))
+                if len(xs):
+                    data.append((i, run, xs, ys, False))
         line = self.limit_line()
         end = self.budget_end(self.x_key)
         if data:
@@ -103,16 +132,24 @@ class SharpnessPlot(RunsPlot):
                 lo, hi = min(lo, line[1]), max(hi, line[1])
         else:
             x_lo, x_hi, lo, hi = 0.0, 1.0, 0.0, 1.0
+        log = data and self.log_axis([lo, hi])
+        f = np.log10 if log else (lambda v: v)
         n_rows = max(height - 3, 1)
-        y = value_axis(lo if data else None, hi if data else None, max(2, n_rows // 3), False)
+        y = value_axis(f(lo) if data else None, f(hi) if data else None, max(2, n_rows // 3), bool(log))
         canvas = self.canvas_size(width, height, y.labels if data else ())
-        if data and line is not None and y.lo <= line[1] <= y.hi:
-            cx, cy, _ = braille_cells([x_lo, x_hi], [line[1], line[1]], (x_lo, x_hi), (y.lo, y.hi), *canvas)
+        if data and line is not None and y.lo <= f(line[1]) <= y.hi:
+            at = f(line[1])
+            cx, cy, _ = braille_cells([x_lo, x_hi], [at, at], (x_lo, x_hi), (y.lo, y.hi), *canvas)
             i = next(k for k, r in self._visible() if r is line[2])  # in the selected run's colour
             fig.scatter(cx, cy, marker=LIMIT_MARK, color=self.plot_color(i, line[2]))
-        for i, run, xs, ys in data:
-            xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)
-            self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
+        for i, run, xs, ys, dots in data:
+            xs, ys = thin(xs, f(ys), canvas[0], x_lo, x_hi)
+            if dots:  # an adaptive run's raw λmax
+                cx, cy, _ = braille_cells(xs, ys, (x_lo, x_hi), (y.lo, y.hi), *canvas, lines=False)
+                if cx:
+                    fig.scatter(cx, cy, marker=RAW_MARK, color=self.plot_color(i, run))
+            else:
+                self.plot_line(fig, i, run, xs, ys, (x_lo, x_hi), (y.lo, y.hi), canvas)
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas[0] // 10))
         if end is not None and x_hi == end:
             x_ticks = ticks_to_end(x_ticks, x_lo, x_hi)

@@ -23,6 +23,7 @@ from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.plotting.budget import budget_ends
+from sgd_tui.plotting.flowseries import FLOW_COLOR, central_flow_series
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
     BasinsReady,
@@ -72,6 +73,8 @@ class PlotArea(Horizontal):
         self.plots_shown = "all"
         self.bands_x = "auto"
         self._optima_asked: set[str] = set()
+        self.flow_on = False  # the c key: the selected GD run's central flow on the surface and loss plots
+        self._flow: tuple[tuple, PlotRun | None] = ((), None)  # (what it was computed for, the flow as a run)
 
     @property
     def surface_objective(self) -> str:
@@ -121,15 +124,42 @@ class PlotArea(Horizontal):
         return self.query_one(FitPlot)
 
     def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
-        """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss)."""
+        """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss, on
+        surfaces too: the exact Hessian's)."""
         self.set_class(is_2d, "-surface")
         self.set_class(not is_2d, "-dataset")
-        self.set_class(sharpness and not is_2d, "-sharpness")
+        self.set_class(sharpness, "-sharpness")
         if is_2d:
             self.set_class(False, "-landscape")
 
     def select(self, run_id: str | None) -> None:
+        changed = run_id != self.selected
         self.selected = self.sharpness.selected = run_id
+        if changed and self.flow_on:
+            self.set_runs(self._runs)
+
+    def toggle_flow(self) -> bool:
+        """The selected run's central flow (GD on a surface with a known one, such as edge_valley) as a grey
+        path through its zig-zag and its predicted time-averaged loss, or not."""
+        self.flow_on = not self.flow_on
+        self.set_runs(self._runs)
+        return self.flow_on
+
+    def flow_run(self) -> PlotRun | None:
+        """The selected run's central flow as a PlotRun (cached per spec and budget), or None."""
+        entry = next((r for r in self._runs if r.run_id == self.selected), None)
+        if not self.flow_on or entry is None:
+            return None
+        spec = entry.shown_spec()
+        steps = spec.budget.get("steps") or 0
+        key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
+               repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), steps)
+        if key != self._flow[0]:
+            series = central_flow_series(spec.objective, spec.objective_options, spec.optimizer, spec.hyper,
+                                         spec.settings, steps) if steps else None
+            self._flow = (key, None if series is None else PlotRun("central-flow", "central flow", FLOW_COLOR,
+                                                                    series))
+        return self._flow[1]
 
     def set_runs(self, runs: list[RunEntry]) -> None:
         self._runs = list(runs)
@@ -138,13 +168,15 @@ class PlotArea(Horizontal):
                              self.f_stars.get(objective_key(r.spec.objective, r.spec.objective_options)),
                              r.progress.status == "diverged", budget_ends(r.spec, r.series.n_train))
                      for r in runs]
-        for plot in (self.loss, self.evals, self.fit):
-            plot.set_runs(plot_runs)
+        self.fit.set_runs(plot_runs)
         # a regression network (no classes, no test set; the driver sends its fit): the fit in place of the
         # test plot, which would stay empty
         self.set_class(any(r.fit is not None or _regression_network(r.spec.objective) for r in runs), "-fit")
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
-        self.trajectory.set_runs(on_surface)
+        flow = self.flow_run()
+        for plot in (self.loss, self.evals):
+            plot.set_runs(plot_runs + ([flow] if flow is not None else []))
+        self.trajectory.set_runs(on_surface + ([flow] if flow is not None else []))
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
@@ -201,13 +233,14 @@ class PlotArea(Horizontal):
         loss.y_floor = float(view.get("y_floor", 0.0))
         self.bands_x = view.get("bands_x", "auto")  # kept for a saved scenario (the sweep view reads it)
         self.show_plots(view.get("plots", "all"))
+        self.sharpness.ratio = view.get("curvature", "value") == "ratio"
 
     def view(self) -> dict:
         """The view as a scenario's [view] table (saved with the comparison)."""
         loss = self.loss
         return {"x": loss.x_key, "y": "log" if loss.log_y else "linear", "loss": loss.loss_mode,
                 "smoothing": float(loss.smoothing), "plots": self.plots_shown, "y_floor": float(loss.y_floor),
-                "bands_x": self.bands_x}
+                "bands_x": self.bands_x, "curvature": "ratio" if self.sharpness.ratio else "value"}
 
     def show_plots(self, which: str) -> None:
         """all: the loss plot and the trajectory / test plot; loss: the loss plot alone; side: the other alone."""
@@ -305,13 +338,13 @@ class PlotArea(Horizontal):
         self.loss.refresh_if_changed()
         if is_2d:
             self.trajectory.refresh_if_changed()
-            return
-        # an objective without a test set leaves the test-metrics plot empty: the network views take its place
-        self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
-        if self.has_class("-fit"):
-            self.fit.set_fits({r.run_id: r.fit for r in self._runs})
-        side = self.evals if not self.has_class("-fit") else self.fit
-        (self.landscape if self.has_class("-landscape") else side).refresh_if_changed()
+        else:
+            # an objective without a test set leaves the test-metrics plot empty: the network views take its place
+            self.set_class(not any(len(r.series.evals()[0]) for r in self._runs), "-no-evals")
+            if self.has_class("-fit"):
+                self.fit.set_fits({r.run_id: r.fit for r in self._runs})
+            side = self.evals if not self.has_class("-fit") else self.fit
+            (self.landscape if self.has_class("-landscape") else side).refresh_if_changed()
         if self.has_class("-sharpness"):
             self.sharpness.x_key = self.loss.x_key
             n = {r.run_id: r.series.n_train for r in self._runs}

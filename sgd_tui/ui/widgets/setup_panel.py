@@ -28,7 +28,7 @@ from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]
 
-NET_ONLY = ("sharpness_every", "sharpness_subset", "snapshot_every", "target_subset")  # data sets: λmax plot, landscape paths
+NET_ONLY = ("sharpness_subset", "snapshot_every", "target_subset")  # data sets: λmax's subset, landscape paths, target
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
@@ -88,7 +88,7 @@ class SetupPanel(VerticalScroll):
         self.query_one("#objective-help", Static).update(f"{info.formula}\n{info.help}")
         await self._replace("#options-box", ParamForm(info.params, shared.options, title="options", id="options"))
         budget = dict(shared.budget, seed=shared.seed)
-        # the curvature and landscape keys measure networks: a surface has neither
+        # a surface has no subset to measure λmax on (its Hessian is exact) and no landscape slice
         shown = tuple(p for p in BUDGET_PARAMS if info.has_data or p.name not in NET_ONLY)
         await self._replace("#budget-box", ParamForm((*shown, SEED), budget, title="budget", id="budget"))
 

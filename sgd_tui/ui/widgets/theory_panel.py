@@ -11,7 +11,11 @@ driver thread each round that moved the run (:mod:`sgd_tui.ui.jobs.worker`) — 
   ``-oscillating`` and ``-unstable`` and spelled out in words (readable without colour);
 * for momentum methods (GD too, on the heavy-ball map: GD is β = 0) the (α, β) map of ρ
   (:mod:`sgd_tui.plotting.ratemap`), with the run's (α, β) ● and the optimum ★;
-* for adaptive methods: no closed form, and the effective per-coordinate step −Δw_i/g_i of the last update.
+* for adaptive methods: no closed form, and the effective per-coordinate step −Δw_i/g_i of the last update;
+* with ``sharpness_every`` in the budget, first, each run's measured curvature against its own limit: λmax
+  of the exact Hessian against 2/α, 2(1+β)/α, ..., or an adaptive method's preconditioned sharpness P⁻¹H
+  against (2+2β1)/((1−β1)α) (:func:`curvature_lines`), and the regime at the start: λ0 below the limit
+  lazy, up to twice it the catapult window (2 < ηλ0 < 4 for GD), beyond it divergence.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from sgd_tui.core.theory.preconditioned import PRECONDITIONED
 from sgd_tui.core.theory.rate_map import rate_map_grid
 from sgd_tui.plotting.ratemap import CURRENT, OPTIMUM, rate_cells
 from sgd_tui.ui.widgets.runs_table import fmt_num
 
-__all__ = ["TheoryPanel", "theory_lines", "meter_text", "cells_text", "MAP_COLS", "MAP_ROWS"]
+__all__ = ["TheoryPanel", "theory_lines", "meter_text", "cells_text", "curvature_lines", "MAP_COLS", "MAP_ROWS"]
 
 MAP_COLS, MAP_ROWS = 34, 6  # the (α, β) map in terminal cells (12 β rows)
 METER = 16
@@ -70,6 +75,41 @@ def theory_lines(theory) -> list[str]:
     if note:
         lines.append(note)
     return lines
+
+
+def curvature_lines(runs) -> list[str]:
+    """Each run's last curvature measurement against its limit, one line per run that measures it:
+    ``GD α 0.5: λmax 3.98 / limit 4 (0.99)``; an adaptive run's P⁻¹H (none before its first step)."""
+    lines = []
+    for r in runs:
+        series = getattr(r, "sharpness", None)
+        last = series.last if series is not None else None
+        if last is None:
+            continue
+        label = r.spec.label if len(r.spec.label) <= 28 else r.spec.label[:27] + "…"
+        adaptive = r.spec.optimizer in PRECONDITIONED
+        if adaptive and last.preconditioned is None:
+            lines.append(f"{label}: λmax {fmt_num(last.lambda_max)}; P⁻¹H after the first step")
+            continue
+        what = "λmax" if last.preconditioned is None else "P⁻¹H"
+        value, limit = last.measured, last.limit
+        against = "no known limit" if limit is None else f"limit {fmt_num(limit)} ({value / limit:.2f})"
+        raw = f" (λmax {fmt_num(last.lambda_max)})" if last.preconditioned is not None else ""
+        progress = getattr(r, "progress", None)
+        ended = "; diverged" if getattr(progress, "status", "") == "diverged" else ""
+        lines.append(f"{label}: {what} {fmt_num(value)} / {against}{raw}"
+                     f"{'' if adaptive else _regime(series.records[0])}{ended}")
+    return lines
+
+
+def _regime(first) -> str:
+    """The regime at the start (Lewkowycz et al. 2020), from λ0 against the limit (2/η for GD): below it
+    lazy, up to twice it the catapult window (2 < ηλ0 < 4 for GD), beyond it divergence."""
+    if first.step != 0 or first.limit is None or not first.limit > 0:
+        return ""
+    r0 = first.lambda_max / first.limit
+    kind = "lazy" if r0 < 1 else "catapult" if r0 < 2 else "diverges"
+    return f"; start {r0:.2f}× limit: {kind}"
 
 
 def meter_text(dyn) -> str:
@@ -131,28 +171,32 @@ class TheoryPanel(Horizontal):
             yield Static("", id="theory-text")
         yield Static("", id="theory-map")
 
-    def follow(self, entry, shown: bool) -> None:
+    def follow(self, entry, shown: bool, runs=()) -> None:
         """Show the theory of ``entry`` (a RunEntry; its Theory comes from the driver) when ``shown`` (the
-        panel is on and the objective is 2-D); else nothing to do."""
+        panel is on and the objective is 2-D), after every run's measured curvature (``runs``); else
+        nothing to do."""
         if entry is not None and shown:
-            self.show(entry.spec.label, entry.theory)
+            self.show(entry.spec.label, entry.theory, curvature_lines(runs))
 
-    def show(self, label: str, theory) -> None:
-        """Show ``theory`` (None: not yet computed) of the run ``label``; nothing when unchanged."""
-        key = (label, id(theory))
+    def show(self, label: str, theory, curvature: list[str] | None = None) -> None:
+        """Show ``theory`` (None: not yet computed) of the run ``label``, after the ``curvature`` lines;
+        nothing when unchanged."""
+        head_lines = list(curvature or [])
+        key = (label, id(theory), tuple(head_lines))
         if key == self._shown:
             return
         self._shown = key
+        head_text = ("\n".join(head_lines) + "\n") if head_lines else ""
         text, meter, picture = self.query_one("#theory-text", Static), self.query_one("#theory-meter", Static), \
             self.query_one("#theory-map", Static)
         if theory is None:
-            text.update(Text(f"{label}: theory after the first step (n) or play (space)", style="dim"))
+            text.update(Text(head_text + f"{label}: theory after the first step (n) or play (space)", style="dim"))
             meter.update("")
             picture.update("")
             picture.display = False
             self._meter_class(meter, None)
             return
-        text.update("\n".join(theory_lines(theory)))
+        text.update(head_text + "\n".join(theory_lines(theory)))
         head = Text(f"{label}  ", style="bold")
         head.append(meter_text(theory.dynamics) or "no stability limit applies", style="" if
                     theory.dynamics.stability else "dim")
