@@ -100,12 +100,27 @@ class SgdApp(App):
         except ScenarioError as e:
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
             return False
-        await self.main.load_session(session)  # a sweep's runs before the grid: the view under the sweep's
+        await self.show_session(session)  # a sweep's runs before the grid: the view under the sweep's
         if scenario.sweep is not None:
             self.open_sweep(scenario)
         else:
             self.notify(session.shared.title, title="scenario loaded")
         return True
+
+    async def show_session(self, session: Session) -> MainScreen:
+        """Show ``session`` in a new main view, built as at launch: the view, overlays (basin map, landscape
+        slice), theory and story panels, selection, zoom and setup panel are the session's own, never what
+        the previous scenario left open. The old view (with its driver, timers and background jobs) goes,
+        and so does what was over it (a sweep view, a dialog) and its notifications."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, MainScreen):
+            await self.pop_screen()
+        self.clear_notifications()
+        main = MainScreen(session, monochrome=self.monochrome, timings=self.timings)
+        if isinstance(self.screen, MainScreen):
+            await self.switch_screen(main)
+        else:
+            await self.push_screen(main)
+        return main
 
     def save_to(self, path: str | Path, notes: list[str] | None = None) -> Path:
         """Write the comparison as a scenario file that ``--headless`` replays to the same numbers (the

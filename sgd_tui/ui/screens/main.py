@@ -82,8 +82,15 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         yield KeyFooter()
 
     async def on_mount(self) -> None:
-        self.table.sync(self.session.runs)
-        await self.load_session(self.session)
+        """Show the session: forms, story, view, plots, table. A screen shows one session for its whole life:
+        opening a scenario builds a new MainScreen (SgdApp.show_session), so nothing carries over."""
+        session = self.session
+        self.table.sync(session.runs)
+        await self.query_one(SetupPanel).load_shared(session.shared)
+        self.show_story(session.shared.title, session.shared.description)
+        self.plots.apply_view(session.shared.view)
+        self._shared_changed()
+        await self._load_selected()
         # torch's import holds the GIL: the devices are found after the first frame, in a thread
         self.call_after_refresh(self.run_worker, partial(find_devices, self.post_message), thread=True,
                                 exit_on_error=False, group="devices", name="find_devices")
@@ -91,22 +98,12 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         self._apply_setup()
         self.table.focus()
 
-    def on_unmount(self) -> None:  # whatever ends the app
-        self.playback.stop()
-
-    async def load_session(self, session: Session) -> None:
-        """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
+    def on_unmount(self) -> None:  # another scenario opened, or the app ends
         self.playback.pause(self.session)
-        if session is not self.session:
-            for r in self.session.runs:
+        self.playback.stop()
+        for r in self.session.runs:
+            if r.slot is not None:
                 r.slot.removed = True
-            self._told.clear()
-        self.session = session
-        await self.query_one(SetupPanel).load_shared(session.shared)
-        self.show_story(session.shared.title, session.shared.description)
-        self.plots.apply_view(session.shared.view)
-        self._shared_changed()
-        await self._load_selected()
 
     # ----------------------------------------------------------------------------------- helpers
     @property
