@@ -19,7 +19,7 @@ from textual.markup import escape
 from textual.screen import Screen
 
 from sgd_tui.core.errors import ParamError, ScenarioError
-from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.files import find_local_scenarios, find_scenarios
 from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import file_stem, safe_text
@@ -82,6 +82,10 @@ class SgdApp(App):
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
                                 escape(safe_text(title, newlines=False)),
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
+        for name, path, title in find_local_scenarios():  # the working folder's files (what w saves)
+            yield SystemCommand(escape(safe_text(f"Scenario file: {name}", newlines=False)),
+                                escape(safe_text(f"{title} (a file in {path.parent})", newlines=False)),
+                                lambda p=str(path): self.run_worker(self.open_scenario(p)))
 
     def action_open_scenario(self) -> None:
 
@@ -89,7 +93,8 @@ class SgdApp(App):
             if name:
                 self.run_worker(self.open_scenario(name))
 
-        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in find_scenarios()]), picked)
+        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in find_scenarios()],
+                                        [(n, t) for n, _p, t in find_local_scenarios()]), picked)
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
@@ -142,7 +147,9 @@ class SgdApp(App):
         asked: list[Path] = []
 
         def check(path: str) -> str:
-            target = Path(path.strip())
+            target, refused = save_target(path)
+            if refused:
+                return refused
             if target.exists() and target not in asked:  # a second Enter on the same name overwrites
                 asked.append(target)
                 return f"{target} exists: press Enter again to overwrite it, or change the name"
@@ -156,6 +163,20 @@ class SgdApp(App):
             return ""
 
         self.push_screen(AskScreen("Save scenario", "file name", default, check=check))
+
+
+def save_target(typed: str) -> tuple[Path, str]:
+    """The file a typed save name means (``.toml`` added when it has no suffix, so ``o`` and ``--scenario``
+    take it as a path), or why it cannot be one: an empty name, or a folder."""
+    name = typed.strip()
+    if not name:
+        return Path(), "type a file name, e.g. my-demo.toml"
+    target = Path(name).expanduser()
+    if target.is_dir() or name.endswith(("/", os.sep)) or target.name in ("", ".", ".."):
+        return target, f"{name} is a folder: type a file name, e.g. {target / 'my-demo.toml'}"
+    if not target.suffix:
+        target = target.with_name(target.name + ".toml")
+    return target, ""
 
 
 def run_app(scenario=None, monochrome: bool = False) -> int:

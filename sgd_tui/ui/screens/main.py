@@ -35,6 +35,7 @@ from sgd_tui.ui.session import Session
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
+from sgd_tui.ui.widgets.run_errors import RunErrors
 from sgd_tui.ui.widgets.runs_table import RunsTable
 from sgd_tui.ui.widgets.setup_panel import SetupPanel
 from sgd_tui.ui.widgets.status_line import StatusLine
@@ -72,6 +73,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             yield SetupPanel(self.session.shared, first, id="setup")
             with Vertical(id="main"):
                 yield StatusLine(id="status")
+                yield RunErrors(id="run-errors")
                 yield RunLegend(monochrome=self.monochrome, id="legend")
                 with Horizontal(id="plot-row"):
                     yield PlotArea(monochrome=self.monochrome, id="plots")
@@ -188,6 +190,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         self.plots.follow_basins(sel)
         self.follow_landscape(sel)
         self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d)
+        self.query_one(RunErrors).show(self.session.runs)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
         self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None)
 
