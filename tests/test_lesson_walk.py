@@ -157,6 +157,7 @@ async def stir(app) -> None:
         await main.run_action("step")  # a data set's step would fetch FashionMNIST
 
 
+@pytest.mark.slow  # about 85 s of CPU per size (22 fresh launches, 22 openings); 14 min wall at load 20
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, sweeps_opened):
     fresh = {}
