@@ -136,8 +136,9 @@ async def test_a_slice_under_way_ends_at_once(how, monkeypatch):
         if how == "quit":
             app.exit()
         else:
-            await app.main.load_session(net_session())
-            await wait_for(pilot, lambda: landscape_idle(app.main), "the job's end")
+            old = app.main
+            await app.show_session(net_session())
+            await wait_for(pilot, lambda: landscape_idle(old), "the job's end")
             await pilot.pause(0.3)
             assert app.main.plots.landscape.view is None
     n = len(calls)

@@ -69,12 +69,11 @@ def test_legend_wraps_greedily():
 async def test_plot_title_line_has_no_stale_text_after_switching_scenario():
     app = race_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
         await pilot.press("t")  # the x axis: samples (a longer title)
         await pilot.pause(0.3)
         await app.open_scenario("gd-vs-newton")
         await pilot.pause(0.5)
-        loss = screen.plots.loss
+        loss = app.main.plots.loss
         line = loss.render_line(0)
         # the strip covers the whole width: a shorter title is padded with blanks, so the terminal cannot
         # keep the previous frame's text after its end

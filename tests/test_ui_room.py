@@ -109,5 +109,6 @@ async def test_opening_a_scenario_at_80x24_shows_its_story_not_the_last_theory_p
         assert screen.has_class("-theory-shown")
         assert await app.open_scenario("why-momentum")
         await pilot.pause(0.3)
+        screen = app.main  # opening a scenario builds a new main view
         assert not screen.has_class("-theory-shown")
         assert screen.query_one("#story").region.width >= READABLE

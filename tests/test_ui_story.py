@@ -38,6 +38,7 @@ async def test_opening_a_scenario_shows_its_story_beside_the_plots_and_g_toggles
         assert not screen.has_class("-story-open")  # no scenario, no story
         assert await app.open_scenario("regularization")
         await pilot.pause(0.3)
+        screen = app.main  # a new main view: nothing of the previous one carries over
         story = screen.query_one("#story")
         text = screen.query_one("#story-text").render().plain
         assert "What to look for" in text and "L1 subtracts a constant pull" in text

@@ -19,7 +19,7 @@ from textual.markup import escape
 from textual.screen import Screen
 
 from sgd_tui.core.errors import ParamError, ScenarioError
-from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.files import find_local_scenarios, find_scenarios
 from sgd_tui.core.scenario.marks import sweep_mark
 from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
@@ -89,6 +89,10 @@ class SgdApp(App):
             yield SystemCommand(escape(safe_text(f"Scenario: {name}", newlines=False)),
                                 escape(safe_text(f"{mark} · {title}" if mark else title, newlines=False)),
                                 lambda n=name: self.run_worker(self.open_scenario(n)))
+        for name, path, title in find_local_scenarios():  # the working folder's files (what w saves)
+            yield SystemCommand(escape(safe_text(f"Scenario file: {name}", newlines=False)),
+                                escape(safe_text(f"{title} (a file in {path.parent})", newlines=False)),
+                                lambda p=str(path): self.run_worker(self.open_scenario(p)))
 
     def action_open_scenario(self) -> None:
 
@@ -98,7 +102,8 @@ class SgdApp(App):
 
         found = find_scenarios()
         marks = {n: m for n, p, _t in found if (m := sweep_mark(p))}  # sweeps: "sweep · 99 trials"
-        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in found], marks), picked)
+        self.push_screen(ScenarioPicker([(n, t) for n, _p, t in found],
+                                        [(n, t) for n, _p, t in find_local_scenarios()], marks), picked)
 
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
@@ -109,12 +114,27 @@ class SgdApp(App):
         except ScenarioError as e:
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
             return False
-        await self.main.load_session(session)  # a sweep's runs before the grid: the view under the sweep's
+        await self.show_session(session)  # a sweep's runs before the grid: the view under the sweep's
         if scenario.sweep is not None or getattr(scenario, "race", None) is not None:
             self.open_sweep(scenario)
         else:
             self.notify(session.shared.title, title="scenario loaded")
         return True
+
+    async def show_session(self, session: Session) -> MainScreen:
+        """Show ``session`` in a new main view, built as at launch: the view, overlays (basin map, landscape
+        slice), theory and story panels, selection, zoom and setup panel are the session's own, never what
+        the previous scenario left open. The old view (with its driver, timers and background jobs) goes,
+        and so does what was over it (a sweep view, a dialog) and its notifications."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, MainScreen):
+            await self.pop_screen()
+        self.clear_notifications()
+        main = MainScreen(session, monochrome=self.monochrome, timings=self.timings)
+        if isinstance(self.screen, MainScreen):
+            await self.switch_screen(main)
+        else:
+            await self.push_screen(main)
+        return main
 
     def save_to(self, path: str | Path, notes: list[str] | None = None) -> Path:
         """Write the comparison as a scenario file that ``--headless`` replays to the same numbers (the
@@ -136,7 +156,9 @@ class SgdApp(App):
         asked: list[Path] = []
 
         def check(path: str) -> str:
-            target = Path(path.strip())
+            target, refused = save_target(path)
+            if refused:
+                return refused
             if target.exists() and target not in asked:  # a second Enter on the same name overwrites
                 asked.append(target)
                 return f"{target} exists: press Enter again to overwrite it, or change the name"
@@ -150,6 +172,20 @@ class SgdApp(App):
             return ""
 
         self.push_screen(AskScreen("Save scenario", "file name", default, check=check))
+
+
+def save_target(typed: str) -> tuple[Path, str]:
+    """The file a typed save name means (``.toml`` added when it has no suffix, so ``o`` and ``--scenario``
+    take it as a path), or why it cannot be one: an empty name, or a folder."""
+    name = typed.strip()
+    if not name:
+        return Path(), "type a file name, e.g. my-demo.toml"
+    target = Path(name).expanduser()
+    if target.is_dir() or name.endswith(("/", os.sep)) or target.name in ("", ".", ".."):
+        return target, f"{name} is a folder: type a file name, e.g. {target / 'my-demo.toml'}"
+    if not target.suffix:
+        target = target.with_name(target.name + ".toml")
+    return target, ""
 
 
 def run_app(scenario=None, monochrome: bool = False) -> int:

@@ -82,11 +82,12 @@ def raw_dir(root: Path) -> Path:
 
 
 def _where_message(root: Path) -> str:
+    """The ways forward, the quickest first (an app shows the start of a long message)."""
     return (
-        f"put the four FashionMNIST files ({', '.join(GZ_NAMES)}) in {raw_dir(root)} "
-        f"(or run `sgd-tui --download-data` with a network; choose another directory with --data-dir "
-        f"or ${ENV_VAR}); to try it offline, `sgd-tui --synthetic-data DIR` writes a labelled synthetic set in "
-        f"the same format (not FashionMNIST), then use --data-dir DIR"
+        f"to try the demos now, make a synthetic set (not FashionMNIST) with `sgd-tui --synthetic-data DIR` "
+        f"and add `--data-dir DIR`; for the real data, put the four FashionMNIST files "
+        f"({', '.join(GZ_NAMES)}) in {raw_dir(root)} or run `sgd-tui --download-data` with a network "
+        f"(another directory: --data-dir or ${ENV_VAR})"
     )
 
 
@@ -126,7 +127,7 @@ def prepare(root: Path, download: bool = True) -> Path:
     if missing_files(root):
         if not download:
             missing = ", ".join(missing_files(root))
-            raise DataError(f"FashionMNIST not found: missing {missing}; " + _where_message(root))
+            raise DataError(f"FashionMNIST not found (missing {missing}): " + _where_message(root))
         download_fashion_mnist(root)
     raw = raw_dir(root)
     for gz in GZ_NAMES:
@@ -153,7 +154,7 @@ def download_fashion_mnist(root: Path) -> Path:
         _remove_partial(root, missing)
         first = str(e).strip().splitlines()
         why = " ".join(line.strip() for line in first[:3])
-        raise DataError(f"could not download FashionMNIST ({why}); " + _where_message(root)) from None
+        raise DataError(f"could not download FashionMNIST: {_where_message(root)}. The download said: {why}") from None
     return raw_dir(root)
 
 

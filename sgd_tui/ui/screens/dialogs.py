@@ -41,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
         text = "\n".join(f"{k.rjust(width)}  {d}" for k, d in self.rows)
         with VerticalScroll(classes="dialog"):  # arrows scroll it on a small terminal
             yield Label("Keys", classes="dialog-title")
-            yield Static(self.intro + "\n\n" + text, id="help-text")
+            yield Static(Content(self.intro + "\n\n" + text), id="help-text")  # plain text: "[landscape]" is a word
             yield Label("Escape closes; arrows scroll", classes="help")
 
     def action_dismiss(self) -> None:
@@ -100,24 +100,63 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class ScenarioPicker(ModalScreen[str | None]):
-    """Pick one of the scenario files (name, title); dismisses with the name. ``marks``: a short note shown
+    """Pick a scenario: the package's scenarios (name, title), then the scenario files of the working folder
+    (``files``: file name, title; marked "file here"), or type a name or a path. Typing filters the list;
+    the arrows move in it; Enter opens the highlighted entry, or what was typed when nothing in the list
+    matches it (a path such as ``../demo.toml``). Dismisses with the name or the path. ``marks``: a short note shown
     before a scenario's title (``sweep · 99 trials``)."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("down", "move(1)", show=False),
+                Binding("up", "move(-1)", show=False)]
 
-    def __init__(self, scenarios: list[tuple[str, str]], marks: dict[str, str] | None = None) -> None:
+    def __init__(self, scenarios: list[tuple[str, str]], files: list[tuple[str, str]] | None = None,
+                 marks: dict[str, str] | None = None) -> None:
         super().__init__()
         self.scenarios = scenarios
+        self.files = list(files or [])
         self.marks = marks or {}
+        # (what load_scenario takes, what the list shows); a working-folder file is opened by its path
+        self.entries = ([(name, f"{name}  {self.mark(name)}{title}") for name, title in scenarios]
+                        + [(f"./{name}" if "/" not in name else name, f"{name}  (file here)  {title}")
+                           for name, title in self.files])
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Open a scenario", classes="dialog-title")
-            if self.scenarios:
-                yield OptionList(*[Option(Content(safe_text(f"{name}  {self.mark(name)}{title}", newlines=False)), id=name)
-                                   for name, title in self.scenarios])
-            else:
-                yield Label("no scenario files found", classes="help")
+            yield Input(placeholder="type to filter, or a path to a .toml file", id="scenario-query")
+            yield OptionList(id="scenario-list")
+            yield Label("Enter opens · arrows choose · Escape cancels", classes="help")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(Input).focus()
+
+    def _fill(self, query: str) -> None:
+        words = query.lower().split()
+        options = self.query_one(OptionList)
+        options.clear_options()
+        shown = [(key, text) for key, text in self.entries if all(w in text.lower() for w in words)]
+        options.add_options([Option(Content(safe_text(text, newlines=False)), id=key) for key, text in shown])
+        if shown:
+            options.highlighted = 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def action_move(self, by: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            options.highlighted = max(0, min(options.option_count - 1, (options.highlighted or 0) + by))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        typed = event.value.strip()
+        options = self.query_one(OptionList)
+        if typed in {key for key, _ in self.entries}:
+            self.dismiss(typed)
+        elif options.highlighted is not None and options.option_count:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+        elif typed:
+            self.dismiss(typed)  # a path (or a name): load_scenario says what is wrong with it
 
     def mark(self, name: str) -> str:
         return f"[{self.marks[name]}]  " if self.marks.get(name) else ""

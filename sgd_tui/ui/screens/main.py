@@ -35,6 +35,7 @@ from sgd_tui.ui.session import Session
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
+from sgd_tui.ui.widgets.run_errors import RunErrors
 from sgd_tui.ui.widgets.runs_table import RunsTable
 from sgd_tui.ui.widgets.setup_panel import SetupPanel
 from sgd_tui.ui.widgets.status_line import StatusLine
@@ -73,6 +74,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             yield SetupPanel(self.session.shared, first, id="setup")
             with Vertical(id="main"):
                 yield StatusLine(id="status")
+                yield RunErrors(id="run-errors")
                 yield RunLegend(monochrome=self.monochrome, id="legend")
                 with Horizontal(id="plot-row"):
                     yield PlotArea(monochrome=self.monochrome, id="plots")
@@ -83,8 +85,15 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         yield KeyFooter()
 
     async def on_mount(self) -> None:
-        self.table.sync(self.session.runs)
-        await self.load_session(self.session)
+        """Show the session: forms, story, view, plots, table. A screen shows one session for its whole life:
+        opening a scenario builds a new MainScreen (SgdApp.show_session), so nothing carries over."""
+        session = self.session
+        self.table.sync(session.runs)
+        await self.query_one(SetupPanel).load_shared(session.shared)
+        self.show_story(session.shared.title, session.shared.description)
+        self.plots.apply_view(session.shared.view)
+        self._shared_changed()
+        await self._load_selected()
         # torch's import holds the GIL: the devices are found after the first frame, in a thread
         self.call_after_refresh(self.run_worker, partial(find_devices, self.post_message), thread=True,
                                 exit_on_error=False, group="devices", name="find_devices")
@@ -92,22 +101,12 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         self._apply_setup()
         self.table.focus()
 
-    def on_unmount(self) -> None:  # whatever ends the app
-        self.playback.stop()
-
-    async def load_session(self, session: Session) -> None:
-        """Show a (new) session: forms, plots, table; the driver forgets the old runs."""
+    def on_unmount(self) -> None:  # another scenario opened, or the app ends
         self.playback.pause(self.session)
-        if session is not self.session:
-            for r in self.session.runs:
+        self.playback.stop()
+        for r in self.session.runs:
+            if r.slot is not None:
                 r.slot.removed = True
-            self._told.clear()
-        self.session = session
-        await self.query_one(SetupPanel).load_shared(session.shared)
-        self.show_story(session.shared.title, session.shared.description)
-        self.plots.apply_view(session.shared.view)
-        self._shared_changed()
-        await self._load_selected()
 
     # ----------------------------------------------------------------------------------- helpers
     @property
@@ -194,6 +193,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         self.follow_landscape(sel)
         self.query_one(TheoryPanel).follow(sel, self.has_class("-theory-shown") and self.session.shared.is_2d,
                                            self.session.runs)
+        self.query_one(RunErrors).show(self.session.runs)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
         self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None)
 

@@ -21,6 +21,7 @@ from sgd_tui.core.errors import ParamError
 from sgd_tui.core.params import Param, format_value
 from sgd_tui.core.text import safe_text
 from sgd_tui.ui.nudge import NUMERIC_KINDS
+from sgd_tui.ui.widgets.key_select import KeySelect
 from sgd_tui.ui.widgets.number_input import NumberInput
 
 __all__ = ["ParamForm"]
@@ -84,7 +85,7 @@ class ParamForm(Vertical):
         fid = f"f-{p.name}"
         if p.kind in ("str", "bool"):
             options = [("true", True), ("false", False)] if p.kind == "bool" else [(c, c) for c in p.choices or ()]
-            field = Select(options, value=value, allow_blank=False, id=fid, compact=True)
+            field = KeySelect(options, value=value, allow_blank=False, id=fid, compact=True)
         else:
             cls = NumberInput if p.kind in NUMERIC_KINDS else Input
             extra = {"param": p} if cls is NumberInput else {}

@@ -99,6 +99,9 @@ class PlotArea(Horizontal):
         for plot in (self.loss, self.trajectory, self.evals, self.fit):
             plot.own_legend = False  # the screen's RunLegend is the one legend of every plot
 
+    def on_unmount(self) -> None:
+        self._basins_cancel.set()  # a basin map under way stops (another scenario opened, or the app ends)
+
     @property
     def loss(self) -> LossPlot:
         return self.query_one(LossPlot)

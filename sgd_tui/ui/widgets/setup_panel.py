@@ -24,6 +24,7 @@ from sgd_tui.core.run.settings import budget_issues, default_budget, run_setting
 from sgd_tui.core.run.spec import BUDGET_PARAMS, SEED, RunSpec
 from sgd_tui.core.text import safe_text
 from sgd_tui.ui.session import Shared
+from sgd_tui.ui.widgets.key_select import KeySelect
 from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]
@@ -55,17 +56,17 @@ class SetupPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Label("Objective", classes="section")
-        yield Select([(k, k) for k in OBJECTIVES], value=self._objective, allow_blank=False, id="objective",
+        yield KeySelect([(k, k) for k in OBJECTIVES], value=self._objective, allow_blank=False, id="objective",
                      compact=True)
         yield Static("", id="objective-help", classes="help")
         yield Vertical(id="options-box")
         yield Label("Device", classes="form-title")
-        yield Select([(d, d) for d in self._devices], value=self._device, allow_blank=False, id="device",
+        yield KeySelect([(d, d) for d in self._devices], value=self._device, allow_blank=False, id="device",
                      compact=True)
         yield Vertical(id="budget-box")
         yield Static("", id="shared-error", classes="form-error")
         yield Label("Selected run", classes="section")
-        yield Select([(k, k) for k in OPTIMIZERS], value=self._optimizer, allow_blank=False, id="optimizer",
+        yield KeySelect([(k, k) for k in OPTIMIZERS], value=self._optimizer, allow_blank=False, id="optimizer",
                      compact=True)
         yield Static("", id="optimizer-help", classes="help")
         yield Vertical(id="hyper-box")
@@ -85,7 +86,7 @@ class SetupPanel(VerticalScroll):
         with self.prevent(Select.Changed):
             self.query_one("#objective", Select).value = shared.objective
             self._set_device_options()
-        self.query_one("#objective-help", Static).update(f"{info.formula}\n{info.help}")
+        self.query_one("#objective-help", Static).update(Content(f"{info.formula}\n{info.help}"))  # "[-1, 1]" is text
         await self._replace("#options-box", ParamForm(info.params, shared.options, title="options", id="options"))
         budget = dict(shared.budget, seed=shared.seed)
         # a surface has no subset to measure λmax on (its Hessian is exact) and no landscape slice

@@ -28,6 +28,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from sgd_tui.core.theory.preconditioned import PRECONDITIONED
@@ -196,7 +197,7 @@ class TheoryPanel(Horizontal):
             picture.display = False
             self._meter_class(meter, None)
             return
-        text.update(head_text + "\n".join(theory_lines(theory)))
+        text.update(Content(head_text + "\n".join(theory_lines(theory))))  # "[[a, b], ...]" is text
         head = Text(f"{label}  ", style="bold")
         head.append(meter_text(theory.dynamics) or "no stability limit applies", style="" if
                     theory.dynamics.stability else "dim")
