@@ -239,3 +239,15 @@ def test_no_source_file_over_400_lines():
     long = {str(p.relative_to(ROOT)): n for p in [*MODULES.values(), *sorted((ROOT / "benchmarks").glob("*.py"))]
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_no_hyperparameter_shares_a_name_with_a_run_setting_or_budget_key():
+    """A run table holds run settings and hyperparameters side by side ([optimizer], [[runs]]): one name
+    with two meanings would be read as the wrong one (a schedule-free warm-up of 0 read as the warm-up
+    schedule's length, which must be >= 1)."""
+    from sgd_tui.core.optim.registry import OPTIMIZERS
+    from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS
+
+    run_keys = {p.name for p in RUN_PARAMS} | {p.name for p in BUDGET_PARAMS}
+    clashes = {(name, p.name) for name, info in OPTIMIZERS.items() for p in info.params if p.name in run_keys}
+    assert clashes == set()
