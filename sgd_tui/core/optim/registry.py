@@ -289,9 +289,7 @@ def _build_modern(cls_name: str):
     def build(params, h, hessian=None):
         from sgd_tui.core.optim import modern  # lazy: torch
 
-        h = dict(h)
-        if "gamma_warmup" in h:
-            h["warmup_steps"] = h.pop("gamma_warmup")
+        h = {("warmup_steps" if k == "gamma_warmup" else k): v for k, v in h.items()}
         return getattr(modern, cls_name)(params, **h)
 
     build.__name__ = f"build_{cls_name}"
@@ -300,8 +298,7 @@ def _build_modern(cls_name: str):
 
 _UNIT = lambda name, default, what: Param(name, "float", default, what, low=0.0, high=1.0, high_open=True,  # noqa: E731
                                           label=f"{name} value")
-# named gamma_warmup, not the reference code's warmup_steps: that is the run's warm-up schedule key, and a run
-# table holds run settings and hyperparameters side by side
+# gamma_warmup, not the reference's warmup_steps: that name is the run's warm-up schedule key (one run table)
 _WARMUP = Param("gamma_warmup", "int", 0, "steps over which γ ramps up linearly from γ/warmup to γ (the "
                 "reference code's warmup_steps)", low=0, high=10**9, label="gamma_warmup value")
 # The optimizers of 2021-24 (core.optim.modern, each from its paper)
