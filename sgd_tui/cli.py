@@ -5,6 +5,7 @@
     sgd-tui --scenario NAME|PATH --headless   replay with no UI, results in --out (--force: replace them)
     sgd-tui --list-scenarios | --list-objectives | --list-optimizers
     sgd-tui --validate PATH...
+    sgd-tui --lecture [PATH]                  the app on the lecture playlist (PageDown / PageUp: next / previous)
     sgd-tui serve [--host H] [--port P] [--max-sessions N]   the app in browsers (the serve extra)
 
 Exit status: 0 done (a diverged run is a result), 2 bad input (one clear message, no traceback),
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--scenario", metavar="NAME|PATH",
                    help="a scenario: NAME of a file in scenarios/, or a PATH to a .toml file")
+    p.add_argument("--lecture", nargs="?", const="", default=None, metavar="PATH",
+                   help="the app on the lecture playlist's first demo (scenarios/lecture.toml, or PATH); "
+                        "PageDown / PageUp: the next / previous demo")
     p.add_argument("--headless", action="store_true", help="replay the scenario with no UI and write results")
     p.add_argument("--out", metavar="DIR", help="where --headless writes (default: runs/<name>-<time>/)")
     p.add_argument("--figures", choices=["svg"], default=None,
@@ -169,6 +173,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _synthetic_data(args.synthetic_data)
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
+    lecture = None
+    if args.lecture is not None:
+        if args.scenario is not None or args.headless:
+            raise BadInput("--lecture opens the app on the playlist's demos: leave out --scenario and --headless")
+        lecture = load_lecture(args.lecture or None)
+        args.scenario = lecture.demos[0]
     scenario = _scenario(args)
     _check_sweep_options(args, scenario)
     if args.headless:
@@ -190,7 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
-    return _interactive(scenario, args.monochrome)
+    return _interactive(scenario, args.monochrome, lecture)
 
 
 def _synthetic_data(where: str) -> int:
@@ -270,12 +280,12 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
     return exit_codes.INTERNAL
 
 
-def _interactive(scenario, monochrome: bool) -> int:
+def _interactive(scenario, monochrome: bool, lecture=None) -> int:
     try:
         from sgd_tui.ui.app import run_app  # lazy: textual
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
-    return run_app(scenario=scenario, monochrome=monochrome) or exit_codes.OK
+    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture) or exit_codes.OK
 
 
 def _serve(argv: list[str]) -> int:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
 
 from sgd_tui.core.errors import ParamError, ScenarioError
 from sgd_tui.core.scenario.files import find_local_scenarios, find_scenarios
+from sgd_tui.core.scenario.lecture import Lecture
 from sgd_tui.core.scenario.marks import sweep_mark
 from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
@@ -37,10 +39,16 @@ class SgdApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "sgd-tui"
+    BINDINGS = [Binding("pagedown", "next_demo", "next demo", id="next_demo", priority=True,
+                        tooltip="the lecture's next demo (sgd-tui --lecture), opened as a fresh launch would"),
+                Binding("pageup", "previous_demo", "prev demo", id="previous_demo", priority=True,
+                        tooltip="the lecture's previous demo (sgd-tui --lecture)")]
 
     def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True,
-                 sweep=None, hard_exit: bool = False):
+                 sweep=None, hard_exit: bool = False, lecture: Lecture | None = None, demo: str | None = None):
         super().__init__()
+        self.lecture = lecture  # the lecture playlist (--lecture): PageDown / PageUp step through its demos
+        self.demo = demo  # the playlist's demo shown now (None: not one of its demos)
         self.hard_exit = hard_exit  # q ends the process at once (see :mod:`.quit`): the command line's app
         self.initial = session or default_session()
         self.initial_sweep = sweep  # a Scenario with a [sweep]: its sweep view opens over the main view
@@ -83,6 +91,11 @@ class SgdApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
+        if self.lecture is not None:
+            yield SystemCommand("Next demo (PageDown)", f"the next demo of {safe_text(self.lecture.title)}",
+                                lambda: self.run_worker(self.step_lecture(1)))
+            yield SystemCommand("Previous demo (PageUp)", f"the previous demo of {safe_text(self.lecture.title)}",
+                                lambda: self.run_worker(self.step_lecture(-1)))
 
         for name, path, title in find_scenarios():
             mark = sweep_mark(path)  # "sweep · 99 trials": opening it asks before starting them
@@ -105,6 +118,35 @@ class SgdApp(App):
         self.push_screen(ScenarioPicker([(n, t) for n, _p, t in found],
                                         [(n, t) for n, _p, t in find_local_scenarios()], marks), picked)
 
+    # ------------------------------------------------------------------------------- the lecture
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("next_demo", "previous_demo"):
+            return self.lecture is not None  # only in a lecture (--lecture): not on the key bar otherwise
+        return True
+
+    async def action_next_demo(self) -> None:
+        await self.step_lecture(1)
+
+    async def action_previous_demo(self) -> None:
+        await self.step_lecture(-1)
+
+    async def step_lecture(self, step: int) -> bool:
+        """Open the playlist's next (``step`` 1) or previous (-1) demo; at either end, say so."""
+        if self.lecture is None:
+            return False
+        name = self.lecture.after(self.demo, step)
+        if name is None:
+            where = "last" if step > 0 else "first"
+            self.notify(f"this is the lecture's {where} demo ({len(self.lecture.demos)} in all)", title="lecture")
+            return False
+        return await self.open_scenario(name)
+
+    def lecture_place(self) -> str:
+        """`` · demo 3/18`` while a playlist demo is shown, else empty."""
+        if self.lecture is None or self.demo not in self.lecture.demos:
+            return ""
+        return f" · demo {self.lecture.demos.index(self.demo) + 1}/{len(self.lecture.demos)}"
+
     async def open_scenario(self, name: str) -> bool:
         """Load scenario ``name`` (or a path) into the main view; a bad file is a notification."""
 
@@ -114,11 +156,12 @@ class SgdApp(App):
         except ScenarioError as e:
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
             return False
+        self.demo = name if self.lecture is not None and name in self.lecture.demos else None
         await self.show_session(session)  # a sweep's runs before the grid: the view under the sweep's
         if scenario.sweep is not None or getattr(scenario, "race", None) is not None:
             self.open_sweep(scenario)
         else:
-            self.notify(session.shared.title, title="scenario loaded")
+            self.notify(session.shared.title + self.lecture_place(), title="scenario loaded")
         return True
 
     async def show_session(self, session: Session) -> MainScreen:
@@ -188,7 +231,7 @@ def save_target(typed: str) -> tuple[Path, str]:
     return target, ""
 
 
-def run_app(scenario=None, monochrome: bool = False) -> int:
+def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = None) -> int:
     """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.parse.Scenario`), then end the
     process with the app's exit code.
 
@@ -203,7 +246,8 @@ def run_app(scenario=None, monochrome: bool = False) -> int:
     multiprocessing.resource_tracker.ensure_running()
     session = session_from_scenario(scenario) if scenario is not None else None
     sweep = scenario if scenario is not None and (scenario.sweep is not None or scenario.race is not None) else None
-    app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True)
+    demo = lecture.demos[0] if lecture is not None else None  # --lecture opens the playlist's first demo
+    app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True, lecture=lecture, demo=demo)
     app.run()
     code = app.return_code or 0
     for stream in (sys.stdout, sys.stderr):

@@ -73,8 +73,8 @@ MAIN_BINDINGS: list[Binding] = [
 
 # the key bar's keys, most important first: what fits the width is shown, help always (ui/widgets/footer.py);
 # at 80 columns: run/pause, setup, story, theory, open, save, quit and help
-MAIN_FOOTER_PRIORITY = ("help", "run_pause", "quit", "open_scenario", "save_scenario", "toggle_setup", "toggle_story",
-                        "toggle_theory", "step", "landscape", "toggle_basins", "command_palette", "reset", "add",
+MAIN_FOOTER_PRIORITY = ("help", "run_pause", "next_demo", "quit", "previous_demo", "open_scenario", "save_scenario",
+                        "toggle_setup", "toggle_story", "toggle_theory", "step", "landscape", "toggle_basins", "command_palette", "reset", "add",
                         "duplicate", "remove", "toggle_visible", "landscape_mode", "faster", "slower")
 
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field they type. In a number field, "
