@@ -121,6 +121,9 @@ class Runner:
             from sgd_tui.core.theory.sharpness import SharpnessMeter  # lazy: torch
 
             self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
+        from sgd_tui.core.run.noise_meter import noise_meter  # lazy: torch
+
+        self.noise_meter = noise_meter(p, budget, self.spec.seed)  # B_simple every noise_every steps, or None
         # the weights every `snapshot_every` steps (bounded memory), for the paths on a loss-landscape slice
         self.snapshots = None
         if budget.get("snapshot_every") and p.n_train is not None:
@@ -190,6 +193,8 @@ class Runner:
         taken = 0
         if self.sharpness_meter is not None and self.step == 0 and self._measured_at is None:
             sharp.append(self._measure_sharpness(t0))  # the start, before the first step
+        if self.noise_meter is not None:  # B_simple at the start; its measurements wait in noise_meter.pending
+            self.noise_meter.at(self.step, self.samples, self.elapsed + (time.perf_counter() - t0))
         while taken < max_steps and self.step < self.total_steps:
             if control is not None and not control.may_step():
                 self.status = "stopped" if control.stopped else "paused"
@@ -212,6 +217,8 @@ class Runner:
                 break
             if self.sharpness_meter is not None and self.step % self.sharpness_every == 0:
                 sharp.append(self._measure_sharpness(t0))
+            if self.noise_meter is not None:  # every noise_every steps, between steps, in the run's time
+                self.noise_meter.at(self.step, self.samples, self.elapsed + (time.perf_counter() - t0))
             if epoch_end:
                 self._end_epoch(evals)
             if deadline is not None and time.perf_counter() >= deadline:

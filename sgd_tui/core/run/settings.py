@@ -139,6 +139,9 @@ def run_issues(opt: OptimizerInfo, obj: ObjectiveInfo, obj_options: dict[str, An
         out.append(("start", f"start is for 2-D objectives; {obj.name} has {obj.kind} parameters"))
     if budget.get("epochs") is not None:
         out += _epochs_issue(obj)
+    if budget.get("noise_every") and not obj.has_data:
+        out.append(("budget.noise_every", f"objective {obj.name} has no training set, so it has no per-example "
+                                          "gradients and no noise scale: noise_every is for data objectives"))
     batch, n = settings.get("batch_size"), obj.train_size(obj_options)
     if obj.has_data and batch not in (None, "full"):
         if opt.full_batch:

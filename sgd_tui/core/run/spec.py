@@ -73,6 +73,10 @@ BUDGET_PARAMS: tuple[Param, ...] = (
           label="snapshot_every value"),
     Param("sharpness_subset", "int", 1000, "training examples λmax is measured on (a fixed seeded subset; "
           "all of them when the set is smaller)", low=1, high=10_000, label="sharpness_subset value"),
+    Param("noise_every", "int", None, "measure the gradient noise scale B_simple = tr(Σ)/|G|² every this many steps "
+          "(and at the start; data objectives); off when unset", low=1, optional=True, label="noise_every value"),
+    Param("noise_subset", "int", 1000, "training examples B_simple is measured on (a fixed seeded subset; all of "
+          "them when the set is smaller)", low=2, high=100_000, label="noise_subset value"),
 )
 
 
