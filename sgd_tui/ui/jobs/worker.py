@@ -85,6 +85,7 @@ class RunUpdate:
     sharpness: list[SharpnessRecord] = field(default_factory=list)  # λmax measured (budget sharpness_every)
     changes: list = field(default_factory=list)  # (step, values): the slot's requests, applied after `step` steps
     limit: tuple | None = None  # (λmax limit or None,) at the α, β in effect after `changes` (sharpness runs)
+    noise: list = field(default_factory=list)  # B_simple measured (budget noise_every): NoiseRecords
 
 
 class Progress(Message):
@@ -210,7 +211,8 @@ class Driver:
         if w_before is not None and slot.control.paused and not slot._state_sent:
             state = _teaching_state(runner, w_before if taken else None, taken)
             slot._state_sent = True
-        if not (first or records or evals or sharpness or changed or state or applied):
+        noise = runner.noise_meter.drain() if runner.noise_meter is not None else []
+        if not (first or records or evals or sharpness or changed or state or applied or noise):
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
@@ -218,7 +220,7 @@ class Driver:
 
             limit = (stability_limit(runner.spec.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,
-                         applied, limit)
+                         applied, limit, noise)
 
 
 def _apply_requests(slot: Slot) -> list:

@@ -28,7 +28,8 @@ from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]
 
-NET_ONLY = ("sharpness_every", "sharpness_subset", "snapshot_every")  # data sets: λmax plot, landscape paths
+NET_ONLY = ("sharpness_every", "sharpness_subset", "snapshot_every",  # data sets: λmax plot, landscape paths,
+            "noise_every", "noise_subset")  # the noise scale (per-example gradients)
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
