@@ -33,6 +33,7 @@ from sgd_tui.core.sweep import executors as sweep_run
 from sgd_tui.core.sweep.stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from sgd_tui.core.sweep.trials import TrialOutcome, trial_threads
 from sgd_tui.core.text import safe_text
+from sgd_tui.replay.critical_batch import write_critical_batch
 from sgd_tui.replay.progress import SweepProgress
 from sgd_tui.replay.results_dir import csv_number
 from sgd_tui.replay.signals import stop_on_sigint
@@ -141,7 +142,8 @@ def replay_sweep(scenario: Scenario, out_dir: str | Path | None = None, *, progr
     statuses = {i: o.result.status for i, o in outcomes.items()}
     band_rows = bands(sweep, {i: o.records for i, o in outcomes.items()}, statuses)
     _write_csv(out / "bands.csv", BANDS_COLUMNS, [r._asdict() for r in band_rows])
-    _write_summary(out, scenario, outcomes, rows, code, where, threads, n_workers)
+    critical = write_critical_batch(out, scenario, outcomes, bar.note)  # with steps to target (budget target_loss)
+    _write_summary(out, scenario, outcomes, rows, code, where, threads, n_workers, critical)
     _write_plots(out, scenario, rows, band_rows)
     bar.note(f"results in {out}")
     return code
@@ -157,7 +159,7 @@ def _write_csv(path: Path, columns, rows: list[dict]) -> None:
 
 
 def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], rows: list[dict], code: int,
-                   where: str, threads: int, workers: int) -> None:
+                   where: str, threads: int, workers: int, critical: dict | None = None) -> None:
     sweep = s.sweep
     device = next((o.device for o in outcomes.values() if o.device), s.device)
     env = environment(s, device)
@@ -183,6 +185,8 @@ def _write_summary(out: Path, s: Scenario, outcomes: dict[int, TrialOutcome], ro
                   "statuses": {st: sum(r["status"] == st for r in rows) for st in sorted({r["status"] for r in rows})}},
         "runs": runs,
     }
+    if critical is not None:
+        summary["critical_batch"] = critical
     (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n", encoding="utf-8")
 
 

@@ -110,6 +110,8 @@ def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None 
     if should_stop is not None and should_stop():
         control.stop()
     out.result = drive(runner, control, keep, chunk_seconds)
+    if runner.noise_meter is not None and runner.noise_meter.last is not None:  # budget noise_every
+        out.result.extra["noise_scale"] = runner.noise_meter.summary()
     return out
 
 
