@@ -37,6 +37,7 @@ from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import safe_text
 from sgd_tui.replay.landscape import write_landscape
+from sgd_tui.replay.modified_flow import run_modified_flow
 from sgd_tui.replay.noise import NoiseWriter
 from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.results_dir import OutputError, ResultsDir, ResultWriter, open_results_dir, write_whole
@@ -132,6 +133,8 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                     history = writer.series.get(spec.label)
                     end_theory = theory_end(runner, history.records() if history is not None else [])
                     meta["theory"] = {"start": start_theory, "end": end_theory}
+                if runner.problem.is_2d and (flows := run_modified_flow(runner)) is not None:
+                    meta["modified_flow"] = flows  # GD vs the flows of f and of f + (α/4)‖∇f‖²
                 if result.status == "error" and code == exit_codes.OK:
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
