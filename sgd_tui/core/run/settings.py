@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "R
 
 DEFAULT_STEPS = 500  # a budget without steps or epochs; a first 2-D run in the app: an animation of 500 steps
 DEFAULT_EPOCHS = 3  # a first data-set run in the app
-DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
+DATA_ONLY = ("batch_size", "sampling", "batch_scale")  # run settings that need a training set
 SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
                    "inverse_time": ("decay",), "cosine": ("eta_min",)}
 RUN_DEFAULTS: dict[str, Any] = {p.name: p.default for p in RUN_PARAMS}
@@ -53,7 +53,7 @@ def run_settings_for(objective: str) -> tuple[Param, ...]:
     """The RUN_PARAMS a form offers for this objective (not the label; surfaces have no batches, data
     sets no start)."""
     obj = get_objective(objective)
-    return tuple(p for p in RUN_PARAMS if p.name != "label" and applies(p.name, obj))
+    return tuple(p for p in RUN_PARAMS if p.name not in ("label", "batch_scale") and applies(p.name, obj))
 
 
 def in_effect(settings: dict[str, Any], obj: ObjectiveInfo) -> set[str]:

@@ -35,6 +35,9 @@ RUN_PARAMS: tuple[Param, ...] = (
     Param("decay", "float", 0.01, "inverse_time schedule: α_t = α / (1 + decay·t)", low=0.0, label="decay value"),
     Param("eta_min", "float", 0.0, "cosine schedule: the final learning rate", low=0.0, label="eta_min value"),
     Param("start", "point", None, "2-D objectives: the starting point [x, y]", optional=True),
+    Param("batch_scale", "int", None, "scale the batch ×k and the lr by the optimizer's rule (×k for SGD, ×√k "
+          "for Adam and the adaptive methods), applied when the scenario is resolved", low=1, high=1_000_000,
+          optional=True, label="batch_scale value"),
 )
 
 # [basins] of a scenario: a basin-of-attraction map per run on a surface (core.basins)
