@@ -71,3 +71,30 @@ def test_errors_name_the_key():
     with pytest.raises(ScenarioError) as e:
         parse(HEAD + "batch_scale = 128\n")  # 8 x 128 > 512 examples
     assert "exceeds the 512 training examples" in str(e.value)
+
+
+def test_the_critical_batch_scenario_scales_perfectly_then_stops(tmp_path):
+    """critical-batch with one seed and three scales: steps to loss 0.26 fall 16x from k = 1 to 16 (the
+    same examples), k = 256 diverges; B_simple is measured at the start (about 1.5)."""
+    import csv
+    import json
+    import tomllib
+
+    from sgd_tui.core.scenario.files import scenarios_dir
+    from sgd_tui.core.scenario.parse import parse_scenario
+    from sgd_tui.core.scenario.write import toml_text
+    from sgd_tui.replay.sweep import replay_sweep
+
+    data = tomllib.loads((scenarios_dir() / "critical-batch.toml").read_text())
+    data["sweep"].update(batch_scale=[1, 16, 256], seeds=1)
+    data["budget"]["epochs"] = 1
+    assert replay_sweep(parse_scenario(toml_text(data), "critical-batch.toml"), tmp_path, workers=1) == 0
+    first: dict[str, int] = {}
+    for r in csv.DictReader(open(tmp_path / "metrics.csv")):
+        if float(r["loss"]) <= 0.26:
+            first.setdefault(r["run"].split(" seed=")[0], int(r["step"]))
+    assert 12 <= first["sgd batch_scale=1"] / first["sgd batch_scale=16"] <= 20, first
+    assert "sgd batch_scale=256" not in first
+    runs = json.load(open(tmp_path / "summary.json"))["runs"]
+    assert [r["status"] for r in runs] == ["finished", "finished", "diverged"]
+    assert runs[2]["extra"]["noise_scale"]["b_simple"] == pytest.approx(1.46, abs=0.05)
