@@ -73,6 +73,8 @@ def test_unresolved_gradient_is_nan_not_a_crash():
     assert math.isnan(noise_scale(g, 10.0, 10, 100).b_simple)  # |ḡ|² = 0 below the noise: not resolved
     assert noise_scale(torch.tensor([10.0, 0.0], dtype=torch.float64), 20.0, 10, 10).b_simple == pytest.approx(
         (20.0 / 10 - 1.0) / 1.0)
+    broken = noise_scale(torch.tensor([math.nan, 0.0], dtype=torch.float64), math.nan, 10, 100)  # diverged weights
+    assert all(math.isnan(v) for v in broken[:3])
 
 
 def test_per_example_moments_match_an_autograd_loop_on_a_network():

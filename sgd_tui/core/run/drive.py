@@ -33,7 +33,7 @@ def drive(
     with its message, Ctrl+C (KeyboardInterrupt) status ``stopped``, and ``control`` stops, pauses and
     resumes it; a diverged run is a result. The runner's initial record is the caller's to use.
     ``on_sharpness`` receives the curvature measurements of each chunk (budget ``sharpness_every``), ``on_noise``
-    the noise-scale measurements (budget ``noise_every``: NoiseRecords of :mod:`sgd_tui.core.theory.noise_scale`)."""
+    the noise-scale measurements (budget ``noise_every``: NoiseRecords, measured by :mod:`sgd_tui.core.run.noise_meter`)."""
     while not runner.done:
         try:
             records, evals, sharpness = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)

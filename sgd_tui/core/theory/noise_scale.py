@@ -73,6 +73,8 @@ def noise_scale(sum_g: torch.Tensor, sum_sq: float, m: int, n: int) -> NoiseScal
     """B_simple from the moments of m per-example gradients of a set of n (see the module docstring)."""
     mean = sum_g / m
     mean_sq = float(mean @ mean)
+    if not (math.isfinite(mean_sq) and math.isfinite(sum_sq)):  # a diverged run: nothing to measure
+        return NoiseScale(math.nan, math.nan, math.nan, m)
     spread = max(0.0, sum_sq - m * mean_sq)  # Σ |g_i - ḡ|², ≥ 0 up to rounding
     if m >= n:
         trace, g2 = spread / m, mean_sq
