@@ -89,8 +89,8 @@ async def settle(pilot, app, title: str) -> None:
 
 async def fresh_state(name: str, size: tuple[int, int]) -> dict:
     scenario = load_scenario(name)
-    app = SgdApp(session_from_scenario(scenario), sweep=scenario if scenario.sweep is not None else None,
-                 timings=False)
+    sweep = scenario if scenario.sweep is not None or scenario.race is not None else None  # as run_app
+    app = SgdApp(session_from_scenario(scenario), sweep=sweep, timings=False)
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app, session_from_scenario(scenario).shared.title)
         return state(app)

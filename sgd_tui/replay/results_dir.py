@@ -45,7 +45,8 @@ __all__ = ["OutputError", "ResultsDir", "RowFile", "ResultWriter", "History", "o
 
 RESULT_FILES = ("metrics.csv", "eval.csv", "summary.json", "scenario.toml", "loss.txt", "trajectory.txt",
                 "basin.csv", "basins.txt", "sharpness.csv", "landscape.csv", "landscape_paths.csv", "sweep.csv",
-                "bands.csv", "sensitivity.txt", "landscape.txt", "sharpness.txt", "fit.txt")
+                "bands.csv", "sensitivity.txt", "landscape.txt", "sharpness.txt", "fit.txt", "noise.csv",
+                "critical_batch.txt")
 LOCK_NAME = ".sgd-tui.lock"
 
 

@@ -36,6 +36,8 @@ from sgd_tui.core.run.records import EvalRecord, Record, RunResult, SharpnessRec
 from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.replay.landscape import write_landscape
+from sgd_tui.replay.modified_flow import run_modified_flow
+from sgd_tui.replay.noise import NoiseWriter
 from sgd_tui.replay.plots import run_extras, write_plots
 from sgd_tui.replay.progress import Progress
 from sgd_tui.replay.race import replay_race
@@ -87,6 +89,7 @@ def replay(scenario: Scenario, out_dir: str | Path | None = None, *, progress: I
 def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float, control: Control) -> int:
     write_whole(folder.file("scenario.toml"), scenario_to_toml(s))
     writer = ResultWriter(folder)
+    noise = NoiseWriter(folder)  # noise.csv (budget noise_every)
     results: list[tuple[dict, RunResult]] = []
     runners: list[Runner] = []
     code = exit_codes.OK
@@ -121,12 +124,14 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                 try:
                     if runner.initial_record is not None:
                         writer.write(spec.label, [runner.initial_record], [])
-                    _run(runner, control, writer, bar, i, chunk_seconds)
+                    _run(runner, control, writer, bar, i, chunk_seconds, noise)
                 except OutputError as e:  # the disk is full: what is written stays whole rows
                     failure = e
                     control.stop()
                     runner.stop()
                 result = runner.final_result()
+                if runner.noise_meter is not None and runner.noise_meter.last is not None:
+                    meta["noise_scale"] = runner.noise_meter.summary()  # the last B_simple
                 if start_theory is not None:
                     history = writer.series.get(spec.label)
                     end_theory = theory_end(runner, history.records() if history is not None else [])
@@ -134,6 +139,8 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
                     flow = central_flow_summary(runner, history.records() if history is not None else [])
                     if flow is not None:
                         meta["central_flow"] = flow
+                if runner.problem.is_2d and (flows := run_modified_flow(runner)) is not None:
+                    meta["modified_flow"] = flows  # GD vs the flows of f and of f + (α/4)‖∇f‖²
                 if result.status == "error" and code == exit_codes.OK:
                     code = exit_codes.INTERNAL
                 results.append((meta, result))
@@ -156,6 +163,7 @@ def _replay(s: Scenario, folder: ResultsDir, bar: Progress, chunk_seconds: float
         finally:
             signals.finishing = True
             writer.close()
+            noise.close()
         if code == exit_codes.BAD_INPUT and not runners:
             folder.discard()  # nothing ran: no half-written folder
             return code
@@ -191,7 +199,7 @@ def warn_big(runner: Runner, bar: Progress) -> None:
 
 
 def _run(runner: Runner, control: Control, writer: ResultWriter, bar: Progress, i: int,
-         chunk_seconds: float) -> None:
+         chunk_seconds: float, noise: NoiseWriter | None = None) -> None:
     """Advance one run to its end in chunks of ``chunk_seconds``, writing each chunk's records."""
 
     def on_chunk(r: Runner, records: list[Record], evals: list[EvalRecord]) -> None:
@@ -201,7 +209,8 @@ def _run(runner: Runner, control: Control, writer: ResultWriter, bar: Progress, 
     def on_sharpness(r: Runner, rows: list[SharpnessRecord]) -> None:
         writer.write_sharpness(r.spec.label, rows)
 
-    drive(runner, control, on_chunk, chunk_seconds, on_sharpness)
+    drive(runner, control, on_chunk, chunk_seconds, on_sharpness, None if noise is None else
+          (lambda r, rows: noise.write(r.spec.label, rows)))
 
 
 def _write_summary(folder: ResultsDir, s: Scenario, runners: list[Runner], results: list[tuple[dict, RunResult]],

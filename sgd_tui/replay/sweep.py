@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 from sgd_tui import exit_codes
 from sgd_tui.core.errors import SetupError
@@ -44,6 +44,7 @@ from sgd_tui.core.sweep.preflight import check_data
 from sgd_tui.core.sweep.stats import BANDS_COLUMNS, bands, sensitivity, sweep_columns, sweep_rows
 from sgd_tui.core.sweep.trials import FAILED_STATUSES, TrialOutcome, trial_threads
 from sgd_tui.core.text import safe_text
+from sgd_tui.replay.critical_batch import write_critical_batch
 from sgd_tui.replay.progress import SweepProgress
 from sgd_tui.replay.results_dir import (
     OutputError,
@@ -189,7 +190,7 @@ def _run(s: Scenario, folder: ResultsDir, runs, bar: SweepProgress, control: Con
         elif code == exit_codes.OK and any(o.result.status in FAILED_STATUSES for o in outcomes.values()):
             code = exit_codes.TRIALS_FAILED
         try:
-            write_sweep_files(folder, s, outcomes, code, where, threads, n_workers)
+            write_sweep_files(folder, s, outcomes, code, where, threads, n_workers, bar.note)
         except OutputError as e:
             failure = failure or e
             code = exit_codes.BAD_INPUT
@@ -219,7 +220,7 @@ def save_sweep(folder: ResultsDir, s: Scenario, outcomes: dict[int, TrialOutcome
 
 
 def write_sweep_files(folder: ResultsDir, s: Scenario, outcomes: dict[int, TrialOutcome], code: int, where: str,
-                      threads: int, workers: int) -> None:
+                      threads: int, workers: int, note: Callable[[str], None] = lambda _: None) -> None:
     """sweep.csv, bands.csv, summary.json, loss.txt and sensitivity.txt, each whole or absent."""
     sweep = s.sweep
     rows = sweep_rows(sweep, outcomes)
@@ -228,7 +229,8 @@ def write_sweep_files(folder: ResultsDir, s: Scenario, outcomes: dict[int, Trial
     statuses = {i: o.result.status for i, o in outcomes.items()}
     band_rows = bands(sweep, {i: o.records for i, o in outcomes.items()}, statuses)
     write_whole(folder.file("bands.csv"), csv_text(BANDS_COLUMNS, ([_cell(v) for v in r] for r in band_rows)))
-    _write_summary(folder, s, outcomes, rows, code, where, threads, workers)
+    critical = write_critical_batch(folder, s, outcomes, note)  # with steps to target (budget target_loss)
+    _write_summary(folder, s, outcomes, rows, code, where, threads, workers, critical)
     _write_plots(folder, s, rows, band_rows)
 
 
@@ -237,7 +239,7 @@ def _cell(v):
 
 
 def _write_summary(folder: ResultsDir, s: Scenario, outcomes: dict[int, TrialOutcome], rows: list[dict],
-                   code: int, where: str, threads: int, workers: int) -> None:
+                   code: int, where: str, threads: int, workers: int, critical: dict | None = None) -> None:
     sweep = s.sweep
     device = next((o.device for o in outcomes.values() if o.device), s.device)
     env = environment(s, device)
@@ -267,6 +269,8 @@ def _write_summary(folder: ResultsDir, s: Scenario, outcomes: dict[int, TrialOut
                   "failed": failed},
         "runs": runs,
     }
+    if critical is not None:
+        summary["critical_batch"] = critical
     write_whole(folder.file("summary.json"), json.dumps(json_safe(summary), indent=2) + "\n")
 
 

@@ -11,6 +11,7 @@ from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.run.progress import RunProgress
 from sgd_tui.core.run.spec import RunSpec
 from sgd_tui.plotting.netseries import SharpnessSeries
+from sgd_tui.plotting.noiseseries import NoiseSeries
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.jobs.worker import RunUpdate, Slot
 
@@ -24,6 +25,7 @@ class RunEntry:
     color: tuple[int, int, int]
     series: RunSeries = field(default_factory=RunSeries)
     sharpness: SharpnessSeries = field(default_factory=SharpnessSeries)  # λmax (budget sharpness_every)
+    noise: NoiseSeries = field(default_factory=NoiseSeries)  # B_simple (budget noise_every)
     slot: Slot | None = None
     visible: bool = True
     invalid: str = ""  # a form value that is not allowed: the run cannot start
@@ -52,6 +54,7 @@ class RunEntry:
         self.pending = []
         self.series = RunSeries()
         self.sharpness = SharpnessSeries()
+        self.noise = NoiseSeries()
         self.series.set_marks(change_marks(self.spec.hyper, self.spec.changes))
         self.progress, self.state, self.theory, self.fit = RunProgress(), None, None, None
         self.version += 1
@@ -68,6 +71,8 @@ class RunEntry:
             self.series.extend_evals(u.evals)
         if u.sharpness:
             self.sharpness.extend(u.sharpness)
+        if u.noise:
+            self.noise.extend(u.noise)
         self.progress = u.progress
         if u.state is not None:
             self.state = u.state

@@ -25,13 +25,15 @@ def drive(
     on_chunk: Callable[[Runner, list[Record], list[EvalRecord]], None] | None = None,
     chunk_seconds: float = 0.25,
     on_sharpness: Callable[[Runner, list[SharpnessRecord]], None] | None = None,
+    on_noise: Callable[[Runner, list], None] | None = None,
 ) -> RunResult:
     """Advance ``runner`` to its end in chunks of about ``chunk_seconds``, calling ``on_chunk`` after each
     with the records and evaluations it logged: the loop of a run without a UI (the headless replay, the
     tests; the app's worker paces its runs itself). An exception inside the run becomes status ``error``
     with its message, Ctrl+C (KeyboardInterrupt) status ``stopped``, and ``control`` stops, pauses and
     resumes it; a diverged run is a result. The runner's initial record is the caller's to use.
-    ``on_sharpness`` receives the curvature measurements of each chunk (budget ``sharpness_every``)."""
+    ``on_sharpness`` receives the curvature measurements of each chunk (budget ``sharpness_every``), ``on_noise``
+    the noise-scale measurements (budget ``noise_every``: NoiseRecords, measured by :mod:`sgd_tui.core.run.noise_meter`)."""
     while not runner.done:
         try:
             records, evals, sharpness = runner.advance(1 << 62, control, deadline=time.perf_counter() + chunk_seconds)
@@ -47,6 +49,8 @@ def drive(
             on_chunk(runner, records, evals)
         if on_sharpness is not None and sharpness:
             on_sharpness(runner, sharpness)
+        if on_noise is not None and runner.noise_meter is not None and runner.noise_meter.pending:
+            on_noise(runner, runner.noise_meter.drain())
         if control is not None and control.stopped:
             runner.stop()
         elif runner.status == "paused" and control is not None:

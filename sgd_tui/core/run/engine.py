@@ -26,6 +26,7 @@ from sgd_tui.core.optim.changes import apply_change
 from sgd_tui.core.optim.registry import get_optimizer
 from sgd_tui.core.run.control import Control
 from sgd_tui.core.run.devices import resolve_device
+from sgd_tui.core.run.inspect import optimizer_state
 from sgd_tui.core.run.records import Chunk, EvalRecord, Record, RunResult, SharpnessRecord
 from sgd_tui.core.run.sampler import Sampler, build_scheduler
 from sgd_tui.core.run.settings import RUN_DEFAULTS, effective_batch, log_every, max_loss, run_issues, total_steps
@@ -122,6 +123,9 @@ class Runner:
             from sgd_tui.core.theory.sharpness import SharpnessMeter  # lazy: torch
 
             self.sharpness_meter = SharpnessMeter(p, budget.get("sharpness_subset") or 1000, self.spec.seed)
+        from sgd_tui.core.run.noise_meter import noise_meter  # lazy: torch
+
+        self.noise_meter = noise_meter(p, budget, self.spec.seed)  # B_simple every noise_every steps, or None
         # the weights every `snapshot_every` steps (bounded memory), for the paths on a loss-landscape slice
         self.snapshots = None
         if budget.get("snapshot_every") and p.n_train is not None:
@@ -194,6 +198,8 @@ class Runner:
         taken = 0
         if self.sharpness_meter is not None and self.step == 0 and self._measured_at is None:
             sharp.append(self._measure_sharpness(t0))  # the start, before the first step
+        if self.noise_meter is not None:  # B_simple at the start; its measurements wait in noise_meter.pending
+            self.noise_meter.at(self.step, self.samples, self.elapsed + (time.perf_counter() - t0))
         while taken < max_steps and self.step < self.total_steps:
             if control is not None and not control.may_step():
                 self.status = "stopped" if control.stopped else "paused"
@@ -217,6 +223,8 @@ class Runner:
                 break
             if self.sharpness_meter is not None and self.step % self.sharpness_every == 0:
                 sharp.append(self._measure_sharpness(t0))
+            if self.noise_meter is not None:  # every noise_every steps, between steps, in the run's time
+                self.noise_meter.at(self.step, self.samples, self.elapsed + (time.perf_counter() - t0))
             if epoch_end:
                 self._end_epoch(evals)
             if deadline is not None and time.perf_counter() >= deadline:
@@ -376,25 +384,7 @@ class Runner:
 
     # ----------------------------------------------------------------------------- teaching aids
     def inspect(self) -> dict[str, Any]:
-        """The optimizer's state for 2-D problems: parameters, gradient and every state tensor by name
-        (momentum buffer, displacement, exp_avg, exp_avg_sq, ...), as plain floats; plus Adam's m̂ and v̂."""
-        p = self.problem
-        w = p.params[0]
-        out: dict[str, Any] = {"w": w.detach().tolist()}
-        if w.grad is not None:
-            out["grad"] = w.grad.detach().tolist()
-        state = self.optimizer.state.get(w, {})
-        for k, v in state.items():
-            if hasattr(v, "dim"):
-                out[k] = v.detach().tolist() if v.dim() else float(v)
-        group = self.optimizer.param_groups[0]
-        if "exp_avg" in state and "step" in state:
-            t = float(state["step"])
-            b1, b2 = group["betas"]
-            out["m_hat"] = [m / (1 - b1**t) for m in out["exp_avg"]]
-            out["v_hat"] = [v / (1 - b2**t) for v in out["exp_avg_sq"]]
-        if hasattr(self.optimizer, "last_direction"):
-            out["newton_direction"] = self.optimizer.last_direction.tolist()
-        return out
+        """The optimizer's state for 2-D problems, as plain floats (:func:`~sgd_tui.core.run.inspect.optimizer_state`)."""
+        return optimizer_state(self.problem, self.optimizer)
 
 

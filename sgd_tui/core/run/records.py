@@ -9,12 +9,13 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 __all__ = ["Record", "EvalRecord", "SharpnessRecord", "Chunk", "RunResult", "STATUSES", "METRICS_COLUMNS",
-           "EVAL_COLUMNS", "SHARPNESS_COLUMNS"]
+           "EVAL_COLUMNS", "SHARPNESS_COLUMNS", "NoiseRecord", "NOISE_COLUMNS"]
 
 STATUSES = ("ready", "running", "paused", "finished", "converged", "reached", "diverged", "stopped", "error")
 METRICS_COLUMNS = ("run", "step", "epoch", "samples", "time_s", "loss", "lr", "grad_norm", "x", "y")
 EVAL_COLUMNS = ("run", "epoch", "samples", "test_loss", "test_accuracy")
 SHARPNESS_COLUMNS = ("run", "step", "samples", "lambda_max", "limit", "preconditioned")
+NOISE_COLUMNS = ("run", "step", "samples", "b_simple", "trace_sigma", "grad_norm_sq")
 
 
 class Record(NamedTuple):
@@ -69,6 +70,19 @@ class SharpnessRecord(NamedTuple):
     def measured(self) -> float:
         """What the limit bounds: the preconditioned sharpness when there is one, else λmax."""
         return self.lambda_max if self.preconditioned is None else self.preconditioned
+
+
+class NoiseRecord(NamedTuple):
+    """One gradient-noise-scale measurement (:mod:`sgd_tui.core.theory.noise_scale`), taken between steps:
+    step, samples, time_s as in SharpnessRecord; b_simple = trace_sigma / grad_norm_sq = tr(Σ)/|G|² (NaN when
+    |G|² is not resolved on the subset)."""
+
+    step: int
+    samples: int
+    time_s: float
+    b_simple: float
+    trace_sigma: float
+    grad_norm_sq: float
 
 
 class Chunk(NamedTuple):

@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_STEPS", "DEFAULT_EPOCHS", "DATA_ONLY", "SCHEDULE_PARAMS", "R
 
 DEFAULT_STEPS = 500  # a budget without steps or epochs; a first 2-D run in the app: an animation of 500 steps
 DEFAULT_EPOCHS = 3  # a first data-set run in the app
-DATA_ONLY = ("batch_size", "sampling")  # run settings that need a training set
+DATA_ONLY = ("batch_size", "sampling", "batch_scale")  # run settings that need a training set
 SCHEDULE_PARAMS = {"constant": (), "step": ("step_size", "gamma"), "exponential": ("gamma",),
                    "inverse_time": ("decay",), "cosine": ("eta_min",), "warmup": ("warmup_steps",)}
 RUN_DEFAULTS: dict[str, Any] = {p.name: p.default for p in RUN_PARAMS}
@@ -53,7 +53,7 @@ def run_settings_for(objective: str) -> tuple[Param, ...]:
     """The RUN_PARAMS a form offers for this objective (not the label; surfaces have no batches, data
     sets no start)."""
     obj = get_objective(objective)
-    return tuple(p for p in RUN_PARAMS if p.name != "label" and applies(p.name, obj))
+    return tuple(p for p in RUN_PARAMS if p.name not in ("label", "batch_scale") and applies(p.name, obj))
 
 
 def in_effect(settings: dict[str, Any], obj: ObjectiveInfo) -> set[str]:
@@ -139,6 +139,9 @@ def run_issues(opt: OptimizerInfo, obj: ObjectiveInfo, obj_options: dict[str, An
         out.append(("start", f"start is for 2-D objectives; {obj.name} has {obj.kind} parameters"))
     if budget.get("epochs") is not None:
         out += _epochs_issue(obj)
+    if budget.get("noise_every") and not obj.has_data:
+        out.append(("budget.noise_every", f"objective {obj.name} has no training set, so it has no per-example "
+                                          "gradients and no noise scale: noise_every is for data objectives"))
     batch, n = settings.get("batch_size"), obj.train_size(obj_options)
     if obj.has_data and batch not in (None, "full"):
         if opt.full_batch:

@@ -37,6 +37,9 @@ RUN_PARAMS: tuple[Param, ...] = (
     Param("warmup_steps", "int", 100, "warmup schedule: α_t = α·min(1, (t + 1)/warmup_steps), a linear warm-up "
           "to α, then constant", low=1, label="warmup_steps value"),
     Param("start", "point", None, "2-D objectives: the starting point [x, y]", optional=True),
+    Param("batch_scale", "int", None, "scale the batch ×k and the lr by the optimizer's rule (×k for SGD, ×√k "
+          "for Adam and the adaptive methods), applied when the scenario is resolved", low=1, high=1_000_000,
+          optional=True, label="batch_scale value"),
 )
 
 # [basins] of a scenario: a basin-of-attraction map per run on a surface (core.basins)
@@ -80,6 +83,10 @@ BUDGET_PARAMS: tuple[Param, ...] = (
           optional=True, label="target_loss value"),
     Param("target_subset", "int", 1000, "training examples the target's loss is measured on (a fixed seeded "
           "subset; all of them when the set is smaller)", low=1, high=1_000_000, label="target_subset value"),
+    Param("noise_every", "int", None, "measure the gradient noise scale B_simple = tr(Σ)/|G|² every this many steps "
+          "(and at the start; data objectives); off when unset", low=1, optional=True, label="noise_every value"),
+    Param("noise_subset", "int", 1000, "training examples B_simple is measured on (a fixed seeded subset; all of "
+          "them when the set is smaller)", low=2, high=100_000, label="noise_subset value"),
 )
 
 

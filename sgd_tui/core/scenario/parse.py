@@ -39,6 +39,7 @@ from sgd_tui.core.errors import ScenarioError, ScenarioIssue
 from sgd_tui.core.objectives.registry import OBJECTIVES, get_objective, validate_options
 from sgd_tui.core.optim.changes import check_changes
 from sgd_tui.core.optim.registry import OPTIMIZERS, get_optimizer, validate_hyperparameters
+from sgd_tui.core.optim.scaling import scale_batch
 from sgd_tui.core.run.devices import check_device_name
 from sgd_tui.core.run.settings import BUDGET_DEFAULTS, RUN_DEFAULTS, budget_issues, run_issues
 from sgd_tui.core.run.spec import BUDGET_PARAMS, RUN_PARAMS, SEED, RunSpec, default_labels
@@ -293,11 +294,25 @@ def _run(c: _Checker, raw: dict, prefix: str, shared: dict, objective: str | Non
         changes, errors = check_changes(opt_name, hyper, raw["changes"], steps)
         for k, message in errors:
             c.add(f"{prefix}.{k}", message)
+    if settings.get("batch_scale") is not None:
+        hyper = _batch_scale(c, info, get_objective(obj_name), hyper, settings, sources.get("batch_scale", prefix))
     run_key = name_key if "name" in raw or prefix == "optimizer" else prefix
     for k, message in run_issues(info, get_objective(obj_name), obj_opts, settings, budget, given=sources):
         c.add(sources.get(k, k) if k else run_key, message)
     return RunSpec(label=settings.get("label") or "", objective=obj_name, objective_options=dict(obj_opts), optimizer=opt_name, hyper=hyper, settings=settings, budget=dict(budget),
                    seed=seed, device=device, changes=changes)
+
+
+def _batch_scale(c: _Checker, info, obj, hyper: dict, settings: dict, where: str) -> dict:
+    """``batch_scale = k``: batch_size ×k and lr by the optimizer's rule (core.optim.scaling), resolved here so
+    the RunSpec holds the values that run (the setting stays for tables and sweeps; the writer leaves it out)."""
+    k = settings["batch_scale"]
+    batch = settings.get("batch_size") or obj.default_batch
+    if info.full_batch or not isinstance(batch, int):
+        c.add(where, f"batch_scale needs an integer batch size to scale (got {batch!r}{' from ' + info.name if info.full_batch else ''})")
+        return hyper
+    hyper, settings["batch_size"] = scale_batch(info.name, hyper, batch, k)
+    return hyper
 
 
 def _run_optimizer(c: _Checker, raw: dict, shared: dict, prefix: str) -> tuple[str | None, str]:

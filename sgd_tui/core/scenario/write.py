@@ -39,7 +39,8 @@ def scenario_to_toml(s: "Scenario") -> str:
         run: dict[str, Any] = {"label": r.label, "name": r.optimizer, **_present(r.hyper)}
         used = in_effect(r.settings, get_objective(r.objective))
         for k, v in r.settings.items():
-            if k != "label" and v is not None and (k in used or v != RUN_DEFAULTS[k]):
+            # batch_scale is applied already (batch_size and lr hold the scaled values): not written again
+            if k not in ("label", "batch_scale") and v is not None and (k in used or v != RUN_DEFAULTS[k]):
                 run[k] = v
         if r.objective != s.objective or r.objective_options != s.objective_options:
             run["objective"] = {"name": r.objective, **_present(r.objective_options)}

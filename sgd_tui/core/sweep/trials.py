@@ -133,6 +133,8 @@ def run_trial(index: int, spec: RunSpec, should_stop: Callable[[], bool] | None 
     out.result = drive(runner, control, keep, chunk_seconds)
     if late[0] and out.result.status == "stopped":
         timed_out(out.result, timeout)
+    if runner.noise_meter is not None and runner.noise_meter.last is not None:  # budget noise_every
+        out.result.extra["noise_scale"] = runner.noise_meter.summary()
     return out
 
 

@@ -90,6 +90,7 @@ class RunUpdate:
     changes: list = field(default_factory=list)  # (step, values): the slot's requests, applied after `step` steps
     limit: tuple | None = None  # (λmax limit or None,) at the α, β in effect after `changes` (sharpness runs)
     fit: Any = field(default=None, repr=False)  # core.run.fit.Fit: a 1-D network's curve now (the fit plot)
+    noise: list = field(default_factory=list)  # B_simple measured (budget noise_every): NoiseRecords
 
 
 class Progress(Message):
@@ -220,7 +221,8 @@ class Driver:
                                            or first):
             fit = network_fit(runner.problem)  # None for every other problem
             slot._fit_at = started
-        if not (first or records or evals or sharpness or changed or state or applied or fit):
+        noise = runner.noise_meter.drain() if runner.noise_meter is not None else []
+        if not (first or records or evals or sharpness or changed or state or applied or fit or noise):
             return None
         limit = None
         if applied and runner.sharpness_meter is not None:  # the limit line moves now, not at the next λmax
@@ -228,7 +230,7 @@ class Driver:
 
             limit = (run_limit(runner.spec.optimizer, runner.optimizer, runner.hyper, runner.lr),)
         return RunUpdate(slot, first + records, evals, slot.progress, runner.problem.n_train, state, theory, sharpness,
-                         applied, limit, fit)
+                         applied, limit, fit, noise)
 
 
 def _apply_requests(slot: Slot) -> list:

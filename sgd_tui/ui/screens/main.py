@@ -124,7 +124,8 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
     def _shared_changed(self) -> None:
         """After the objective or the run list changed: plot kind, surface, runs, driver slots."""
         is_2d = self.session.shared.is_2d
-        self.plots.set_kind(is_2d, bool(self.session.shared.budget.get("sharpness_every")))
+        budget = self.session.shared.budget
+        self.plots.set_kind(is_2d, bool(budget.get("sharpness_every")), bool(budget.get("noise_every")))
         self.set_class(is_2d, "-surface")
         self.table.has_target = self.session.shared.budget.get("target_loss") is not None
         self._runs_changed()

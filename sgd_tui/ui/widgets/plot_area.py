@@ -37,6 +37,7 @@ from sgd_tui.ui.jobs.landscape import LandscapeReady
 from sgd_tui.ui.run_entry import RunEntry
 from sgd_tui.ui.widgets.fitplot import FitPlot
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
+from sgd_tui.ui.widgets.noiseplot import NoisePlot, NoiseRun
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
 from sgd_tui.ui.widgets.runs_plot import PlotRun
 from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
@@ -94,6 +95,7 @@ class PlotArea(Horizontal):
         yield FitPlot(id="fit", monochrome=self.monochrome)
         yield LossPlot(id="loss", monochrome=self.monochrome)
         yield SharpnessPlot(id="sharpness", monochrome=self.monochrome)
+        yield NoisePlot(id="noise", monochrome=self.monochrome)
 
     def on_mount(self) -> None:
         for plot in (self.loss, self.trajectory, self.evals, self.fit):
@@ -126,18 +128,20 @@ class PlotArea(Horizontal):
     def fit(self) -> FitPlot:
         return self.query_one(FitPlot)
 
-    def set_kind(self, is_2d: bool, sharpness: bool = False) -> None:
+    def set_kind(self, is_2d: bool, sharpness: bool = False, noise: bool = False) -> None:
         """Surface or data set; ``sharpness``: the budget measures λmax (its plot shows beside the loss, on
-        surfaces too: the exact Hessian's)."""
+        surfaces too: the exact Hessian's); ``noise``: it measures B_simple (budget noise_every; its plot
+        shows under the loss)."""
         self.set_class(is_2d, "-surface")
         self.set_class(not is_2d, "-dataset")
         self.set_class(sharpness, "-sharpness")
+        self.set_class(noise, "-noise")
         if is_2d:
             self.set_class(False, "-landscape")
 
     def select(self, run_id: str | None) -> None:
         changed = run_id != self.selected
-        self.selected = self.sharpness.selected = run_id
+        self.selected = self.sharpness.selected = self.query_one(NoisePlot).selected = run_id
         if changed and self.flow_on:
             self.set_runs(self._runs)
 
@@ -185,6 +189,8 @@ class PlotArea(Horizontal):
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
                                           hyper=r.hyper_now, ends=budget_ends(r.spec, r.series.n_train))
                                  for r in runs])
+        self.query_one(NoisePlot).set_runs([NoiseRun(r.run_id, r.spec.label, r.color, r.noise, r.visible,
+                                                     n_train=r.series.n_train, batch=_batch(r)) for r in runs])
 
     def show_objective(self, name: str, options: dict[str, Any], seed: int, selected: str | None = None) -> None:
         """Draw the surface of objective ``name`` under the paths of the runs on it (runs of a scenario may
@@ -339,6 +345,13 @@ class PlotArea(Horizontal):
         if any(pr.diverged != diverged.get(pr.run_id, False) for pr in self.loss._runs):
             self.set_runs(self._runs)  # a run diverged (or was reset) since the run list was handed over
         self.loss.refresh_if_changed()
+        if self.has_class("-noise"):
+            noise = self.query_one(NoisePlot)
+            noise.x_key = self.loss.x_key
+            n = {r.run_id: r.series.n_train for r in self._runs}
+            for nr in noise._runs:
+                nr.n_train = n.get(nr.run_id)
+            noise.refresh_if_changed()
         if is_2d:
             self.trajectory.refresh_if_changed()
         else:
@@ -354,3 +367,9 @@ class PlotArea(Horizontal):
             for sr in self.sharpness._runs:
                 sr.n_train = n.get(sr.run_id)
             self.sharpness.refresh_if_changed()
+
+
+def _batch(r: RunEntry) -> int | None:
+    """A run's batch size for the noise plot's line: its integer batch_size, None for "full" or unset."""
+    b = r.spec.settings.get("batch_size")
+    return b if isinstance(b, int) else None

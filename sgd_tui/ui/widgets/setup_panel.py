@@ -29,7 +29,8 @@ from sgd_tui.ui.widgets.param_form import ParamForm
 
 __all__ = ["SetupPanel"]
 
-NET_ONLY = ("sharpness_subset", "snapshot_every", "target_subset")  # data sets: λmax's subset, landscape paths, target
+NET_ONLY = ("sharpness_subset", "snapshot_every", "target_subset",  # data sets: λmax's subset, landscape paths, target,
+            "noise_every", "noise_subset")  # the noise scale (per-example gradients)
 
 class SetupPanel(VerticalScroll):
     """Forms for the shared settings and the selected run."""
