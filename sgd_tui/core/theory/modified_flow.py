@@ -19,6 +19,7 @@ surfaces' exact gradients and Hessians are used. No torch.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable, Sequence
 
 __all__ = ["Grad", "Hess", "flow_rhs", "modified_rhs", "dopri_path", "gd_path", "three_paths",
@@ -71,9 +72,12 @@ def _dopri_step(rhs, p: Vec, h: float, k1: Vec) -> tuple[Vec, float, Vec]:
 
 
 def dopri_path(rhs, start: Vec, times: Sequence[float], rtol: float = 1e-10, atol: float = 1e-12,
-               max_steps: int = 2_000_000) -> list[Vec]:
+               max_steps: int = 2_000_000, seconds: float | None = None) -> list[Vec]:
     """The solution of θ' = rhs(θ), θ(0) = start, at the increasing ``times`` (adaptive Dormand-Prince; the
-    steps land exactly on each time). A solution that leaves the finite numbers is NaN from then on."""
+    steps land exactly on each time). A solution that leaves the finite numbers is NaN from then on, and so
+    is one not resolved within ``max_steps`` steps or ``seconds`` of wall time (a kink, as L1's at 0, makes
+    the step size collapse: the solver would crawl for hours)."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
     p, t = (float(start[0]), float(start[1])), 0.0
     k1 = rhs(p)
     h = 1e-3 * max(times[-1], 1e-12) if times else 0.0
@@ -88,7 +92,8 @@ def dopri_path(rhs, start: Vec, times: Sequence[float], rtol: float = 1e-10, ato
                 new, err, k_new = (math.nan, math.nan), math.inf, (math.nan, math.nan)
             scale = atol + rtol * max(math.hypot(*p), math.hypot(*new) if math.isfinite(err) else 0.0)
             steps += 1
-            if steps > max_steps or h < 1e-14 * max(1.0, t):
+            if steps > max_steps or h < 1e-14 * max(1.0, t) or (
+                    deadline is not None and steps % 64 == 0 and time.perf_counter() > deadline):
                 p = (math.nan, math.nan)
                 break
             if math.isfinite(err) and err <= scale:
@@ -113,8 +118,8 @@ def gd_path(grad: Grad, start: Vec, lr: float, steps: int) -> list[Vec]:
     return out
 
 
-def three_paths(grad: Grad, hess: Hess, start: Vec, lr: float, steps: int, every: int = 1
-                ) -> tuple[list[Vec], list[Vec], list[Vec]]:
+def three_paths(grad: Grad, hess: Hess, start: Vec, lr: float, steps: int, every: int = 1,
+                seconds: float | None = None) -> tuple[list[Vec], list[Vec], list[Vec]]:
     """(GD, the flow of f, the flow of f̃) at the times kα, k = 0, every, 2·every, ..., steps."""
     ks = list(range(0, steps + 1, every))
     if ks[-1] != steps:
@@ -122,8 +127,8 @@ def three_paths(grad: Grad, hess: Hess, start: Vec, lr: float, steps: int, every
     gd = gd_path(grad, start, lr, steps)
     times = [k * lr for k in ks[1:]]
     p0 = (float(start[0]), float(start[1]))
-    flow = [p0, *dopri_path(flow_rhs(grad), start, times)]
-    modified = [p0, *dopri_path(modified_rhs(grad, hess, lr), start, times)]
+    flow = [p0, *dopri_path(flow_rhs(grad), start, times, seconds=seconds)]
+    modified = [p0, *dopri_path(modified_rhs(grad, hess, lr), start, times, seconds=seconds)]
     return [gd[k] for k in ks], flow, modified
 
 
@@ -142,9 +147,11 @@ def one_step_errors(grad: Grad, hess: Hess, start: Vec, lrs: Sequence[float]) ->
     return out
 
 
-def modified_flow_summary(grad: Grad, hess: Hess, start: Vec, lr: float, steps: int) -> dict:
+def modified_flow_summary(grad: Grad, hess: Hess, start: Vec, lr: float, steps: int, seconds: float = 3.0) -> dict:
     """summary.json's ``modified_flow`` of a 2-D run: GD from the run's start with its α for its steps, and
-    the distance from GD's final point to each flow's point at the same time t = steps·α."""
-    gd, flow, mod = three_paths(grad, hess, start, lr, steps, every=max(1, steps))
+    the distance from GD's final point to each flow's point at the same time t = steps·α. A flow not solved
+    within ``seconds`` (each) is null there, with ``resolved`` false."""
+    gd, flow, mod = three_paths(grad, hess, start, lr, steps, every=max(1, steps), seconds=seconds)
     return {"lr": lr, "steps": steps, "time": steps * lr, "gd_final": list(gd[-1]), "flow_final": list(flow[-1]),
-            "modified_final": list(mod[-1]), "to_flow": _dist(gd[-1], flow[-1]), "to_modified": _dist(gd[-1], mod[-1])}
+            "modified_final": list(mod[-1]), "to_flow": _dist(gd[-1], flow[-1]), "to_modified": _dist(gd[-1], mod[-1]),
+            "resolved": all(math.isfinite(v) for v in (*flow[-1], *mod[-1]))}
