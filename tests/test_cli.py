@@ -137,12 +137,15 @@ def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
 
     seen = {}
     fake = types.ModuleType("sgd_tui.ui.app")
-    fake.run_app = lambda scenario=None, monochrome=False: seen.update(scenario=scenario, mono=monochrome) or 0
+    fake.run_app = lambda scenario=None, monochrome=False, lecture=None: seen.update(
+        scenario=scenario, mono=monochrome, lecture=lecture) or 0
     monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
     assert cli_module.main(["--scenario", "optimizer-race", "--monochrome", "--steps", "7"]) == 0
     assert seen["mono"] is True and seen["scenario"].name == "optimizer-race"
     assert {r.budget["steps"] for r in seen["scenario"].runs} == {7}
     assert cli_module.main([]) == 0 and seen["scenario"] is None and seen["mono"] is False
+    assert cli_module.main(["--lecture"]) == 0  # the playlist's first demo, and the playlist
+    assert seen["scenario"].name == seen["lecture"].demos[0] == "losses"
 
 
 def test_a_missing_app_is_reported_cleanly(monkeypatch, capsys):
