@@ -50,6 +50,7 @@ async def _until(pilot, done, what: str) -> None:
 
 async def shoot_lesson(name: str, out_dir: Path, data_dir: str | None = None) -> Path:
     """Run scenario ``name`` to its end in the app at 80x24 and save the screen as ``out_dir/NAME.svg``."""
+    from sgd_tui.ui.screens.dialogs import ConfirmScreen  # lazy: rich
     from sgd_tui.ui.screens.sweep import SweepScreen  # lazy: rich
 
     scenario = load_scenario(name)
@@ -61,6 +62,12 @@ async def shoot_lesson(name: str, out_dir: Path, data_dir: str | None = None) ->
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
         if sweep is not None:
+            for _ in range(100):  # the sweep view asks before it starts its trials: Enter starts them
+                if isinstance(app.screen, ConfirmScreen):
+                    await pilot.press("enter")
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(0.3)
             screen = app.screen
             assert isinstance(screen, SweepScreen)
             await _until(pilot, lambda: not screen.running and len(screen.outcomes) == len(screen.sweep.trials),
