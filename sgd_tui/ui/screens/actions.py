@@ -5,6 +5,12 @@ click on a row of the runs table selects that run through the table's own cursor
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+from sgd_tui.core.text import file_stem
+from sgd_tui.replay.figures import text_figure_svg
+from sgd_tui.replay.results_dir import write_whole
 from sgd_tui.ui.quit import hard_exit
 from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.screens.keys import HELP_INTRO
@@ -57,6 +63,30 @@ class MoreActions:
         who = "every run" if m.every else targets[0].spec.label
         self.notify(errors[0] if errors else f"{who} starts at ({point[0]:g}, {point[1]:g})",
                     severity="error" if errors else "information", timeout=3)
+
+    def action_save_figures(self) -> None:
+        """Figures for slides: every plot on screen as an SVG (its text in the replay's ``--figures`` frame,
+        16:9) and the whole screen, in colour, as Textual's screenshot, in ``figures/<title>-<time>/`` under
+        the working folder."""
+        from sgd_tui.ui.widgets.plotgrid import PlotGrid  # lazy: textual
+
+        title = self.session.shared.title
+        folder = Path("figures") / f"{file_stem(title) or 'sgd-tui'}-{time.strftime('%Y%m%d-%H%M%S')}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            written = []
+            for plot in self.plots.query(PlotGrid):
+                lines = plot.text_lines() if plot.region.width and plot.display else []
+                if any(line.strip() for line in lines):
+                    path = folder / f"{plot.id or type(plot).__name__.lower()}.svg"
+                    write_whole(path, text_figure_svg("\n".join(lines), f"{title} · {plot.id}"))
+                    written.append(path.name)
+            self.app.save_screenshot(filename="screen.svg", path=str(folder))
+        except OSError as e:
+            self.app.notify(f"cannot write figures into {folder}: {e.strerror or e}", title="figures",
+                            severity="error")
+            return
+        self.app.notify(f"{', '.join(written + ['screen.svg'])} in {folder}", title="figures saved")
 
     def action_reset_zoom(self) -> None:
         self.plots.reset_zoom()

@@ -62,6 +62,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("c", "toggle_flow", "central flow", id="toggle_flow", show=False,
             tooltip="the selected GD run's central flow (edge_valley): its path through the zig-zag and its "
                     "predicted time-averaged loss, in grey"),
+    Binding("F", "save_figures", "figures", id="save_figures", show=False,
+            tooltip="save every plot on screen as an SVG for slides, and the whole screen, in figures/"),
     Binding("o", "app.open_scenario", "open", id="open_scenario", tooltip="open a scenario file"),
     Binding("w", "app.save_scenario", "save", id="save_scenario",
             tooltip="save as a scenario file (--headless replays it)"),
