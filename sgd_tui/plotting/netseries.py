@@ -1,9 +1,9 @@
 """Per-run data of the network views (no Textual): the λmax measurements and a slice's paths as arrays.
 
-:class:`SharpnessSeries` holds a run's :class:`~sgd_tui.core.run.records.SharpnessRecord` stream in bounded
-memory (when ``capacity`` is reached every other measurement is dropped, the first and the newest kept),
-with the x values the loss plot uses (step, samples, epoch = samples / n, time) so both plots share an
-axis. :class:`PathSeries` is a projected path ((a, b) per kept snapshot) in the shape the trajectory
+:class:`MeasurementSeries` holds a run's measurements in bounded memory (when ``capacity`` is reached
+every other one is dropped, the first and the newest kept) and :func:`x_values` gives them the x values
+the loss plot uses (step, samples, epoch = samples / n, time) so the plots share an axis;
+:class:`SharpnessSeries` is the λmax stream. :class:`PathSeries` is a projected path ((a, b) per kept snapshot) in the shape the trajectory
 plot draws (``path()``, ``version``).
 """
 
@@ -16,16 +16,57 @@ import numpy as np
 
 from sgd_tui.core.run.records import SharpnessRecord
 
-__all__ = ["SharpnessSeries", "PathSeries", "limit_formula", "sharpness_plot_series"]
+__all__ = ["MeasurementSeries", "x_values", "SharpnessSeries", "PathSeries", "limit_formula", "sharpness_plot_series"]
 
 
-class SharpnessSeries:
-    """A run's λmax measurements; ``version`` bumps on every change (plots redraw only then)."""
+class MeasurementSeries:
+    """A run's measurements taken every so many steps (λmax, B_simple: records with ``step``, ``samples``,
+    ``time_s``), in bounded memory: at ``capacity`` every other one is dropped, the first and the newest
+    kept. ``version`` bumps on every change (plots redraw only then)."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = max(4, int(capacity))
-        self.records: list[SharpnessRecord] = []
+        self.records: list = []
         self.version = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def extend(self, records: Iterable) -> None:
+        new = list(records)
+        if not new:
+            return
+        self.records.extend(new)
+        self._extended()
+        while len(self.records) > self.capacity:
+            self.records = self.records[:-1:2] + self.records[-1:]
+        self.version += 1
+
+    def _extended(self) -> None:
+        """What a subclass does when new measurements arrive (before the thinning)."""
+
+    @property
+    def last(self):
+        return self.records[-1] if self.records else None
+
+
+def x_values(records: Iterable, x_key: str = "step", n_train: int | None = None) -> list[float]:
+    """The loss plot's x of each measurement: the step, the samples seen, the epoch (samples / n_train) or
+    the run's time, so a measurement plot shares the loss plot's axis."""
+    if x_key == "samples":
+        return [r.samples for r in records]
+    if x_key == "epoch":
+        return [r.samples / n_train if n_train else math.nan for r in records]
+    if x_key == "time":
+        return [r.time_s for r in records]
+    return [r.step for r in records]
+
+
+class SharpnessSeries(MeasurementSeries):
+    """A run's λmax measurements (:class:`~sgd_tui.core.run.records.SharpnessRecord`)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        super().__init__(capacity)
         # (limit, hyperparameters) after a hyperparameter change, until the next measurement (which has it)
         self.changed: tuple[float | None, dict] | None = None
 
@@ -34,22 +75,8 @@ class SharpnessSeries:
         self.changed = (limit, dict(hyper))
         self.version += 1
 
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def extend(self, records: Iterable[SharpnessRecord]) -> None:
-        new = list(records)
-        if not new:
-            return
-        self.records.extend(new)
+    def _extended(self) -> None:
         self.changed = None
-        while len(self.records) > self.capacity:
-            self.records = self.records[:-1:2] + self.records[-1:]
-        self.version += 1
-
-    @property
-    def last(self) -> SharpnessRecord | None:
-        return self.records[-1] if self.records else None
 
     @property
     def preconditioned(self) -> bool:
@@ -64,14 +91,7 @@ class SharpnessSeries:
         rs = [r for r in self.records if r.preconditioned is not None] if preconditioned else self.records
         if ratio:
             rs = [r for r in self.records if r.limit and (r.preconditioned is not None or not self.preconditioned)]
-        if x_key == "samples":
-            xs = [r.samples for r in rs]
-        elif x_key == "epoch":
-            xs = [r.samples / n_train if n_train else math.nan for r in rs]
-        elif x_key == "time":
-            xs = [r.time_s for r in rs]
-        else:
-            xs = [r.step for r in rs]
+        xs = x_values(rs, x_key, n_train)
         ys = [r.measured / r.limit if ratio else r.preconditioned if preconditioned else r.lambda_max for r in rs]
         return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 

@@ -15,6 +15,7 @@ from sgd_tui.ui.quit import hard_exit
 from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.screens.keys import HELP_INTRO
 from sgd_tui.ui.widgets.plot_mouse import StartPicked
+from sgd_tui.ui.widgets.plotgrid import PlotGrid
 
 __all__ = ["MoreActions"]
 
@@ -68,8 +69,6 @@ class MoreActions:
         """Figures for slides: every plot on screen as an SVG (its text in the replay's ``--figures`` frame,
         16:9) and the whole screen, in colour, as Textual's screenshot, in ``figures/<title>-<time>/`` under
         the working folder."""
-        from sgd_tui.ui.widgets.plotgrid import PlotGrid  # lazy: textual
-
         title = self.session.shared.title
         folder = Path("figures") / f"{file_stem(title) or 'sgd-tui'}-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
