@@ -177,6 +177,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.lecture is not None:
         if args.scenario is not None or args.headless:
             raise BadInput("--lecture opens the app on the playlist's demos: leave out --scenario and --headless")
+        given = [f"--{k}" for k in ("seed", "steps", "epochs") if getattr(args, k) is not None]
+        if given:
+            raise BadInput(f"{', '.join(given)} change one scenario's runs: give them with --scenario NAME; with "
+                           "--lecture, --device and --data-dir apply to every demo")
         lecture = load_lecture(args.lecture or None)
         args.scenario = lecture.demos[0]
     scenario = _scenario(args)
@@ -200,7 +204,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
-    return _interactive(scenario, args.monochrome, lecture)
+    machine = {k: getattr(args, k) for k in MACHINE_OVERRIDES}  # for every scenario the app opens later
+    return _interactive(scenario, args.monochrome, lecture, machine)
 
 
 def _synthetic_data(where: str) -> int:
@@ -221,11 +226,15 @@ def _synthetic_data(where: str) -> int:
     return exit_codes.OK
 
 
+MACHINE_OVERRIDES = ("device", "data_dir")  # where to compute and find the data: for every scenario of an app
+
+
 def _scenario(args: argparse.Namespace):
     """The scenario of --scenario with the command-line overrides, or None."""
     overrides = {k: getattr(args, k) for k in ("seed", "device", "steps", "epochs", "data_dir")}
     if args.scenario is None:
-        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
+        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None
+                 and (args.headless or k not in MACHINE_OVERRIDES)]  # the app keeps --device / --data-dir
         if args.headless:
             raise BadInput("--headless needs --scenario NAME|PATH (see sgd-tui --list-scenarios)")
         given += [o for o, v in (("--out", args.out), ("--force", args.force), ("--figures", args.figures)) if v]
@@ -280,12 +289,12 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
     return exit_codes.INTERNAL
 
 
-def _interactive(scenario, monochrome: bool, lecture=None) -> int:
+def _interactive(scenario, monochrome: bool, lecture=None, overrides: dict | None = None) -> int:
     try:
         from sgd_tui.ui.app import run_app  # lazy: textual
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
-    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture) or exit_codes.OK
+    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture, overrides=overrides) or exit_codes.OK
 
 
 def _serve(argv: list[str]) -> int:

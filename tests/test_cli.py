@@ -137,7 +137,7 @@ def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
 
     seen = {}
     fake = types.ModuleType("sgd_tui.ui.app")
-    fake.run_app = lambda scenario=None, monochrome=False, lecture=None: seen.update(
+    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None: seen.update(
         scenario=scenario, mono=monochrome, lecture=lecture) or 0
     monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
     assert cli_module.main(["--scenario", "optimizer-race", "--monochrome", "--steps", "7"]) == 0

@@ -62,3 +62,41 @@ def test_lecture_refuses_scenario_and_headless(capsys):
     assert main(["--lecture", "--scenario", "saddle"]) == 2
     assert "--lecture opens the app" in capsys.readouterr().err
     assert main(["--lecture", "--headless"]) == 2
+
+
+async def test_the_command_lines_device_and_data_dir_reach_every_demo_the_session_opens(tmp_path):
+    """`sgd-tui --lecture --data-dir DIR`: DIR is where this machine keeps FashionMNIST, for every demo of the
+    lecture, not only the first (the walk found batch-size trying to download after PageDown)."""
+    lecture = parse_lecture('[lecture]\ntitle = "t"\ndemos = ["saddle", "batch-size"]\n', known={"saddle", "batch-size"})
+    app = SgdApp(session_from_scenario(load_scenario("saddle")), timings=False, lecture=lecture, demo="saddle",
+                 overrides={"data_dir": str(tmp_path), "device": "cpu", "seed": None})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("pagedown")
+        for _ in range(50):
+            if app.demo == "batch-size":
+                break
+            await pilot.pause(0.1)
+        runs = app.main.session.runs
+        assert app.demo == "batch-size" and len(runs) == 3
+        assert {r.spec.objective_options["data_dir"] for r in runs} == {str(tmp_path)}
+        assert {r.spec.device for r in runs} == {"cpu"}
+        await app.open_scenario("saddle")  # a 2-D surface has no data: the override leaves it as it is
+        assert "data_dir" not in app.main.session.runs[0].spec.objective_options
+
+
+def test_lecture_takes_the_machine_options_and_refuses_the_one_scenario_ones(capsys, monkeypatch):
+    import sys
+    import types
+
+    seen = {}
+    fake = types.ModuleType("sgd_tui.ui.app")
+    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None: seen.update(
+        scenario=scenario, overrides=overrides) or 0
+    monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
+    assert main(["--lecture", "--data-dir", "/some/where", "--device", "cpu"]) == 0
+    assert seen["overrides"] == {"device": "cpu", "data_dir": "/some/where"}
+    assert main(["--data-dir", "/some/where"]) == 0 and seen["scenario"] is None  # a plain launch keeps it too
+    assert seen["overrides"]["data_dir"] == "/some/where"
+    assert main(["--lecture", "--steps", "5"]) == 2
+    assert "--steps change one scenario's runs" in capsys.readouterr().err
+    assert main(["--seed", "1"]) == 2  # without --scenario, as before

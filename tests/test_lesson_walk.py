@@ -97,13 +97,19 @@ async def fresh_state(name: str, size: tuple[int, int]) -> dict:
 
 
 def legend_check(app) -> None:
-    """Every visible run is in the legend, or counted in its '+n…' / '…+n' notes; no label is cut."""
+    """Every visible run is in the legend, or counted in its '+n…' / '…+n' notes; no label is cut. A label
+    may be said shorter than the run's own, but only by leaving words out, and never so that two runs look
+    alike."""
     legend = app.main.query_one(RunLegend)
     text = str(legend.render())
-    visible = [r.spec.label for r in app.main.session.runs if r.visible]
+    runs = [r for r in app.main.session.runs if r.visible]
+    shown = [legend.labels.get(r.run_id, r.spec.label) for r in runs]
+    assert len(set(shown)) == len(shown), shown
+    for r, label in zip(runs, shown):
+        assert set(label.split()) <= set(r.spec.label.split()) | {r.spec.optimizer}, (label, r.spec.label)
     left_off = sum(int(n) for n in re.findall(r"\+(\d+)…|…\+(\d+)", text) for n in n if n)
-    listed = [label for label in visible if re.search(r"━━ " + re.escape(label) + r"(  |$|\n)", text)]
-    assert len(listed) + left_off == len(visible), (text, visible)
+    listed = [label for label in shown if re.search(r"━━ " + re.escape(label) + r"(  |$|\n)", text)]
+    assert len(listed) + left_off == len(runs), (text, shown)
     assert len(listed) >= 1, text
     for line in text.split("\n"):
         assert len(line) <= legend.size.width, (line, legend.size.width)

@@ -32,7 +32,8 @@ async def test_one_legend_whole_headers_and_room_for_rows(size):
         assert len(runs) == 13
         legend = screen.query_one("#legend")
         text = legend.render().plain
-        assert text.startswith("▶") and runs[0].spec.label in text  # the selected run is marked
+        labels = legend.labels  # what the legend calls each run: the whole label, or one said shorter
+        assert text.startswith("▶━━ " + labels[runs[0].run_id] + "  ")  # the selected run is marked
         assert len(text.splitlines()) <= 2
         for plot in (screen.plots.loss, screen.plots.trajectory):  # the plots no longer repeat it
             assert runs[0].spec.label not in plot.text_lines()[0]
@@ -40,7 +41,7 @@ async def test_one_legend_whole_headers_and_room_for_rows(size):
         await pilot.press(*["down"] * 12)
         await pilot.pause(0.3)
         text = legend.render().plain
-        assert "▶" in text and text.split("▶", 1)[1].split("  ")[0].endswith(runs[-1].spec.label)
+        assert "▶" in text and text.split("▶", 1)[1].split("  ")[0].endswith(legend.labels[runs[-1].run_id])
         # every column shown has its whole header, and the columns fill the width without a horizontal scroll
         table = screen.table
         for col in table.columns.values():
@@ -58,6 +59,36 @@ async def test_one_legend_whole_headers_and_room_for_rows(size):
         assert table.region.height - 1 > 4  # more than 4 of the 13 rows, the selected one among them
         row = table.cursor_row
         assert table.scroll_offset.y <= row < table.scroll_offset.y + table.region.height - 1
+
+
+async def test_the_race_legend_names_every_run_at_80_columns_by_saying_labels_shorter():
+    """13 runs whose whole labels need four lines at 80 columns: by optimizer alone they fit the legend's
+    two, so no run is left off (the table keeps the whole labels)."""
+    app = race_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        text = app.screen.query_one("#legend").render().plain
+        names = [r.spec.optimizer for r in app.screen.session.runs]
+        assert len(set(names)) == 13 and "…" not in text and "+" not in text
+        found = [n for n in names if f"━━ {n}  " in text + "  " or f"━━ {n}\n" in text]
+        assert found == names, text
+        assert len(text.splitlines()) == 2 and all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_short_labels_leave_out_shared_words_then_keep_the_optimizer_and_never_merge_two_runs():
+    from sgd_tui.core.scenario.parse import parse_scenario
+    from sgd_tui.ui.widgets.legend import short_labels
+
+    def specs(runs: str):
+        return parse_scenario(f'schema = 1\ntitle = "t"\n[objective]\nname = "linear_regression"\n[budget]\nsteps = 10\n{runs}').runs
+
+    batch = specs('[[runs]]\nname = "sgd"\nlr = 0.1\nbatch_size = 1\n'
+                  '[[runs]]\nname = "sgd"\nlr = 0.1\nbatch_size = 16\n')
+    assert short_labels(batch) == [["sgd lr=0.1 batch_size=1", "sgd lr=0.1 batch_size=16"],
+                                   ["batch_size=1", "batch_size=16"]]  # "sgd" alone would merge them
+    mixed = specs('[[runs]]\nname = "gd"\nlr = 0.1\n[[runs]]\nname = "adam"\nlr = 0.1\n'
+                  '[[runs]]\nname = "adam"\nlr = 0.1\nlabel = "my adam"\n')
+    assert short_labels(mixed) == [["gd lr=0.1", "adam lr=0.1", "my adam"], ["gd", "adam", "my adam"]]
 
 
 def test_legend_wraps_greedily():

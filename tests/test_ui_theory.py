@@ -135,7 +135,8 @@ async def test_b_draws_the_basins_of_the_selected_run_under_the_paths_and_recomp
                         seed=spec.seed)
         assert got.shares() == ref.shares() and got.optimizer == "gd"
         legend = "  ".join(text for text, _ in area.trajectory.legend())
-        assert all(text in legend for text, _ in basin_legend(ref))
+        assert any(all(text in legend for text, _ in basin_legend(ref, form=form))  # as long as the width allows
+                   for form in ("full", "compact", "shares"))
         upper, _, lower = area.trajectory._overlay(40, 12)  # two pixels per cell (half blocks)
         assert len(upper) == len(lower) == 12 and len(upper[0]) == 40
         assert ({c for row in upper + lower for c in row}
@@ -147,3 +148,31 @@ async def test_b_draws_the_basins_of_the_selected_run_under_the_paths_and_recomp
         await pilot.press("b")
         assert not area.basins_on and area.trajectory.basins is None
         await pilot.press("q")
+
+
+@pytest.mark.parametrize("width", [120, 60, 40, 30])
+def test_the_basin_legend_says_itself_shorter_in_a_narrow_plot_but_keeps_every_basins_share(width):
+    """At 80 columns the trajectory plot is ~40 cells wide: the basins' shares (what the map is read by)
+    must all be on its top line, in a shorter form if need be, and the line must fit (nothing cut)."""
+    from textual.geometry import Size
+
+    from sgd_tui.core.maps.basins import basin_map
+    from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
+
+    class Sized(TrajectoryPlot):
+        size = property(lambda self: Size(width, 12))
+
+    bmap = basin_map("himmelblau", {}, "gd", {"lr": 0.01}, resolution=12, steps=300)
+    plot = Sized()
+    plot.own_legend = False
+    plot.basins = bmap
+    items = plot.legend()
+    line = "  ".join(text for text, _ in items)
+    assert len(line) <= width, line
+    shares = bmap.shares()
+    for m in bmap.minima:
+        assert f"{shares[m.label]:.0%}" in line
+    assert sum(1 for text, _ in items if text.startswith("█")) == len(bmap.minima) + sum(
+        1 for name in ("diverged", "not converged") if shares[name] > 0)
+    if width >= 120:  # room for the whole form: each minimum's coordinates and the marks
+        assert all(f"({m.x:.2g}, {m.y:.2g})" in line for m in bmap.minima) and "minimum]" in line

@@ -46,17 +46,21 @@ def basin_overlay(bmap, bounds, cols: int, rows: int, monochrome: bool = False):
     return upper, None, lower
 
 
-def basin_legend(bmap, monochrome: bool = False) -> list[tuple[str, tuple[int, int, int] | None]]:
-    """Legend items: ``█(3, 2) 31%`` per minimum (its mark in monochrome), then diverged / not converged."""
+def basin_legend(bmap, monochrome: bool = False, form: str = "full") -> list[tuple[str, tuple[int, int, int] | None]]:
+    """Legend items: ``█(3, 2) 31%`` per minimum (its mark in monochrome), then diverged / not converged.
+
+    ``form`` makes it shorter for a narrow plot: "compact" writes ``█3,2 31%`` and ``█div 5%``/``█?? 1%``;
+    "shares" only the swatch and the share, ``█31%`` (each basin's colour surrounds its minimum's ``*`` on the
+    map, so the colours still say which minimum is which)."""
     shares = bmap.shares()
     items = []
     for i, m in enumerate(bmap.minima):
         mark = BASIN_MARKS[i % len(BASIN_MARKS)] if monochrome else "█"
         color = None if monochrome else legend_color(BASIN_COLORS[i % len(BASIN_COLORS)])
-        items.append((f"{mark}({m.x:.2g}, {m.y:.2g}) {shares[m.label]:.0%}", color))
-    for name, color, mark in (("diverged", DIVERGED, "blank"), ("not converged", NOT_CONVERGED, "?")):
+        where = {"full": f"({m.x:.2g}, {m.y:.2g}) ", "compact": f"{m.x:.2g},{m.y:.2g} "}.get(form, "")
+        items.append((f"{mark}{where}{shares[m.label]:.0%}", color))
+    for name, short, color, mark in (("diverged", "div", DIVERGED, "blank"), ("not converged", "??", NOT_CONVERGED, "?")):
         if shares[name] > 0:
-            items.append((f"{mark if monochrome else '█'}{name} {shares[name]:.0%}", None if monochrome else legend_color(color)))
+            word = name if form == "full" else short
+            items.append((f"{mark if monochrome else '█'}{word} {shares[name]:.0%}", None if monochrome else legend_color(color)))
     return items
-
-

@@ -23,7 +23,7 @@ from sgd_tui.core.errors import ParamError, ScenarioError
 from sgd_tui.core.scenario.files import find_local_scenarios, find_scenarios
 from sgd_tui.core.scenario.lecture import Lecture
 from sgd_tui.core.scenario.marks import sweep_mark
-from sgd_tui.core.scenario.parse import load_scenario, parse_scenario
+from sgd_tui.core.scenario.parse import load_scenario, parse_scenario, with_overrides
 from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.text import file_stem, safe_text
 from sgd_tui.ui.jobs.background import DaemonExecutor
@@ -45,8 +45,12 @@ class SgdApp(App):
                         tooltip="the lecture's previous demo (sgd-tui --lecture)")]
 
     def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True,
-                 sweep=None, hard_exit: bool = False, lecture: Lecture | None = None, demo: str | None = None):
+                 sweep=None, hard_exit: bool = False, lecture: Lecture | None = None, demo: str | None = None,
+                 overrides: dict | None = None):
         super().__init__()
+        # the command line's --device / --data-dir: they say where this machine computes and keeps its data,
+        # so every scenario opened in the session (o, the palette, PageDown) gets them, not only the first
+        self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.lecture = lecture  # the lecture playlist (--lecture): PageDown / PageUp step through its demos
         self.demo = demo  # the playlist's demo shown now (None: not one of its demos)
         self.hard_exit = hard_exit  # q ends the process at once (see :mod:`.quit`): the command line's app
@@ -152,6 +156,8 @@ class SgdApp(App):
 
         try:
             scenario = load_scenario(name)
+            if self.overrides:
+                scenario = with_overrides(scenario, **self.overrides)
             session = session_from_scenario(scenario)
         except ScenarioError as e:
             self.notify(str(e), title="cannot open the scenario", severity="error", timeout=10)
@@ -231,7 +237,8 @@ def save_target(typed: str) -> tuple[Path, str]:
     return target, ""
 
 
-def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = None) -> int:
+def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = None,
+            overrides: dict | None = None) -> int:
     """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.parse.Scenario`), then end the
     process with the app's exit code.
 
@@ -247,7 +254,8 @@ def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = N
     session = session_from_scenario(scenario) if scenario is not None else None
     sweep = scenario if scenario is not None and (scenario.sweep is not None or scenario.race is not None) else None
     demo = lecture.demos[0] if lecture is not None else None  # --lecture opens the playlist's first demo
-    app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True, lecture=lecture, demo=demo)
+    app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True, lecture=lecture, demo=demo,
+                 overrides=overrides)
     app.run()
     code = app.return_code or 0
     for stream in (sys.stdout, sys.stderr):

@@ -1,8 +1,11 @@
 """One legend for every plot: each visible run's colour swatch (or, without colour, its marker character)
 and label, wrapped over at most a few lines, the selected run marked (▶, reversed).
 
-The plots' own top lines then only say what their axes are. When the runs do not fit in ``MAX_LINES``
-lines, the lines around the selected run are shown, with how many runs are left off before and after.
+The plots' own top lines then only say what their axes are. When the runs' labels do not fit in
+``MAX_LINES`` lines, the legend says them shorter (:func:`short_labels`: without the settings every run
+shares, then by optimizer alone when that tells them apart; the runs table below keeps the whole labels);
+if even that does not fit, the lines around the selected run are shown, with how many runs are left off
+before and after.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from textual.widgets import Static
 
 from sgd_tui.plotting.palette import run_marker
 
-__all__ = ["RunLegend", "legend_lines"]
+__all__ = ["RunLegend", "legend_lines", "short_labels"]
 
 MAX_LINES = 2
 
@@ -34,6 +37,24 @@ def legend_lines(items: list[tuple[str, bool]], width: int) -> list[list[int]]:
     return lines
 
 
+def short_labels(specs) -> list[list[str]]:
+    """Ever shorter label sets for the runs (RunSpecs), each still telling every run apart: the labels
+    themselves; without the words every label shares ("lr=0.1" when all runs have it); the optimizer alone.
+    A label somebody typed is kept as typed; a set that would make two runs look alike is not offered."""
+    full = [s.label for s in specs]
+    sets = [full]
+    typed = [s.label != s.auto_label() for s in specs]
+    words = [s.label.split() for s in specs]
+    common = set.intersection(*(set(w) for w in words)) if words else set()
+    trimmed = [s.label if t else " ".join(x for x in w if x not in common) or s.optimizer
+               for s, t, w in zip(specs, typed, words)]
+    names = [s.label if t else s.optimizer for s, t in zip(specs, typed)]
+    for labels in (trimmed, names):
+        if labels != sets[-1] and len(set(labels)) == len(labels):
+            sets.append(labels)
+    return sets
+
+
 class RunLegend(Static):
     """The legend line(s) above the plots; redrawn only when its text changes."""
 
@@ -41,6 +62,7 @@ class RunLegend(Static):
         super().__init__("", id=id)
         self.monochrome = monochrome
         self._key: tuple = ()
+        self.labels: dict[str, str] = {}  # run_id -> the label the legend gives it (maybe a short one)
 
     def show(self, runs, selected_id: str | None) -> None:
         """runs: the session's RunEntry list (label, colour, visible, run_id)."""
@@ -55,12 +77,16 @@ class RunLegend(Static):
     def _text(self, entries, selected_id: str | None, width: int) -> Text:
         if not entries:
             return Text("no runs shown (v shows the selected run)", style="dim")
-        items = []
-        for i, r in entries:
-            swatch = run_marker(i) if self.monochrome else "━━"
-            sel = r.run_id == selected_id
-            items.append(((("▶" if sel else "") + f"{swatch} {r.spec.label}"), sel))
-        lines = legend_lines(items, width - 8)  # room for the "+n more" notes
+        for labels in short_labels([r.spec for _, r in entries]):
+            items = []
+            for (i, r), label in zip(entries, labels):
+                swatch = run_marker(i) if self.monochrome else "━━"
+                sel = r.run_id == selected_id
+                items.append(((("▶" if sel else "") + f"{swatch} {label}"), sel))
+            lines = legend_lines(items, width - 8)  # room for the "+n more" notes
+            if len(lines) <= MAX_LINES:
+                break
+        self.labels = {r.run_id: label for (_, r), label in zip(entries, labels)}
         at = next((n for n, line in enumerate(lines) if any(items[k][1] for k in line)), 0)
         first = max(0, min(at, len(lines) - MAX_LINES))
         shown = lines[first:first + MAX_LINES]

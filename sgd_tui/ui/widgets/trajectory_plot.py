@@ -72,13 +72,31 @@ class TrajectoryPlot(StartClick, RunsPlot):
         return self._drawn_limits
 
     def legend(self) -> list[LegendItem]:
-        items = self.run_legend()
-        if self.basins is not None:  # first: the runs are named on the loss plot too
-            items = [(f"basins of {self.basins.optimizer}:", None), *basin_legend(self.basins, self.monochrome), *items]
-        marks = f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]"
-        if sum(len(t) + 2 for t, _ in items) + len(marks) > self.size.width:  # a narrow plot: say it shorter
-            marks = f"[{START_MARK} start {CURRENT_MARK} now {MIN_MARK} min]"
-        return items + [(marks, None)]
+        """The runs (when this plot names them), then the basins' colours and shares when the map is shown,
+        then the marks; said shorter, step by step, until the line fits the plot's width (the basins before
+        the marks: the map cannot be read without them)."""
+        runs = self.run_legend()
+        width = self.size.width
+
+        def fits(items) -> bool:
+            return sum(len(t) + 2 for t, _ in items) <= width
+
+        marks = [f"[{START_MARK} start  {CURRENT_MARK} now  {MIN_MARK} minimum]",
+                 f"[{START_MARK} start {CURRENT_MARK} now {MIN_MARK} min]"]
+        if self.basins is None:
+            return runs + [(marks[0] if fits(runs + [(marks[0], None)]) else marks[1], None)]
+        b = self.basins
+        forms = [[(f"basins of {b.optimizer}:", None), *basin_legend(b, self.monochrome, form)]
+                 for form in ("full", "compact")]
+        forms.append([(f"{b.optimizer} basins:", None), *basin_legend(b, self.monochrome, "shares")])
+        forms.append(forms[-1][1:])
+        for items in ([*f, *runs, (m, None)] for f in forms for m in marks):
+            if fits(items):
+                return items
+        for basins in forms:  # no room for the marks (the map shows them anyway)
+            if fits([*basins, *runs]):
+                return [*basins, *runs]
+        return [*forms[-1], *runs]
 
     def _bands(self, cols: int, rows: int) -> np.ndarray | None:
         """Heat-map bands for a canvas of cols x rows cells (top row first), cached per size and surface."""
