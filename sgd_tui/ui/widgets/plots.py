@@ -245,7 +245,10 @@ class EvalPlot(RunsPlot):
         if not self._visible():
             return [("no runs yet", None)]
         loss_mark = "run marker:" if self.monochrome else "━━"
-        return items + [(f"[{loss_mark} test loss (left)  {self.ACC_MARK} accuracy % (right)]", None)]
+        long = f"[{loss_mark} test loss (left)  {self.ACC_MARK} accuracy % (right)]"
+        short = f"[{loss_mark} test loss  {self.ACC_MARK} acc % (right)]"  # a narrow plot: said shorter, not cut
+        used = sum(len(t) + 2 for t, _ in items)
+        return items + [(long if used + len(long) <= self.size.width else short, None)]
 
     def draw(self, fig, width: int, height: int) -> None:
         data = []
