@@ -97,6 +97,25 @@ def test_choose_takes_the_lowest_median_and_counts_divergence_as_inf():
     assert adam.lr == 0.001 and math.isinf(adam.points[2].score)
 
 
+def test_while_tuning_runs_a_point_without_results_is_neither_chosen_nor_drawn_as_diverged():
+    """Half-way through tuning: sgd has results at 0.01 only, adam none at all. sgd's choice is its one
+    measured point (not an unmeasured one whose median of nothing is +inf); adam says "no result yet" and
+    no X (the mark of a diverged point) is drawn for points that have not run."""
+    from sgd_tui.plotting.raceplot import tuning_plot
+
+    s = _parse(HEAD + RUNS + "[race]\nlrs = [0.001, 0.01, 0.1]\nseeds = 2\n")
+    sweep = s.race.tuning
+    results = {t.index: _result("finished", 0.5 + t.seed) for t in sweep.trials
+               if t.run == "sgd" and t.values["lr"] == 0.01}
+    sgd, adam = choose(sweep, results, "final_loss")
+    assert sgd.lr == 0.01 and sgd.best.measured and sgd.best.score == 1.0
+    assert not adam.best.measured and [p.measured for p in sgd.points] == [False, True, False]
+    text = tuning_plot([sgd, adam], criterion="final_loss", title="t", width=80, height=20)
+    assert "adam: no result yet" in text and "sgd: lr 0.01 chosen (1)" in text
+    canvas = text.split("final loss")[0]
+    assert "X" not in canvas.replace("X  median", "")
+
+
 def test_steps_to_target_criterion_counts_missed_targets_as_inf():
     assert criterion_value(_result(steps=None), "steps_to_target") == math.inf
     assert criterion_value(_result(status="reached", steps=40), "steps_to_target") == 40.0

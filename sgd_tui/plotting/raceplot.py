@@ -3,7 +3,8 @@ against the learning rate on a log x axis, with the chosen point marked.
 
 One line per run through the median over seeds (its marker), every seed's own value drawn with ``·``,
 points whose median is +inf (diverged, or the target not reached) drawn as ``X`` on a row above the
-highest value, and the chosen point of each run as ``@`` (a ring around its marker would not survive
+highest value (a point none of whose trials has finished is not drawn: while tuning runs, its run's legend
+says "no result yet"), and the chosen point of each run as ``@`` (a ring around its marker would not survive
 text). The y axis is logarithmic when every value is positive over more than two decades.
 """
 
@@ -46,6 +47,8 @@ def tuning_plot(choices: Sequence[Choice], *, criterion: str, title: str, width:
     for i, ch in enumerate(choices):
         mx, my, dx, dy, bad = [], [], [], [], []
         for p in ch.points:
+            if not p.measured:  # no seed has a result yet: nothing to draw (not a divergence)
+                continue
             x = math.log10(float(p.values["lr"]))
             vals = [v for v in p.per_seed if v is not None and math.isfinite(v) and (v > 0 or not log)]
             dx += [x] * len(vals)
@@ -62,6 +65,9 @@ def tuning_plot(choices: Sequence[Choice], *, criterion: str, title: str, width:
         if bad:
             plt.scatter(bad, [top] * len(bad), marker="X")
         b = ch.best
+        if not b.measured:
+            legend.append((run_marker(i), f"{ch.run}: no result yet"))
+            continue
         bx = math.log10(ch.lr)
         by = tf(b.score) if math.isfinite(b.score) and (b.score > 0 or not log) else top
         chosen_x.append(bx)

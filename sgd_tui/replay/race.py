@@ -40,7 +40,7 @@ from sgd_tui.replay.results_dir import csv_number, csv_text, write_whole
 from sgd_tui.replay.signals import stop_on_sigint
 from sgd_tui.replay.summary import default_out_dir, environment, json_safe, scenario_summary
 
-__all__ = ["replay_race", "TUNING_HEAD", "RACE_COLUMNS"]
+__all__ = ["replay_race", "write_race_results", "TUNING_HEAD", "RACE_COLUMNS"]
 
 TUNING_HEAD = ("run", "lr")
 TUNING_TAIL = ("seed", "final_loss", "steps_to_target", "status")
@@ -95,13 +95,28 @@ def replay_race(scenario: Scenario, out_dir: str | Path | None = None, *, progre
     threads = trial_threads()
     code, tuned, where = _run_trials(race.tuning.trials, control, workers, ray_address, threads, progress, "tuning")
     choices = choose(race.tuning, {i: o.result for i, o in tuned.items()}, race.criterion)
-    _write_tuning(out / "tuning.csv", race, tuned)
+    _write_tuning(out / "tuning.csv", race, tuned)  # on disk before the race runs (written again at the end)
     raced: dict[int, TrialOutcome] = {}
-    rs = race_sweep(race, choices)
     if code == exit_codes.OK and not control.stopped:
-        code, raced, _ = _run_trials(rs.trials, control, workers, ray_address, threads, progress, "race")
+        code, raced, _ = _run_trials(race_sweep(race, choices).trials, control, workers, ray_address, threads,
+                                     progress, "race")
     if control.stopped and code == exit_codes.OK:
         code = exit_codes.INTERRUPTED
+    runs, winners = write_race_results(out, scenario, tuned, raced, code, where, threads)
+    if progress is not None:
+        progress.write(verdict_text(runs, winners, race.criterion) + f"results in {out}\n")
+    return code
+
+
+def write_race_results(out: Path, scenario: Scenario, tuned: dict[int, TrialOutcome], raced: dict[int, TrialOutcome],
+                       code: int, where: str, threads: int) -> tuple[list[dict], dict]:
+    """Every file of a race's results into ``out`` (the headless replay's, and the app's race view with ``w``),
+    from the trials' outcomes so far: tuning.csv, metrics.csv, race.csv, bands.csv, summary.json, race.txt,
+    loss.txt (scenario.toml is the caller's). Returns the race's runs and winners (for the verdict)."""
+    race = scenario.race
+    choices = choose(race.tuning, {i: o.result for i, o in tuned.items()}, race.criterion)
+    _write_tuning(out / "tuning.csv", race, tuned)
+    rs = race_sweep(race, choices)
     _write_race(out, rs, raced)
     band_rows = bands(rs, {i: o.records for i, o in raced.items()}, {i: o.result.status for i, o in raced.items()})
     _write_csv(out / "bands.csv", BANDS_COLUMNS, [r._asdict() for r in band_rows])
@@ -116,9 +131,7 @@ def replay_race(scenario: Scenario, out_dir: str | Path | None = None, *, progre
     summary["scenario"]["race"] = race.to_table()
     write_whole(out / "summary.json", json.dumps(json_safe(summary), indent=2) + "\n")
     _write_plots(out, scenario, choices, rs, band_rows, runs, winners)
-    if progress is not None:
-        progress.write(verdict_text(runs, winners, race.criterion) + f"results in {out}\n")
-    return code
+    return runs, winners
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:

@@ -73,6 +73,11 @@ class Point:
     diverged: int
     trial: Trial  # a trial of this point (its spec, with the seed to be replaced)
 
+    @property
+    def measured(self) -> bool:
+        """Whether any seed of this point has a result (while tuning runs, many have none yet)."""
+        return any(v is not None for v in self.per_seed)
+
 
 @dataclass
 class Choice:
@@ -120,7 +125,8 @@ def choose(sweep: Sweep, results: dict[int, RunResult], criterion: str) -> list[
                            and results[t.index].status == "diverged")
             points.append(Point(dict(members[0].values), per_seed, finals, _median(per_seed), _median(finals),
                                 diverged, members[0]))
-        best = min(points, key=lambda p: (p.score, p.final_median, float(p.values.get("lr", 0.0))))
+        measured = [p for p in points if p.measured] or points  # a point with no result yet is no candidate
+        best = min(measured, key=lambda p: (p.score, p.final_median, float(p.values.get("lr", 0.0))))
         out.append(Choice(run, points, best))
     return out
 

@@ -8,8 +8,11 @@ per run the hand-picked and the tuned lr with the race's median of the criterion
 The same pictures and numbers as the headless replay's ``race.txt``.
 
 The tuning trials run in worker processes (:mod:`sgd_tui.ui.jobs.sweep`, as a sweep's), then the choice is
-made (:func:`sgd_tui.core.sweep.race.choose`) and the race's trials run the same way. Leaving the view or
-quitting stops the trials without waiting for them.
+made (:func:`sgd_tui.core.sweep.race.choose`) and the race's trials run the same way. As in the sweep view,
+it asks before it starts (the trials take every core), ``g`` shows the scenario's story in the plots' place,
+``w`` saves the results as the headless replay writes them, Escape asks before it discards finished trials
+nobody saved (:mod:`.race_keep`), and below 110 columns one plot is shown at a time, full width (``p``).
+Leaving the view or quitting stops the trials without waiting for them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from sgd_tui.plotting.raceplot import tuning_plot
 from sgd_tui.plotting.sweepplot import band_plot, band_series
 from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.screens.dialogs import HelpScreen
+from sgd_tui.ui.screens.race_keep import RaceKeeping
 from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
 
 __all__ = ["RaceScreen", "RACE_BINDINGS"]
@@ -45,7 +50,15 @@ RACE_BINDINGS: list[Binding] = [
     Binding("space", "start_stop", "start/stop", id="race_start_stop",
             tooltip="start the trials not finished yet / stop (running trials stop within a chunk)"),
     Binding("h", "hand", "hand/tuned", id="race_hand", tooltip="the race at the tuned lr / at the hand-picked lr"),
-    Binding("escape", "back", "back", id="race_back", tooltip="back to the main view (stops the trials)"),
+    Binding("g", "story", "story", id="race_story",
+            tooltip="the scenario's story (what the race shows, who wins) in the plots' place; g again: the plots"),
+    Binding("w", "save", "save results", id="race_save",
+            tooltip="write the results so far into a folder, as a headless replay does (tuning.csv, race.csv, "
+                    "bands.csv, summary.json, race.txt)"),
+    Binding("p", "other_plot", "other plot", id="race_other_plot",
+            tooltip="below 110 columns: the tuning or the race, full width (one at a time)"),
+    Binding("escape", "back", "back", id="race_back",
+            tooltip="back to the main view (stops the trials; asks first when finished trials are not saved)"),
     Binding("question_mark", "help", "help", id="race_help", tooltip="this help"),
     Binding("q", "quit", "quit", id="race_quit", tooltip="quit (stops the trials at once)"),
 ]
@@ -54,20 +67,29 @@ HELP_INTRO = ("A fair race: every run's lr is tuned on the [race] grid over seed
               "seeds (right: median and p10-p90). The headless replay writes the same pictures (race.txt).")
 
 
-class RaceScreen(Screen):
+class RaceScreen(RaceKeeping, Screen):
     """Tune and race a [race] scenario's runs and show both (see the module docstring)."""
 
     BINDINGS = RACE_BINDINGS
+    FOOTER_PRIORITY = ("race_help", "race_start_stop", "race_back", "race_quit", "race_story", "race_hand",
+                       "race_save", "race_other_plot", "command_palette")  # the key bar's, first first
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # narrow: one plot at a time, full width (p)
     DEFAULT_CSS = """
     RaceScreen { layout: vertical; }
     #race-progress { height: 1; padding: 0 1; background: $panel; }
     #race-plots { height: 1fr; min-height: 10; }
+    #race-story { height: 1fr; display: none; }
+    RaceScreen.-story #race-story { display: block; }
+    RaceScreen.-story #race-plots { display: none; }
     #race-tuning { border-right: solid $panel-lighten-2; }
+    RaceScreen.-narrow #race-tuning { border-right: none; }
+    RaceScreen.-narrow #race-race, RaceScreen.-narrow.-race #race-tuning { display: none; }
+    RaceScreen.-narrow.-race #race-race { display: block; }
     #race-verdict { height: auto; max-height: 30%; padding: 0 1; overflow-y: auto; }
     """
 
     def __init__(self, scenario: Scenario, *, workers: int | None = None, autostart: bool = True,
-                 monochrome: bool = False, timings: bool = True) -> None:
+                 confirm: bool = True, monochrome: bool = False, timings: bool = True) -> None:
         super().__init__()
         assert scenario.race is not None, "RaceScreen needs a scenario with a [race] table"
         self.scenario = scenario
@@ -76,6 +98,7 @@ class RaceScreen(Screen):
         n = len(self.race.tuning.trials)
         self.n_workers = min(n, default_workers(self.threads)) if workers is None else min(workers, n)
         self.autostart, self.monochrome, self.timings = autostart, monochrome, timings
+        self.confirm = confirm  # ask before starting (autostart: once mounted)
         self.tuned: dict[int, TrialOutcome] = {}
         self.raced: dict[int, TrialOutcome] = {}
         self.phase = "tuning"  # tuning -> race -> done
@@ -93,15 +116,17 @@ class RaceScreen(Screen):
         with Horizontal(id="race-plots"):
             yield SweepTextPlot(monochrome=self.monochrome, id="race-tuning")
             yield SweepTextPlot(monochrome=self.monochrome, id="race-race")
+        yield StoryPanel(id="race-story")
         yield Static(id="race-verdict")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = safe_text(self.scenario.title, newlines=False)
+        self.query_one(StoryPanel).show(self.scenario.title, self.scenario.description)
         self.set_interval(REDRAW_S, self._redraw)
         self._redraw()
         if self.autostart:
-            self.call_after_refresh(self.start)
+            self.call_after_refresh(self.ask_to_start if self.confirm else self.start)
 
     def on_unmount(self) -> None:
         self.stop()
@@ -161,6 +186,7 @@ class RaceScreen(Screen):
             self.choices = choose(self.race.tuning, {i: o.result for i, o in self.tuned.items()}, self.race.criterion)
             self.race_trials = race_sweep(self.race, self.choices)
             self.phase = "race"
+            self.add_class("-race")  # below 110 columns: the race now running takes the plots' place (p: tuning)
             self.start()
         else:
             self.phase = "done"
@@ -213,8 +239,10 @@ class RaceScreen(Screen):
                                                      width=w, height=max(8, h - len(s) - 1)))
             if self.phase == "done":
                 runs, winners = race_results(race, self.choices, rs, {i: o.result for i, o in self.raced.items()})
-                self.query_one("#race-verdict", Static).update(
-                    Text(safe_text(verdict_text(runs, winners, race.criterion).rstrip())))
+                *table, winner = safe_text(verdict_text(runs, winners, race.criterion).rstrip()).split("\n")
+                text = Text(winner, style="bold")  # the lesson first: on a small screen the table scrolls
+                text.append("\n" + "\n".join(table))
+                self.query_one("#race-verdict", Static).update(text)
 
     # ------------------------------------------------------------------ keys
     def action_start_stop(self) -> None:
@@ -228,9 +256,12 @@ class RaceScreen(Screen):
         self._dirty = True
         self._redraw()
 
-    def action_back(self) -> None:
-        self.stop()
-        self.app.pop_screen()
+    def action_story(self) -> None:
+        self.toggle_class("-story")
+
+    def action_other_plot(self) -> None:
+        """Below 110 columns: the tuning or the race plot, full width."""
+        self.toggle_class("-race")
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))

@@ -1,0 +1,101 @@
+"""The race view's questions, as the sweep view asks them (:mod:`sgd_tui.ui.screens.sweep_keep`): before it
+starts the tuning (its trials take every core), before Escape discards finished trials nobody saved, and
+``w``, which saves the results as a headless replay writes them
+(:func:`sgd_tui.replay.race.write_race_results`: the same files, through the same writers).
+
+Mixed into :class:`~sgd_tui.ui.screens.race.RaceScreen`, which holds ``scenario``, ``race``, ``tuned``,
+``raced``, ``phase``, ``running``, ``n_workers``, ``threads`` and ``start()`` / ``stop()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sgd_tui import exit_codes
+from sgd_tui.core.scenario.write import scenario_to_toml
+from sgd_tui.core.sweep.trials import FAILED_STATUSES
+from sgd_tui.replay.race import write_race_results
+from sgd_tui.replay.results_dir import OutputError, open_results_dir, write_whole
+from sgd_tui.replay.summary import default_out_dir
+from sgd_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
+
+__all__ = ["RaceKeeping"]
+
+
+class RaceKeeping:
+    """Ask before starting and before discarding; save the race (see the module doc)."""
+
+    saved: frozenset = frozenset()  # ("tuning" | "race", index) of the trials with results in the last save
+
+    def ask_to_start(self) -> None:
+        n = len(self.race.tuning.trials)
+        where = f"{self.n_workers} worker process{'es' if self.n_workers != 1 else ''}"
+        prompt = (f"{self.race.describe()}, on {where} × {self.threads} thread{'s' if self.threads != 1 else ''}: "
+                  f"{'every core is' if self.n_workers > 1 else 'the machine is'} busy until they end "
+                  "(space stops them).\n\nEnter starts · Escape: not now (space starts them later)")
+        self.app.push_screen(ConfirmScreen(f"Tune and race ({n} tuning trials, then the race)?", prompt),
+                             lambda yes: self.start() if yes else self._redraw())
+
+    def finished(self) -> set[tuple[str, int]]:
+        """The trials with a result, tuning and race (stopped ones have none)."""
+        return ({("tuning", i) for i, o in self.tuned.items() if o.result.status != "stopped"}
+                | {("race", i) for i, o in self.raced.items() if o.result.status != "stopped"})
+
+    def exit_code(self) -> int:
+        """What a headless replay of this race would have returned: 130 while it is not over."""
+        if self.running or self.phase != "done":
+            return exit_codes.INTERRUPTED
+        if any(o.result.status in FAILED_STATUSES for o in [*self.tuned.values(), *self.raced.values()]):
+            return exit_codes.TRIALS_FAILED
+        return exit_codes.OK
+
+    def save_into(self, path: Path) -> Path:
+        """Write the results so far into ``path`` as ``--out`` of a headless replay (refused when it holds
+        results). OutputError when it cannot."""
+        folder = open_results_dir(path)
+        try:
+            where = (f"{self.n_workers} worker{'s' if self.n_workers != 1 else ''} × {self.threads} thread"
+                     f"{'s' if self.threads != 1 else ''} (the app)")
+            write_whole(folder.file("scenario.toml"), scenario_to_toml(self.scenario))
+            write_race_results(path, self.scenario, dict(self.tuned), dict(self.raced), self.exit_code(), where,
+                               self.threads)
+        except OSError as e:
+            raise OutputError(f"cannot write into {path}: {e.strerror or e}") from None
+        finally:
+            folder.release()
+        self.saved = frozenset(self.finished())
+        return path
+
+    def action_save(self) -> None:
+        if not self.finished():
+            self.app.notify("nothing to save yet: no trial has finished", title="save the results")
+            return
+
+        def check(text: str) -> str:
+            if not text.strip():
+                return "type the folder to write into (a new one, or an empty one)"
+            try:
+                path = self.save_into(Path(text.strip()).expanduser())
+            except OutputError as e:
+                return str(e)
+            self.app.notify(f"{len(self.saved)} trials' results in {path} (tuning.csv, race.csv, race.txt, "
+                            "summary.json, ...)", title="saved")
+            return ""
+
+        self.app.push_screen(AskScreen("Save the race's results", "a folder, as --out of a headless replay",
+                                       str(default_out_dir(self.scenario)), check=check))
+
+    def action_back(self) -> None:
+        lost = self.finished() - set(self.saved)
+        if not lost:
+            self.leave()
+            return
+        n = len(lost)
+        prompt = (f"{n} finished trial{'s are' if n != 1 else ' is'} not saved: leaving discards "
+                  f"{'them' if n != 1 else 'it'}{' and stops the race' if self.running else ''}.\n\n"
+                  "Enter leaves · Escape stays (then w saves them)")
+        self.app.push_screen(ConfirmScreen("Leave the race view?", prompt), lambda yes: yes and self.leave())
+
+    def leave(self) -> None:
+        self.stop()
+        self.app.pop_screen()
