@@ -76,7 +76,7 @@ def tuning_plot(choices: Sequence[Choice], *, criterion: str, title: str, width:
         legend.append((run_marker(i), f"{ch.run}: lr {ch.lr:.3g}" + (f" {others}" if others else "")
                        + f" chosen ({b.score:.4g})"))
     plt.scatter(chosen_x, chosen_y, marker=CHOSEN_MARKER)
-    legend += [(CHOSEN_MARKER, f"the chosen point: the lowest median {ylabel} over seeds"), ("·", "one seed's value"),
+    legend += [(CHOSEN_MARKER, f"chosen: the lowest median {ylabel} over seeds"), ("·", "one seed's value"),
                ("X", "median is inf: diverged" + (" or target not reached" if criterion == "steps_to_target" else ""))]
     x = value_axis(min(xs_all), max(xs_all), max(2, cols // 10), True, snap=False) if len(xs_all) > 1 else None
     y = value_axis(lo, top, max(2, rows // 3), log, snap=False)
