@@ -130,3 +130,58 @@ def test_a_diverged_run_says_so_after_its_regime():
 
     Entry.sharpness.extend([SharpnessRecord(0, 0, 0.0, 7.8, 4.0), SharpnessRecord(6, 6, 0.0, 100.0, 4.0)])
     assert curvature_lines([Entry()]) == ["D: λmax 100 / limit 4 (25.00); start 1.95× limit: catapult; diverged"]
+
+
+async def test_the_c_key_draws_the_flows_of_f_and_of_the_modified_loss_beside_a_gd_run():
+    """Off edge_valley, c draws GD's two flows (solved in a worker): the gradient flow of f and the flow of
+    f̃ = f + (α/4)‖∇f‖². Checked against a float64 reference solved here (fine steps of RK4 on the
+    quadratic's linear ODEs, not the app's solver), and the lesson itself: GD's points lie far closer to
+    f̃'s flow than to f's. The legend names both."""
+    from sgd_tui.core.objectives.surfaces import make_surface
+    from sgd_tui.ui.widgets.legend import RunLegend
+
+    lr, steps = 0.02, 60
+    s = Session(Shared("quadratic", {}, {"steps": steps, "log_every": 1}, 0, "cpu"))
+    s.add(s.make_spec("gd", {"lr": lr}, {}))
+    surface = make_surface("quadratic")
+    start = np.array(surface.start, dtype=float)
+    H = np.array(surface.hess(*start), dtype=float)  # constant: f is quadratic
+
+    def rk4(A, t_end, n=6000):  # θ' = -A (θ - θ*) with θ* = the minimum
+        m = np.array(surface.minima[0], dtype=float)
+        p, h = start - m, t_end / n
+        for _ in range(n):
+            k1 = -A @ p
+            k2 = -A @ (p + h / 2 * k1)
+            k3 = -A @ (p + h / 2 * k2)
+            k4 = -A @ (p + h * k3)
+            p = p + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        return p + m
+
+    gd = start.copy()
+    for _ in range(steps):
+        gd = gd - lr * np.array(surface.grad(*gd), dtype=float)
+    want_f, want_mod = rk4(H, steps * lr), rk4(H + lr / 2 * H @ H, steps * lr)  # ∇f̃ = (I + (α/2)H)∇f
+
+    app = SgdApp(s, timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        plots = app.main.plots
+        await pilot.press("escape", "c")
+        for _ in range(100):
+            if len(plots.flow_runs()) == 2:
+                break
+            await pilot.pause(0.1)
+        f, mod = plots.flow_runs()
+        assert f in plots.trajectory._runs and mod in plots.loss._runs
+        end_f = np.array([v[-1] for v in f.series.path()])
+        end_mod = np.array([v[-1] for v in mod.series.path()])
+        np.testing.assert_allclose(end_f, want_f, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(end_mod, want_mod, rtol=1e-6, atol=1e-9)
+        assert np.linalg.norm(gd - end_mod) < 0.1 * np.linalg.norm(gd - end_f)
+        await pilot.pause(0.4)
+        text = str(app.main.query_one(RunLegend).render())
+        assert "┄┄ gradient flow" in text and "┄┄ modified flow" in text
+        await pilot.press("c")
+        await pilot.pause(0.4)
+        assert plots.flow_runs() == [] and "flow" not in str(app.main.query_one(RunLegend).render())

@@ -31,9 +31,13 @@ class MoreActions:
         self.plots.toggle_basins(self.selected())
 
     def action_toggle_flow(self) -> None:
+        sel = self.selected()
+        if sel is not None:  # the row under the cursor now (the plots follow it on the next tick)
+            self.plots.select(sel.run_id)
         on = self.plots.toggle_flow()
-        if on and self.plots.flow_run() is None:
-            self.notify("no central flow for this run: it is known for GD (constant step) on edge_valley")
+        if on and self.plots.flow_run() is None and not self.plots.flows_coming():
+            self.notify("no flows for this run: they are drawn for gradient descent with a constant step and no "
+                        "gradient noise on a 2-D surface (select such a run, or press c again to stop)")
 
     def action_toggle_theory(self) -> None:
         self.toggle_class("-theory-shown")

@@ -59,9 +59,10 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("b", "toggle_basins", "basins", id="toggle_basins",
             tooltip="basins of attraction of the selected run's optimizer in place of the heat map (surfaces "
                     "with several minima; recomputed when its hyperparameters change)"),
-    Binding("c", "toggle_flow", "central flow", id="toggle_flow", show=False,
-            tooltip="the selected GD run's central flow (edge_valley): its path through the zig-zag and its "
-                    "predicted time-averaged loss, in grey"),
+    Binding("c", "toggle_flow", "flows", id="toggle_flow", show=False,
+            tooltip="the selected GD run's flows, in grey: on edge_valley its central flow (its path through the "
+                    "zig-zag, its predicted time-averaged loss); on the other surfaces the gradient flow of f and "
+                    "the flow of the modified loss f̃ = f + (α/4)‖∇f‖² that GD follows"),
     Binding("F", "save_figures", "figures", id="save_figures", show=False,
             tooltip="save every plot on screen as an SVG for slides, and the whole screen, in figures/"),
     Binding("o", "app.open_scenario", "open", id="open_scenario", tooltip="open a scenario file"),

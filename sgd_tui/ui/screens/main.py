@@ -196,7 +196,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
                                            self.session.runs)
         self.query_one(RunErrors).show(self.session.runs)
         self.query_one(StatusLine).show(self.session, sel, playing, self.playback.speed, self.plots.loss)
-        self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None)
+        self.query_one(RunLegend).show(self.session.runs, sel.run_id if sel else None, self.plots.flow_legend())
 
     # ----------------------------------------------------------------------------------- edits
     async def on_setup_panel_shared_edited(self, _: SetupPanel.SharedEdited) -> None:

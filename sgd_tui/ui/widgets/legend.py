@@ -64,15 +64,28 @@ class RunLegend(Static):
         self._key: tuple = ()
         self.labels: dict[str, str] = {}  # run_id -> the label the legend gives it (maybe a short one)
 
-    def show(self, runs, selected_id: str | None) -> None:
-        """runs: the session's RunEntry list (label, colour, visible, run_id)."""
+    def show(self, runs, selected_id: str | None, extras: list[tuple[str, tuple[int, int, int]]] = ()) -> None:
+        """runs: the session's RunEntry list (label, colour, visible, run_id); extras: what else the plots
+        draw like a run, (label, colour) (the ``c`` key's flows), named after the runs with a dotted swatch."""
         width = max(self.size.width, 20)
         entries = [(i, r) for i, r in enumerate(runs) if r.visible]
-        key = (width, selected_id, tuple((r.run_id, r.spec.label, r.color) for _, r in entries))
+        key = (width, selected_id, tuple((r.run_id, r.spec.label, r.color) for _, r in entries), tuple(extras))
         if key == self._key:
             return
         self._key = key
-        self.update(self._text(entries, selected_id, width))
+        need = sum(len(t) + 5 for t, _ in extras)  # "  ┄┄ " + label each
+        text = self._text(entries, selected_id, width)
+        lines = text.plain.split("\n")
+        if extras and len(lines) >= MAX_LINES and len(lines[-1]) + need > width:
+            text = self._text(entries, selected_id, width - need)  # room for them at the end of the last line
+            lines = text.plain.split("\n")
+        for n, (label, color) in enumerate(extras):
+            if n == 0 and len(lines[-1]) + need > width:
+                text.append("\n")  # a line of their own (there was one to spare)
+            elif n or lines[-1]:
+                text.append("  ")
+            text.append(f"┄┄ {label}", style=None if self.monochrome else "rgb({},{},{})".format(*color))
+        self.update(text)
 
     def _text(self, entries, selected_id: str | None, width: int) -> Text:
         if not entries:

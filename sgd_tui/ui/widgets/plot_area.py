@@ -23,7 +23,6 @@ from textual.containers import Horizontal
 
 from sgd_tui.core.objectives.registry import get_objective
 from sgd_tui.plotting.budget import budget_ends
-from sgd_tui.plotting.flowseries import FLOW_COLOR, central_flow_series
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.jobs.background import (
     BasinsReady,
@@ -36,6 +35,7 @@ from sgd_tui.ui.jobs.background import (
 from sgd_tui.ui.jobs.landscape import LandscapeReady
 from sgd_tui.ui.run_entry import RunEntry
 from sgd_tui.ui.widgets.fitplot import FitPlot
+from sgd_tui.ui.widgets.flows import FlowOverlay
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
 from sgd_tui.ui.widgets.noiseplot import NoisePlot, NoiseRun
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
@@ -58,7 +58,7 @@ def _regression_network(objective: str) -> bool:
     return info.kind == "dataset" and info.classes is None
 
 
-class PlotArea(Horizontal):
+class PlotArea(FlowOverlay, Horizontal):
     def __init__(self, *, monochrome: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.monochrome = monochrome
@@ -74,8 +74,8 @@ class PlotArea(Horizontal):
         self.plots_shown = "all"
         self.bands_x = "auto"
         self._optima_asked: set[str] = set()
-        self.flow_on = False  # the c key: the selected GD run's central flow on the surface and loss plots
-        self._flow: tuple[tuple, PlotRun | None] = ((), None)  # (what it was computed for, the flow as a run)
+        self.flow_on = False  # the c key: the selected GD run's flows on the surface and loss plots
+        self._flow: tuple[tuple, list[PlotRun]] = ((), [])  # (what they were computed for, the flows as runs)
 
     @property
     def surface_objective(self) -> str:
@@ -145,29 +145,6 @@ class PlotArea(Horizontal):
         if changed and self.flow_on:
             self.set_runs(self._runs)
 
-    def toggle_flow(self) -> bool:
-        """The selected run's central flow (GD on a surface with a known one, such as edge_valley) as a grey
-        path through its zig-zag and its predicted time-averaged loss, or not."""
-        self.flow_on = not self.flow_on
-        self.set_runs(self._runs)
-        return self.flow_on
-
-    def flow_run(self) -> PlotRun | None:
-        """The selected run's central flow as a PlotRun (cached per spec and budget), or None."""
-        entry = next((r for r in self._runs if r.run_id == self.selected), None)
-        if not self.flow_on or entry is None:
-            return None
-        spec = entry.shown_spec()
-        steps = spec.budget.get("steps") or 0
-        key = (spec.objective, repr(sorted(spec.objective_options.items())), spec.optimizer,
-               repr(sorted(spec.hyper.items())), repr(sorted(spec.settings.items())), steps)
-        if key != self._flow[0]:
-            series = central_flow_series(spec.objective, spec.objective_options, spec.optimizer, spec.hyper,
-                                         spec.settings, steps) if steps else None
-            self._flow = (key, None if series is None else PlotRun("central-flow", "central flow", FLOW_COLOR,
-                                                                    series))
-        return self._flow[1]
-
     def set_runs(self, runs: list[RunEntry]) -> None:
         self._runs = list(runs)
         self._want_optima(self._runs)
@@ -180,10 +157,10 @@ class PlotArea(Horizontal):
         # test plot, which would stay empty
         self.set_class(any(r.fit is not None or _regression_network(r.spec.objective) for r in runs), "-fit")
         on_surface = [pr for pr, r in zip(plot_runs, runs) if r.spec.objective == self._surface_objective]
-        flow = self.flow_run()
+        flows = self.flow_runs()  # drawn first: under the runs (GD's own path lies on the flow of f̃)
         for plot in (self.loss, self.evals):
-            plot.set_runs(plot_runs + ([flow] if flow is not None else []))
-        self.trajectory.set_runs(on_surface + ([flow] if flow is not None else []))
+            plot.set_runs(flows + plot_runs)
+        self.trajectory.set_runs(flows + on_surface)
         self.landscape.set_runs(plot_runs)
         self.sharpness.set_runs([SharpRun(r.run_id, r.spec.label, r.color, r.sharpness, r.visible,
                                           n_train=r.series.n_train, optimizer=r.spec.optimizer,
