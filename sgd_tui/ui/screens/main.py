@@ -207,6 +207,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         if shared is None:
             return  # the runs keep the last valid settings, and cannot start until this is fixed
         shared.title, shared.description = self.session.shared.title, self.session.shared.description
+        shared.look_for = self.session.shared.look_for
         shared.view = self.session.shared.view
         self.playback.pause(self.session)
         self.session.set_shared(shared)
