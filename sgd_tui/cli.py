@@ -6,6 +6,7 @@
     sgd-tui --list-scenarios | --list-objectives | --list-optimizers
     sgd-tui --validate PATH...
     sgd-tui --lecture [PATH]                  the app on the lecture playlist (PageDown / PageUp: next / previous)
+    sgd-tui --present [--scenario NAME]       presenter mode, for a projector (also with --lecture)
     sgd-tui serve [--host H] [--port P] [--max-sessions N]   the app in browsers (the serve extra)
 
 Exit status: 0 done (a diverged run is a result), 2 bad input (one clear message, no traceback),
@@ -95,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=int, metavar="N", help="run N optimizer steps (overrides the budget)")
     budget.add_argument("--epochs", type=int, metavar="N", help="run N epochs (overrides the budget)")
     p.add_argument("--monochrome", action="store_true", help="the app without colours")
+    p.add_argument("--present", action="store_true",
+                   help="presenter mode, for a projector: block lines, bright colours, the scenario's one line of "
+                        "what to look for, the selected run's figures in large digits (P toggles it in the app)")
     sweep = p.add_argument_group("sweeps (a scenario with a [sweep] table)")
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="run the trials in N worker processes (default: the cores / threads per trial)")
@@ -173,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _synthetic_data(args.synthetic_data)
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
+    if args.present and args.headless:
+        raise BadInput("--present is the app's presenter mode: leave out --headless (headless: --figures svg)")
     lecture = None
     if args.lecture is not None:
         if args.scenario is not None or args.headless:
@@ -200,7 +206,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         finally:  # the results are written: a late Ctrl+C or SIGTERM must not kill the exit path
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
-    return _interactive(scenario, args.monochrome, lecture)
+    return _interactive(scenario, args.monochrome, lecture, args.present)
 
 
 def _synthetic_data(where: str) -> int:
@@ -280,12 +286,12 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
     return exit_codes.INTERNAL
 
 
-def _interactive(scenario, monochrome: bool, lecture=None) -> int:
+def _interactive(scenario, monochrome: bool, lecture=None, present: bool = False) -> int:
     try:
         from sgd_tui.ui.app import run_app  # lazy: textual
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
-    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture) or exit_codes.OK
+    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture, present=present) or exit_codes.OK
 
 
 def _serve(argv: list[str]) -> int:

@@ -48,9 +48,9 @@ from sgd_tui.core.scenario.check import Checker as _Checker
 from sgd_tui.core.scenario.check import join_key as _join
 from sgd_tui.core.scenario.check import show_value as _show
 from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.look_for import check_look_for
 from sgd_tui.core.scenario.maps import basins_table as _basins
 from sgd_tui.core.scenario.maps import landscape_table as _landscape
-from sgd_tui.core.scenario.look_for import check_look_for
 from sgd_tui.core.scenario.model import Scenario
 from sgd_tui.core.scenario.race import build_race
 from sgd_tui.core.scenario.view import check_view

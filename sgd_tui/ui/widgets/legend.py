@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from sgd_tui.plotting.palette import run_marker
+from sgd_tui.plotting.style import NORMAL
 
 __all__ = ["RunLegend", "legend_lines"]
 
@@ -40,13 +41,14 @@ class RunLegend(Static):
     def __init__(self, *, monochrome: bool = False, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
         self.monochrome = monochrome
+        self.style = NORMAL  # presenter mode: the bright palette (plotting.style)
         self._key: tuple = ()
 
     def show(self, runs, selected_id: str | None) -> None:
         """runs: the session's RunEntry list (label, colour, visible, run_id)."""
         width = max(self.size.width, 20)
         entries = [(i, r) for i, r in enumerate(runs) if r.visible]
-        key = (width, selected_id, tuple((r.run_id, r.spec.label, r.color) for _, r in entries))
+        key = (width, selected_id, self.style, tuple((r.run_id, r.spec.label, r.color) for _, r in entries))
         if key == self._key:
             return
         self._key = key
@@ -75,7 +77,7 @@ class RunLegend(Static):
             for j, k in enumerate(line):
                 label, sel = items[k]
                 idx, r = entries[k]
-                color = None if self.monochrome else "rgb({},{},{})".format(*r.color)
+                color = None if self.monochrome else "rgb({},{},{})".format(*self.style.color(r.color))
                 if j:
                     text.append("  ")
                 text.append(label, style=Style(color=color, bold=sel, reverse=sel))
