@@ -23,7 +23,7 @@ RUN_COLORS: tuple[tuple[int, int, int], ...] = (
     (210, 210, 210),  # grey
 )
 #: presenter mode's run colours (``sgd-tui --present``): the same hues in the same order, brighter (relative
-#: luminance at least 0.579): at least 7.25:1 on every heat band and basin colour, 11.2:1 on the background
+#: luminance at least 0.579): at least 7.2:1 on every heat band and basin colour, 11.2:1 on the background
 PRESENTER_RUN_COLORS: tuple[tuple[int, int, int], ...] = (
     (255, 190, 40),   # orange
     (120, 215, 255),  # sky blue

@@ -50,15 +50,15 @@ class Figure:
 
 
 def digits_text(v: float | None) -> str:
-    """A number as the big digits draw it: 3 significant digits, ``1.23E-4`` outside [1e-3, 1e4), ``--``
+    """A number as the big digits draw it: 3 significant digits (``1.00``), ``1.23E-4`` outside [1e-3, 1e4), ``--``
     for None, NaN or inf (never a half-drawn number)."""
     if v is None or not math.isfinite(v):
         return "--"
     if v == 0:
         return "0"
-    if 1e-3 <= abs(v) < 1e4:
-        text = f"{v:.3g}"
-        return text if "e" not in text else f"{v:.0f}"
+    if 1e-3 <= abs(v) < 1e4:  # three significant digits, kept (1.00 against a limit of 2, not 1)
+        text = f"{v:#.3g}"
+        return text.rstrip(".") if "e" not in text else f"{v:.0f}"
     mant, exp = f"{v:.2e}".split("e")
     return f"{mant.rstrip('0').rstrip('.')}E{int(exp)}"
 
