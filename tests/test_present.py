@@ -229,3 +229,14 @@ def test_every_bundled_scenario_has_a_look_for_that_fits_100_columns():
         assert s.look_for, name
         assert len("Look for: " + s.look_for) <= 98, name  # inside the bar's padding at 100 columns
         assert "\n" not in s.look_for
+
+
+def test_serve_present_passes_presenter_mode_to_every_session():
+    pytest.importorskip("textual_serve")
+    from sgd_tui.serve import SgdServer
+
+    plain = SgdServer(port=0, max_sessions=2)
+    present = SgdServer(port=0, max_sessions=2, present=True)
+    assert "--present" not in plain.command_for("why-momentum")
+    assert present.command_for("why-momentum").endswith("--scenario why-momentum --present")
+    assert present.command_for(None).endswith("-m sgd_tui --present")
