@@ -6,6 +6,7 @@
     sgd-tui --list-scenarios | --list-objectives | --list-optimizers
     sgd-tui --validate PATH...
     sgd-tui --lecture [PATH]                  the app on the lecture playlist (PageDown / PageUp: next / previous)
+    sgd-tui --present [--scenario NAME]       presenter mode, for a projector (also with --lecture)
     sgd-tui serve [--host H] [--port P] [--max-sessions N]   the app in browsers (the serve extra)
 
 Exit status: 0 done (a diverged run is a result), 2 bad input (one clear message, no traceback),
@@ -21,7 +22,6 @@ import argparse
 import os
 import signal
 import sys
-import tomllib
 import traceback
 from pathlib import Path
 from typing import Sequence
@@ -38,17 +38,13 @@ from sgd_tui.core.objectives.data import (
     resolve_data_dir,
     write_fashion_like,
 )
-from sgd_tui.core.objectives.registry import OBJECTIVES
-from sgd_tui.core.optim.registry import OPTIMIZERS
-from sgd_tui.core.params import format_value
-from sgd_tui.core.run.spec import RUN_PARAMS
-from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
 from sgd_tui.core.scenario.lecture import load_lecture
 from sgd_tui.core.scenario.parse import load_scenario, with_overrides
 from sgd_tui.core.sweep.executors import pool_size, start_early
 from sgd_tui.core.sweep.grid import TRIALS_CEILING
 from sgd_tui.core.sweep.trials import trial_threads
 from sgd_tui.core.text import safe_text
+from sgd_tui.listings import list_objectives, list_optimizers, list_scenarios, say, validate_files
 from sgd_tui.replay.figures import write_figures
 from sgd_tui.replay.summary import default_out_dir
 
@@ -62,11 +58,6 @@ class _Parser(argparse.ArgumentParser):
 
 class BadInput(Exception):
     """A user-fixable problem with the command line."""
-
-
-def say(text: object, file=None) -> None:
-    """Print a line that may hold text from a file or the command line, made safe (core.text.safe_text)."""
-    print(safe_text(text), file=sys.stdout if file is None else file)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=int, metavar="N", help="run N optimizer steps (overrides the budget)")
     budget.add_argument("--epochs", type=int, metavar="N", help="run N epochs (overrides the budget)")
     p.add_argument("--monochrome", action="store_true", help="the app without colours")
+    p.add_argument("--present", action="store_true",
+                   help="presenter mode, for a projector: block lines, bright colours, the scenario's one line of "
+                        "what to look for, the selected run's figures in large digits (P toggles it in the app)")
     sweep = p.add_argument_group("sweeps (a scenario with a [sweep] table)")
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="run the trials in N worker processes (default: the cores / threads per trial)")
@@ -155,15 +149,15 @@ def _guard(action) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.list_scenarios:
-        return _list_scenarios()
+        return list_scenarios()
     if args.list_objectives:
-        return _list_objectives()
+        return list_objectives()
     if args.list_optimizers:
-        return _list_optimizers()
+        return list_optimizers()
     if args.max_trials is not None and not 1 <= args.max_trials <= TRIALS_CEILING:
         raise BadInput(f"--max-trials takes a number from 1 to {TRIALS_CEILING} (the most trials a sweep may have)")
     if args.validate:
-        return _validate(args.validate, args.max_trials)
+        return validate_files(args.validate, args.max_trials)
     if args.download_data:
 
         where = download_fashion_mnist(resolve_data_dir(args.data_dir))
@@ -173,6 +167,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _synthetic_data(args.synthetic_data)
     if args.steps is not None and args.steps < 1 or args.epochs is not None and args.epochs < 1:
         raise BadInput("--steps and --epochs take a number >= 1")
+    if args.present and args.headless:
+        raise BadInput("--present is the app's presenter mode: leave out --headless (headless: --figures svg)")
     lecture = None
     if args.lecture is not None:
         if args.scenario is not None or args.headless:
@@ -205,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
     machine = {k: getattr(args, k) for k in MACHINE_OVERRIDES}  # for every scenario the app opens later
-    return _interactive(scenario, args.monochrome, lecture, machine)
+    return _interactive(scenario, args.monochrome, lecture, machine, args.present)
 
 
 def _synthetic_data(where: str) -> int:
@@ -289,12 +285,14 @@ def _missing(e: ImportError, module: str, instead: str) -> int:
     return exit_codes.INTERNAL
 
 
-def _interactive(scenario, monochrome: bool, lecture=None, overrides: dict | None = None) -> int:
+def _interactive(scenario, monochrome: bool, lecture=None, overrides: dict | None = None,
+                 present: bool = False) -> int:
     try:
         from sgd_tui.ui.app import run_app  # lazy: textual
     except ImportError as e:
         return _missing(e, "sgd_tui.ui.app", "use --scenario NAME --headless")
-    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture, overrides=overrides) or exit_codes.OK
+    return run_app(scenario=scenario, monochrome=monochrome, lecture=lecture, overrides=overrides,
+                   present=present) or exit_codes.OK
 
 
 def _serve(argv: list[str]) -> int:
@@ -310,85 +308,3 @@ def _serve(argv: list[str]) -> int:
 def _bench(argv: list[str]) -> int:
 
     return bench_main(argv) or exit_codes.OK
-
-
-# ============================================================================ listings
-def _list_scenarios() -> int:
-
-    found = find_scenarios()
-    if not found:
-        say(f"no scenarios in {scenarios_dir()}")
-        return exit_codes.OK
-    names = [safe_text(n, newlines=False) for n, _, _ in found]
-    width = max(len(n) for n in names)
-    for name, (_, path, title) in zip(names, found):
-        mark = _sweep_mark(path)
-        say(f"{name:<{width}}  {safe_text(title, newlines=False)}" + (f"  [{mark}]" if mark else ""))
-    return exit_codes.OK
-
-
-def _sweep_mark(path) -> str:
-    """``sweep: lr × 3 seeds`` for a sweep scenario, from the file alone (--validate counts the trials)."""
-
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("sweep")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-        return ""
-    if not isinstance(table, dict):
-        return ""
-    keys = [k for k, v in table.items() if isinstance(v, list) and k != "seeds"]
-    seeds = table.get("seeds")
-    n = len(seeds) if isinstance(seeds, list) else seeds if isinstance(seeds, int) else 1
-    return "sweep: " + " × ".join([*keys, f"{n} seed{'s' if n != 1 else ''}"])
-
-
-def _param_lines(params, indent: str = "    ") -> list[str]:
-
-    width = max((len(p.name) for p in params), default=0)
-    dwidth = max((len(format_value(p.default)) for p in params), default=0)
-    return [f"{indent}{p.name:<{width}}  {format_value(p.default):<{dwidth}}  {p.help}; {p.allowed()}"
-            for p in params]
-
-
-def _list_objectives() -> int:
-
-    for info in OBJECTIVES.values():
-        print(f"{info.name} ({info.kind}): {info.title}")
-        print(f"    {info.formula}" + (f"  ({info.help})" if info.help else ""))
-        print("\n".join(_param_lines(info.params, "      ")))
-        print()
-    return exit_codes.OK
-
-
-def _list_optimizers() -> int:
-
-    for info in OPTIMIZERS.values():
-        print(f"{info.name}: {info.title}" + (" [full batch]" if info.full_batch else ""))
-        print(f"    {info.rule}")
-        print("\n".join(_param_lines(info.params, "      ")))
-        print()
-    print("run settings (in [optimizer] or [[runs]], for every optimizer):")
-    print("\n".join(_param_lines(RUN_PARAMS, "      ")))
-    return exit_codes.OK
-
-
-def _validate(paths: list[str], max_trials: int | None = None) -> int:
-
-    code = exit_codes.OK
-    for path in paths:
-        try:
-            if Path(path).name == PLAYLIST:  # the lecture playlist: its demos must be scenarios
-                lecture = load_lecture(path)
-                say(f"{path}: ok (lecture playlist: {len(lecture.demos)} demos: {safe_text(lecture.title)})")
-                continue
-            s = load_scenario(path, max_trials=max_trials)
-        except ScenarioError as e:
-            say(e, sys.stderr)
-            code = exit_codes.BAD_INPUT
-            continue
-        title = safe_text(s.title, newlines=False)
-        if s.sweep is not None:
-            say(f"{path}: ok (sweep: {s.sweep.describe()}: {title})")
-            continue
-        say(f"{path}: ok ({len(s.runs)} run{'s' if len(s.runs) != 1 else ''}: {title})")
-    return code

@@ -70,9 +70,10 @@ class SgdServer(Server):
     """textual-serve's server with a token, a session cap, scenario URLs and no orphan processes."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-                 max_sessions: int | None = None, public_url: str | None = None):
+                 max_sessions: int | None = None, public_url: str | None = None, present: bool = False):
         super().__init__(command="sgd-tui", host=host, port=port, title="sgd-tui", public_url=public_url)
         self.token = token
+        self.present = present  # every served app in presenter mode (sgd-tui serve --present)
         self.max_sessions = max_sessions or default_max_sessions()
         self.sessions: dict[int, _Session] = {}
         self.scenarios = {name for name, _, _ in find_scenarios()}
@@ -83,6 +84,8 @@ class SgdServer(Server):
         args = [sys.executable, "-m", "sgd_tui"]
         if scenario:
             args += ["--scenario", scenario]
+        if self.present:
+            args.append("--present")
         return "exec " + shlex.join(args)
 
     def _refuse(self, request: web.Request) -> web.Response | None:
@@ -203,11 +206,13 @@ def main(argv: Sequence[str]) -> int:
                    help=f"at most N apps at once (default: half the memory / {SESSION_MB} MB = "
                         f"{default_max_sessions()} here)")
     p.add_argument("--public-url", default=None, help="the URL browsers use, if not http://HOST:PORT")
+    p.add_argument("--present", action="store_true", help="every served app in presenter mode (a projector's "
+                   "blocks, bright colours and large figures)")
     args = p.parse_args(list(argv))
     if args.max_sessions is not None and args.max_sessions < 1:
         p.error("--max-sessions must be at least 1")
     host = args.host or "127.0.0.1"
     token = secrets.token_urlsafe(16) if args.host is not None else None
     SgdServer(host=host, port=args.port, token=token, max_sessions=args.max_sessions,
-              public_url=args.public_url).serve()
+              public_url=args.public_url, present=args.present).serve()
     return 0

@@ -12,7 +12,7 @@ from sgd_tui.ui.screenshots import VIEWS, show_help
 BY_NAME = {v.name: v for v in VIEWS}
 
 
-@pytest.mark.parametrize("name", ["race", "step-mode", "ssh-80x24"])
+@pytest.mark.parametrize("name", ["race", "step-mode", "ssh-80x24", "present"])
 def test_main_views(snap_compare, name):
     view = BY_NAME[name]
     assert snap_compare(view.make(), terminal_size=view.size, run_before=view.keys)

@@ -137,8 +137,8 @@ def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
 
     seen = {}
     fake = types.ModuleType("sgd_tui.ui.app")
-    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None: seen.update(
-        scenario=scenario, mono=monochrome, lecture=lecture) or 0
+    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None, present=False: seen.update(
+        scenario=scenario, mono=monochrome, lecture=lecture, present=present) or 0
     monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
     assert cli_module.main(["--scenario", "optimizer-race", "--monochrome", "--steps", "7"]) == 0
     assert seen["mono"] is True and seen["scenario"].name == "optimizer-race"
@@ -146,6 +146,12 @@ def test_the_interactive_path_hands_the_scenario_to_the_app(monkeypatch):
     assert cli_module.main([]) == 0 and seen["scenario"] is None and seen["mono"] is False
     assert cli_module.main(["--lecture"]) == 0  # the playlist's first demo, and the playlist
     assert seen["scenario"].name == seen["lecture"].demos[0] == "losses"
+    assert seen["present"] is False
+    # presenter mode, with a scenario, with the lecture and on its own
+    assert cli_module.main(["--present", "--scenario", "why-momentum"]) == 0
+    assert seen["present"] is True and seen["scenario"].name == "why-momentum"
+    assert cli_module.main(["--lecture", "--present"]) == 0 and seen["present"] and seen["lecture"] is not None
+    assert cli_module.main(["--present"]) == 0 and seen["present"] and seen["scenario"] is None
 
 
 def test_a_missing_app_is_reported_cleanly(monkeypatch, capsys):

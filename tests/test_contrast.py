@@ -5,13 +5,24 @@ The luminance is computed here from the WCAG 2.x formula (not with the package's
 against it), over the palettes the plots actually use."""
 
 import math
+from pathlib import Path
 
 import pytest
 from textual.color import Color
 
 from sgd_tui.plotting.basinpaint import BASIN_COLORS, DIVERGED, NOT_CONVERGED, legend_color
 from sgd_tui.plotting.heat import HEAT_BANDS, heat_colors
-from sgd_tui.plotting.palette import BACKGROUND_MAX_LUMINANCE, MIN_CONTRAST, RUN_COLORS, contrast_ratio
+from sgd_tui.plotting.palette import (
+    BACKGROUND_MAX_LUMINANCE,
+    MIN_CONTRAST,
+    PRESENTER_ALARM,
+    PRESENTER_MIN_CONTRAST,
+    PRESENTER_RUN_COLORS,
+    PRESENTER_TEXT,
+    RUN_COLORS,
+    contrast_ratio,
+    presenter_color,
+)
 from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.ratemap import RATE_BANDS
 from sgd_tui.ui.app import SgdApp
@@ -107,3 +118,43 @@ def test_bold_paths_are_two_dots_thick_in_the_same_cells():
     assert all(d in (4, 8) for d in dots) and sum(dots) > sum(bin(ord(c) - 0x2800).count("1") for c in thin[2])
     for t, b in zip(thin[2], bold[2]):
         assert (ord(t) - 0x2800) & ~(ord(b) - 0x2800) == 0  # bold covers every thin dot
+
+
+# ----------------------------------------------------------------------------- presenter mode (--present)
+def presenter_backgrounds() -> dict[str, tuple[int, int, int]]:
+    """What presenter colours are drawn on: the plots' backgrounds (heat bands, basins, the app's), and the
+    panel colour the legend and table rows may sit on."""
+    variables = SgdApp().get_css_variables()
+    return {**backgrounds(), "panel": Color.parse(variables["panel"]).rgb}
+
+
+def test_presenter_run_colours_reach_7_to_1_on_every_background():
+    """The figures the docs state: at least 7.2:1 on every heat band and basin, 8.1:1 on the panel colour, at least
+    11.2:1 on the app's background (computed here from the WCAG formula)."""
+    worst = min((ratio(run, bg), run, name) for run in PRESENTER_RUN_COLORS
+                for name, bg in presenter_backgrounds().items())
+    assert worst[0] >= PRESENTER_MIN_CONTRAST, f"presenter colour {worst[1]} on {worst[2]}: {worst[0]:.2f}:1"
+    assert worst[0] >= 7.2
+    on_background = min(ratio(run, app_backgrounds()["background"]) for run in PRESENTER_RUN_COLORS)
+    assert on_background >= 11.2
+    assert min(ratio(run, presenter_backgrounds()["panel"]) for run in PRESENTER_RUN_COLORS) >= 8.1
+
+
+def test_presenter_text_and_alarm_colours_reach_7_to_1_where_they_are_drawn():
+    """The look-for line, the figures' labels, the status line and a diverged figure sit on the app's
+    background (presenter mode sets it under them)."""
+    bg = app_backgrounds()["background"]
+    assert ratio(PRESENTER_TEXT, bg) >= 16.0
+    assert ratio(PRESENTER_ALARM, bg) >= PRESENTER_MIN_CONTRAST
+    css = (Path(__file__).resolve().parents[1] / "sgd_tui" / "ui" / "app.tcss").read_text()
+    assert "rgb({}, {}, {})".format(*PRESENTER_TEXT) in css and "rgb({}, {}, {})".format(*PRESENTER_ALARM) in css
+
+
+def test_presenter_colours_keep_the_normal_hues_apart_and_map_one_to_one():
+    for i, a in enumerate(PRESENTER_RUN_COLORS):
+        for b in PRESENTER_RUN_COLORS[i + 1:]:
+            assert math.dist(a, b) > 60, (a, b)
+    assert [presenter_color(c) for c in RUN_COLORS] == list(PRESENTER_RUN_COLORS)
+    own = presenter_color((90, 20, 20))  # a colour of the scenario's own: lightened, its hue kept
+    assert luminance(own) >= 0.58 and own[0] == max(own)
+    assert min(ratio(own, bg) for bg in presenter_backgrounds().values()) >= PRESENTER_MIN_CONTRAST

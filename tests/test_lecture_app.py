@@ -90,7 +90,7 @@ def test_lecture_takes_the_machine_options_and_refuses_the_one_scenario_ones(cap
 
     seen = {}
     fake = types.ModuleType("sgd_tui.ui.app")
-    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None: seen.update(
+    fake.run_app = lambda scenario=None, monochrome=False, lecture=None, overrides=None, present=False: seen.update(
         scenario=scenario, overrides=overrides) or 0
     monkeypatch.setitem(sys.modules, "sgd_tui.ui.app", fake)
     assert main(["--lecture", "--data-dir", "/some/where", "--device", "cpu"]) == 0

@@ -29,11 +29,14 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select
 
 from sgd_tui.core.scenario.files import find_scenarios
+from sgd_tui.core.scenario.lecture import parse_lecture
 from sgd_tui.core.scenario.parse import load_scenario
 from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.dialogs import HelpScreen, ScenarioPicker
 from sgd_tui.ui.session import session_from_scenario
 from sgd_tui.ui.widgets.legend import RunLegend
+from sgd_tui.ui.widgets.plotgrid import PlotGrid
+from sgd_tui.ui.widgets.presenter import PresenterBar
 
 NAMES = [name for name, _path, _title in find_scenarios()]
 
@@ -75,6 +78,8 @@ def state(app) -> dict:
         "playing": main.playback.playing,
         "speed": main.playback.speed,
         "notifications": [n.title for n in app._notifications if n.severity != "information"],
+        "presenter": (main.present, sorted({p.style.name for p in plots.query(PlotGrid)}),
+                      str(main.query_one("#look-for").render()), main.query_one(PresenterBar).figures),
     }
 
 
@@ -87,10 +92,10 @@ async def settle(pilot, app, title: str) -> None:
     await pilot.pause(0.25)  # the redraw timer has run (5 Hz)
 
 
-async def fresh_state(name: str, size: tuple[int, int]) -> dict:
+async def fresh_state(name: str, size: tuple[int, int], present: bool = False) -> dict:
     scenario = load_scenario(name)
     sweep = scenario if scenario.sweep is not None or scenario.race is not None else None  # as run_app
-    app = SgdApp(session_from_scenario(scenario), sweep=sweep, timings=False)
+    app = SgdApp(session_from_scenario(scenario), sweep=sweep, timings=False, present=present)
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app, session_from_scenario(scenario).shared.title)
         return state(app)
@@ -199,3 +204,37 @@ async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, swe
             previous = title
     assert sweeps_opened == launched_sweeps  # each sweep scenario asked for its sweep view, as at launch
     assert sweeps_opened, "no sweep scenario among the bundled ones?"
+
+
+PRESENTER_DEMOS = ["why-momentum", "optimizer-race", "batch-size", "lr-sensitivity", "saddle"]
+
+
+async def test_presenter_mode_walk_with_pagedown_is_as_if_freshly_launched(sweeps_opened):
+    """The cheap part of the walk in presenter mode (--present --lecture at 100x30): a playlist of a 2-D demo,
+    a race, a FashionMNIST one, a sweep and a 2-D demo again, each opened with PageDown after the previous
+    one was stirred, equals a fresh ``--present --scenario NAME``: the mode is kept (blocks, the bright
+    palette), the look-for line and the figures are the new demo's, nothing of the previous one is drawn."""
+    size = (100, 30)
+    fresh = {name: await fresh_state(name, size, present=True) for name in PRESENTER_DEMOS}
+    sweeps_opened.clear()
+    playlist = "[lecture]\ntitle = 't'\ndemos = [" + ", ".join(f'"{n}"' for n in PRESENTER_DEMOS) + "]\n"
+    lecture = parse_lecture(playlist, known=set(NAMES))
+    first = load_scenario(PRESENTER_DEMOS[0])
+    app = SgdApp(session_from_scenario(first), timings=False, lecture=lecture, demo=PRESENTER_DEMOS[0], present=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app, fresh[PRESENTER_DEMOS[0]]["title"])
+        assert state(app) == fresh[PRESENTER_DEMOS[0]]
+        previous = app.main.session.shared
+        for name in PRESENTER_DEMOS[1:]:
+            await stir(app)
+            await pilot.press("escape", "pagedown")
+            await settle(pilot, app, fresh[name]["title"])
+            now = state(app)
+            assert now == fresh[name], f"{name}: " + ", ".join(k for k in now if now[k] != fresh[name][k])
+            assert now["presenter"][0] and now["presenter"][1] == ["presenter"]
+            drawn = screen_text(app)
+            assert previous.look_for not in drawn and previous.title[:30] not in drawn, name
+            assert app.main.session.shared.look_for in drawn.replace("\n", " ") or app.main.size.width < 100
+            previous = app.main.session.shared
+    assert sweeps_opened == ["Learning-rate sensitivity: SGD, SGD with momentum 0.9 and Adam, lr 1e-4 ... 10, "
+                             "3 seeds"]

@@ -13,10 +13,13 @@ Modules (import them directly; this package imports nothing, so it stays cheap):
   ``thin_path``).
 * :mod:`.scales`   axis limits snapped to 1-2-5 values or decades, ticks, short tick labels
   (``value_axis``, ``x_limits``, ``linear_ticks``, ``log_ticks``, ``short_label`` ...).
-* :mod:`.raster`   braille lines (``braille_cells``) and half-block pictures (``half_block_cells``).
+* :mod:`.raster`   braille lines (``braille_cells``), quadrant-block lines (``quadrant_cells``) and
+  half-block pictures (``half_block_cells``).
+* :mod:`.style`    how the app's plots draw runs: ``NORMAL`` (braille) or ``PRESENTER`` (quadrant blocks,
+  the bright palette; ``sgd-tui --present``).
 * :mod:`.heat`     sampling a surface on a canvas (``cell_centres``), colour bands (``heat_bands``,
   ``heat_colors``, ``band_colors``) and contour lines (``contour_marks``, ``contour_fill``).
-* :mod:`.palette`  run colours and marker characters.
+* :mod:`.palette`  run colours (and presenter mode's brighter ones) and marker characters.
 * :mod:`.marks`    the loss plot's change marks (``lr 0.01→0.1`` at a step): ticks and labels laid out
   on the canvas clear of the curves and of each other (``change_ticks``, ``layout_ticks``).
 * :mod:`.textplot` the replay's plain-text plots (``loss_plot``, ``trajectory_plot``).

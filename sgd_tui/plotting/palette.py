@@ -6,7 +6,7 @@ character, ``MARKERS[i % len(MARKERS)]`` for the i-th run.
 
 from __future__ import annotations
 
-__all__ = ["RUN_COLORS", "MARKERS", "MIN_MARK", "START_MARK", "CURRENT_MARK", "MIN_CONTRAST", "BACKGROUND_MAX_LUMINANCE",
+__all__ = ["RUN_COLORS", "PRESENTER_RUN_COLORS", "PRESENTER_TEXT", "PRESENTER_ALARM", "PRESENTER_MIN_CONTRAST", "presenter_color", "MARKERS", "MIN_MARK", "START_MARK", "CURRENT_MARK", "MIN_CONTRAST", "BACKGROUND_MAX_LUMINANCE",
            "run_marker", "relative_luminance", "contrast_ratio", "lightened"]
 
 #: the runs' colours, in the order runs get them (Okabe-Ito's hues, lightened for a projector): each has a
@@ -22,6 +22,21 @@ RUN_COLORS: tuple[tuple[int, int, int], ...] = (
     (170, 150, 255),  # violet (a blue light enough would be the sky blue again)
     (210, 210, 210),  # grey
 )
+#: presenter mode's run colours (``sgd-tui --present``): the same hues in the same order, brighter (relative
+#: luminance at least 0.579): at least 7.2:1 on every heat band and basin colour, 11.2:1 on the background
+PRESENTER_RUN_COLORS: tuple[tuple[int, int, int], ...] = (
+    (255, 190, 40),   # orange
+    (120, 215, 255),  # sky blue
+    (70, 240, 165),   # bluish green
+    (235, 250, 80),   # yellow, towards lime (apart from the orange)
+    (255, 175, 235),  # reddish purple, a pink
+    (255, 190, 160),  # salmon
+    (200, 195, 255),  # violet
+    (240, 240, 240),  # grey becomes near-white
+)
+PRESENTER_ALARM = (255, 150, 150)  # a diverged run's or an over-the-limit figure in presenter mode (a light red)
+PRESENTER_TEXT = (240, 240, 240)  # presenter mode's text (the look-for line, the big figures): 16.4:1 on the background
+PRESENTER_MIN_CONTRAST = 7.0  # WCAG AAA: presenter colours against every background they are drawn on
 MIN_CONTRAST = 4.5  # WCAG 2.x AA for text: every run colour against every background it is drawn on
 BACKGROUND_MAX_LUMINANCE = 0.04  # the lightest heat band or basin colour (relative luminance)
 MARKERS = ("x", "o", "+", "#", "%", "=", "~", "$", "&", "^", "v", "<", ">", "?", "!")
@@ -31,6 +46,15 @@ MIN_MARK, START_MARK, CURRENT_MARK = "*", "o", "@"  # on the app's trajectory pl
 def run_marker(index: int) -> str:
     """The marker character of the index-th run."""
     return MARKERS[index % len(MARKERS)]
+
+
+def presenter_color(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A run colour as presenter mode draws it: the presenter palette's entry of the same place, or any
+    other colour (a scenario's own) lightened to the presenter palette's luminance."""
+    rgb = tuple(rgb)
+    if rgb in RUN_COLORS:
+        return PRESENTER_RUN_COLORS[RUN_COLORS.index(rgb)]
+    return rgb if rgb in PRESENTER_RUN_COLORS else lightened(rgb, 0.58)
 
 
 def relative_luminance(rgb: tuple[int, int, int]) -> float:

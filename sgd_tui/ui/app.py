@@ -42,15 +42,19 @@ class SgdApp(App):
     BINDINGS = [Binding("pagedown", "next_demo", "next demo", id="next_demo", priority=True,
                         tooltip="the lecture's next demo (sgd-tui --lecture), opened as a fresh launch would"),
                 Binding("pageup", "previous_demo", "prev demo", id="previous_demo", priority=True,
-                        tooltip="the lecture's previous demo (sgd-tui --lecture)")]
+                        tooltip="the lecture's previous demo (sgd-tui --lecture)"),
+                Binding("P", "toggle_present", "presenter", id="toggle_present",
+                        tooltip="presenter mode on / off: block lines, bright colours, the look-for line and "
+                                "the selected run's figures in large digits (sgd-tui --present)")]
 
     def __init__(self, session: Session | None = None, *, monochrome: bool = False, timings: bool = True,
                  sweep=None, hard_exit: bool = False, lecture: Lecture | None = None, demo: str | None = None,
-                 overrides: dict | None = None):
+                 overrides: dict | None = None, present: bool = False):
         super().__init__()
         # the command line's --device / --data-dir: they say where this machine computes and keeps its data,
         # so every scenario opened in the session (o, the palette, PageDown) gets them, not only the first
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        self.present = present  # presenter mode (--present, P, the palette): every main view opens in it
         self.lecture = lecture  # the lecture playlist (--lecture): PageDown / PageUp step through its demos
         self.demo = demo  # the playlist's demo shown now (None: not one of its demos)
         self.hard_exit = hard_exit  # q ends the process at once (see :mod:`.quit`): the command line's app
@@ -63,7 +67,8 @@ class SgdApp(App):
     def on_mount(self) -> None:
         # thread workers run in daemon threads: quitting never waits for a torch import or a driver round
         asyncio.get_running_loop().set_default_executor(DaemonExecutor())
-        self.push_screen(MainScreen(self.initial, monochrome=self.monochrome, timings=self.timings))
+        self.push_screen(MainScreen(self.initial, monochrome=self.monochrome, timings=self.timings,
+                                    present=self.present))
         if self.initial_sweep is not None:
             self.open_sweep(self.initial_sweep)
 
@@ -95,6 +100,9 @@ class SgdApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open scenario…", "pick a scenario file and load its runs", self.action_open_scenario)
         yield SystemCommand("Save scenario…", "save the current runs as a scenario file", self.action_save_scenario)
+        yield SystemCommand("Presenter mode off (P)" if self.present else "Presenter mode on (P)",
+                            "for a projector: block lines, bright colours, what to look for and the selected "
+                            "run's figures in large digits", self.action_toggle_present)
         if self.lecture is not None:
             yield SystemCommand("Next demo (PageDown)", f"the next demo of {safe_text(self.lecture.title)}",
                                 lambda: self.run_worker(self.step_lecture(1)))
@@ -121,6 +129,15 @@ class SgdApp(App):
         marks = {n: m for n, p, _t in found if (m := sweep_mark(p))}  # sweeps: "sweep · 99 trials"
         self.push_screen(ScenarioPicker([(n, t) for n, _p, t in found],
                                         [(n, t) for n, _p, t in find_local_scenarios()], marks), picked)
+
+    def action_toggle_present(self) -> None:
+        """Presenter mode on / off in every main view; opening another demo keeps it."""
+        self.present = not self.present
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.set_present(self.present)
+        self.notify("on: P or the palette turns it off" if self.present else "off", title="presenter mode",
+                    timeout=3)
 
     # ------------------------------------------------------------------------------- the lecture
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -178,7 +195,7 @@ class SgdApp(App):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, MainScreen):
             await self.pop_screen()
         self.clear_notifications()
-        main = MainScreen(session, monochrome=self.monochrome, timings=self.timings)
+        main = MainScreen(session, monochrome=self.monochrome, timings=self.timings, present=self.present)
         if isinstance(self.screen, MainScreen):
             await self.switch_screen(main)
         else:
@@ -238,7 +255,7 @@ def save_target(typed: str) -> tuple[Path, str]:
 
 
 def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = None,
-            overrides: dict | None = None) -> int:
+            overrides: dict | None = None, present: bool = False) -> int:
     """Run the app (optionally preloaded with a :class:`~sgd_tui.core.scenario.parse.Scenario`), then end the
     process with the app's exit code.
 
@@ -255,7 +272,7 @@ def run_app(scenario=None, monochrome: bool = False, lecture: Lecture | None = N
     sweep = scenario if scenario is not None and (scenario.sweep is not None or scenario.race is not None) else None
     demo = lecture.demos[0] if lecture is not None else None  # --lecture opens the playlist's first demo
     app = SgdApp(session, monochrome=monochrome, sweep=sweep, hard_exit=True, lecture=lecture, demo=demo,
-                 overrides=overrides)
+                 overrides=overrides, present=present)
     app.run()
     code = app.return_code or 0
     for stream in (sys.stdout, sys.stderr):

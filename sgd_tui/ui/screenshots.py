@@ -87,11 +87,17 @@ def saddle_app() -> SgdApp:
     return SgdApp(session_from_scenario(sc), timings=False)
 
 
+def present_app() -> SgdApp:
+    """Presenter mode (--present) on Polyak vs Nesterov: blocks, bright colours, look-for line, big figures."""
+    return SgdApp(session_from_scenario(load_scenario("polyak-vs-nesterov")), timings=False, present=True)
+
+
 VIEWS = [
     View("race", race_app, (120, 40), finish_runs),
     View("step-mode", step_app, (120, 40), take_steps),
     View("fashion-mnist", fashion_app, (120, 40), finish_runs),
     View("ssh-80x24", saddle_app, (80, 24), finish_runs),
+    View("present", present_app, (120, 40), finish_runs),
 ]
 
 

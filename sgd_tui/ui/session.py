@@ -48,6 +48,7 @@ class Shared:
     device: str = "auto"
     title: str = "Untitled comparison"
     description: str = ""
+    look_for: str = ""  # a scenario's one line of what to look for (presenter mode)
     landscape: dict[str, Any] | None = None  # a scenario's [landscape] settings (the app's slice uses them)
     basins: dict[str, Any] | None = None  # a loaded scenario's [basins] table (kept when saved)
     sweep: Any = None  # a loaded scenario's core.sweep.Sweep (its [sweep] table is kept when saved)
@@ -250,7 +251,8 @@ class Session:
         if notes is not None:
             notes.extend(said)
         return scenario_from_runs(sh.title, sh.description, sh.seed, sh.device, sh.budget, specs, sh.view,
-                                  sweep=sh.sweep, basins=basins, landscape=landscape, race=sh.race)
+                                  sweep=sh.sweep, basins=basins, landscape=landscape, race=sh.race,
+                                  look_for=sh.look_for)
 
     def runnable(self) -> list[RunEntry]:
         return [r for r in self.runs if not r.invalid and r.slot is not None and r.slot.active]
@@ -294,7 +296,8 @@ def session_from_scenario(scenario: Scenario) -> Session:
     shared = Shared(scenario.objective, dict(scenario.objective_options), dict(scenario.budget), scenario.seed,
                     scenario.device, safe_text(scenario.title, newlines=False), safe_text(scenario.description),
                     landscape=getattr(scenario, "landscape", None), view=dict(scenario.view),
-                    basins=scenario.basins, sweep=scenario.sweep, race=getattr(scenario, "race", None))
+                    basins=scenario.basins, sweep=scenario.sweep, race=getattr(scenario, "race", None),
+                    look_for=safe_text(getattr(scenario, "look_for", ""), newlines=False))
     session = Session(shared)
     labels = unique_labels([safe_text(spec.label, newlines=False) for spec in scenario.runs])
     for spec, label in zip(scenario.runs, labels):

@@ -36,12 +36,13 @@ class Scenario:
     landscape: dict[str, Any] | None = None  # the resolved [landscape] table (LANDSCAPE_PARAMS + runs)
     view: dict[str, Any] = field(default_factory=default_view)  # the [view] table, every key resolved
     race: Race | None = None  # a [race] table: tune every run's lr, then race the tuned runs (core.sweep.race)
+    look_for: str = ""  # the one line of what to look for (presenter mode; core.scenario.look_for)
 
 
 def scenario_from_runs(title: str, description: str, seed: int, device: str, budget: dict,
                        runs: list[RunSpec], view: dict[str, Any] | None = None, *, sweep: Sweep | None = None,
                        basins: dict[str, Any] | None = None, landscape: dict[str, Any] | None = None,
-                       race: Race | None = None) -> Scenario:
+                       race: Race | None = None, look_for: str = "") -> Scenario:
     """A scenario from runs set up in the app (each RunSpec fully resolved), with the [sweep], [basins] and
     [landscape] tables of the scenario it was loaded from (fitted to the runs: scenario_maps.kept_tables);
     ``scenario_to_toml`` saves it."""
@@ -53,4 +54,4 @@ def scenario_from_runs(title: str, description: str, seed: int, device: str, bud
     name = file_stem(title)
     return Scenario(name=name, path=None, title=title, description=description, seed=seed, device=device, objective=specs[0].objective,
                     objective_options=dict(specs[0].objective_options), budget=full_budget, optimizer={}, runs=specs, sweep=sweep, basins=basins, landscape=landscape,
-                    view={**default_view(), **(view or {})}, race=race)
+                    view={**default_view(), **(view or {})}, race=race, look_for=look_for)

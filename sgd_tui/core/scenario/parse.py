@@ -4,6 +4,7 @@ A scenario names an objective, a budget, shared optimizer settings and a list of
 
     schema = 1
     title = "..."            description = "..."     seed = 0     device = "auto"
+    look_for = "..."         optional: the one line presenter mode shows (core.scenario.look_for)
     [objective]  name + that objective's options
     [budget]     exactly one of steps / epochs, plus log_every, tolerance, max_loss
     [optimizer]  name + its hyperparameters + run settings (batch_size, sampling, schedule, start, label, ...)
@@ -47,6 +48,7 @@ from sgd_tui.core.scenario.check import Checker as _Checker
 from sgd_tui.core.scenario.check import join_key as _join
 from sgd_tui.core.scenario.check import show_value as _show
 from sgd_tui.core.scenario.files import PLAYLIST, find_scenarios, scenarios_dir
+from sgd_tui.core.scenario.look_for import check_look_for
 from sgd_tui.core.scenario.maps import basins_table as _basins
 from sgd_tui.core.scenario.maps import landscape_table as _landscape
 from sgd_tui.core.scenario.model import Scenario
@@ -58,7 +60,7 @@ from sgd_tui.core.text import shorten
 
 __all__ = ["parse_scenario", "load_scenario", "with_overrides"]
 
-TOP_KEYS = ("schema", "title", "description", "seed", "device", "objective", "budget", "optimizer", "runs",
+TOP_KEYS = ("schema", "title", "description", "look_for", "seed", "device", "objective", "budget", "optimizer", "runs",
             "view", "sweep", "basins", "landscape", "race")
 RUN_KEYS = {p.name: p for p in RUN_PARAMS}
 BUDGET_KEYS = {p.name: p for p in BUDGET_PARAMS}
@@ -124,6 +126,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
     if not isinstance(description, str):
         c.add("description", f"must be a string, got {_show(description)}")
         description = ""
+    look_for = check_look_for(c, data.get("look_for"))
     seed = c.check(SEED, data.get("seed", SEED.default), "seed")
     device = data.get("device", "auto")
     msg = check_device_name(device)
@@ -188,7 +191,7 @@ def parse_scenario(text: str, path: str | Path = "<string>", *, max_trials: int 
         if c.issues:
             raise ScenarioError(sorted(c.issues, key=lambda i: i.line or 1 << 30))
     return Scenario(name=name, path=Path(path) if file != "<string>" else None, title=title, description=description, seed=seed, device=device,
-                    objective=objective, objective_options=objective_options, budget=budget, optimizer=dict(optimizer_raw), runs=runs, sweep=sweep, basins=basins, landscape=landscape,
+                    look_for=look_for, objective=objective, objective_options=objective_options, budget=budget, optimizer=dict(optimizer_raw), runs=runs, sweep=sweep, basins=basins, landscape=landscape,
                     view=view, race=race)
 
 

@@ -28,6 +28,7 @@ def scenario_to_toml(s: "Scenario") -> str:
         "schema": SCHEMA,
         "title": s.title,
         "description": s.description,
+        **({"look_for": s.look_for} if getattr(s, "look_for", "") else {}),
         "seed": s.seed,
         "device": s.device,
         "objective": {"name": s.objective, **_present(s.objective_options)},

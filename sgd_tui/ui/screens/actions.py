@@ -50,7 +50,8 @@ class MoreActions:
         self.table.focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.BINDINGS, HELP_INTRO))
+        app_keys = [b for b in self.app.BINDINGS if getattr(b, "id", None) == "toggle_present"]  # P: every screen's
+        self.app.push_screen(HelpScreen(self.BINDINGS + app_keys, HELP_INTRO))
 
     async def on_start_picked(self, m: StartPicked) -> None:
         """Reset the selected run (shift: every run on the surface's objective) to start at the point."""

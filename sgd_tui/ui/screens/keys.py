@@ -78,7 +78,7 @@ MAIN_BINDINGS: list[Binding] = [
 # at 80 columns: run/pause, setup, story, theory, open, save, quit and help
 MAIN_FOOTER_PRIORITY = ("help", "run_pause", "next_demo", "quit", "previous_demo", "open_scenario", "save_scenario",
                         "toggle_setup", "toggle_story", "toggle_theory", "step", "landscape", "toggle_basins", "command_palette", "reset", "add",
-                        "duplicate", "remove", "toggle_visible", "landscape_mode", "faster", "slower")
+                        "duplicate", "remove", "toggle_visible", "landscape_mode", "faster", "slower", "toggle_present")
 
 HELP_INTRO = ("Keys work when the runs table has focus (Escape); in a text field they type. In a number field, "
               "keys a number cannot contain (space, n, r, ...) still act on the runs, and [ / ] (or shift+↑/↓) "

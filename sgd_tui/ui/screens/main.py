@@ -35,6 +35,7 @@ from sgd_tui.ui.session import Session
 from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
+from sgd_tui.ui.widgets.presenter import PresenterBar
 from sgd_tui.ui.widgets.run_errors import RunErrors
 from sgd_tui.ui.widgets.runs_table import RunsTable
 from sgd_tui.ui.widgets.setup_panel import SetupPanel
@@ -55,9 +56,11 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
     BINDINGS = MAIN_BINDINGS
     FOOTER_PRIORITY = MAIN_FOOTER_PRIORITY
 
-    def __init__(self, session: Session, *, monochrome: bool = False, timings: bool = True) -> None:
+    def __init__(self, session: Session, *, monochrome: bool = False, timings: bool = True,
+                 present: bool = False) -> None:
         super().__init__()
         self.session = session
+        self.present = present  # presenter mode (sgd-tui --present, P): see LayoutKeys.set_present
         self.monochrome = monochrome
         self.timings = timings
         self.playback = Playback(self.post_message, self.run_worker)
@@ -74,6 +77,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
             yield SetupPanel(self.session.shared, first, id="setup")
             with Vertical(id="main"):
                 yield StatusLine(id="status")
+                yield PresenterBar(id="presenter")
                 yield RunErrors(id="run-errors")
                 yield RunLegend(monochrome=self.monochrome, id="legend")
                 with Horizontal(id="plot-row"):
@@ -92,6 +96,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         await self.query_one(SetupPanel).load_shared(session.shared)
         self.show_story(session.shared.title, session.shared.description)
         self.plots.apply_view(session.shared.view)
+        self.set_present(self.present)
         self._shared_changed()
         await self._load_selected()
         # torch's import holds the GIL: the devices are found after the first frame, in a thread
@@ -182,10 +187,11 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         playing = self.playback.playing
         self.plots.refresh_if_changed()
         now = time.monotonic()
+        sel = self.selected()
         if not playing or now - self._table_at >= TABLE_S:
             self._table_at = now
             self.table.sync(self.session.runs)
-        sel = self.selected()
+            self.show_figures(sel)  # presenter mode's big figures: at the table's rate
         key = (id(sel), sel.version if sel else 0, playing)
         if key != self._teach_key and self.session.shared.is_2d:
             self._teach_key = key
@@ -207,6 +213,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         if shared is None:
             return  # the runs keep the last valid settings, and cannot start until this is fixed
         shared.title, shared.description = self.session.shared.title, self.session.shared.description
+        shared.look_for = self.session.shared.look_for
         shared.view = self.session.shared.view
         self.playback.pause(self.session)
         self.session.set_shared(shared)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from sgd_tui.plotting.prepare import sanitize
-from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis
 from sgd_tui.ui.widgets.plotgrid import LegendItem
 from sgd_tui.ui.widgets.runs_plot import RunsPlot
@@ -64,7 +63,7 @@ class FitPlot(RunsPlot):
         y = value_axis(y_lo - pad, y_hi + pad, max(2, n_rows // 3), snap=False)  # the points set it: no jumps
         canvas = self.canvas_size(width, height, y.labels)
         if len(dx):
-            cx, cy, _ = braille_cells(dx, dy, (x_lo, x_hi), (y.lo, y.hi), *canvas, lines=False)
+            cx, cy, _ = self.style.cells(dx, dy, (x_lo, x_hi), (y.lo, y.hi), *canvas, lines=False)
             fig.scatter(cx, cy, marker=self.DATA_MARK, color="default" if self.monochrome else self.DATA_COLOR)
         for i, run, fit in shown:
             xs, ys = sanitize(fit.xs, fit.ys)

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from sgd_tui.plotting.palette import run_marker
+from sgd_tui.plotting.style import NORMAL
 
 __all__ = ["RunLegend", "legend_lines", "short_labels"]
 
@@ -61,6 +62,7 @@ class RunLegend(Static):
     def __init__(self, *, monochrome: bool = False, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
         self.monochrome = monochrome
+        self.style = NORMAL  # presenter mode: the bright palette (plotting.style)
         self._key: tuple = ()
         self.labels: dict[str, str] = {}  # run_id -> the label the legend gives it (maybe a short one)
 
@@ -69,7 +71,8 @@ class RunLegend(Static):
         draw like a run, (label, colour) (the ``c`` key's flows), named after the runs with a dotted swatch."""
         width = max(self.size.width, 20)
         entries = [(i, r) for i, r in enumerate(runs) if r.visible]
-        key = (width, selected_id, tuple((r.run_id, r.spec.label, r.color) for _, r in entries), tuple(extras))
+        key = (width, selected_id, self.style, tuple((r.run_id, r.spec.label, r.color) for _, r in entries),
+               tuple(extras))
         if key == self._key:
             return
         self._key = key
@@ -114,7 +117,7 @@ class RunLegend(Static):
             for j, k in enumerate(line):
                 label, sel = items[k]
                 idx, r = entries[k]
-                color = None if self.monochrome else "rgb({},{},{})".format(*r.color)
+                color = None if self.monochrome else "rgb({},{},{})".format(*self.style.color(r.color))
                 if j:
                     text.append("  ")
                 text.append(label, style=Style(color=color, bold=sel, reverse=sel))

@@ -29,7 +29,6 @@ from sgd_tui.plotting.budget import ticks_to_end
 from sgd_tui.plotting.netseries import PathSeries, SharpnessSeries, limit_formula
 from sgd_tui.plotting.palette import run_marker
 from sgd_tui.plotting.prepare import sanitize, thin
-from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
 from sgd_tui.ui.widgets.plotgrid import LegendItem
 from sgd_tui.ui.widgets.runs_plot import X_NAMES, PlotRun, RunsPlot
@@ -139,13 +138,13 @@ class SharpnessPlot(RunsPlot):
         canvas = self.canvas_size(width, height, y.labels if data else ())
         if data and line is not None and y.lo <= f(line[1]) <= y.hi:
             at = f(line[1])
-            cx, cy, _ = braille_cells([x_lo, x_hi], [at, at], (x_lo, x_hi), (y.lo, y.hi), *canvas)
+            cx, cy, _ = self.style.cells([x_lo, x_hi], [at, at], (x_lo, x_hi), (y.lo, y.hi), *canvas)
             i = next(k for k, r in self._visible() if r is line[2])  # in the selected run's colour
             fig.scatter(cx, cy, marker=LIMIT_MARK, color=self.plot_color(i, line[2]))
         for i, run, xs, ys, dots in data:
             xs, ys = thin(xs, f(ys), canvas[0], x_lo, x_hi)
             if dots:  # an adaptive run's raw λmax
-                cx, cy, _ = braille_cells(xs, ys, (x_lo, x_hi), (y.lo, y.hi), *canvas, lines=False)
+                cx, cy, _ = self.style.cells(xs, ys, (x_lo, x_hi), (y.lo, y.hi), *canvas, lines=False)
                 if cx:
                     fig.scatter(cx, cy, marker=RAW_MARK, color=self.plot_color(i, run))
             else:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgd_tui.plotting.prepare import sanitize, thin
-from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_ticks, tick_labels, value_axis, x_limits
 from sgd_tui.ui.widgets.plotgrid import LegendItem
 from sgd_tui.ui.widgets.runs_plot import X_NAMES, PlotRun, RunsPlot
@@ -77,7 +76,7 @@ class NoisePlot(RunsPlot):
         canvas = self.canvas_size(width, height, y.labels)
         if data and line is not None:
             b = float(np.log10(line[0]))
-            cx, cy, _ = braille_cells([x_lo, x_hi], [b, b], (x_lo, x_hi), (y.lo, y.hi), *canvas)
+            cx, cy, _ = self.style.cells([x_lo, x_hi], [b, b], (x_lo, x_hi), (y.lo, y.hi), *canvas)
             fig.scatter(cx, cy, marker=BATCH_MARK, color=self.plot_color(line[1], line[2]))
         for i, run, xs, ys in data:
             xs, ys = thin(xs, ys, canvas[0], x_lo, x_hi)

@@ -38,6 +38,7 @@ from sgd_tui.ui.widgets.fitplot import FitPlot
 from sgd_tui.ui.widgets.flows import FlowOverlay
 from sgd_tui.ui.widgets.netplots import LandscapePlot, SharpnessPlot, SharpRun
 from sgd_tui.ui.widgets.noiseplot import NoisePlot, NoiseRun
+from sgd_tui.ui.widgets.plotgrid import PlotGrid
 from sgd_tui.ui.widgets.plots import EvalPlot, LossPlot
 from sgd_tui.ui.widgets.runs_plot import PlotRun
 from sgd_tui.ui.widgets.trajectory_plot import TrajectoryPlot
@@ -103,6 +104,13 @@ class PlotArea(FlowOverlay, Horizontal):
 
     def on_unmount(self) -> None:
         self._basins_cancel.set()  # a basin map under way stops (another scenario opened, or the app ends)
+
+    def set_style(self, style) -> None:
+        """Every plot in ``style`` (plotting.style: NORMAL, or presenter mode's blocks and bright palette)."""
+        for plot in self.query(PlotGrid):
+            plot.style = style
+            if plot.display and plot.region.width:
+                plot.replot()
 
     @property
     def loss(self) -> LossPlot:

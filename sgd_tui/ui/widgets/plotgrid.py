@@ -33,6 +33,7 @@ from textual_plotext.plot import Plot
 
 from sgd_tui.plotting.plotmatrix import build_matrix
 from sgd_tui.plotting.raster import UPPER_HALF
+from sgd_tui.plotting.style import NORMAL, PlotStyle
 
 __all__ = ["PlotGrid", "CanvasOverlay", "LegendItem", "rgb_of"]
 
@@ -112,6 +113,7 @@ class PlotGrid(Widget):
     def __init__(self, *, monochrome: bool = False, name=None, id=None, classes=None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
         self.monochrome = monochrome
+        self.style: PlotStyle = NORMAL  # braille and the normal palette, or presenter mode's (plotting.style)
         self._fig = Plot()
         self._styles = _StyleCache()
         self._lines: list[list[Segment]] = []
@@ -142,7 +144,7 @@ class PlotGrid(Widget):
     # ------------------------------------------------------------------ public API
     def refresh_if_changed(self) -> bool:
         """Rebuild and repaint (changed lines only) if the data, the options or the size changed."""
-        key = (self.size, self.monochrome, self.state_key())
+        key = (self.size, self.monochrome, self.style, self.state_key())
         if key == self._built_for:
             return False
         self.replot()
@@ -152,7 +154,7 @@ class PlotGrid(Widget):
         """Rebuild the picture now and refresh the lines that changed."""
         width, height = self.size
         try:
-            key = (self.size, self.monochrome, self.state_key())
+            key = (self.size, self.monochrome, self.style, self.state_key())
             lines = self._build(width, height)
             self.error = None
         except Exception as exc:  # noqa: BLE001 - a plot must never take the app down

@@ -23,7 +23,6 @@ from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.budget import ticks_to_end
 from sgd_tui.plotting.marks import change_ticks, label_forms, mark_positions
 from sgd_tui.plotting.prepare import ema, sanitize, thin
-from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.scales import linear_limits, linear_ticks, short_label, tick_labels, value_axis, x_limits
 from sgd_tui.plotting.series import X_KEYS
 from sgd_tui.ui.widgets.plot_mouse import WheelZoom
@@ -282,10 +281,10 @@ class EvalPlot(RunsPlot):
             if len(le):
                 self.plot_line(fig, i, run, le, ll, (x_lo, x_hi), (l_lo, l_hi), canvas)
             if len(ae):
-                cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas)
+                cx, cy, _ = self.style.cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas)
                 fig.scatter(cx, cy, marker=self.ACC_MARK, color=color, yside="right")
                 if self.monochrome:  # the run's marker on each evaluated epoch
-                    cx, cy, _ = braille_cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas, lines=False)
+                    cx, cy, _ = self.style.cells(ae, aa, (x_lo, x_hi), (a_lo, a_hi), *canvas, lines=False)
                     fig.scatter(cx, cy, marker=self.run_marker(i), yside="right")
         x_ticks = linear_ticks(x_lo, x_hi, max(2, canvas_w // 10))
         if end is not None and x_hi == end:

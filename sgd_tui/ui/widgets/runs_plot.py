@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sgd_tui.core.text import safe_text
 from sgd_tui.plotting.palette import RUN_COLORS, run_marker
-from sgd_tui.plotting.raster import braille_cells
 from sgd_tui.plotting.series import RunSeries
 from sgd_tui.ui.widgets.plotgrid import LegendItem, PlotGrid, rgb_of
 
@@ -57,7 +56,7 @@ class RunsPlot(PlotGrid):
         return float(max(ends))
 
     def run_rgb(self, index: int, run: PlotRun) -> tuple[int, int, int]:
-        return rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)]
+        return self.style.color(rgb_of(run.color) or RUN_COLORS[index % len(RUN_COLORS)])
 
     def run_marker(self, index: int, hd: str = "braille") -> str:
         return run_marker(index) if self.monochrome else hd
@@ -71,10 +70,10 @@ class RunsPlot(PlotGrid):
                      for r in self._runs)
 
     def plot_line(self, fig, index: int, run: PlotRun, xs, ys, xlim, ylim, canvas, yside: str = "left"):
-        """Draw a run's line as one marker per canvas cell: braille patterns, or in monochrome the run's
-        marker character (see :mod:`.braille`). Returns the centres (xs, ys) of the cells it took."""
+        """Draw a run's line as one marker per canvas cell: braille patterns (presenter mode: quadrant blocks,
+        :mod:`sgd_tui.plotting.style`), or in monochrome the run's marker character (see :mod:`.braille`). Returns the centres (xs, ys) of the cells it took."""
         self.line_canvas = canvas  # what the markers were laid out for (tests compare it with self.canvas)
-        cx, cy, chars = braille_cells(xs, ys, xlim, ylim, *canvas, bold=self.BOLD_LINES)
+        cx, cy, chars = self.style.cells(xs, ys, xlim, ylim, *canvas, bold=self.BOLD_LINES)
         if cx:
             marker = self.run_marker(index) if self.monochrome else chars
             fig.scatter(cx, cy, marker=marker, color=self.plot_color(index, run), yside=yside)

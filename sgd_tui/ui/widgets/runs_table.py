@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from sgd_tui.core.text import safe_text
+from sgd_tui.plotting.style import NORMAL
 from sgd_tui.ui.run_entry import RunEntry
 
 __all__ = ["RunsTable", "fmt_num", "to_target_text"]
@@ -51,6 +52,7 @@ class RunsTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.timings = timings  # off for reproducible snapshots: samples/s depends on the machine
         self.monochrome = monochrome
+        self.style = NORMAL  # presenter mode: the bright palette (plotting.style)
         self._seen: dict[str, tuple] = {}
         self._reselect: str | None = None
 
@@ -84,8 +86,13 @@ class RunsTable(DataTable):
     def on_resize(self) -> None:
         self.sync(self._runs)
 
+    def set_style(self, style) -> None:
+        """Draw the run names in ``style``'s colours (every row's cells are redrawn at the next sync)."""
+        self.style = style
+        self._seen = {k: (None, *v[1:]) for k, v in self._seen.items()}
+
     def _cells(self, r: RunEntry) -> tuple:
-        style = "" if self.monochrome else "rgb({},{},{})".format(*r.color)
+        style = "" if self.monochrome else "rgb({},{},{})".format(*self.style.color(r.color))
         label = safe_text(r.spec.label, newlines=False)
         name = Text(("" if r.visible else "◌ ") + label, style=style if r.visible else "dim")
         p = r.progress
