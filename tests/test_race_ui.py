@@ -105,3 +105,22 @@ def test_a_race_scenario_opens_the_race_view_with_the_replays_choice(tmp_path):
     mine = json.loads((saved / "summary.json").read_text())
     assert mine["race"]["winner"] == headless["race"]["winner"] and mine["exit_code"] == 0
     assert [r["tuned_lr"] for r in mine["runs"]] == [r["tuned_lr"] for r in headless["runs"]]
+
+
+def test_the_presenter_key_is_not_on_the_race_views_bar():
+    """P restyles the main view only: the race view's bar keeps its own keys (at 80 columns P had taken w's
+    place, as an unlisted key ranks just after help)."""
+    from sgd_tui.ui.widgets.footer import planned_keys
+
+    async def go():
+        app = SgdApp(timings=False)
+        app.sweep_workers = 0
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert "toggle_present" in {k.action for k in planned_keys(app.screen, 200)}  # the main view: yes
+            app.open_sweep(parse_scenario(TOML, "tiny.toml"), autostart=False)
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, RaceScreen)
+            keys = {k.action for k in planned_keys(app.screen, 200)}
+            assert "toggle_present" not in keys and "save" in keys
+
+    asyncio.run(go())

@@ -143,6 +143,8 @@ class SgdApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("next_demo", "previous_demo"):
             return self.lecture is not None  # only in a lecture (--lecture): not on the key bar otherwise
+        if action == "toggle_present":  # presenter mode restyles the main view: not a key of the sweep/race views
+            return isinstance(self.screen, MainScreen)
         return True
 
     async def action_next_demo(self) -> None:

@@ -3,8 +3,8 @@
 does, runs it to the end of its budget flat out with the scenario's own view (then shows the basin map, ``b``,
 of a scenario with a ``[basins]`` table, or the loss-landscape slice, ``L``, of one with a
 ``[landscape]`` table), and saves the screen as
-``OUT/NAME.svg``. A sweep scenario's picture is its sweep view once every trial has finished (the trials
-run in the app's own thread, one at a time).
+``OUT/NAME.svg``. A sweep scenario's picture is its sweep view once every trial has finished, a race's its
+race view once the race is over (the trials run in the app's own thread, one at a time).
 
 FashionMNIST scenarios train on a synthetic data set in FashionMNIST's file format when ``--synthetic-data
 DIR`` is given or the real files are not on the machine (a small one, 2,000 + 500 images, written to a
@@ -51,27 +51,31 @@ async def _until(pilot, done, what: str) -> None:
 async def shoot_lesson(name: str, out_dir: Path, data_dir: str | None = None) -> Path:
     """Run scenario ``name`` to its end in the app at 80x24 and save the screen as ``out_dir/NAME.svg``."""
     from sgd_tui.ui.screens.dialogs import ConfirmScreen  # lazy: rich
+    from sgd_tui.ui.screens.race import RaceScreen  # lazy: rich
     from sgd_tui.ui.screens.sweep import SweepScreen  # lazy: rich
 
     scenario = load_scenario(name)
     if data_dir is not None and uses_data(scenario):
         scenario = with_overrides(scenario, data_dir=data_dir)
-    sweep = scenario if scenario.sweep is not None else None
+    sweep = scenario if scenario.sweep is not None or scenario.race is not None else None
     app = SgdApp(session_from_scenario(scenario), sweep=sweep, timings=False)
     app.sweep_workers = 0  # the trials in the sweep view's thread: no pool of processes to start
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
         if sweep is not None:
-            for _ in range(100):  # the sweep view asks before it starts its trials: Enter starts them
+            for _ in range(100):  # the sweep and race views ask before they start their trials: Enter starts them
                 if isinstance(app.screen, ConfirmScreen):
                     await pilot.press("enter")
                     break
                 await pilot.pause(0.1)
             await pilot.pause(0.3)
             screen = app.screen
-            assert isinstance(screen, SweepScreen)
-            await _until(pilot, lambda: not screen.running and len(screen.outcomes) == len(screen.sweep.trials),
-                         f"{name}'s trials")
+            if isinstance(screen, RaceScreen):
+                await _until(pilot, lambda: screen.phase == "done", f"{name}'s race")
+            else:
+                assert isinstance(screen, SweepScreen)
+                await _until(pilot, lambda: not screen.running and len(screen.outcomes) == len(screen.sweep.trials),
+                             f"{name}'s trials")
         else:
             await app.workers.wait_for_complete()  # the surface preview and the devices
             await pilot.press("escape", "f", "space")
