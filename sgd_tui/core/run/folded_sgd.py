@@ -63,9 +63,7 @@ class MomentumFold:
         """Forward, backward into the momentum, the biases' fused update and θ_W ← θ_W - α b_W; the loss."""
         loss = self.fast(x, y, idx, self)
         call_kernel(self.b_params, self.b_grads, self.b_momentum, group)  # the biases: the kernel as it is
-        lr = -group["lr"]
-        for w, m in zip(self.w_params, self.momentum):
-            w.add_(m, alpha=lr)
+        torch._foreach_add_(self.w_params, self.momentum, alpha=-group["lr"])  # W.add_(b_W, alpha=-α) each
         return loss
 
 
