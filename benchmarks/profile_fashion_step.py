@@ -1,13 +1,14 @@
 """Where the time of one FashionMNIST training step goes: torch.profiler, op by op.
 
-    python benchmarks/profile_fashion_step.py [--batch 16] [--steps 300] [--threads 1] [--autograd]
+    python benchmarks/profile_fashion_step.py [--batch 16] [--steps 300] [--threads 1] [--autograd] [--no-fold]
 
 Runs the fast path of ``sgd-tui --bench`` (the engine's Runner on the lecture's MLP, cross-entropy, SGD lr
 1e-3 momentum 0.5, batches in file order, on synthetic data in the real format) for ``--steps`` steps under
 ``torch.profiler`` and prints the per-op table (self CPU time per step, calls per step), the share of the
 step spent in the matmuls, and the wall time per step without the profiler (best of 5 windows; the
 profiler's own overhead inflates the small ops). ``--autograd`` profiles the autograd path instead of
-the hand-written forward/backward. A benchmark, not a test.
+the hand-written forward/backward; ``--no-fold`` takes every step with the direct call of the fused SGD kernel
+instead of the momentum fold (core.run.folded_sgd). A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--autograd", action="store_true", help="profile the autograd path")
+    ap.add_argument("--no-fold", action="store_true", help="no momentum fold: ∇θ written, the fused kernel")
     args = ap.parse_args()
 
     import torch
@@ -43,6 +45,8 @@ def main() -> int:
         runner = loop.runner
         if args.autograd:
             runner.problem.fast_step = None
+        if args.autograd or args.no_fold:
+            runner.fold = None
         loop.run(0.5)  # warm up
         per_step = []
         for _ in range(5):
@@ -55,6 +59,7 @@ def main() -> int:
     total = sum(e.self_cpu_time_total for e in events)
     n = args.steps
     path = "autograd" if args.autograd else "hand-written forward/backward"
+    path += f", momentum fold on {runner.fold.folded_steps / runner.step:.0%} of steps" if runner.fold else ""
     print(f"batch {args.batch}, {args.threads} thread(s), {path}: {min(per_step) * 1e6:.0f} µs per step without "
           f"the profiler (best of 5 windows of {n} steps; median {sorted(per_step)[2] * 1e6:.0f} µs)")
     print("\n| op | self CPU µs per step | calls per step | share |\n|---|---:|---:|---:|")

@@ -49,8 +49,8 @@ def three_ways(root, hyper, **kw) -> tuple[Runner, Runner, Runner]:
     """The same run with the fold (as the engine builds it), with the direct kernel call on every step, and
     with torch.optim's step on every step."""
     folded, direct, plain = runner(root, hyper, **kw), runner(root, hyper, **kw), runner(root, hyper, **kw)
-    direct._fold = None
-    plain._fold, plain._step = None, plain.optimizer.step
+    direct.fold = None
+    plain.fold, plain._step = None, plain.optimizer.step
     return folded, direct, plain
 
 
@@ -113,14 +113,14 @@ def test_the_fold_passes_its_probe_here_at_the_benchs_batches():
 def test_the_fold_changes_no_number(fashion_root, batch, seed, hyper, settings, changes):
     folded, direct, plain = three_ways(fashion_root, hyper, batch=batch, seed=seed, settings=settings,
                                        changes=changes)
-    assert isinstance(folded._fold, FoldedMomentumStep)
+    assert isinstance(folded.fold, FoldedMomentumStep)
     tf, td, tp = drive(folded), drive(direct), drive(plain)
     assert folded.step == STEPS and folded.status == "finished"
     assert_bit_for_bit(folded, direct, tf, td)
     assert_bit_for_bit(folded, plain, tf, tp)
     assert not torch.equal(folded.problem.flat.flat, runner(fashion_root, hyper).problem.flat.flat)  # it moved
     per_epoch = -(-N_TRAIN // batch)  # 48: 10 batches of 48 and one of 32
-    folds = folded._fold.folded_steps
+    folds = folded.fold.folded_steps
     widths = (784, 64, 10)
     if (hyper, settings, changes) in NOT_FOLDED or not fold_works(widths, batch, 0.5, 0.0, False, folded.device):
         assert folds == 0  # (at 256 MKL sums the batch in blocks here: not bit for bit, refused)
@@ -140,7 +140,7 @@ def test_the_benchs_run_is_the_lecture_module_under_torch_optim_bit_for_bit(fash
     ours = runner(fashion_root, {"lr": 1e-3, "momentum": 0.5}, model="mlp", seed=0, sampling="sequential",
                   steps=steps)
     drive(ours)
-    assert ours._fold.folded_steps == unlogged_steps(steps, N_TRAIN // 16) > 0
+    assert ours.fold.folded_steps == unlogged_steps(steps, N_TRAIN // 16) > 0
 
     from torchvision import datasets
     from torchvision.transforms import ToTensor
@@ -168,10 +168,10 @@ def test_the_benchs_run_is_the_lecture_module_under_torch_optim_bit_for_bit(fash
 
 
 def test_a_penalty_or_the_public_path_never_folds(fashion_root, monkeypatch):
-    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5}, regularization="l2", reg_strength=1e-3)._fold is None
-    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5}, label_smoothing=0.1)._fold is None  # autograd's path
+    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5}, regularization="l2", reg_strength=1e-3).fold is None
+    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5}, label_smoothing=0.1).fold is None  # autograd's path
     monkeypatch.setattr(fused_step, "_FAST", False)  # torch._fused_sgd_ refused: torch.optim, no fold
-    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5})._fold is None
+    assert runner(fashion_root, {"lr": 0.05, "momentum": 0.5}).fold is None
 
 
 def test_logged_steps_have_the_whole_gradient(fashion_root):
@@ -205,7 +205,7 @@ def test_the_probe_refuses_a_fold_that_ignores_maximize(fashion_root, monkeypatc
     assert fold_works((784, 64, 10), 16, 0.5, 0.0, False, torch.device("cpu"))  # unaffected without maximize
     folded, direct, _ = three_ways(fashion_root, hyper, steps=30)
     tf, td = drive(folded), drive(direct)
-    assert folded._fold.folded_steps == 0
+    assert folded.fold.folded_steps == 0
     assert_bit_for_bit(folded, direct, tf, td)
 
 

@@ -117,7 +117,7 @@ class Runner:
         self._step = step_function(self.optimizer)  # optimizer.step, or torch's fused SGD kernel called directly
         from sgd_tui.core.run.folded_sgd import folded_step  # lazy: torch
 
-        self._fold = folded_step(self._step, p)  # momentum SGD without writing ∇W (steps nobody reads it), or None
+        self.fold = folded_step(self._step, p)  # momentum SGD without writing ∇W (steps nobody reads it), or None
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
         budget = self.spec.budget
         self.sharpness_every = budget.get("sharpness_every")
@@ -277,7 +277,7 @@ class Runner:
         """Forward, backward and update on the current batch (the closure writes .grad at the parameters
         the optimizer chooses; the fold, where it applies, only when no record reads it), then the schedule's
         step; returns the batch loss."""
-        batch_loss = None if self._fold is None or self._log_due(pos_in_epoch) else self._fold(self._idx)
+        batch_loss = None if self.fold is None or self._log_due(pos_in_epoch) else self.fold(self._idx)
         if batch_loss is None:
             batch_loss = self._step(self._closure)
         if not self.problem.is_2d:
