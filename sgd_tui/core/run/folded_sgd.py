@@ -120,7 +120,8 @@ class FoldedMomentumStep:
         self.direct, self.group, self.problem = direct, direct.group, problem
         self.fast = problem.fast_step
         self.fold: MomentumFold | None = None  # built on the optimizer's momentum buffer once it exists
-        self._checked: tuple | None = None  # the (batch, μ, τ, maximize) the probe last passed
+        self._key: tuple | None = None  # the last (batch, μ, τ, maximize) and whether the probe passed it
+        self._works = False
         self.folded_steps = 0  # steps taken with the fold (the others: the direct call or torch.optim)
 
     def __call__(self, idx: torch.Tensor | None) -> torch.Tensor | None:
@@ -130,16 +131,17 @@ class FoldedMomentumStep:
         momentum = group["momentum"]
         if not momentum or group["nesterov"] or group["weight_decay"]:
             return None
-        buffers = self.direct.ready()
-        if not buffers:
-            return None
         p = self.problem
         n = p.n_train if idx is None else idx.shape[0]
         key = (n, momentum, group["dampening"], group["maximize"])
-        if key != self._checked:
-            if n > fashion.CHUNK or not fold_works(self.fast.widths, *key, p.flat.flat.device):
-                return None
-            self._checked = key
+        if key != self._key:  # a new batch size or hyperparameters: the probe's answer (cached a process)
+            self._key = key
+            self._works = n <= fashion.CHUNK and fold_works(self.fast.widths, *key, p.flat.flat.device)
+        if not self._works:
+            return None
+        buffers = self.direct.ready()
+        if buffers is None:  # torch.optim takes this step (the first, hooks, a tensor lr, no buffer yet)
+            return None
         fold = self.fold
         if fold is None or fold.buf is not buffers[0]:  # the first time, or torch.optim made a new buffer
             fold = self.fold = MomentumFold(self.fast, buffers[0])
