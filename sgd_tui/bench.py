@@ -11,9 +11,11 @@ In one process, for each batch size (16, 64, 256 by default) it measures the tra
 * with ``--bf16``, the fast path with ``precision = "bf16"`` (bfloat16 autocast: it changes the numbers);
 
 in alternating windows, several rounds, keeping each one's best window (the least disturbed by other
-processes), alternating also with windows of the matmuls alone. With more than one round it also prints each
-round's fast/peak (its fast-path window over the matmul window right after it), min / median / max: the
-spread a loaded machine gives. Then it prints the ratios and the
+processes), alternating also with windows of the matmuls alone. Each window is cut into slices of about 0.2 s
+(``--slices``) and the loops take turns slice by slice, so within a round every loop sees the same load
+(whole windows one after another, ``--slices 1``, compare one loop's luck with the scheduler with another's).
+With more than one round it also prints each round's fast/peak (its fast-path window over its own matmul
+window), min / median / max: the spread a loaded machine gives. Then it prints the ratios and the
 fraction of the machine's matmul throughput the fast path reaches: the throughput is measured on the very
 matmuls one training step of the MLP performs at that batch size (forward x·W1ᵀ, h·W2ᵀ, h·W3ᵀ; weight
 gradients gᵀ·x, gᵀ·h, gᵀ·h; input gradients g·W3, g·W2), and the fast path's useful work is the FLOPs of
@@ -46,6 +48,7 @@ from sgd_tui.core.run.spec import RunSpec
 __all__ = ["main", "mlp_flops_per_sample", "MatmulLoop", "LectureLoop", "FastLoop"]
 
 LR, MOMENTUM, LOG_EVERY = 1e-3, 0.5, 100
+SLICE_S = 0.2  # the default slice of a timing window (--slices): the loops take turns at this pace
 
 
 def mlp_flops_per_sample(widths: Sequence[int]) -> int:
@@ -194,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch intra-op threads for both loops (default: training's, half the cores, at most 4)")
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timing window (default: 2)")
     p.add_argument("--rounds", type=int, default=3, help="alternating windows per loop and batch size (default: 3)")
+    p.add_argument("--slices", type=int, default=0, help="cut each window into N slices taken in turn with the "
+                   f"other loops' (default: one per {SLICE_S:g} s of --seconds; 1: whole windows one after another)")
     p.add_argument("--quick", action="store_true", help="short windows, one round, small synthetic data (a smoke test)")
     p.add_argument("--cpu-time", action="store_true", help="also the table per second of the training thread's "
                    "CPU time (--threads 1): steadier than wall time on a machine others are using")
@@ -217,6 +222,9 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
         return 2
     if args.quick:
         args.seconds, args.rounds = min(args.seconds, 0.3), 1
+    if args.slices < 0:
+        print(f"sgd-tui --bench: error: --slices takes a positive integer (got {args.slices})", file=sys.stderr)
+        return 2
 
     import torch  # lazy: torch
     from torchvision import datasets  # lazy: torchvision
@@ -256,29 +264,36 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
         best_cpu = {b: [0.0, 0.0, 0.0, 0.0] for b in sizes}  # the same per second of this thread's CPU time
         shares = {b: [] for b in sizes}  # each round's fast/peak: its fast window over its own matmul window
         shares_cpu = {b: [] for b in sizes}  # the same per second of CPU time
+        slices = args.slices or max(1, round(args.seconds / SLICE_S))
         for _ in range(args.rounds):  # alternating windows: a disturbance hits one window, not one loop
             for b, trio in loops.items():
-                rates, rates_cpu = [], []
-                for k, loop in enumerate(trio):
-                    c0 = time.thread_time()
-                    n, dt = loop.run(args.seconds)
-                    cpu = time.thread_time() - c0
-                    rates.append(n / dt)
-                    rates_cpu.append(n / max(cpu, 1e-9))
-                    best[b][k] = max(best[b][k], n / dt)
-                    best_cpu[b][k] = max(best_cpu[b][k], n / max(cpu, 1e-9))
+                done = [[0, 0.0, 0.0] for _ in trio]  # per loop: samples (FLOPs), wall s, CPU s of its window
+                for _ in range(slices):  # the loops' windows cut into slices taken in turn: the same load
+                    for k, loop in enumerate(trio):
+                        c0 = time.thread_time()
+                        n, dt = loop.run(args.seconds / slices)
+                        done[k][0] += n
+                        done[k][1] += dt
+                        done[k][2] += time.thread_time() - c0
+                rates = [n / dt for n, dt, _ in done]
+                rates_cpu = [n / max(cpu, 1e-9) for n, _, cpu in done]
+                for k in range(len(trio)):
+                    best[b][k] = max(best[b][k], rates[k])
+                    best_cpu[b][k] = max(best_cpu[b][k], rates_cpu[k])
                 shares[b].append(rates[1] * mlp_flops_per_sample(widths) / rates[2])
                 shares_cpu[b].append(rates_cpu[1] * mlp_flops_per_sample(widths) / rates_cpu[2])
     finally:
         if tmp is not None:
             tmp.cleanup()
 
+    print(_fold_line({b: trio[1].runner for b, trio in loops.items()}), file=out)
     flops = mlp_flops_per_sample(widths)
     print(f"matmul FLOPs per sample (forward + backward): {flops / 1e6:.2f} M; "
           f"{threads} intra-op thread{'s' if threads > 1 else ''}", file=out)
     _table(best, sizes, flops, args.bf16, out)
+    cut = f", each in {slices} slices taken in turn with the other loops'" if slices > 1 else ""
     print(f"\nsamples/s: best of {args.rounds} alternating window{'s' if args.rounds > 1 else ''} of "
-          f"{args.seconds:g} s per loop; matmul peak: the step's matmuls alone at that batch size", file=out)
+          f"{args.seconds:g} s per loop{cut}; matmul peak: the step's matmuls alone at that batch size", file=out)
     if args.rounds > 1:
         print("fast/peak round by round (each round's fast-path window over its own matmul window), min / median "
               "/ max:", file=out)
@@ -297,6 +312,16 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
         print('bf16: the fast path with precision = "bf16" (bfloat16 autocast) and its speed-up over float32; '
               "it CHANGES THE NUMBERS (not the lecture's float32 results)", file=out)
     return 0
+
+
+def _fold_line(runners: dict) -> str:
+    """Which share of the fast path's steps the momentum fold took, per batch size (core.run.folded_sgd)."""
+    parts = []
+    for b, r in runners.items():
+        taken = r.fold.folded_steps if r.fold is not None else 0
+        parts.append(f"batch {b} {taken / max(r.step, 1):.0%}" if taken else f"batch {b} none")
+    return ("momentum fold (∇W straight into the momentum buffer, used where its probe finds torch.optim's bits; "
+            "not on logged steps): " + ", ".join(parts) + " of the fast path's steps")
 
 
 def _spread(shares: dict, sizes: list[int], out) -> None:

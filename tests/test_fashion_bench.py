@@ -73,3 +73,21 @@ def test_bench_prints_each_rounds_share_min_median_max(fashion_root):
     for lo, mid, hi in spreads:
         assert 0 < int(lo) <= int(mid) <= int(hi)
     assert "round by round" in text
+
+
+def test_bench_cuts_windows_into_slices_and_reports_the_fold(fashion_root, capsys):
+    """Windows of 0.4 s are cut into 2 slices by default (one per 0.2 s); --slices 1 keeps whole windows; the
+    share of steps the momentum fold took is printed per batch size (batch 16: every step but the logged ones)."""
+    out = io.StringIO()
+    argv = ["--data-dir", str(fashion_root), "--batch-sizes", "16", "--seconds", "0.4", "--rounds", "1",
+            "--threads", "1"]
+    assert bench.main(argv, out=out) == 0
+    text = out.getvalue()
+    assert "each in 2 slices taken in turn with the other loops'" in text
+    share = re.search(r"momentum fold .*: batch 16 (\d+)% of the fast path's steps", text)
+    assert share and 90 <= int(share[1]) <= 100
+    out = io.StringIO()
+    assert bench.main(argv + ["--slices", "1"], out=out) == 0
+    assert "slices taken in turn" not in out.getvalue()
+    assert bench.main(argv + ["--slices", "-1"]) == 2
+    assert "--slices takes a positive integer" in capsys.readouterr().err

@@ -52,6 +52,14 @@ class FlatParams:
         self.flat.requires_grad_(True)
         self.flat.grad = self.grad
 
+    def split(self, t: torch.Tensor) -> list[torch.Tensor]:
+        """Views of a θ-shaped flat tensor ``t`` (the optimizer's momentum buffer, say) as the model's tensors."""
+        views, offset = [], 0
+        for d in self.data:
+            views.append(t[offset : offset + d.numel()].view(d.shape))
+            offset += d.numel()
+        return views
+
     def zero_grad(self) -> None:
         """∇θ = 0 (one fill), keeping every ``.grad`` a slice of it."""
         self.grad.zero_()

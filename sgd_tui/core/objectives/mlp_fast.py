@@ -97,8 +97,12 @@ class MLPFastStep:
             buf = self._buffers[n] = _Buffers(n, self.widths, self.flat.flat.device, self.flat.flat.dtype)
         return buf
 
-    def __call__(self, x_all: torch.Tensor, y_all: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
-        """The batch loss L + λΩ (a 0-dim tensor on the device) at the current θ; ∇ written into ∇θ."""
+    def __call__(self, x_all: torch.Tensor, y_all: torch.Tensor, idx: torch.Tensor | None, fold=None) -> torch.Tensor:
+        """The batch loss L + λΩ (a 0-dim tensor on the device) at the current θ; ∇ written into ∇θ.
+
+        With ``fold`` (:mod:`sgd_tui.core.run.folded_sgd`, no penalty) the weight gradients are not written:
+        each goes straight into its momentum buffer, ``fold.momentum[l] ← fold.beta·fold.momentum[l] +
+        fold.alpha·δ_lᵀh_{l-1}`` (one ``addmm``); the bias gradients are written into ∇θ as always."""
         n = x_all.shape[0] if idx is None else idx.shape[0]
         buf = self.buffers(n)
         if idx is None:
@@ -122,7 +126,10 @@ class MLPFastStep:
         torch._log_softmax_backward_data(buf.grad_logp, buf.logp, 1, buf.logp.dtype, out=buf.dz)
         delta, deltas_t = buf.dz, buf.deltas_t
         for i in range(last, -1, -1):  # backward, straight into the slices of ∇θ (δ_l = deltas[l - 1], δ_L = dz)
-            torch.mm(deltas_t[i], acts[i], out=self.gW[i])
+            if fold is None:
+                torch.mm(deltas_t[i], acts[i], out=self.gW[i])
+            else:
+                fold.momentum[i].addmm_(deltas_t[i], acts[i], beta=fold.beta, alpha=fold.alpha)
             torch.sum(delta, 0, out=self.gb[i])
             if i > 0:
                 d = buf.deltas[i - 1]

@@ -32,7 +32,7 @@ from typing import Callable
 
 import torch
 
-__all__ = ["DirectSGDStep", "step_function", "step_path", "FAST_PATH", "PUBLIC_PATH", "PUBLIC_ONLY_ENV"]
+__all__ = ["DirectSGDStep", "call_kernel", "step_function", "step_path", "FAST_PATH", "PUBLIC_PATH", "PUBLIC_ONLY_ENV"]
 
 _NO_STATE: dict = {}
 _OPTIM = importlib.import_module("torch.optim.optimizer")  # its global step hooks (the name is not exported)
@@ -42,7 +42,7 @@ PUBLIC_PATH = "torch.optim"  # step_path() when every step goes through optimize
 PUBLIC_ONLY_ENV = "SGD_TUI_PUBLIC_ONLY"  # "1": no private torch or plotext function (also plotting.plotmatrix)
 
 
-def _call_kernel(params, grads, buffers, group) -> None:
+def call_kernel(params, grads, buffers, group) -> None:
     """``torch._fused_sgd_`` as DirectSGDStep calls it, with the hyperparameters of ``group``."""
     torch._fused_sgd_(params, grads, buffers, weight_decay=group["weight_decay"], momentum=group["momentum"],
                       lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
@@ -74,7 +74,7 @@ def _kernel_works() -> bool:
             mine.grad = grads[0].clone()
             b.step()  # the first step creates the buffer, as in DirectSGDStep
             buffers = [b.state[mine]["momentum_buffer"]] if hyper["momentum"] else []
-            _call_kernel([mine.detach()], [grads[1].clone()], buffers, b.param_groups[0])
+            call_kernel([mine.detach()], [grads[1].clone()], buffers, b.param_groups[0])
             if not torch.equal(ref.detach(), mine.detach()):
                 return False
             if buffers and not torch.equal(a.state[ref]["momentum_buffer"], buffers[0]):
@@ -125,17 +125,26 @@ class DirectSGDStep:
         return bool(opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
                     or _OPTIM._global_optimizer_pre_hooks or _OPTIM._global_optimizer_post_hooks)
 
+    def ready(self) -> list | None:
+        """The momentum buffers of a direct kernel call now ([] without momentum), or None when torch.optim
+        must take this step: the first step, hooks, a tensor lr, no momentum buffer (yet)."""
+        group = self.group
+        buffers = []
+        if group["momentum"] != 0:
+            buf = self.optimizer.state.get(self.param, _NO_STATE).get("momentum_buffer")
+            if buf is None:
+                return None
+            buffers = [buf]
+        if not self.stepped or isinstance(group["lr"], torch.Tensor) or self._hooked():
+            return None
+        return buffers
+
     def __call__(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
         """The closure's loss after one SGD step; through ``optimizer.step`` on the first step, with hooks,
         a tensor lr, no momentum buffer (yet) or no dense gradient."""
-        opt, group = self.optimizer, self.group
-        momentum = group["momentum"]
-        buffers = []
-        if momentum != 0:
-            buf = opt.state.get(self.param, _NO_STATE).get("momentum_buffer")
-            buffers = [buf]
-        if not self.stepped or (momentum != 0 and buf is None) or isinstance(group["lr"], torch.Tensor) \
-                or self._hooked():
+        opt = self.optimizer
+        buffers = self.ready()
+        if buffers is None:
             self.stepped = True
             return opt.step(closure)
         if torch.is_grad_enabled():
@@ -147,6 +156,6 @@ class DirectSGDStep:
         if grad is None or grad.is_sparse:  # no usable gradient: torch.optim's own handling
             opt.step()
             return loss
-        _call_kernel(self.params, [grad], buffers, group)
+        call_kernel(self.params, [grad], buffers, self.group)
         self.direct_steps += 1
         return loss

@@ -115,6 +115,9 @@ class Runner:
         from sgd_tui.core.optim.fused_step import step_function  # lazy: torch
 
         self._step = step_function(self.optimizer)  # optimizer.step, or torch's fused SGD kernel called directly
+        from sgd_tui.core.run.folded_sgd import folded_step  # lazy: torch
+
+        self.fold = folded_step(self._step, p)  # momentum SGD without writing ∇W (steps nobody reads it), or None
         # curvature: λmax every `sharpness_every` steps on a fixed subset, measured between steps
         budget = self.spec.budget
         self.sharpness_every = budget.get("sharpness_every")
@@ -207,7 +210,7 @@ class Runner:
             self._apply_changes()
             pos_in_epoch, n_batch = self._next_batch()
             lr = self.optimizer.param_groups[0]["lr"]
-            batch_loss = self._update()
+            batch_loss = self._update(pos_in_epoch)
             self.step += 1
             self.samples += n_batch
             taken += 1
@@ -270,10 +273,13 @@ class Runner:
         self._pos += 1
         return self._pos - 1, self.sampler.size(self._idx)
 
-    def _update(self):
+    def _update(self, pos_in_epoch: int = 0):
         """Forward, backward and update on the current batch (the closure writes .grad at the parameters
-        the optimizer chooses), then the schedule's step; returns the batch loss."""
-        batch_loss = self._step(self._closure)
+        the optimizer chooses; the fold, where it applies, only when no record reads it), then the schedule's
+        step; returns the batch loss."""
+        batch_loss = None if self.fold is None or self._log_due(pos_in_epoch) else self.fold(self._idx)
+        if batch_loss is None:
+            batch_loss = self._step(self._closure)
         if not self.problem.is_2d:
             self._watch(batch_loss)
         if self.scheduler is not None:
