@@ -23,6 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FASHION_TRAIN, FASHION_TEST = 512, 256
 
 
+def pytest_collection_modifyitems(config, items):
+    """The test files that hold tests marked ``slow`` first (each file's tests kept together and in their
+    order, so its module fixtures are made once): xdist's worksteal hands the first half of the list to one
+    worker and lets the other take queued tests from it, so the longest tests start early and the last ones
+    to finish are short (a 30 s test started last would leave the other worker idle for 30 s)."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 @pytest.fixture
 def scenario_file(tmp_path) -> Callable[..., Path]:
     """A factory ``scenario_file(text, name="scenario.toml")``: writes the TOML ``text`` (dedented) under

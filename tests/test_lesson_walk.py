@@ -1,7 +1,13 @@
-"""The lesson walk: a lecture is a sequence of demos in one app session. One session at 80x24 and one at
-120x40 open every bundled scenario in turn, alternately with ``o`` (the picker) and ctrl+p (the command
-palette), after leaving the previous one in a different state (a row selected, the basin map, the theory
-panel, the story closed, another x axis, the setup panel open, a step taken, a landscape slice asked for).
+"""The lesson walk: a lecture is a sequence of demos in one app session. At 80x24 every bundled scenario is
+opened in turn, alternately with ``o`` (the picker) and ctrl+p (the command palette), after leaving the
+previous one in a different state (a row selected, the basin map, the theory panel, the story closed,
+another x axis, the setup panel open, a step taken, a landscape slice asked for). The walk is cut into
+legs, one app session (one test) each, so that no single test holds a test worker for minutes; each leg
+first opens (and stirs) the scenario the previous leg ended on, so every step of the walk, from each
+scenario to the next, is still taken. At 120x40 one leg walks a subset with one scenario of each kind
+(a legend too long for its row, the races, a sweep, the basin map, the landscapes, a FashionMNIST view, a
+2-D [view]); ``SGD_TUI_FULL_WALK=1`` walks every scenario at 120x40
+too (about a minute and a half of CPU more), as before a lecture on a new screen.
 For each scenario:
 
 * the state equals a fresh ``sgd-tui --scenario NAME`` (a new app of the same size): view settings,
@@ -21,6 +27,7 @@ each loss plot's x axis ending at the budget.
 from __future__ import annotations
 
 import html
+import os
 import re
 
 import pytest
@@ -168,11 +175,43 @@ async def stir(app) -> None:
         await main.run_action("step")  # a data set's step would fetch FashionMNIST
 
 
-@pytest.mark.slow  # about 85 s of CPU per size (22 fresh launches, 22 openings); 14 min wall at load 20
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, sweeps_opened):
+def legs() -> list:
+    """(size, lead-in, names) of each leg: the 80x24 walk in three legs, each opening first the scenario the
+    previous leg ended on (None: the app as launched without a scenario); at 120x40 the subset in one leg
+    (every scenario, in three legs, with SGD_TUI_FULL_WALK=1)."""
+
+    def cut(size, names, n, tag):
+        bounds = [round(i * len(names) / n) for i in range(n + 1)]
+        return [pytest.param(size, names[a - 1] if a else None, names[a:b], id=f"{tag}-{i + 1}of{n}")
+                for i, (a, b) in enumerate(zip(bounds, bounds[1:]))]
+
+    large = cut((120, 40), NAMES, 3, "120x40") if os.environ.get("SGD_TUI_FULL_WALK") == "1" else [
+        pytest.param((120, 40), None, [n for n in SUBSET_120x40 if n in NAMES], id="120x40-subset")]
+    return cut((80, 24), NAMES, 3, "80x24") + large
+
+
+#: the 120x40 leg, one scenario of each kind, in an order that changes kind at every step: a FashionMNIST
+#: view, the 13-run race on the banana (a legend too long for its row), a sweep on a data set, the basin
+#: map, a network's landscape, a network race with long labels, GD against Newton (six runs, a [view]),
+#: the FashionMNIST landscape
+SUBSET_120x40 = ["batch-size", "optimizer-race", "lr-sensitivity", "basins", "landscape", "modern-optimizers",
+                 "gd-vs-newton", "fashion-landscape"]
+
+
+def test_the_120x40_subset_is_bundled_and_has_every_kind():
+    assert set(SUBSET_120x40) <= set(NAMES)
+    kinds = [load_scenario(name) for name in SUBSET_120x40]
+    assert any(s.sweep is not None for s in kinds) and any(s.race is not None for s in kinds)
+    assert any(s.landscape for s in kinds) and any(s.basins for s in kinds)
+    assert {"fashion_mnist", "mlp_regression", "rosenbrock", "quadratic"} <= {s.objective for s in kinds}
+    assert max(len(s.runs) for s in kinds) >= 10  # a legend that cannot list every run at 80 columns
+
+
+@pytest.mark.slow  # about 85 s of CPU per size for every scenario: 22-30 s a leg
+@pytest.mark.parametrize("size, lead_in, names", legs())
+async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, lead_in, names, sweeps_opened):
     fresh = {}
-    for name in NAMES:
+    for name in names:
         fresh[name] = await fresh_state(name, size)
     launched_sweeps = list(sweeps_opened)
     sweeps_opened.clear()
@@ -180,8 +219,12 @@ async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, swe
     app = SgdApp(timings=False)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        if lead_in is not None:  # where the previous leg ended (its checks are that leg's)
+            await open_by_palette(pilot, lead_in)
+            await settle(pilot, app, session_from_scenario(load_scenario(lead_in)).shared.title)
+            sweeps_opened.clear()
         previous = app.main.session.shared.title
-        for i, name in enumerate(NAMES):
+        for i, name in enumerate(names):
             await stir(app)
             await (open_by_picker if i % 2 == 0 else open_by_palette)(pilot, name)
             title = fresh[name]["title"]
@@ -203,7 +246,8 @@ async def test_every_scenario_opened_in_turn_is_as_if_freshly_launched(size, swe
             app.pop_screen()
             previous = title
     assert sweeps_opened == launched_sweeps  # each sweep scenario asked for its sweep view, as at launch
-    assert sweeps_opened, "no sweep scenario among the bundled ones?"
+    with_sweep = [n for n in names if load_scenario(n).sweep is not None or load_scenario(n).race is not None]
+    assert len(sweeps_opened) == len(with_sweep), (sweeps_opened, with_sweep)
 
 
 PRESENTER_DEMOS = ["why-momentum", "optimizer-race", "batch-size", "lr-sensitivity", "saddle"]
@@ -238,3 +282,16 @@ async def test_presenter_mode_walk_with_pagedown_is_as_if_freshly_launched(sweep
             previous = app.main.session.shared
     assert sweeps_opened == ["Learning-rate sensitivity: SGD, SGD with momentum 0.9 and Adam, lr 1e-4 ... 10, "
                              "3 seeds"]
+
+
+def test_the_legs_walk_every_scenario_once_and_every_step_between_two():
+    walks: dict[str, list] = {}
+    for leg in legs():
+        walks.setdefault(leg.id.split("-")[0], []).append(leg.values)
+    assert "80x24" in walks and "120x40" in walks
+    for size, legs_of_size in walks.items():
+        if len(legs_of_size) == 1 and legs_of_size[0][2] == SUBSET_120x40:
+            continue  # the 120x40 subset, in one leg
+        assert [n for _size, _lead, names in legs_of_size for n in names] == NAMES, size
+        assert [lead for _size, lead, _names in legs_of_size] == [None] + [names[-1] for _s, _l, names in
+                                                                          legs_of_size[:-1]], size

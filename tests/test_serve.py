@@ -28,6 +28,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -53,6 +61,9 @@ def server():
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     line = proc.stdout.readline()  # "sgd-tui serve: open http://127.0.0.1:PORT/?token=..."
     token = re.search(r"token=([\w-]+)", line).group(1)
+    deadline = time.monotonic() + 60  # the line comes before the port listens: under load, seconds before
+    while not listening(port) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
     yield f"http://127.0.0.1:{port}", token, proc
     if proc.poll() is None:
         proc.kill()

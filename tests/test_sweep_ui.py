@@ -106,8 +106,8 @@ def test_opening_a_sweep_scenario_runs_every_trial_and_shows_the_cores_numbers(t
         app.sweep_workers = 0  # in the sweep's thread: fast, same numbers (see the worker-process test)
         async with app.run_test(size=(120, 40)) as pilot:
             assert await app.open_scenario(str(path))
-            for _ in range(100):  # the question comes after the sweep view's first refresh
-                if isinstance(app.screen, ConfirmScreen):
+            for _ in range(100):  # the question comes after the sweep view's first refresh (and is composed)
+                if isinstance(app.screen, ConfirmScreen) and app.screen.query("#confirm-text"):
                     break
                 await pilot.pause(0.1)
             assert isinstance(app.screen, ConfirmScreen)  # 6 trials on every core: asked first
