@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -64,6 +65,7 @@ class Stream:
 
     def expect(self, text: bytes) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a closed stream is reported once
         self.waiting.append((text, future))
         return future
 
@@ -146,11 +148,12 @@ async def one_session(http, url: str, ready: asyncio.Event, go: asyncio.Event, a
     finally:
         ready.set()
         out["bytes"] = stream.bytes
-        await ws.close()
         stream.task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(ws.close(), 5)
 
 
-async def step(base: str, server: int, n: int, args, race_limit: float) -> dict:
+async def step(base: str, server: int, n: int, args, race_limit: float, seen: list[int]) -> dict:
     """N sessions at once: their numbers, the machine's memory and the verdict."""
     ws_url = f"{base.replace('http', 'ws')}/ws/-/{args.scenario}?width={args.width}&height={args.height}"
     before = meminfo_mb()
@@ -163,26 +166,27 @@ async def step(base: str, server: int, n: int, args, race_limit: float) -> dict:
         await asyncio.gather(*(r.wait() for r in readies))
         async with http.get(f"{base}/status") as r:
             pids = (await r.json())["pids"]
+        seen += pids
         cpu0, t_go = {p: tree_cpu_s(p) for p in pids}, time.monotonic()
         cpu0[server], cpu0[0] = own_cpu_s(server), time.process_time()
         go.set()
         peak = {p: (0.0, 0.0) for p in pids}
         used_peak, load1, cpu1, t1 = before["used"], os.getloadavg()[0], {}, t_go
         all_done = asyncio.gather(*tasks)
-        while not all_done.done():
-            for p in pids:
-                rss, pss = tree_memory_mb(p)
-                peak[p] = (max(peak[p][0], rss), max(peak[p][1], pss))
-                if not any(o.get("race_s") for o in outs):
-                    cpu1, t1 = {q: tree_cpu_s(q) for q in pids}, time.monotonic()  # before any race ends
+        try:
+            while not all_done.done() and time.monotonic() - t_go < args.race_timeout:
+                for p in pids:
+                    rss, pss = tree_memory_mb(p)
+                    peak[p] = (max(peak[p][0], rss), max(peak[p][1], pss))
+                if not any(o.get("race_s") for o in outs):  # CPU shares: from space to the first race's end
+                    cpu1, t1 = {q: tree_cpu_s(q) for q in pids}, time.monotonic()
                     cpu1[server], cpu1[0] = own_cpu_s(server), time.process_time()
-            used_peak = max(used_peak, meminfo_mb()["used"])
-            load1 = os.getloadavg()[0]
-            await asyncio.wait([all_done], timeout=2)
-            if time.monotonic() - t_go > args.race_timeout:
-                all_done.cancel()
-                break
-        await asyncio.gather(all_done, return_exceptions=True)
+                used_peak = max(used_peak, meminfo_mb()["used"])
+                load1 = os.getloadavg()[0]
+                await asyncio.wait([all_done], timeout=2)
+        finally:  # the race timeout, or Ctrl+C: every session's websocket is closed
+            all_done.cancel()
+            await asyncio.gather(all_done, return_exceptions=True)
         t_end = time.monotonic()
         while any(alive(p) for p in pids) and time.monotonic() - t_end < 30:  # every tab closed: apps end
             await asyncio.sleep(0.5)
@@ -271,24 +275,32 @@ def main() -> int:
           f"load {os.getloadavg()[0]:.2f}; {args.scenario} at {args.width}x{args.height}", flush=True)
     print(HEADER, flush=True)
     results, ref, per_session_mb, stop = [], None, 0.0, ""
+    pids: list[int] = []  # every session's app process, to check afterwards
     with served(max(args.sessions) + 1) as (base, server):
         for n in sorted(args.sessions):
             need = n * per_session_mb
             if need > meminfo_mb()["available"] - reserve:
-                stop = f"stopped before N={n}: {need / 1024:.1f} GB projected, the reserve {reserve / 1024:.1f} GB"
+                stop = (f"stopped before N={n}: {need / 1024:.1f} GB projected would leave less than "
+                        f"{reserve / 1024:.1f} GB available")
                 break
             limit = args.k * (ref or NOMINAL_RACE_S)
-            r = asyncio.run(step(base, server.pid, n, args, limit))
+            try:
+                r = asyncio.run(step(base, server.pid, n, args, limit, pids))
+            except KeyboardInterrupt:
+                stop = f"interrupted during N={n}"
+                break
             results.append(r)
             print(row(r), flush=True)
             if n == 1 and r["race_s"]:
                 ref = r["race_s"][0]
-            per_session_mb = max(per_session_mb, r["added_mb_per_session"], r["pss_mb"] or 0)
+            # what one more session will take: its PSS, or what the machine's used memory grew by per session
+            # in the last step, if more (that one is noisy on a shared machine, less so the larger N)
+            per_session_mb = max(r["added_mb_per_session"], r["pss_mb"] or 0)
             if not r["holds"] and not args.keep_going:
                 stop = f"stopped after N={n}: it does not hold"
                 break
     held = [r["sessions"] for r in results if r["holds"]]
-    orphans = sorted(p for r in results for p in r["pids"] if alive(p))  # the server has stopped by now
+    orphans = sorted(p for p in pids if alive(p))  # the server has stopped by now
     late = sorted(p for r in results for p in r["left_after_close"])
     cores = [(r["cpu_cores"], r["server_cores"] / r["sessions"]) for r in results
              if r["cpu_cores"] and r["server_cores"] is not None]
