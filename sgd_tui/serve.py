@@ -62,12 +62,13 @@ def usable_cores() -> int | None:
         return os.cpu_count()
 
 
-def max_sessions_for(total_mb: int | None, cores: int | None) -> int:
+def max_sessions_for(total_mb: int | None, cores: int | None, *, session_mb: int = SESSION_MB,
+                     per_core: int = SESSIONS_PER_CORE) -> int:
     """The default cap for a machine with total_mb of memory and cores cores: the smaller of half the memory
-    divided by one session's (:data:`SESSION_MB`) and :data:`SESSIONS_PER_CORE` per core, at least 1. A
-    figure that cannot be read does not limit (both unknown: 8)."""
-    limits = [total_mb // 2 // SESSION_MB] if total_mb is not None else []
-    limits += [cores * SESSIONS_PER_CORE] if cores else []
+    divided by one session's (session_mb) and per_core sessions per core, at least 1. A figure that cannot
+    be read does not limit (both unknown: 8)."""
+    limits = [total_mb // 2 // session_mb] if total_mb is not None else []
+    limits += [cores * per_core] if cores else []
     return max(1, min(limits)) if limits else 8
 
 

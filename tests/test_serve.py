@@ -158,11 +158,14 @@ def test_default_cap_is_the_smaller_of_memory_and_cores():
     from sgd_tui.serve import SESSION_MB, SESSIONS_PER_CORE, max_sessions_for
 
     gb = 1024
-    assert SESSION_MB == 700 and SESSIONS_PER_CORE == 3  # the measured figures the arithmetic below uses
-    assert max_sessions_for(24 * gb, 2) == 6  # 2 cores x 3; the memory would allow 24576 // 2 // 700 = 17
-    assert max_sessions_for(24 * gb, 64) == 17  # many cores: the memory binds
-    assert max_sessions_for(24 * gb, None) == 17  # cores unknown: the memory alone
-    assert max_sessions_for(None, 2) == 6  # memory unknown: the cores alone
-    assert max_sessions_for(None, None) == 8
-    assert max_sessions_for(1 * gb, 8) == 1  # too little memory for one: still one
-    assert max_sessions_for(256 * gb, 1) == 3
+    figures = {"session_mb": 700, "per_core": 3}
+    assert max_sessions_for(24 * gb, 2, **figures) == 6  # 2 cores x 3; the memory would allow 24576 // 2 // 700 = 17
+    assert max_sessions_for(24 * gb, 64, **figures) == 17  # many cores: the memory binds
+    assert max_sessions_for(24 * gb, None, **figures) == 17  # cores unknown: the memory alone
+    assert max_sessions_for(None, 2, **figures) == 6  # memory unknown: the cores alone
+    assert max_sessions_for(None, None, **figures) == 8
+    assert max_sessions_for(1 * gb, 8, **figures) == 1  # too little memory for one session: still one
+    assert max_sessions_for(256 * gb, 1, session_mb=500, per_core=4) == 4
+    assert max_sessions_for(10 * gb, 16, session_mb=500, per_core=4) == 10
+    # the module's measured figures are the defaults
+    assert max_sessions_for(24 * gb, 2) == min(24 * gb // 2 // SESSION_MB, 2 * SESSIONS_PER_CORE)
