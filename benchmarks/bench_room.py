@@ -1,6 +1,6 @@
 """How many students can this machine serve, each running a 2-D race in their own ``sgd-tui serve`` session?
 
-For each N of ``--sessions`` (default 1 2 4 8 12 16 24 32 48), N websocket clients connect to one server at
+For each N of ``--sessions`` (default 1 2 4 6 8 10 12 16 24 32 48), N websocket clients connect to one server at
 once, each on ``optimizer-race`` (13 optimizers x 2,000 steps on Rosenbrock, animated at the app's default
 50 steps/s, so about 40 s) at 120x40. When every session has drawn its first full frame, all press space
 together, and each client measures, from the terminal output stream the app sends it:
@@ -255,7 +255,7 @@ HEADER = (
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8, 12, 16, 24, 32, 48])
+    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 48])
     ap.add_argument("--scenario", default="optimizer-race")
     ap.add_argument("--width", type=int, default=120)
     ap.add_argument("--height", type=int, default=40)
@@ -311,6 +311,8 @@ def main() -> int:
         print(f"one racing session uses {app:.2f} of a core for its app and {relay:.2f} in the server: "
               f"the CPU, fully used, would run about {os.cpu_count() / (app + relay):.1f} racing sessions "
               f"on {os.cpu_count()} cores")
+    bench = max((r["bench_cores"] or 0 for r in results), default=0)
+    print(f"the bench itself (the clients, in place of the students' browsers) used at most {bench:.2f} of a core")
     print(f"verdict: this machine holds {max(held) if held else 0} racing sessions"
           f"{' (largest N measured that held)' if held else ''}; {stop or 'every N measured'}")
     if late:
