@@ -23,6 +23,7 @@ import html
 import os
 import secrets
 import shlex
+import signal
 import sys
 from typing import Any, Sequence
 
@@ -200,11 +201,31 @@ class SgdServer(Server):
         await asyncio.gather(*(self._end(s) for s in list(self.sessions.values())), return_exceptions=True)
 
     async def on_startup(self, app: web.Application) -> None:
+        pass  # the URL is printed once the socket listens (announce): on_startup runs before the bind
+
+    def announce(self, *_: Any) -> None:
         url = self.public_url + "/" + (f"?token={self.token}" if self.token else "")
         print(f"sgd-tui serve: open {url}  (a scenario: add {'&' if self.token else '?'}scenario=NAME)",
               flush=True)
         print(f"at most {self.max_sessions} sessions at once; Ctrl+C stops the server and every session",
               flush=True)
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's serve, with the URL printed when the server listens (not before: a script or a
+        test that connects on reading it would find the port closed on a busy machine)."""
+        self.debug = debug
+        self.initialize_logging()
+        try:
+            loop = asyncio.get_event_loop()
+        except Exception:
+            loop = asyncio.new_event_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        except NotImplementedError:
+            pass
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=self.announce)
 
 
 def _int(text: Any, default: int) -> int:
