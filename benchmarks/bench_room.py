@@ -41,7 +41,17 @@ import sys
 import time
 
 import aiohttp
-from bench_serve import alive, meminfo_mb, own_cpu_s, served, tree_cpu_s, tree_memory_mb
+from bench_serve import (
+    alive,
+    identity,
+    meminfo_mb,
+    own_cpu_s,
+    served,
+    still_running,
+    tree_cpu_s,
+    tree_memory_mb,
+    tree_pids,
+)
 
 FIRST = ("⏸ paused".encode(), b"help")  # the status line and the key bar of the first full frame
 RUNNING = "▶ running".encode()
@@ -153,7 +163,7 @@ async def one_session(http, url: str, ready: asyncio.Event, go: asyncio.Event, a
             await asyncio.wait_for(ws.close(), 5)
 
 
-async def step(base: str, server: int, n: int, args, race_limit: float, seen: list[int]) -> dict:
+async def step(base: str, server: int, n: int, args, race_limit: float, seen: list) -> dict:
     """N sessions at once: their numbers, the machine's memory and the verdict."""
     ws_url = f"{base.replace('http', 'ws')}/ws/-/{args.scenario}?width={args.width}&height={args.height}"
     before = meminfo_mb()
@@ -166,7 +176,7 @@ async def step(base: str, server: int, n: int, args, race_limit: float, seen: li
         await asyncio.gather(*(r.wait() for r in readies))
         async with http.get(f"{base}/status") as r:
             pids = (await r.json())["pids"]
-        seen += pids
+        seen += [i for p in pids for q in tree_pids(p) if (i := identity(q))]  # the apps and their children
         cpu0, t_go = {p: tree_cpu_s(p) for p in pids}, time.monotonic()
         cpu0[server], cpu0[0] = own_cpu_s(server), time.process_time()
         go.set()
@@ -275,7 +285,7 @@ def main() -> int:
           f"load {os.getloadavg()[0]:.2f}; {args.scenario} at {args.width}x{args.height}", flush=True)
     print(HEADER, flush=True)
     results, ref, per_session_mb, stop = [], None, 0.0, ""
-    pids: list[int] = []  # every session's app process, to check afterwards
+    pids: list[tuple[int, str]] = []  # every session's processes, to check afterwards
     with served(max(args.sessions) + 1) as (base, server):
         for n in sorted(args.sessions):
             need = n * per_session_mb
@@ -300,7 +310,7 @@ def main() -> int:
                 stop = f"stopped after N={n}: it does not hold"
                 break
     held = [r["sessions"] for r in results if r["holds"]]
-    orphans = sorted(p for p in pids if alive(p))  # the server has stopped by now
+    orphans = sorted(i[0] for i in pids if still_running(i))  # the server has stopped: none may be left
     late = sorted(p for r in results for p in r["left_after_close"])
     cores = [(r["cpu_cores"], r["server_cores"] / r["sessions"]) for r in results
              if r["cpu_cores"] and r["server_cores"] is not None]

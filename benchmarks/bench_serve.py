@@ -97,6 +97,16 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
+def identity(pid: int) -> tuple[int, str] | None:
+    """(pid, start time): a process, told apart from a later one given the same pid."""
+    fields = _stat(pid)
+    return None if fields is None else (pid, fields[19])
+
+
+def still_running(ident: tuple[int, str]) -> bool:
+    return alive(ident[0]) and identity(ident[0]) == ident
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
