@@ -41,10 +41,11 @@ QUIT_GRACE_S = 5.0
 # the project's 2-core machine (benchmarks/bench_serve.py, bench_room.py, docs/serve.md): 470-720 MB. The
 # default cap keeps half the memory free for the rest.
 SESSION_MB = 700
-# Sessions per core, each running a 2-D race: one racing session's app used 0.16-0.23 of a core
-# (benchmarks/bench_room.py, optimizer-race at the default 50 steps/s), so 3 per core is ~70% of it, with
-# room left for the keys, the redraws and a student's next start. On 2 cores the CPU binds long before the
-# memory (6 against 17 on 24 GB): docs/serve.md, "How many sessions".
+# Sessions per core, each running a 2-D race (benchmarks/bench_room.py: optimizer-race at the default
+# 50 steps/s, a session holds while its median key latency stays under 1 s and its race under 1.5x the
+# single one's): the 2-core machine held 8 with nothing else running and 6 beside other work; one racing
+# session's app uses 0.2 of a core. 3 per core keeps a margin; the CPU binds long before the memory there
+# (6 against 17 on 24 GB): docs/serve.md, "How many sessions".
 SESSIONS_PER_CORE = 3
 
 
