@@ -5,9 +5,9 @@ A visitor opens ``http://HOST:PORT/`` (``/?scenario=why-momentum`` opens that sc
 
 * it listens on 127.0.0.1 unless ``--host`` says otherwise; with ``--host`` every request must carry the
   random token printed with the URL (``?token=...``), else HTTP 403 and no app is started;
-* at most ``--max-sessions`` apps run at once (default: what this machine's memory holds, see
-  :func:`default_max_sessions`); a visitor over the cap gets a page saying the room is full and the limit,
-  and no app is started for them;
+* at most ``--max-sessions`` apps run at once (default: what this machine's memory and cores hold with
+  every session running a 2-D race, see :func:`max_sessions_for`); a visitor over the cap gets a page
+  saying the room is full and the limit, and no app is started for them;
 * every app process ends with its websocket (a closed tab) and with the server (Ctrl+C): a process that
   does not quit within :data:`QUIT_GRACE_S` of being asked is killed.
 
@@ -23,6 +23,7 @@ import html
 import os
 import secrets
 import shlex
+import signal
 import sys
 from typing import Any, Sequence
 
@@ -33,13 +34,19 @@ from textual_serve.server import Server
 
 from sgd_tui.core.scenario.files import find_scenarios
 
-__all__ = ["SgdServer", "default_max_sessions", "main", "SESSION_MB"]
+__all__ = ["SgdServer", "default_max_sessions", "main", "max_sessions_for", "SESSION_MB", "SESSIONS_PER_CORE"]
 
 QUIT_GRACE_S = 5.0
 # Resident memory of one session's app process with torch imported and a 2-D race running, measured on
-# the project's 2-core machine (benchmarks/bench_serve.py, docs/serve.md): 470-700 MB. The default cap keeps
-# half the memory free for the rest.
+# the project's 2-core machine (benchmarks/bench_serve.py, bench_room.py, docs/serve.md): 470-720 MB. The
+# default cap keeps half the memory free for the rest.
 SESSION_MB = 700
+# Sessions per core, each running a 2-D race (benchmarks/bench_room.py: optimizer-race at the default
+# 50 steps/s, a session holds while its median key latency stays under 1 s and its race under 1.5x the
+# single one's): the 2-core machine held 8 with nothing else running and 6 beside other work; one racing
+# session's app uses 0.2 of a core. 3 per core keeps a margin; the CPU binds long before the memory there
+# (6 against 17 on 24 GB): docs/serve.md, "How many sessions".
+SESSIONS_PER_CORE = 3
 
 
 def total_memory_mb() -> int | None:
@@ -49,11 +56,27 @@ def total_memory_mb() -> int | None:
         return None
 
 
+def usable_cores() -> int | None:
+    """The cores this process may run on (its CPU affinity; all of the machine's where that is unknown)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count()
+
+
+def max_sessions_for(total_mb: int | None, cores: int | None, *, session_mb: int = SESSION_MB,
+                     per_core: int = SESSIONS_PER_CORE) -> int:
+    """The default cap for a machine with total_mb of memory and cores cores: the smaller of half the memory
+    divided by one session's (session_mb) and per_core sessions per core, at least 1. A figure that cannot
+    be read does not limit (both unknown: 8)."""
+    limits = [total_mb // 2 // session_mb] if total_mb is not None else []
+    limits += [cores * per_core] if cores else []
+    return max(1, min(limits)) if limits else 8
+
+
 def default_max_sessions() -> int:
-    """Half the machine's memory divided by one session's (:data:`SESSION_MB`), at least 1 (8 if the memory
-    cannot be read)."""
-    total = total_memory_mb()
-    return 8 if total is None else max(1, total // 2 // SESSION_MB)
+    """:func:`max_sessions_for` this machine's memory and cores."""
+    return max_sessions_for(total_memory_mb(), usable_cores())
 
 
 class _Session(AppService):
@@ -182,11 +205,31 @@ class SgdServer(Server):
         await asyncio.gather(*(self._end(s) for s in list(self.sessions.values())), return_exceptions=True)
 
     async def on_startup(self, app: web.Application) -> None:
+        pass  # the URL is printed once the socket listens (announce): on_startup runs before the bind
+
+    def announce(self, *_: Any) -> None:
         url = self.public_url + "/" + (f"?token={self.token}" if self.token else "")
         print(f"sgd-tui serve: open {url}  (a scenario: add {'&' if self.token else '?'}scenario=NAME)",
               flush=True)
         print(f"at most {self.max_sessions} sessions at once; Ctrl+C stops the server and every session",
               flush=True)
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's serve, with the URL printed when the server listens (not before: a script or a
+        test that connects on reading it would find the port closed on a busy machine)."""
+        self.debug = debug
+        self.initialize_logging()
+        try:
+            loop = asyncio.get_event_loop()
+        except Exception:
+            loop = asyncio.new_event_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        except NotImplementedError:
+            pass
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=self.announce)
 
 
 def _int(text: Any, default: int) -> int:
@@ -203,8 +246,8 @@ def main(argv: Sequence[str]) -> int:
                    "any other host needs the printed token in every URL")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--max-sessions", type=int, default=None, metavar="N",
-                   help=f"at most N apps at once (default: half the memory / {SESSION_MB} MB = "
-                        f"{default_max_sessions()} here)")
+                   help=f"at most N apps at once (default: the smaller of half the memory / {SESSION_MB} MB and "
+                        f"{SESSIONS_PER_CORE} per core = {default_max_sessions()} here)")
     p.add_argument("--public-url", default=None, help="the URL browsers use, if not http://HOST:PORT")
     p.add_argument("--present", action="store_true", help="every served app in presenter mode (a projector's "
                    "blocks, bright colours and large figures)")

@@ -163,3 +163,20 @@ def test_serve_without_the_extra_says_how_to_get_it(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_serve)
     assert main(["serve"]) == 2
     assert "pip install -e '.[serve]'" in capsys.readouterr().err
+
+
+def test_default_cap_is_the_smaller_of_memory_and_cores():
+    from sgd_tui.serve import SESSION_MB, SESSIONS_PER_CORE, max_sessions_for
+
+    gb = 1024
+    figures = {"session_mb": 700, "per_core": 3}
+    assert max_sessions_for(24 * gb, 2, **figures) == 6  # 2 cores x 3; the memory would allow 24576 // 2 // 700 = 17
+    assert max_sessions_for(24 * gb, 64, **figures) == 17  # many cores: the memory binds
+    assert max_sessions_for(24 * gb, None, **figures) == 17  # cores unknown: the memory alone
+    assert max_sessions_for(None, 2, **figures) == 6  # memory unknown: the cores alone
+    assert max_sessions_for(None, None, **figures) == 8
+    assert max_sessions_for(1 * gb, 8, **figures) == 1  # too little memory for one session: still one
+    assert max_sessions_for(256 * gb, 1, session_mb=500, per_core=4) == 4
+    assert max_sessions_for(10 * gb, 16, session_mb=500, per_core=4) == 10
+    # the module's measured figures are the defaults
+    assert max_sessions_for(24 * gb, 2) == min(24 * gb // 2 // SESSION_MB, 2 * SESSIONS_PER_CORE)
