@@ -36,6 +36,7 @@ from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
 from sgd_tui.ui.widgets.presenter import PresenterBar
+from sgd_tui.ui.widgets.relay import Relay
 from sgd_tui.ui.widgets.run_errors import RunErrors
 from sgd_tui.ui.widgets.runs_table import RunsTable
 from sgd_tui.ui.widgets.setup_panel import SetupPanel
@@ -63,7 +64,8 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         self.present = present  # presenter mode (sgd-tui --present, P): see LayoutKeys.set_present
         self.monochrome = monochrome
         self.timings = timings
-        self.playback = Playback(self.post_message, self.run_worker)
+        self._relay: Relay | None = None  # the driver's messages and the redraw timer land there (widgets/relay.py)
+        self.playback = Playback(self._post, self.run_worker)
         self._teach_key: tuple = ()
         self._table_at = 0.0
         self._told: set = set()  # run errors and divergences already notified
@@ -87,6 +89,8 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
                 yield TheoryPanel(monochrome=self.monochrome, id="theory")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
         yield KeyFooter()
+        self._relay = Relay(self.on_progress, self.on_driver_idle)
+        yield self._relay
 
     async def on_mount(self) -> None:
         """Show the session: forms, story, view, plots, table. A screen shows one session for its whole life:
@@ -102,7 +106,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         # torch's import holds the GIL: the devices are found after the first frame, in a thread
         self.call_after_refresh(self.run_worker, partial(find_devices, self.post_message), thread=True,
                                 exit_on_error=False, group="devices", name="find_devices")
-        self.set_interval(REDRAW_S, self.refresh_views)
+        self._relay.set_interval(REDRAW_S, self.refresh_views)  # on the relay: see widgets/relay.py
         self._apply_setup()
         self.table.focus()
 
@@ -154,6 +158,10 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         await self._load_selected()
 
     # ----------------------------------------------------------------------------------- messages
+    def _post(self, message) -> None:
+        """The driver's post (thread-safe): to the relay once it exists, else (never while runs play) here."""
+        (self._relay or self).post_message(message)
+
     def on_devices_found(self, m: DevicesFound) -> None:
         self.query_one(SetupPanel).set_devices(m.devices)
 
@@ -183,7 +191,12 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
 
     # ----------------------------------------------------------------------------------- redraw
     def refresh_views(self) -> None:
-        """The one redraw timer (5 Hz): plots, table cells and texts, each only when changed."""
+        """The one redraw timer (5 Hz): plots, table cells and texts, each only when changed. Not while
+        another screen is on top (help, a question, the sweep view): a change under a modal dialog makes
+        Textual repaint the whole screen, dialog included (the help over a running race sent 550 KB/s to
+        the terminal against 35 KB/s without it); the runs go on, and the views catch up when it closes."""
+        if self.app.screen is not self:
+            return
         playing = self.playback.playing
         self.plots.refresh_if_changed()
         now = time.monotonic()
