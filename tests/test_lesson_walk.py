@@ -96,6 +96,11 @@ async def settle(pilot, app, title: str) -> None:
             break
         await pilot.pause(0.05)
     assert app.main.session.shared.title == title
+    plots = app.main.plots
+    for _ in range(200):  # the objectives' f* (found in a thread: the loss or f − f* follows it) are known
+        if all(k in plots.f_stars for k in plots._optima_asked):
+            break
+        await pilot.pause(0.05)
     await pilot.pause(0.25)  # the redraw timer has run (5 Hz)
 
 

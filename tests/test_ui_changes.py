@@ -18,7 +18,7 @@ from sgd_tui.ui.jobs.worker import Driver, DriverIdle, Progress
 from sgd_tui.ui.session import Session, Shared
 
 
-def _wait(cond, timeout=20.0):
+def _wait(cond, timeout=60.0):  # generous: a loaded 2-core machine
     end = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < end, "timed out"
