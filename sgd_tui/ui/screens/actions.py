@@ -35,6 +35,9 @@ class MoreActions:
         if sel is not None:  # the row under the cursor now (the plots follow it on the next tick)
             self.plots.select(sel.run_id)
         on = self.plots.toggle_flow()
+        if on and (self.plots.flows_coming() or len(self.plots.flow_runs()) == 2):
+            self.notify("grey: the gradient flow of f; light grey: the flow of the modified loss "
+                        "f + (α/4)‖∇f‖², which GD follows to second order (drawn under the runs)", title="flows")
         if on and self.plots.flow_run() is None and not self.plots.flows_coming():
             self.notify("no flows for this run: they are drawn for gradient descent with a constant step and no "
                         "gradient noise on a 2-D surface (select such a run, or press c again to stop)")

@@ -80,8 +80,11 @@ class RunLegend(Static):
         text = self._text(entries, selected_id, width)
         lines = text.plain.split("\n")
         if extras and len(lines) >= MAX_LINES and len(lines[-1]) + need > width:
-            text = self._text(entries, selected_id, width - need)  # room for them at the end of the last line
-            lines = text.plain.split("\n")
+            extras = [("flows", extras[0][1])]  # said in one word (the c key's notice tells them apart)
+            need = 10
+            if len(lines[-1]) + need > width:
+                text = self._text(entries, selected_id, width - need)  # room for it at the end of the last line
+                lines = text.plain.split("\n")
         for n, (label, color) in enumerate(extras):
             if n == 0 and len(lines[-1]) + need > width:
                 text.append("\n")  # a line of their own (there was one to spare)
