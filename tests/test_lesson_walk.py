@@ -42,6 +42,7 @@ from sgd_tui.ui.app import SgdApp
 from sgd_tui.ui.screens.dialogs import HelpScreen, ScenarioPicker
 from sgd_tui.ui.session import session_from_scenario
 from sgd_tui.ui.widgets.legend import RunLegend
+from sgd_tui.ui.widgets.plot_area import objective_key
 from sgd_tui.ui.widgets.plotgrid import PlotGrid
 from sgd_tui.ui.widgets.presenter import PresenterBar
 
@@ -97,11 +98,12 @@ async def settle(pilot, app, title: str) -> None:
         await pilot.pause(0.05)
     assert app.main.session.shared.title == title
     plots = app.main.plots
-    for _ in range(200):  # the objectives' f* (found in a thread: the loss or f − f* follows it) are known
-        if all(k in plots.f_stars for k in plots._optima_asked):
+    keys = {objective_key(r.spec.objective, r.spec.objective_options) for r in app.main.session.runs}
+    for _ in range(200):  # every run's f* is known (found in a thread: the loss or f − f* follows it)
+        if keys <= set(plots.f_stars):
             break
         await pilot.pause(0.05)
-    await pilot.pause(0.25)  # the redraw timer has run (5 Hz)
+    await pilot.pause(0.3)  # the redraw timer has run (5 Hz) since
 
 
 async def fresh_state(name: str, size: tuple[int, int], present: bool = False) -> dict:
