@@ -40,6 +40,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def one_ray_at_a_time():
+    """The tests that start a local Ray instance take turns, across the xdist workers: two instances
+    starting at once on one machine were seen to fail each other (a file lock in the temporary folder)."""
+    import fcntl
+    import tempfile
+
+    with open(Path(tempfile.gettempdir()) / "sgd-tui-tests-ray.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture
 def scenario_file(tmp_path) -> Callable[..., Path]:
     """A factory ``scenario_file(text, name="scenario.toml")``: writes the TOML ``text`` (dedented) under
     this test's tmp_path and returns its path."""

@@ -190,7 +190,7 @@ def _ray_trial_pids() -> list[int]:
     return found
 
 
-def test_a_ray_worker_that_dies_fails_its_trial_alone(tmp_path, monkeypatch):
+def test_a_ray_worker_that_dies_fails_its_trial_alone(tmp_path, monkeypatch, one_ray_at_a_time):
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sgd-tui[ray]')")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     s = faults(lrs="0.1, 0.05, 1e-7", extra="trial_timeout = 150")  # the long trial comes last

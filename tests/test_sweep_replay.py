@@ -151,7 +151,7 @@ def test_a_new_process_makes_its_imports_with_the_collector_paused_then_freezes_
 
 
 @pytest.mark.slow
-def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, monkeypatch):
+def test_real_local_ray_writes_the_same_numbers(data_dir, serial_out, tmp_path, monkeypatch, one_ray_at_a_time):
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sgd-tui[ray]')")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.delenv("SGD_TUI_THREADS", raising=False)  # one thread per trial: one Ray CPU runs a trial

@@ -39,3 +39,45 @@ async def test_the_help_over_a_running_race_is_not_repainted_while_the_runs_play
         await pilot.press("escape")
         await pilot.pause(0.6)
         assert app.screen is main and calls
+
+
+async def test_the_help_over_a_running_sweep_is_not_repainted_and_the_view_catches_up():
+    """The same for the sweep view (its trials' messages and its 2 Hz redraw): the trials go on under the
+    help, the help is not repainted, and once it closes the view shows the trials done meanwhile."""
+    from sgd_tui.core.scenario.parse import parse_scenario
+    from sgd_tui.ui.screens.dialogs import ConfirmScreen
+    from sgd_tui.ui.screens.sweep import SweepScreen
+
+    scenario = parse_scenario('schema = 1\ntitle = "slow sweep"\n[objective]\nname = "mlp_regression"\n'
+                              '[budget]\nsteps = 3000\nlog_every = 10\n[optimizer]\nname = "sgd"\nlr = 0.01\n'
+                              '[sweep]\nlr = [0.001, 0.002, 0.003, 0.005, 0.007, 0.01]\nseeds = 4\n', "slow.toml")
+    app = SgdApp(session_from_scenario(scenario), sweep=scenario, timings=False)
+    app.sweep_workers = 0  # the trials in the sweep view's thread
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        sweep = app.screen
+        assert isinstance(sweep, SweepScreen) and sweep.running
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        done = len(sweep.outcomes)
+        assert sweep.running and done < 24  # trials left to finish under the help
+        repaints = []
+        original = help_screen.refresh
+        help_screen.refresh = lambda *a, **k: (repaints.append(a), original(*a, **k))[1]
+        for _ in range(100):  # until more trials have finished under the help (or all have)
+            if len(sweep.outcomes) >= done + 2 or not sweep.running:
+                break
+            await pilot.pause(0.2)
+        assert len(sweep.outcomes) > done
+        assert len(repaints) <= 2, f"{len(repaints)} repaints of the help"
+        await pilot.press("escape")
+        await pilot.pause(0.8)
+        shown = str(sweep.query_one("#sweep-progress").render())
+        assert f"{len(sweep.outcomes)}/24 trials done" in shown or "finished" in shown, shown

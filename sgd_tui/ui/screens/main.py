@@ -36,7 +36,7 @@ from sgd_tui.ui.widgets.footer import KeyFooter
 from sgd_tui.ui.widgets.legend import RunLegend
 from sgd_tui.ui.widgets.plot_area import PlotArea
 from sgd_tui.ui.widgets.presenter import PresenterBar
-from sgd_tui.ui.widgets.relay import Relay
+from sgd_tui.ui.widgets.relay import Relay, covered
 from sgd_tui.ui.widgets.run_errors import RunErrors
 from sgd_tui.ui.widgets.runs_table import RunsTable
 from sgd_tui.ui.widgets.setup_panel import SetupPanel
@@ -89,7 +89,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
                 yield TheoryPanel(monochrome=self.monochrome, id="theory")
                 yield RunsTable(timings=self.timings, monochrome=self.monochrome, id="runs")
         yield KeyFooter()
-        self._relay = Relay(self.on_progress, self.on_driver_idle)
+        self._relay = Relay(progress=self.on_progress, driver_idle=self.on_driver_idle)
         yield self._relay
 
     async def on_mount(self) -> None:
@@ -195,7 +195,7 @@ class MainScreen(MoreActions, RunListActions, NetViewActions, LayoutKeys, Screen
         another screen is on top (help, a question, the sweep view): a change under a modal dialog makes
         Textual repaint the whole screen, dialog included (the help over a running race sent 550 KB/s to
         the terminal against 35 KB/s without it); the runs go on, and the views catch up when it closes."""
-        if self.app.screen is not self:
+        if covered(self):
             return
         playing = self.playback.playing
         self.plots.refresh_if_changed()

@@ -40,6 +40,7 @@ from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.screens.race_keep import RaceKeeping
 from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.relay import Relay, covered
 from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
 
@@ -119,11 +120,12 @@ class RaceScreen(RaceKeeping, Screen):
         yield StoryPanel(id="race-story")
         yield Static(id="race-verdict")
         yield KeyFooter()
+        yield Relay(trials_finished=self.on_trials_finished, sweep_ended=self.on_sweep_ended)
 
     def on_mount(self) -> None:
         self.sub_title = safe_text(self.scenario.title, newlines=False)
         self.query_one(StoryPanel).show(self.scenario.title, self.scenario.description)
-        self.set_interval(REDRAW_S, self._redraw)
+        self.query_one(Relay).set_interval(REDRAW_S, self._redraw)  # see widgets/relay.py
         self._redraw()
         if self.autostart:
             self.call_after_refresh(self.ask_to_start if self.confirm else self.start)
@@ -152,7 +154,7 @@ class RaceScreen(RaceKeeping, Screen):
         self.control = Control()
         self.running, self.message = True, ""
         self.t0 = time.monotonic() - self.elapsed
-        self._box = Mailbox(self.post_message)
+        self._box = Mailbox(self.query_one(Relay).post_message)
         workers = min(self.n_workers, len(todo))
         self.run_worker(partial(run_sweep, self._box, self.post_message, todo, self.control, workers, self.threads),
                         thread=True, exit_on_error=False, group="race")
@@ -208,6 +210,8 @@ class RaceScreen(RaceKeeping, Screen):
         return text + (f"  {self.message}" if self.message else "") + f"; {self.race.describe()}"
 
     def _redraw(self) -> None:
+        if covered(self):  # a dialog on top: drawing now would repaint it too (widgets/relay.py)
+            return
         self.query_one("#race-progress", Static).update(Text(safe_text(self.progress_text(), newlines=False)))
         if not self._dirty:
             return

@@ -42,6 +42,7 @@ from sgd_tui.ui.jobs.sweep import Mailbox, SweepEnded, TrialsFinished, run_sweep
 from sgd_tui.ui.screens.dialogs import HelpScreen
 from sgd_tui.ui.screens.sweep_keep import SweepKeeping
 from sgd_tui.ui.widgets.footer import KeyFooter
+from sgd_tui.ui.widgets.relay import Relay, covered
 from sgd_tui.ui.widgets.story import StoryPanel
 from sgd_tui.ui.widgets.sweep_plots import SweepTextPlot
 
@@ -127,6 +128,7 @@ class SweepScreen(SweepKeeping, Screen):
         self.monochrome = monochrome
         self.timings = timings
         self.outcomes: dict[int, TrialOutcome] = {}
+        self._rows_due: set[int] = set()  # finished trials whose table rows the next redraw fills
         self.control: Control | None = None
         self.running = False
         self.message = ""
@@ -150,6 +152,7 @@ class SweepScreen(SweepKeeping, Screen):
             yield SweepTextPlot(monochrome=self.monochrome, id="sweep-sensitivity")
         yield StoryPanel(id="sweep-story")
         yield KeyFooter()
+        yield Relay(trials_finished=self.on_trials_finished, sweep_ended=self.on_sweep_ended)
 
     def on_mount(self) -> None:
         self.sub_title = safe_text(self.scenario.title, newlines=False)  # a scenario file is untrusted text
@@ -159,7 +162,7 @@ class SweepScreen(SweepKeeping, Screen):
         for t in self.sweep.trials:
             table.add_row(Text(safe_text(t.label, newlines=False)), "queued", "", "", "", "", "", key=str(t.index))
         self.query_one(StoryPanel).show(self.scenario.title, self.scenario.description)
-        self.set_interval(REDRAW_S, self._redraw)
+        self.query_one(Relay).set_interval(REDRAW_S, self._redraw)  # see widgets/relay.py
         self._redraw()
         if self.autostart:
             self.call_after_refresh(self.ask_to_start if self.confirm else self.start)
@@ -180,7 +183,7 @@ class SweepScreen(SweepKeeping, Screen):
         self.control = Control()
         self.running, self.message, self.setup_error = True, "", ""
         self.t0 = time.monotonic() - self.elapsed
-        box = Mailbox(self.post_message)
+        box = Mailbox(self.query_one(Relay).post_message)
         self._box = box
         workers = min(self.n_workers, len(todo))
         self.run_worker(partial(run_sweep, box, self.post_message, todo, self.control, workers, self.threads,
@@ -197,7 +200,7 @@ class SweepScreen(SweepKeeping, Screen):
     def on_trials_finished(self, _message: TrialsFinished) -> None:
         for o in self._box.take():
             self.outcomes[o.index] = o
-            self._set_row(o.index)
+            self._rows_due.add(o.index)  # their rows: on the next redraw (not under a dialog)
         self._dirty = True
 
     def on_sweep_ended(self, message: SweepEnded) -> None:
@@ -268,6 +271,11 @@ class SweepScreen(SweepKeeping, Screen):
                                    if len(failed) > 3 else []))
 
     def _redraw(self) -> None:
+        if covered(self):  # a dialog on top: drawing now would repaint it too (widgets/relay.py)
+            return
+        for index in sorted(self._rows_due):
+            self._set_row(index)
+        self._rows_due.clear()
         self.query_one("#sweep-progress", Static).update(Text(safe_text(self.progress_text(), newlines=False)))
         note = self.note_text()
         self.set_class(bool(self.setup_error), "-cannot-start")
