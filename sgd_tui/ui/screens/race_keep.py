@@ -3,7 +3,8 @@ starts the tuning (its trials take every core), before Escape discards finished 
 ``w``, which saves the results as a headless replay writes them
 (:func:`sgd_tui.replay.race.write_race_results`: the same files, through the same writers).
 
-Mixed into :class:`~sgd_tui.ui.screens.race.RaceScreen`, which holds ``scenario``, ``race``, ``tuned``,
+The saving and leaving are :class:`~sgd_tui.ui.screens.sweep_keep.SweepKeeping`'s; this says what a race
+has finished and writes a race's files. Mixed into :class:`~sgd_tui.ui.screens.race.RaceScreen`, which holds ``scenario``, ``race``, ``tuned``,
 ``raced``, ``phase``, ``running``, ``n_workers``, ``threads`` and ``start()`` / ``stop()``.
 """
 
@@ -16,16 +17,18 @@ from sgd_tui.core.scenario.write import scenario_to_toml
 from sgd_tui.core.sweep.trials import FAILED_STATUSES
 from sgd_tui.replay.race import write_race_results
 from sgd_tui.replay.results_dir import OutputError, open_results_dir, write_whole
-from sgd_tui.replay.summary import default_out_dir
-from sgd_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
+from sgd_tui.ui.screens.dialogs import ConfirmScreen
+from sgd_tui.ui.screens.sweep_keep import SweepKeeping
 
 __all__ = ["RaceKeeping"]
 
 
-class RaceKeeping:
+class RaceKeeping(SweepKeeping):
     """Ask before starting and before discarding; save the race (see the module doc)."""
 
     saved: frozenset = frozenset()  # ("tuning" | "race", index) of the trials with results in the last save
+    WHAT = "race"
+    SAVED_FILES = "tuning.csv, race.csv, race.txt, summary.json, ..."
 
     def ask_to_start(self) -> None:
         n = len(self.race.tuning.trials)
@@ -54,48 +57,12 @@ class RaceKeeping:
         results). OutputError when it cannot."""
         folder = open_results_dir(path)
         try:
-            where = (f"{self.n_workers} worker{'s' if self.n_workers != 1 else ''} × {self.threads} thread"
-                     f"{'s' if self.threads != 1 else ''} (the app)")
             write_whole(folder.file("scenario.toml"), scenario_to_toml(self.scenario))
-            write_race_results(path, self.scenario, dict(self.tuned), dict(self.raced), self.exit_code(), where,
-                               self.threads)
+            write_race_results(path, self.scenario, dict(self.tuned), dict(self.raced), self.exit_code(),
+                               self.executor(), self.threads)
         except OSError as e:
             raise OutputError(f"cannot write into {path}: {e.strerror or e}") from None
         finally:
             folder.release()
         self.saved = frozenset(self.finished())
         return path
-
-    def action_save(self) -> None:
-        if not self.finished():
-            self.app.notify("nothing to save yet: no trial has finished", title="save the results")
-            return
-
-        def check(text: str) -> str:
-            if not text.strip():
-                return "type the folder to write into (a new one, or an empty one)"
-            try:
-                path = self.save_into(Path(text.strip()).expanduser())
-            except OutputError as e:
-                return str(e)
-            self.app.notify(f"{len(self.saved)} trials' results in {path} (tuning.csv, race.csv, race.txt, "
-                            "summary.json, ...)", title="saved")
-            return ""
-
-        self.app.push_screen(AskScreen("Save the race's results", "a folder, as --out of a headless replay",
-                                       str(default_out_dir(self.scenario)), check=check))
-
-    def action_back(self) -> None:
-        lost = self.finished() - set(self.saved)
-        if not lost:
-            self.leave()
-            return
-        n = len(lost)
-        prompt = (f"{n} finished trial{'s are' if n != 1 else ' is'} not saved: leaving discards "
-                  f"{'them' if n != 1 else 'it'}{' and stops the race' if self.running else ''}.\n\n"
-                  "Enter leaves · Escape stays (then w saves them)")
-        self.app.push_screen(ConfirmScreen("Leave the race view?", prompt), lambda yes: yes and self.leave())
-
-    def leave(self) -> None:
-        self.stop()
-        self.app.pop_screen()

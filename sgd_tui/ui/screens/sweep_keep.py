@@ -24,6 +24,8 @@ class SweepKeeping:
     """Ask before starting and before discarding; save the grid (see the module doc)."""
 
     saved: frozenset = frozenset()  # the trials (indices) with results in the last folder saved
+    WHAT = "sweep"  # what the questions and notices call it (the race view's keeping says "race")
+    SAVED_FILES = "metrics.csv, sweep.csv, bands.csv, summary.json, ..."  # the save's notice names them
 
     # ------------------------------------------------------------------ starting
     def ask_to_start(self) -> None:
@@ -54,14 +56,17 @@ class SweepKeeping:
         holds results). OutputError when it cannot."""
         folder = open_results_dir(path)
         try:
-            where = (f"{self.n_workers} worker{'s' if self.n_workers != 1 else ''} × {self.threads} thread"
-                     f"{'s' if self.threads != 1 else ''} (the app)" if self.n_workers else "the app, in its process")
-            save_sweep(folder, self.scenario, dict(self.outcomes), where, self.threads, self.n_workers,
+            save_sweep(folder, self.scenario, dict(self.outcomes), self.executor(), self.threads, self.n_workers,
                        self.exit_code())
         finally:
             folder.release()
         self.saved = frozenset(self.finished())
         return path
+
+    def executor(self) -> str:
+        """Where the trials ran, as a saved summary.json says it."""
+        return (f"{self.n_workers} worker{'s' if self.n_workers != 1 else ''} × {self.threads} thread"
+                f"{'s' if self.threads != 1 else ''} (the app)" if self.n_workers else "the app, in its process")
 
     def action_save(self) -> None:
         if not self.finished():
@@ -75,11 +80,10 @@ class SweepKeeping:
                 path = self.save_into(Path(text.strip()).expanduser())
             except OutputError as e:
                 return str(e)
-            self.app.notify(f"{len(self.saved)} trials' results in {path} (metrics.csv, sweep.csv, bands.csv, "
-                            "summary.json, ...)", title="saved")
+            self.app.notify(f"{len(self.saved)} trials' results in {path} ({self.SAVED_FILES})", title="saved")
             return ""
 
-        self.app.push_screen(AskScreen("Save the sweep's results", "a folder, as --out of a headless replay",
+        self.app.push_screen(AskScreen(f"Save the {self.WHAT}'s results", "a folder, as --out of a headless replay",
                                        str(default_out_dir(self.scenario)), check=check))
 
     # ------------------------------------------------------------------ leaving
@@ -93,9 +97,9 @@ class SweepKeeping:
             return
         n = len(lost)
         prompt = (f"{n} finished trial{'s are' if n != 1 else ' is'} not saved: leaving discards "
-                  f"{'them' if n != 1 else 'it'}{' and stops the sweep' if self.running else ''}.\n\n"
+                  f"{'them' if n != 1 else 'it'}{f' and stops the {self.WHAT}' if self.running else ''}.\n\n"
                   "Enter leaves · Escape stays (then w saves them)")
-        self.app.push_screen(ConfirmScreen("Leave the sweep view?", prompt), lambda yes: yes and self.leave())
+        self.app.push_screen(ConfirmScreen(f"Leave the {self.WHAT} view?", prompt), lambda yes: yes and self.leave())
 
     def leave(self) -> None:
         self.stop()
