@@ -59,32 +59,46 @@ def braille_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True, 
     single-character marker back into that cell) and its braille character. Dots outside the canvas are
     dropped. ``xs``/``ys`` must be finite.
     """
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
-    (x0, x1), (y0, y1) = xlim, ylim
-    if len(xs) == 0 or cols < 1 or rows < 1 or not (x1 > x0 and y1 > y0):
+    dots = _sub_dots(xs, ys, xlim, ylim, cols, rows, 4, lines)
+    if dots is None:
         return [], [], []
-    # clip far-away points to a band around the canvas first, so rasterising cannot explode
-    px = _to_dots(np.clip(xs, x0 - (x1 - x0), x1 + (x1 - x0)), x0, x1, 2 * cols)
-    py = _to_dots(np.clip(ys, y0 - (y1 - y0), y1 + (y1 - y0)), y0, y1, 4 * rows)
-    if lines:
-        px, py = _rasterise(px, py)
-    inside = (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 4 * rows)
-    px, py = px[inside], py[inside]
-    if len(px) == 0:
-        return [], [], []
+    px, py = dots
     if bold:  # x ^ 1 and y ^ 1 stay in the dot's own cell (dot columns 0-1, dot rows 0-1 and 2-3)
         px, py = np.concatenate([px, px ^ 1, px, px ^ 1]), np.concatenate([py, py, py ^ 1, py ^ 1])
     cx, cy = px // 2, py // 4
     bits = _DOT_BITS[px % 2, 3 - py % 4]
+    acc, xc, yc = _cells(cx, cy, bits, xlim, ylim, cols, rows)
+    return xc, yc, [chr(0x2800 + int(b)) for b in acc]
+
+
+def _sub_dots(xs, ys, xlim, ylim, cols: int, rows: int, per_row: int, lines: bool):
+    """The sub-cell dots (2 per cell across, ``per_row`` down) of the points (and, with ``lines``, of the
+    segments between them) inside the canvas, as integer arrays (px, py); None when there are none."""
+    xs = np.asarray(xs, dtype=float)
+    ys = np.asarray(ys, dtype=float)
+    (x0, x1), (y0, y1) = xlim, ylim
+    if len(xs) == 0 or cols < 1 or rows < 1 or not (x1 > x0 and y1 > y0):
+        return None
+    # clip far-away points to a band around the canvas first, so rasterising cannot explode
+    px = _to_dots(np.clip(xs, x0 - (x1 - x0), x1 + (x1 - x0)), x0, x1, 2 * cols)
+    py = _to_dots(np.clip(ys, y0 - (y1 - y0), y1 + (y1 - y0)), y0, y1, per_row * rows)
+    if lines:
+        px, py = _rasterise(px, py)
+    inside = (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < per_row * rows)
+    return (px[inside], py[inside]) if inside.any() else None
+
+
+def _cells(cx, cy, bits, xlim, ylim, cols: int, rows: int):
+    """The bits OR-ed per cell, for the touched cells only, with the data coordinates of their centres (as
+    plotext maps a single-character marker back into its cell): (bits, x, y)."""
+    (x0, x1), (y0, y1) = xlim, ylim
     acc = np.zeros(cols * rows, dtype=np.int64)
     np.bitwise_or.at(acc, cy * cols + cx, bits)
     cells = np.flatnonzero(acc)
     ccx, ccy = cells % cols, cells // cols
     xc = x0 + ccx * (x1 - x0) / max(cols - 1, 1)
     yc = y0 + ccy * (y1 - y0) / max(rows - 1, 1)
-    chars = [chr(0x2800 + int(b)) for b in acc[cells]]
-    return xc.tolist(), yc.tolist(), chars
+    return acc[cells].tolist(), xc.tolist(), yc.tolist()
 
 
 # quadrant blocks (plotext's "hd" marker): bit 1 upper left, 2 upper right, 4 lower left, 8 lower right
@@ -96,28 +110,13 @@ def quadrant_cells(xs, ys, xlim, ylim, cols: int, rows: int, lines: bool = True,
     """As :func:`braille_cells`, on a grid of 2 x 2 sub-cells per cell drawn as quadrant blocks (``▘▝▖▗``
     and their unions, plotext's ``hd`` marker, in every monospace font's Block Elements): a line half a
     cell thick, readable from the back of a room. ``bold`` fills each touched cell (``█``)."""
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
-    (x0, x1), (y0, y1) = xlim, ylim
-    if len(xs) == 0 or cols < 1 or rows < 1 or not (x1 > x0 and y1 > y0):
+    dots = _sub_dots(xs, ys, xlim, ylim, cols, rows, 2, lines)
+    if dots is None:
         return [], [], []
-    px = _to_dots(np.clip(xs, x0 - (x1 - x0), x1 + (x1 - x0)), x0, x1, 2 * cols)
-    py = _to_dots(np.clip(ys, y0 - (y1 - y0), y1 + (y1 - y0)), y0, y1, 2 * rows)
-    if lines:
-        px, py = _rasterise(px, py)
-    inside = (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 2 * rows)
-    px, py = px[inside], py[inside]
-    if len(px) == 0:
-        return [], [], []
-    cx, cy = px // 2, py // 2
+    px, py = dots
     bits = np.full(len(px), 15, dtype=np.int64) if bold else _QUAD_BITS[px % 2, 1 - py % 2]
-    acc = np.zeros(cols * rows, dtype=np.int64)
-    np.bitwise_or.at(acc, cy * cols + cx, bits)
-    cells = np.flatnonzero(acc)
-    ccx, ccy = cells % cols, cells // cols
-    xc = x0 + ccx * (x1 - x0) / max(cols - 1, 1)
-    yc = y0 + ccy * (y1 - y0) / max(rows - 1, 1)
-    return xc.tolist(), yc.tolist(), [QUADRANTS[int(b)] for b in acc[cells]]
+    acc, xc, yc = _cells(px // 2, py // 2, bits, xlim, ylim, cols, rows)
+    return xc, yc, [QUADRANTS[b] for b in acc]
 
 
 def half_block_cells(pixels: list[list]) -> tuple[list[list[str]], list[list], list[list]]:
